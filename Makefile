@@ -1,0 +1,51 @@
+# tfxkit developer entry points. README's two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.tfxkit-installed
+PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
+# Quiet TensorFlow's C++ start-up chatter; errors still print.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install demo test test-fast lint format bench data clean
+
+install: $(STAMP)
+
+# Re-runs only when the declared dependencies or pins change; pip's cache makes re-runs cheap.
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+	  echo "tfxkit needs Python 3.11 (the TFX 1.16 stack is pinned and verified only there);" \
+	       "found '$(PYTHON)': $$($(PYTHON) --version 2>&1). Install Python 3.11 or run" \
+	       "'make install PYTHON=/path/to/python3.11'." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(PIP_INSTALL) -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check src components pipelines tests bench
+	$(BIN)/ruff format --check src components pipelines tests bench
+
+format: install
+	$(BIN)/ruff format src components pipelines tests bench
+	$(BIN)/ruff check --fix src components pipelines tests bench
+
+bench: install
+	$(BIN)/python bench/overhead.py
+
+# Regenerate the shipped penguin CSV from the palmerpenguins package (offline; a dev dependency).
+data: install
+	$(BIN)/python -m tfxkit.datasets.penguins
+
+clean:
+	rm -rf workspace build .pytest_cache

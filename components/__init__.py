@@ -1,0 +1,1 @@
+"""Custom TFX components shipped with tfxkit, one folder each (spec + executor + tests)."""

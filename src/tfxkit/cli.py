@@ -1,0 +1,235 @@
+"""Command line: ``tfxkit run|compile`` and ``run-pipeline`` (the same as ``tfxkit run``).
+
+Errors a user can fix (bad config, bad pipeline file, a failed component) print one paragraph
+and exit non-zero; ``--verbose`` shows TFX's own logs and the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+RUNNERS = ("beam", "kubeflow", "vertex")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pipeline", help="pipeline definition file (defines create_pipeline)")
+    parser.add_argument("--config", "-c", required=True, help="pipeline YAML config")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value (repeatable), e.g. --set training.epochs=3",
+    )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show TFX/Beam logs and tracebacks"
+    )
+
+
+def _add_run_args(parser: argparse.ArgumentParser) -> None:
+    _add_pipeline_args(parser)
+    parser.add_argument(
+        "--runner",
+        choices=RUNNERS,
+        default="beam",
+        help="where to run: beam = this machine (TFX LocalDagRunner, Beam DirectRunner)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="re-execute every component even if an identical execution exists in MLMD",
+    )
+    parser.add_argument(
+        "--summary-json", metavar="PATH", help="also write the run summary as JSON to PATH"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tfxkit",
+        description="Describe a TFX pipeline once (Python + YAML); run it locally or compile it.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run_p = sub.add_parser(
+        "run",
+        help="run a pipeline (same as run-pipeline)",
+        description="Run a pipeline end to end and print a summary.",
+    )
+    _add_run_args(run_p)
+    compile_p = sub.add_parser(
+        "compile",
+        help="compile a pipeline to IR without running it",
+        description="Compile a pipeline and write its IR so you can see exactly what will run.",
+    )
+    _add_pipeline_args(compile_p)
+    compile_p.add_argument(
+        "--format",
+        choices=("tfx-ir",),
+        default="tfx-ir",
+        help="tfx-ir: TFX pipeline_pb2.Pipeline in protobuf text format",
+    )
+    compile_p.add_argument(
+        "--output", "-o", metavar="PATH", help="output file (default build/<name>.pbtxt)"
+    )
+    return parser
+
+
+def run_pipeline_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run-pipeline",
+        description="Run a tfxkit pipeline end to end (the same as `tfxkit run`).",
+    )
+    _add_run_args(parser)
+    return parser
+
+
+def _quiet_frameworks(verbose: bool) -> None:
+    """TF and absl log a wall of INFO lines; tfxkit prints its own progress instead."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "2")
+    if not verbose:
+        import logging
+
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.WARNING)
+        absl_logging.get_absl_logger().addFilter(_drop_known_noise)
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+# Warnings TFX 1.16 prints on every healthy local run; nothing a user can or should act on.
+_KNOWN_NOISE = (
+    "ArtifactQuery.property_predicate is not supported",
+    "does not have payload_format custom property",
+)
+
+
+def _drop_known_noise(record) -> bool:
+    message = record.getMessage()
+    return not any(noise in message for noise in _KNOWN_NOISE)
+
+
+def _load(args: argparse.Namespace):
+    from tfxkit.config import load_config
+    from tfxkit.dsl import load_pipeline
+
+    config = load_config(args.config, args.overrides)
+    return load_pipeline(args.pipeline, config)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.runner != "beam":
+        _error(
+            f"--runner {args.runner}: compiling and submitting to {args.runner} is not "
+            "available in this version yet; use --runner beam to run locally."
+        )
+        return EXIT_USAGE
+    _quiet_frameworks(args.verbose)
+    builder = _load(args)
+    from tfxkit.runners import beam
+
+    summary = beam.run(builder, enable_cache=args.cache, progress=_progress)
+    _print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.summary_json).write_text(json.dumps(summary.as_dict(), indent=2))
+    return 0
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    _quiet_frameworks(args.verbose)
+    builder = _load(args)
+    from tfxkit.compiler import compile_tfx_ir, ir_text
+    from tfxkit.metadata import connection_config
+    from tfxkit.runners.beam import beam_pipeline_args
+
+    config = builder.config
+    ir = compile_tfx_ir(
+        builder.build(
+            metadata_connection_config=connection_config(config),
+            beam_pipeline_args=beam_pipeline_args(config),
+        )
+    )
+    out = Path(args.output or f"build/{config.name}.pbtxt")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(ir_text(ir))
+    print(f"wrote TFX IR for '{config.name}' ({len(ir.nodes)} nodes) to {out}")
+    return 0
+
+
+def _progress(line: str) -> None:
+    print(line, flush=True)
+
+
+def _print_summary(summary) -> None:
+    counts: dict[str, int] = {}
+    for node in summary.nodes:
+        counts[node.status] = counts.get(node.status, 0) + 1
+    blessed = {True: "yes", False: "no", None: "not evaluated"}[summary.blessed]
+    print("")
+    print(f"run id:    {summary.run_id}")
+    print(f"pipeline:  {summary.pipeline_name}")
+    print("nodes:     " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    print(f"blessed:   {blessed}")
+    print(f"pushed:    {summary.pushed_path or 'nothing pushed'}")
+    print(f"metadata:  {summary.metadata_store}")
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from tfxkit.config import ConfigError
+    from tfxkit.dsl import PipelineDefinitionError
+
+    try:
+        if args.command == "compile":
+            return _cmd_compile(args)
+        return _cmd_run(args)
+    except (ConfigError, PipelineDefinitionError) as exc:
+        if args.verbose:
+            raise
+        _error(str(exc))
+        return EXIT_USAGE
+    except Exception as exc:
+        from tfxkit.runners.beam import PipelineRunError
+
+        if args.verbose:
+            raise
+        if isinstance(exc, PipelineRunError):
+            _error(f"{exc} (run again with --verbose for TFX's logs and the traceback)")
+            return EXIT_FAILED
+        _error(f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)")
+        return EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return _dispatch(args)
+
+
+def run_pipeline_main(argv: list[str] | None = None) -> int:
+    args = run_pipeline_parser().parse_args(argv)
+    args.command = "run"
+    return _dispatch(args)
+
+
+def console_main() -> None:
+    sys.exit(main())
+
+
+def console_run_pipeline() -> None:
+    sys.exit(run_pipeline_main())
+
+
+if __name__ == "__main__":
+    console_main()

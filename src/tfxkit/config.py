@@ -1,0 +1,393 @@
+"""Typed pipeline configuration: one YAML file describes a whole pipeline.
+
+Why a schema: a typo in a YAML key or a bad value should stop the run before any component
+starts, with one message that names the file and the key path, not surface as a TFX
+traceback twenty minutes later. This module never imports TFX, runners or TensorFlow
+(strict layering: config is the bottom layer).
+
+Relative paths in a config are resolved against the current working directory, like any CLI
+argument. Defaults put everything a local run writes under ``workspace/<name>/``.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(ValueError):
+    """A pipeline config is unreadable or invalid; the message names file and key path."""
+
+
+class _Strict(BaseModel):
+    """Base for every config section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=True)
+
+
+class FeatureType(str, Enum):
+    FLOAT = "float"
+    INT = "int"
+    STRING = "string"
+
+
+class TransformKind(str, Enum):
+    """How a raw feature becomes a model input inside the TF Transform graph."""
+
+    ZSCORE = "zscore"
+    MINMAX = "minmax"
+    VOCABULARY = "vocabulary"
+    IDENTITY = "identity"
+
+
+_NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind.IDENTITY}
+
+
+class DataFormat(str, Enum):
+    CSV = "csv"
+
+
+class DataConfig(_Strict):
+    """Where the raw examples come from and how they are split."""
+
+    format: DataFormat = DataFormat.CSV
+    path: str = Field(description="Directory holding the input files (every file is read).")
+    splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: {"train": 2, "eval": 1},
+        description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
+    )
+
+    @field_validator("splits")
+    @classmethod
+    def _train_and_eval(cls, splits: dict[str, int]) -> dict[str, int]:
+        missing = {"train", "eval"} - set(splits)
+        if missing:
+            raise ValueError(f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})")
+        return splits
+
+
+class SchemaConfig(_Strict):
+    """Infer the schema from statistics, or pin a curated one (schema as code)."""
+
+    path: str | None = Field(
+        default=None, description="Curated schema.pbtxt; when unset, SchemaGen infers one."
+    )
+    infer_feature_shape: bool = True
+
+
+class FeatureConfig(_Strict):
+    name: str = Field(min_length=1)
+    type: FeatureType
+    transform: TransformKind
+
+    @model_validator(mode="after")
+    def _transform_fits_type(self) -> FeatureConfig:
+        kind = TransformKind(self.transform)
+        if self.type == FeatureType.STRING and kind in (TransformKind.ZSCORE, TransformKind.MINMAX):
+            raise ValueError(
+                f"feature '{self.name}' is a string; transform '{kind.value}' needs a number "
+                "(use 'vocabulary')"
+            )
+        return self
+
+
+class LabelConfig(_Strict):
+    name: str = Field(min_length=1)
+    type: FeatureType = FeatureType.STRING
+
+
+class ModelConfig(_Strict):
+    hidden_units: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [16, 8])
+    learning_rate: float = Field(default=0.01, gt=0)
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+
+
+class Strategy(str, Enum):
+    """tf.distribute strategies the trainer can build from config."""
+
+    DEFAULT = "default"
+    ONE_DEVICE = "one_device"
+    MIRRORED = "mirrored"
+    MULTI_WORKER_MIRRORED = "multi_worker_mirrored"
+
+
+class TrainingConfig(_Strict):
+    epochs: int = Field(default=1, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
+    eval_steps: int = Field(default=20, gt=0)
+    strategy: Strategy = Strategy.DEFAULT
+    seed: int = 42
+
+
+class Threshold(_Strict):
+    """A metric gate: an absolute bound and/or an improvement over the baseline model."""
+
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    min_improvement: float | None = Field(
+        default=None,
+        description="Candidate must beat the last blessed model by at least this much.",
+    )
+
+    @model_validator(mode="after")
+    def _something_set(self) -> Threshold:
+        if self.lower_bound is None and self.upper_bound is None and self.min_improvement is None:
+            raise ValueError("set at least one of lower_bound, upper_bound, min_improvement")
+        return self
+
+
+class EvaluationConfig(_Strict):
+    metrics: list[str] = Field(
+        default_factory=lambda: ["SparseCategoricalAccuracy", "ExampleCount"],
+        description="TFMA / Keras metric class names.",
+    )
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    slices: list[list[str]] = Field(
+        default_factory=list, description="Feature crosses to slice by; [] is always added."
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_on_known_metrics(self) -> EvaluationConfig:
+        unknown = sorted(set(self.thresholds) - set(self.metrics))
+        if unknown:
+            raise ValueError(f"thresholds name metrics not in 'metrics': {unknown}")
+        return self
+
+
+class PushConfig(_Strict):
+    destination: str | None = Field(
+        default=None,
+        description="Serving model base directory; default workspace/<name>/serving_model.",
+    )
+
+
+class BeamMode(str, Enum):
+    IN_MEMORY = "in_memory"
+    MULTI_THREADING = "multi_threading"
+    MULTI_PROCESSING = "multi_processing"
+
+
+class BeamConfig(_Strict):
+    mode: BeamMode = BeamMode.IN_MEMORY
+    workers: int = Field(
+        default=1, ge=0, description="direct_num_workers; 0 means one per CPU core."
+    )
+    extra_args: list[str] = Field(default_factory=list)
+
+    @field_validator("extra_args")
+    @classmethod
+    def _flags_only(cls, args: list[str]) -> list[str]:
+        for arg in args:
+            if not arg.startswith("--") or arg == "--":
+                raise ValueError(f"'{arg}' is not a Beam flag (expected '--name=value')")
+        return args
+
+
+class RunnerConfig(_Strict):
+    beam: BeamConfig = Field(default_factory=BeamConfig)
+
+
+class SqliteConfig(_Strict):
+    path: str
+
+
+class MysqlConfig(_Strict):
+    host: str
+    port: int = Field(default=3306, gt=0, lt=65536)
+    database: str
+    user: str
+    password_env: str = Field(
+        default="TFXKIT_MYSQL_PASSWORD",
+        description="Environment variable holding the password (never the password itself).",
+    )
+
+    def password(self) -> str:
+        return os.environ.get(self.password_env, "")
+
+
+class MetadataConfig(_Strict):
+    sqlite: SqliteConfig | None = None
+    mysql: MysqlConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_store(self) -> MetadataConfig:
+        if self.sqlite and self.mysql:
+            raise ValueError("choose one metadata store: 'sqlite' or 'mysql', not both")
+        return self
+
+
+class PipelineConfig(_Strict):
+    """The root of a pipeline YAML file."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)
+    workspace: str = Field(default="workspace", description="Root for local run outputs.")
+    pipeline_root: str | None = Field(
+        default=None, description="Artifact root; default workspace/<name>/pipeline_root."
+    )
+    data: DataConfig
+    schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")
+    features: list[FeatureConfig] = Field(min_length=1)
+    label: LabelConfig
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    push: PushConfig = Field(default_factory=PushConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    metadata: MetadataConfig = Field(default_factory=MetadataConfig)
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_enum_values=True, populate_by_name=True
+    )
+
+    @model_validator(mode="after")
+    def _names_consistent(self) -> PipelineConfig:
+        names = [f.name for f in self.features]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"features listed twice: {dupes}")
+        if self.label.name in names:
+            raise ValueError(f"label '{self.label.name}' must not also be a feature")
+        for sl in self.evaluation.slices:
+            for col in sl:
+                if col not in names:
+                    raise ValueError(f"evaluation.slices: '{col}' is not a configured feature")
+        return self
+
+    # Derived locations: one place decides where a local run writes.
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.workspace) / self.name
+
+    @property
+    def resolved_pipeline_root(self) -> str:
+        return self.pipeline_root or str(self.run_dir / "pipeline_root")
+
+    @property
+    def resolved_push_destination(self) -> str:
+        return self.push.destination or str(self.run_dir / "serving_model")
+
+    @property
+    def resolved_sqlite_path(self) -> str:
+        if self.metadata.sqlite:
+            return self.metadata.sqlite.path
+        return str(self.run_dir / "metadata.sqlite")
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, overrides and error formatting
+
+
+def _format_validation_error(source: str, err: ValidationError) -> str:
+    lines = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"] if p not in ("function-after",))
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see configs/ for the accepted keys)"
+        elif item["type"] == "enum":
+            expected = item.get("ctx", {}).get("expected", "")
+            msg = f"{item['input']!r} is not one of {expected}"
+        elif item["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{loc or '<root>'}: {msg}")
+    return f"invalid pipeline config {source}:\n  " + "\n  ".join(lines)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``key.path=value``; the value is YAML so numbers, bools and lists keep their type."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key.path=value")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set {text!r}: empty key path")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {text!r}: value is not valid YAML ({exc})") from None
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to the raw mapping; list items are addressed by index."""
+    for text in overrides:
+        parts, value = parse_override(text)
+        node: Any = data
+        for i, part in enumerate(parts[:-1]):
+            where = ".".join(parts[: i + 1])
+            if isinstance(node, list):
+                node = _list_item(node, part, text)
+            elif isinstance(node, dict):
+                node = node.setdefault(part, {})
+            else:
+                raise ConfigError(f"--set {text!r}: '{where}' is not a section")
+        last = parts[-1]
+        if isinstance(node, list):
+            index = _list_index(node, last, text)
+            node[index] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise ConfigError(f"--set {text!r}: '{'.'.join(parts[:-1])}' is not a section")
+    return data
+
+
+def _list_index(items: list[Any], part: str, text: str) -> int:
+    if not part.isdigit() or int(part) >= len(items):
+        raise ConfigError(f"--set {text!r}: '{part}' is not an index of a {len(items)}-item list")
+    return int(part)
+
+
+def _list_item(items: list[Any], part: str, text: str) -> Any:
+    return items[_list_index(items, part, text)]
+
+
+def load_config(path: str | os.PathLike[str], overrides: list[str] | None = None) -> PipelineConfig:
+    """Read, override and validate a pipeline YAML; raise ConfigError with one clear message."""
+    source = str(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read pipeline config {source}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"pipeline config {source} is not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"pipeline config {source}: the top level must be a mapping of keys")
+    data = apply_overrides(data, overrides or [])
+    return validate_config(data, source)
+
+
+def validate_config(data: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(source, err)) from None
+
+
+def config_as_dict(config: PipelineConfig) -> dict[str, Any]:
+    """JSON-safe dict of the resolved config, with the YAML's own key names."""
+    return config.model_dump(mode="json", by_alias=True)
+
+
+__all__ = [
+    "BeamMode",
+    "ConfigError",
+    "FeatureConfig",
+    "FeatureType",
+    "PipelineConfig",
+    "Strategy",
+    "TransformKind",
+    "config_as_dict",
+    "load_config",
+    "validate_config",
+]

@@ -1,0 +1,1 @@
+"""Small datasets shipped inside tfxkit so demos and tests never download anything."""

@@ -1,0 +1,37 @@
+"""Feature naming shared by Transform, Trainer and Evaluator.
+
+Why one module: the transformed name of a feature, the label vocabulary file and the signature
+names are a contract between three TFX components that run in different processes (and, on
+Kubeflow, different containers). Defining them once keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRANSFORMED_SUFFIX = "_xf"
+LABEL_VOCAB_FILE = "label_vocab"
+OOV_BUCKETS = 1
+
+# SavedModel signatures exported by the trainer.
+SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
+EXAMPLES_SIGNATURE = "serving_examples"  # serialized tf.Example in (what TFMA feeds)
+TRANSFORM_SIGNATURE = "transform_features"  # serialized tf.Example in, transformed features out
+
+
+def transformed_name(name: str) -> str:
+    return f"{name}{TRANSFORMED_SUFFIX}"
+
+
+def vocab_file(name: str) -> str:
+    return f"{name}_vocab"
+
+
+def feature_spec_config(config: Any) -> dict[str, Any]:
+    """The part of a PipelineConfig that Transform and Trainer need, as JSON-safe custom_config."""
+    return {
+        "features": [
+            {"name": f.name, "type": f.type, "transform": f.transform} for f in config.features
+        ],
+        "label": {"name": config.label.name, "type": config.label.type},
+    }

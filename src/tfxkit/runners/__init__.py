@@ -1,0 +1,1 @@
+"""Runners: where a compiled pipeline executes. ``beam`` runs locally; remote ones compile IR."""

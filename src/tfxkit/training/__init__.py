@@ -1,0 +1,1 @@
+"""Keras training code the TFX Trainer runs, driven by the config."""

@@ -1,0 +1,160 @@
+"""The ``run_fn`` TFX's Trainer calls: a small Keras DNN over TF Transform outputs.
+
+The exported SavedModel carries the Transform graph, so serving takes raw feature values:
+
+* ``serving_default``: one tensor per raw feature -> ``probabilities`` and ``classes``
+  (what TF Serving's REST ``instances`` format feeds);
+* ``serving_examples``: serialized ``tf.Example`` -> probabilities (what TFMA feeds);
+* ``transform_features``: serialized ``tf.Example`` -> transformed features, label included
+  (TFMA's preprocessing function, so it can read the label index).
+
+Uses ``tf_keras`` (Keras 2) because TF Transform's Keras layer and TFMA 0.47 are built on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx import v1 as tfx
+from tfx_bsl.public import tfxio
+
+from tfxkit import features as F
+from tfxkit.training.strategies import make_strategy
+
+
+def _input_fn(
+    file_pattern: list[str],
+    data_accessor: tfx.components.DataAccessor,
+    tf_transform_output: tft.TFTransformOutput,
+    label_key: str,
+    batch_size: int,
+) -> tf.data.Dataset:
+    return data_accessor.tf_dataset_factory(
+        file_pattern,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key),
+        tf_transform_output.transformed_metadata.schema,
+    ).repeat()
+
+
+def build_model(
+    custom_config: dict[str, Any], tf_transform_output: tft.TFTransformOutput
+) -> keras.Model:
+    """One input per transformed feature; vocabularies are one-hot encoded in the model."""
+    model_cfg = custom_config["model"]
+    inputs: dict[str, keras.Input] = {}
+    encoded = []
+    for feature in custom_config["features"]:
+        key = F.transformed_name(feature["name"])
+        if feature["transform"] == "vocabulary":
+            inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
+            depth = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["name"]))
+            encoded.append(
+                keras.layers.CategoryEncoding(num_tokens=depth + F.OOV_BUCKETS, output_mode="one_hot")(
+                    inp
+                )
+            )
+        else:
+            inp = keras.Input(shape=(1,), name=key, dtype=tf.float32)
+            encoded.append(inp)
+        inputs[key] = inp
+    x = keras.layers.concatenate(encoded) if len(encoded) > 1 else encoded[0]
+    for units in model_cfg["hidden_units"]:
+        x = keras.layers.Dense(units, activation="relu")(x)
+        if model_cfg.get("dropout"):
+            x = keras.layers.Dropout(model_cfg["dropout"])(x)
+    num_classes = tf_transform_output.vocabulary_size_by_name(F.LABEL_VOCAB_FILE)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(model_cfg["learning_rate"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
+    return model
+
+
+def _serving_signatures(
+    model: keras.Model, tf_transform_output: tft.TFTransformOutput, label_name: str
+) -> dict[str, Any]:
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    raw_spec_no_label = {k: v for k, v in raw_spec.items() if k != label_name}
+    model_inputs = list(model.input.keys()) if isinstance(model.input, dict) else model.input_names
+    classes = tf.constant(
+        _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
+    )
+
+    def predict_transformed(transformed: dict[str, tf.Tensor]) -> tf.Tensor:
+        return model({k: tf.reshape(transformed[k], [-1, 1]) for k in model_inputs})
+
+    raw_signature = {
+        name: tf.TensorSpec(shape=[None], dtype=spec.dtype, name=name)
+        for name, spec in raw_spec_no_label.items()
+    }
+
+    @tf.function(input_signature=[raw_signature])
+    def serve_raw(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        # One scalar per instance in; the Transform graph wants each feature's schema shape.
+        shaped = {
+            name: tf.reshape(value, [-1, *raw_spec_no_label[name].shape])
+            for name, value in raw_features.items()
+        }
+        probabilities = predict_transformed(model.tft_layer(shaped))
+        return {
+            "probabilities": probabilities,
+            "classes": tf.gather(classes, tf.argmax(probabilities, axis=1)),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        raw = tf.io.parse_example(serialized, raw_spec_no_label)
+        return {"probabilities": predict_transformed(model.tft_layer(raw))}
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        raw = tf.io.parse_example(serialized, raw_spec)
+        return model.tft_layer(raw)
+
+    return {
+        F.SERVING_SIGNATURE: serve_raw.get_concrete_function(),
+        F.EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        F.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+    }
+
+
+def _read_vocabulary(path: str) -> list[str]:
+    with tf.io.gfile.GFile(path) as handle:
+        return [line.rstrip("\n") for line in handle]
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """TFX Trainer entry point (referenced as ``tfxkit.training.keras_trainer.run_fn``)."""
+    cfg = fn_args.custom_config
+    training = cfg["training"]
+    keras.utils.set_random_seed(training["seed"])
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    label_key = F.transformed_name(cfg["label"]["name"])
+    train_ds = _input_fn(
+        fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key,
+        training["batch_size"],
+    )
+    eval_ds = _input_fn(
+        fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key,
+        training["batch_size"],
+    )
+    with make_strategy(training["strategy"]).scope():
+        model = build_model(cfg, tf_transform_output)
+    epochs = training["epochs"]
+    model.fit(
+        train_ds,
+        epochs=epochs,
+        steps_per_epoch=max(1, fn_args.train_steps // epochs),
+        validation_data=eval_ds,
+        validation_steps=fn_args.eval_steps,
+        verbose=2,
+    )
+    signatures = _serving_signatures(model, tf_transform_output, cfg["label"]["name"])
+    model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
