@@ -31,6 +31,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 from tfxkit import features as F
 from tfxkit.config import PipelineConfig, config_as_dict
 from tfxkit.evaluation import build_eval_config
+from tfxkit.resolvers import PreviousBlessedModelStrategy
 
 PREPROCESSING_FN = "tfxkit.transform.preprocessing.preprocessing_fn"
 RUN_FN = "tfxkit.training.keras_trainer.run_fn"
@@ -142,7 +143,8 @@ class PipelineBuilder:
         """TFMA against the latest blessed model (if any); returns the blessing channel."""
         baseline = self.add(
             tfx.dsl.Resolver(
-                strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+                strategy_class=PreviousBlessedModelStrategy,
+                candidate=trainer.outputs["model"],
                 model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
                 model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
             ),

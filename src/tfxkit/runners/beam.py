@@ -51,7 +51,7 @@ def _one_line(exc: BaseException) -> str:
 @dataclass
 class NodeResult:
     node_id: str
-    status: str  # finished | cached | skipped | failed
+    status: str  # finished | cached | resolved | skipped | failed
     seconds: float
 
 
@@ -136,7 +136,7 @@ def run(
             progress(f"{prefix}: FAILED after {seconds:.1f}s")
             raise PipelineRunError(node_id, exc) from exc
         seconds = time.monotonic() - started
-        status = _status(conn, info)
+        status = _status(conn, info, pipeline_node)
         summary.nodes.append(NodeResult(node_id, status, seconds))
         note = " (condition not met: model not blessed)" if status == "skipped" else ""
         progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
@@ -144,9 +144,15 @@ def run(
     return summary
 
 
-def _status(conn, info) -> str:
+_SYSTEM_NODE_TYPES = ("resolver.Resolver", "importer.Importer")
+
+
+def _status(conn, info, pipeline_node) -> str:
+    """finished | cached | skipped, or resolved for system nodes (they run no executor)."""
     if info is None or info.execution_id is None:
         return "skipped"
+    if pipeline_node.node_info.type.name.endswith(_SYSTEM_NODE_TYPES):
+        return "resolved"
     state = metadata.execution_state(conn, info.execution_id)
     return "cached" if state == "CACHED" else "finished"
 

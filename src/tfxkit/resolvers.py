@@ -1,0 +1,50 @@
+"""Baseline resolution for the Evaluator: the latest blessed model that is not the candidate.
+
+Why not TFX's LatestBlessedModelStrategy alone: when nothing changed, the Trainer is cached and
+its "new" model is the one blessed last run, so the stock strategy makes the model its own
+baseline. The Evaluator then re-executes (its inputs changed) and the Pusher pushes a duplicate
+version. Excluding the candidate keeps a no-change re-run fully cached, and a model is never
+compared with itself. The resolver takes the Trainer's model as an extra input, which also
+orders it after the Trainer.
+"""
+
+from __future__ import annotations
+
+from tfx import types
+from tfx.dsl.components.common import resolver
+from tfx.types import standard_artifacts
+
+CANDIDATE_KEY = "candidate"
+MODEL_KEY = "model"
+BLESSING_KEY = "model_blessing"
+
+
+class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
+    """Resolve {model, model_blessing} to the newest blessed model other than the candidate."""
+
+    def resolve_artifacts(
+        self, store, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
+        del store  # everything needed is in the resolved channels
+        candidate_ids = {a.id for a in input_dict.get(CANDIDATE_KEY, [])}
+        blessed_by_model = {
+            b.get_int_custom_property("current_model_id"): b
+            for b in input_dict.get(BLESSING_KEY, [])
+            if b.get_int_custom_property("blessed") == 1
+        }
+        result: dict[str, list[types.Artifact]] = {
+            CANDIDATE_KEY: list(input_dict.get(CANDIDATE_KEY, [])),
+            MODEL_KEY: [],
+            BLESSING_KEY: [],
+        }
+        models = [
+            m
+            for m in input_dict.get(MODEL_KEY, [])
+            if isinstance(m, standard_artifacts.Model) and m.id not in candidate_ids
+        ]
+        for model in sorted(models, key=lambda a: a.id, reverse=True):
+            if model.id in blessed_by_model:
+                result[MODEL_KEY] = [model]
+                result[BLESSING_KEY] = [blessed_by_model[model.id]]
+                break
+        return result

@@ -1,0 +1,72 @@
+"""CLI: help text, compile output, and one-paragraph errors with non-zero exits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+from tfxkit import cli
+
+
+def test_help_describes_every_option(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_pipeline_main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--config", "--set", "--runner", "--no-cache", "--verbose", "--summary-json"):
+        assert option in text
+
+
+def test_compile_writes_tfx_ir(tmp_path: Path, penguin_overrides: list[str], capsys) -> None:
+    out = tmp_path / "penguin.pbtxt"
+    args = ["compile", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG), "-o", str(out)]
+    for override in penguin_overrides:
+        args += ["--set", override]
+    assert cli.main(args) == 0
+    assert "9 nodes" in capsys.readouterr().out
+    from google.protobuf import text_format
+    from tfx.proto.orchestration import pipeline_pb2
+
+    ir = text_format.Parse(out.read_text(), pipeline_pb2.Pipeline())
+    assert ir.pipeline_info.id == "penguin"
+    assert len(ir.nodes) == 9
+
+
+def test_bad_config_is_one_paragraph_and_exit_2(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PENGUIN_CONFIG.read_text().replace("strategy: default", "strategy: mirorred"))
+    code = cli.run_pipeline_main([str(PENGUIN_PIPELINE), "--config", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"error: invalid pipeline config {bad}:")
+    assert "training.strategy: 'mirorred' is not one of" in err
+    assert "Traceback" not in err
+    assert len(err.splitlines()) <= 4
+
+
+def test_missing_pipeline_file_exit_2(capsys) -> None:
+    code = cli.main(["run", "nope.py", "--config", str(PENGUIN_CONFIG)])
+    assert code == 2
+    assert "pipeline file nope.py does not exist" in capsys.readouterr().err
+
+
+def test_remote_runners_are_refused_clearly(capsys) -> None:
+    code = cli.main(
+        ["run", str(PENGUIN_PIPELINE), "--config", str(PENGUIN_CONFIG), "--runner", "vertex"]
+    )
+    assert code == 2
+    assert "--runner vertex" in capsys.readouterr().err
+
+
+def test_console_scripts_are_installed() -> None:
+    bindir = Path(sys.executable).parent
+    for script in ("tfxkit", "run-pipeline"):
+        result = subprocess.run(
+            [str(bindir / script), "--help"], capture_output=True, text=True, cwd=REPO, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert "--config" in result.stdout or "COMMAND" in result.stdout

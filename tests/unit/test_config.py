@@ -1,0 +1,148 @@
+"""Config schema: valid files load, and every kind of mistake gets one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PENGUIN_CONFIG
+from tfxkit.config import ConfigError, load_config
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _penguin() -> dict:
+    return yaml.safe_load(PENGUIN_CONFIG.read_text())
+
+
+def test_penguin_config_loads_with_defaults() -> None:
+    cfg = load_config(PENGUIN_CONFIG)
+    assert cfg.name == "penguin"
+    assert [f.name for f in cfg.features][:2] == ["bill_length_mm", "bill_depth_mm"]
+    assert cfg.training.strategy == "default"
+    assert cfg.resolved_pipeline_root == "workspace/penguin/pipeline_root"
+    assert cfg.resolved_sqlite_path == "workspace/penguin/metadata.sqlite"
+    assert cfg.resolved_push_destination == "workspace/penguin/serving_model"
+    assert cfg.evaluation.thresholds["SparseCategoricalAccuracy"].lower_bound == 0.6
+
+
+def test_bad_enum_names_file_key_and_choices(tmp_path: Path) -> None:
+    data = _penguin()
+    data["training"]["strategy"] = "mirorred"
+    path = _write(tmp_path, data)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "training.strategy: 'mirorred' is not one of" in message
+    assert "'mirrored'" in message
+
+
+def test_unknown_key_is_an_error_with_its_path(tmp_path: Path) -> None:
+    data = _penguin()
+    data["training"]["epoch"] = 3
+    with pytest.raises(ConfigError, match=r"training\.epoch: unknown key"):
+        load_config(_write(tmp_path, data))
+
+
+def test_missing_required_section(tmp_path: Path) -> None:
+    data = _penguin()
+    del data["label"]
+    with pytest.raises(ConfigError, match=r"label: required key is missing"):
+        load_config(_write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["training"].update(batch_size=0), r"training\.batch_size: .*greater than 0"),
+        (
+            lambda d: d["features"].append({"name": "island", "type": "string",
+                                            "transform": "vocabulary"}),
+            r"features listed twice: \['island'\]",
+        ),
+        (
+            lambda d: d["features"][4].update(transform="zscore"),
+            r"feature 'island' is a string; transform 'zscore' needs a number",
+        ),
+        (lambda d: d["evaluation"].update(slices=[["beak"]]), r"'beak' is not a configured feature"),
+        (
+            lambda d: d["evaluation"]["thresholds"].update(AUC={"lower_bound": 0.5}),
+            r"thresholds name metrics not in 'metrics': \['AUC'\]",
+        ),
+        (lambda d: d["data"].update(splits={"train": 1}), r"must define the splits"),
+        (lambda d: d.update(name="Bad Name"), r"name: String should match pattern"),
+        (
+            lambda d: d["runner"]["beam"].update(extra_args=["direct_num_workers=2"]),
+            r"is not a Beam flag",
+        ),
+        (
+            lambda d: d.update(metadata={"sqlite": {"path": "a"},
+                                         "mysql": {"host": "h", "database": "d", "user": "u"}}),
+            r"choose one metadata store",
+        ),
+    ],
+)
+def test_bad_values_are_reported_by_key(tmp_path: Path, mutate, expected: str) -> None:
+    data = _penguin()
+    mutate(data)
+    with pytest.raises(ConfigError, match=expected):
+        load_config(_write(tmp_path, data))
+
+
+def test_overrides_keep_yaml_types() -> None:
+    cfg = load_config(
+        PENGUIN_CONFIG,
+        [
+            "training.epochs=3",
+            "model.hidden_units=[8, 4]",
+            "runner.beam.mode=multi_threading",
+            "features.0.transform=minmax",
+            "push.destination=/srv/models/penguin",
+        ],
+    )
+    assert cfg.training.epochs == 3
+    assert cfg.model.hidden_units == [8, 4]
+    assert cfg.runner.beam.mode == "multi_threading"
+    assert cfg.features[0].transform == "minmax"
+    assert cfg.resolved_push_destination == "/srv/models/penguin"
+
+
+def test_override_errors_are_clear() -> None:
+    with pytest.raises(ConfigError, match="expected key.path=value"):
+        load_config(PENGUIN_CONFIG, ["training.epochs"])
+    with pytest.raises(ConfigError, match="'9' is not an index of a 6-item list"):
+        load_config(PENGUIN_CONFIG, ["features.9.transform=zscore"])
+    with pytest.raises(ConfigError, match=r"training\.epochs: Input should be a valid integer"):
+        load_config(PENGUIN_CONFIG, ["training.epochs=many"])
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read pipeline config .*nope.yaml"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_config(bad)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("just a string\n")
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_config(scalar)
+
+
+def test_mysql_password_comes_from_environment(monkeypatch, tmp_path: Path) -> None:
+    data = _penguin()
+    data["metadata"] = {
+        "mysql": {"host": "db", "database": "mlmd", "user": "tfx", "password_env": "MLMD_PW"}
+    }
+    monkeypatch.setenv("MLMD_PW", "s3cret")
+    cfg = load_config(_write(tmp_path, data))
+    assert cfg.metadata.mysql.password() == "s3cret"
+    assert cfg.metadata.mysql.port == 3306
+    assert "s3cret" not in (tmp_path / "pipeline.yaml").read_text()

@@ -1,0 +1,116 @@
+"""DSL: the penguin definition builds the standard graph with explicit ids and a push gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE
+from tfxkit.compiler import compile_tfx_ir
+from tfxkit.config import load_config
+from tfxkit.dsl import PipelineBuilder, PipelineDefinitionError, load_pipeline
+from tfxkit.runners.beam import beam_pipeline_args
+
+STANDARD_NODES = [
+    "example_gen",
+    "statistics_gen",
+    "schema_gen",
+    "example_validator",
+    "transform",
+    "trainer",
+    "latest_blessed_model_resolver",
+    "evaluator",
+    "pusher",
+]
+
+
+@pytest.fixture
+def builder(penguin_overrides: list[str]) -> PipelineBuilder:
+    return load_pipeline(PENGUIN_PIPELINE, load_config(PENGUIN_CONFIG, penguin_overrides))
+
+
+def test_penguin_has_the_standard_nodes_in_order(builder: PipelineBuilder) -> None:
+    assert builder.node_ids() == STANDARD_NODES
+
+
+def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder) -> None:
+    ir = compile_tfx_ir(builder.build())
+    ids = [n.pipeline_node.node_info.id for n in ir.nodes]
+    assert sorted(ids) == sorted(STANDARD_NODES)
+    # Topological order: the baseline resolver runs after the trainer it excludes.
+    assert ids.index("trainer") < ids.index("latest_blessed_model_resolver") < ids.index(
+        "evaluator"
+    ) < ids.index("pusher")
+    pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
+    assert len(pusher.inputs.conditionals) == 1, "Pusher must sit inside Cond(blessed == 1)"
+    predicate = next(iter(pusher.inputs.conditionals.values()))
+    assert "blessed" in str(predicate)
+
+
+def test_transform_and_trainer_code_come_from_the_package(builder: PipelineBuilder) -> None:
+    ir = compile_tfx_ir(builder.build())
+    text = str(ir)
+    assert "tfxkit.transform.preprocessing.preprocessing_fn" in text
+    assert "tfxkit.training.keras_trainer.run_fn" in text
+    assert "module_file" not in text
+
+
+def test_config_reaches_components(penguin_overrides: list[str]) -> None:
+    cfg = load_config(
+        PENGUIN_CONFIG,
+        [*penguin_overrides, "training.train_steps=7", "data.splits={train: 3, eval: 1, test: 1}"],
+    )
+    builder = load_pipeline(PENGUIN_PIPELINE, cfg)
+    trainer = next(c for c in builder.components if c.id == "trainer")
+    assert json.loads(trainer.exec_properties["train_args"]) == {"num_steps": 7}
+    assert json.loads(trainer.exec_properties["custom_config"])["training"]["train_steps"] == 7
+    gen = next(c for c in builder.components if c.id == "example_gen")
+    assert '"name": "test"' in gen.exec_properties["output_config"]
+
+
+def test_curated_schema_replaces_schema_gen(penguin_overrides: list[str], tmp_path: Path) -> None:
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text('feature { name: "island" type: BYTES }\n')
+    cfg = load_config(PENGUIN_CONFIG, [*penguin_overrides, f"schema.path={schema}"])
+    ids = load_pipeline(PENGUIN_PIPELINE, cfg).node_ids()
+    assert "schema_importer" in ids and "schema_gen" not in ids
+
+
+def test_duplicate_ids_are_rejected(builder: PipelineBuilder) -> None:
+    from tfx import v1 as tfx
+
+    with pytest.raises(PipelineDefinitionError, match="share the id 'transform'"):
+        builder.add(tfx.components.StatisticsGen(examples=builder.components[0].outputs[
+            "examples"]), "transform")
+
+
+def test_bad_pipeline_files(tmp_path: Path) -> None:
+    cfg = load_config(PENGUIN_CONFIG)
+    with pytest.raises(PipelineDefinitionError, match="does not exist"):
+        load_pipeline(tmp_path / "missing.py", cfg)
+    no_factory = tmp_path / "nofactory.py"
+    no_factory.write_text("x = 1\n")
+    with pytest.raises(PipelineDefinitionError, match="must define create_pipeline"):
+        load_pipeline(no_factory, cfg)
+    broken = tmp_path / "broken.py"
+    broken.write_text("import not_a_module_xyz\n")
+    with pytest.raises(PipelineDefinitionError, match="failed to import: ModuleNotFoundError"):
+        load_pipeline(broken, cfg)
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def create_pipeline(config):\n    return 42\n")
+    with pytest.raises(PipelineDefinitionError, match="returned int, not a PipelineBuilder"):
+        load_pipeline(wrong, cfg)
+
+
+def test_beam_args_from_typed_config() -> None:
+    cfg = load_config(
+        PENGUIN_CONFIG,
+        ["runner.beam.mode=multi_processing", "runner.beam.workers=0",
+         "runner.beam.extra_args=['--experiments=use_runner_v2']"],
+    )
+    args = beam_pipeline_args(cfg)
+    assert args[0] == "--direct_running_mode=multi_processing"
+    assert int(args[1].split("=")[1]) >= 1
+    assert args[2] == "--experiments=use_runner_v2"
