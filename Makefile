@@ -5,8 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
-# Quiet TensorFlow's C++ start-up chatter; errors still print.
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install demo test test-fast lint format bench data clean
 

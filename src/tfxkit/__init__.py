@@ -1,2 +1,3 @@
 """tfxkit: TFX-native production ML pipelines."""
+
 __version__ = "0.1.0"

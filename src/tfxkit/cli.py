@@ -92,10 +92,15 @@ def run_pipeline_parser() -> argparse.ArgumentParser:
 
 
 def _quiet_frameworks(verbose: bool) -> None:
-    """TF and absl log a wall of INFO lines; tfxkit prints its own progress instead."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "2")
+    """TF, Google's clients and absl log a wall of lines; tfxkit prints its own progress."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
     if not verbose:
         import logging
+        import warnings
+
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="apache_beam")
 
         from absl import logging as absl_logging
 
@@ -119,9 +124,11 @@ def _drop_known_noise(record) -> bool:
 
 def _load(args: argparse.Namespace):
     from tfxkit.config import load_config
+
+    config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
+    _quiet_frameworks(args.verbose)
     from tfxkit.dsl import load_pipeline
 
-    config = load_config(args.config, args.overrides)
     return load_pipeline(args.pipeline, config)
 
 
@@ -132,7 +139,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "available in this version yet; use --runner beam to run locally."
         )
         return EXIT_USAGE
-    _quiet_frameworks(args.verbose)
     builder = _load(args)
     from tfxkit.runners import beam
 
@@ -145,7 +151,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    _quiet_frameworks(args.verbose)
     builder = _load(args)
     from tfxkit.compiler import compile_tfx_ir, ir_text
     from tfxkit.metadata import connection_config
@@ -188,21 +193,18 @@ def _error(message: str) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tfxkit.config import ConfigError
-    from tfxkit.dsl import PipelineDefinitionError
+    from tfxkit.errors import ConfigError, DataError, PipelineDefinitionError, PipelineRunError
 
     try:
         if args.command == "compile":
             return _cmd_compile(args)
         return _cmd_run(args)
-    except (ConfigError, PipelineDefinitionError) as exc:
+    except (ConfigError, PipelineDefinitionError, DataError) as exc:
         if args.verbose:
             raise
         _error(str(exc))
         return EXIT_USAGE
     except Exception as exc:
-        from tfxkit.runners.beam import PipelineRunError
-
         if args.verbose:
             raise
         if isinstance(exc, PipelineRunError):

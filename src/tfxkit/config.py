@@ -12,16 +12,14 @@ argument. Defaults put everything a local run writes under ``workspace/<name>/``
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-
-class ConfigError(ValueError):
-    """A pipeline config is unreadable or invalid; the message names file and key path."""
+from tfxkit.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -30,13 +28,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=True)
 
 
-class FeatureType(str, Enum):
+class FeatureType(StrEnum):
     FLOAT = "float"
     INT = "int"
     STRING = "string"
 
 
-class TransformKind(str, Enum):
+class TransformKind(StrEnum):
     """How a raw feature becomes a model input inside the TF Transform graph."""
 
     ZSCORE = "zscore"
@@ -48,7 +46,7 @@ class TransformKind(str, Enum):
 _NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind.IDENTITY}
 
 
-class DataFormat(str, Enum):
+class DataFormat(StrEnum):
     CSV = "csv"
 
 
@@ -67,7 +65,9 @@ class DataConfig(_Strict):
     def _train_and_eval(cls, splits: dict[str, int]) -> dict[str, int]:
         missing = {"train", "eval"} - set(splits)
         if missing:
-            raise ValueError(f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})")
+            raise ValueError(
+                f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})"
+            )
         return splits
 
 
@@ -107,7 +107,7 @@ class ModelConfig(_Strict):
     dropout: float = Field(default=0.0, ge=0, lt=1)
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     """tf.distribute strategies the trainer can build from config."""
 
     DEFAULT = "default"
@@ -167,7 +167,7 @@ class PushConfig(_Strict):
     )
 
 
-class BeamMode(str, Enum):
+class BeamMode(StrEnum):
     IN_MEMORY = "in_memory"
     MULTI_THREADING = "multi_threading"
     MULTI_PROCESSING = "multi_processing"

@@ -30,15 +30,12 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from tfxkit import features as F
 from tfxkit.config import PipelineConfig, config_as_dict
+from tfxkit.errors import PipelineDefinitionError
 from tfxkit.evaluation import build_eval_config
 from tfxkit.resolvers import PreviousBlessedModelStrategy
 
 PREPROCESSING_FN = "tfxkit.transform.preprocessing.preprocessing_fn"
 RUN_FN = "tfxkit.training.keras_trainer.run_fn"
-
-
-class PipelineDefinitionError(ValueError):
-    """A pipeline file or its graph is malformed (bad file, missing factory, duplicate id)."""
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,14 @@ def _run_pipeline(workspace: Path, *extra: str, summary: Path | None = None):
     cmd = [
         str(Path(sys.executable).parent / "run-pipeline"),
         str(PENGUIN_PIPELINE),
-        "--config", str(PENGUIN_CONFIG),
-        "--runner", "beam",
-        "--set", f"workspace={workspace}",
-        "--set", f"data.path={PENGUIN_DATA}",
+        "--config",
+        str(PENGUIN_CONFIG),
+        "--runner",
+        "beam",
+        "--set",
+        f"workspace={workspace}",
+        "--set",
+        f"data.path={PENGUIN_DATA}",
         *extra,
     ]
     if summary:
@@ -69,8 +73,14 @@ def test_cold_run_completes_every_component(workspace: Path, cold_run: dict) -> 
     summary = cold_run["summary"]
     executions = _executions(workspace, summary["run_id"])
     executor_nodes = {
-        "example_gen", "statistics_gen", "schema_gen", "example_validator",
-        "transform", "trainer", "evaluator", "pusher",
+        "example_gen",
+        "statistics_gen",
+        "schema_gen",
+        "example_validator",
+        "transform",
+        "trainer",
+        "evaluator",
+        "pusher",
     }
     assert executor_nodes <= set(executions), executions.keys()
     assert {executions[n].state for n in executor_nodes} == {"COMPLETE"}
@@ -103,8 +113,11 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
     with (PENGUIN_DATA / "penguins.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     # Two birds of each species.
-    picked = [r for s in ("Adelie", "Chinstrap", "Gentoo") for r in
-              [row for row in rows if row["species"] == s][:2]]
+    picked = [
+        r
+        for s in ("Adelie", "Chinstrap", "Gentoo")
+        for r in [row for row in rows if row["species"] == s][:2]
+    ]
     model = tf.saved_model.load(cold_run["summary"]["pushed_path"])
     serve = model.signatures["serving_default"]
     floats = ("bill_length_mm", "bill_depth_mm")
@@ -132,8 +145,9 @@ def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(summary_path.read_text())
     executions = _executions(workspace, summary["run_id"])
-    states = {node: e.state for node, e in executions.items()
-              if node != "latest_blessed_model_resolver"}
+    states = {
+        node: e.state for node, e in executions.items() if node != "latest_blessed_model_resolver"
+    }
     assert len(states) == 8
     assert set(states.values()) == {"CACHED"}, states
     # The cached run reports the same pushed model; nothing new was written.
@@ -145,7 +159,8 @@ def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
     summary_path = workspace.parent / "strict.json"
     result = _run_pipeline(
         workspace,
-        "--set", "evaluation.thresholds.SparseCategoricalAccuracy={lower_bound: 1.01}",
+        "--set",
+        "evaluation.thresholds.SparseCategoricalAccuracy={lower_bound: 1.01}",
         summary=summary_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -70,3 +70,56 @@ def test_console_scripts_are_installed() -> None:
         )
         assert result.returncode == 0, result.stderr
         assert "--config" in result.stdout or "COMMAND" in result.stdout
+
+
+def test_config_errors_fail_before_tensorflow_loads(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from tfxkit import cli\n"
+        f"rc = cli.run_pipeline_main([{str(PENGUIN_PIPELINE)!r}, '-c', {str(PENGUIN_CONFIG)!r},"
+        " '--set', 'training.epochs=0'])\n"
+        "print('rc', rc, 'tf_loaded', 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert "rc 2 tf_loaded False" in result.stdout, result.stderr
+    assert "training.epochs: Input should be greater than 0" in result.stderr
+
+
+def test_missing_data_dir_is_reported_before_running(tmp_path: Path, capsys) -> None:
+    code = cli.run_pipeline_main(
+        [
+            str(PENGUIN_PIPELINE),
+            "-c",
+            str(PENGUIN_CONFIG),
+            "--set",
+            f"workspace={tmp_path}",
+            "--set",
+            f"data.path={tmp_path / 'nowhere'}",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"data.path: {tmp_path / 'nowhere'} is not a directory holding input files" in err
+
+
+def test_missing_csv_column_is_named(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "p.csv").write_text("species,island\nAdelie,Dream\n")
+    code = cli.run_pipeline_main(
+        [
+            str(PENGUIN_PIPELINE),
+            "-c",
+            str(PENGUIN_CONFIG),
+            "--set",
+            f"workspace={tmp_path}",
+            "--set",
+            f"data.path={data}",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "'bill_length_mm'" in err and "not in the CSV header" in err
+    assert not (tmp_path / "penguin" / "pipeline_root").exists(), "nothing may be half-written"

@@ -63,15 +63,19 @@ def test_missing_required_section(tmp_path: Path) -> None:
     [
         (lambda d: d["training"].update(batch_size=0), r"training\.batch_size: .*greater than 0"),
         (
-            lambda d: d["features"].append({"name": "island", "type": "string",
-                                            "transform": "vocabulary"}),
+            lambda d: d["features"].append(
+                {"name": "island", "type": "string", "transform": "vocabulary"}
+            ),
             r"features listed twice: \['island'\]",
         ),
         (
             lambda d: d["features"][4].update(transform="zscore"),
             r"feature 'island' is a string; transform 'zscore' needs a number",
         ),
-        (lambda d: d["evaluation"].update(slices=[["beak"]]), r"'beak' is not a configured feature"),
+        (
+            lambda d: d["evaluation"].update(slices=[["beak"]]),
+            r"'beak' is not a configured feature",
+        ),
         (
             lambda d: d["evaluation"]["thresholds"].update(AUC={"lower_bound": 0.5}),
             r"thresholds name metrics not in 'metrics': \['AUC'\]",
@@ -83,8 +87,12 @@ def test_missing_required_section(tmp_path: Path) -> None:
             r"is not a Beam flag",
         ),
         (
-            lambda d: d.update(metadata={"sqlite": {"path": "a"},
-                                         "mysql": {"host": "h", "database": "d", "user": "u"}}),
+            lambda d: d.update(
+                metadata={
+                    "sqlite": {"path": "a"},
+                    "mysql": {"host": "h", "database": "d", "user": "u"},
+                }
+            ),
             r"choose one metadata store",
         ),
     ],

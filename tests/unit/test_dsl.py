@@ -40,9 +40,12 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
     ids = [n.pipeline_node.node_info.id for n in ir.nodes]
     assert sorted(ids) == sorted(STANDARD_NODES)
     # Topological order: the baseline resolver runs after the trainer it excludes.
-    assert ids.index("trainer") < ids.index("latest_blessed_model_resolver") < ids.index(
-        "evaluator"
-    ) < ids.index("pusher")
+    assert (
+        ids.index("trainer")
+        < ids.index("latest_blessed_model_resolver")
+        < ids.index("evaluator")
+        < ids.index("pusher")
+    )
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
     assert len(pusher.inputs.conditionals) == 1, "Pusher must sit inside Cond(blessed == 1)"
     predicate = next(iter(pusher.inputs.conditionals.values()))
@@ -82,8 +85,10 @@ def test_duplicate_ids_are_rejected(builder: PipelineBuilder) -> None:
     from tfx import v1 as tfx
 
     with pytest.raises(PipelineDefinitionError, match="share the id 'transform'"):
-        builder.add(tfx.components.StatisticsGen(examples=builder.components[0].outputs[
-            "examples"]), "transform")
+        builder.add(
+            tfx.components.StatisticsGen(examples=builder.components[0].outputs["examples"]),
+            "transform",
+        )
 
 
 def test_bad_pipeline_files(tmp_path: Path) -> None:
@@ -107,8 +112,11 @@ def test_bad_pipeline_files(tmp_path: Path) -> None:
 def test_beam_args_from_typed_config() -> None:
     cfg = load_config(
         PENGUIN_CONFIG,
-        ["runner.beam.mode=multi_processing", "runner.beam.workers=0",
-         "runner.beam.extra_args=['--experiments=use_runner_v2']"],
+        [
+            "runner.beam.mode=multi_processing",
+            "runner.beam.workers=0",
+            "runner.beam.extra_args=['--experiments=use_runner_v2']",
+        ],
     )
     args = beam_pipeline_args(cfg)
     assert args[0] == "--direct_running_mode=multi_processing"

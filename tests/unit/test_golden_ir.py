@@ -1,7 +1,8 @@
 """Golden-file test of the penguin pipeline's TFX IR (what LocalDagRunner executes).
 
 Machine-specific paths are replaced by placeholders so the file is stable across machines.
-After an intended change, regenerate with ``TFXKIT_UPDATE_GOLDEN=1 pytest tests/unit/test_golden_ir.py``
+After an intended change, regenerate with
+``TFXKIT_UPDATE_GOLDEN=1 pytest tests/unit/test_golden_ir.py``
 and review the diff like code.
 """
 

@@ -11,11 +11,13 @@ component, choose the run id, and name the component that failed.
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
@@ -25,27 +27,9 @@ from tfxkit import metadata
 from tfxkit.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.config import PipelineConfig
 from tfxkit.dsl import PipelineBuilder
+from tfxkit.errors import DataError, PipelineRunError
 
 Progress = Callable[[str], None]
-
-
-class PipelineRunError(RuntimeError):
-    """A component failed; ``node_id`` names it."""
-
-    def __init__(self, node_id: str, cause: BaseException) -> None:
-        super().__init__(f"component '{node_id}' failed: {_one_line(cause)}")
-        self.node_id = node_id
-        self.cause = cause
-
-
-def _one_line(exc: BaseException) -> str:
-    """The informative last line of an exception (TF errors carry pages of traced frames)."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    error_lines = [line for line in lines if "Error:" in line]
-    text = (error_lines or lines or [""])[-1]
-    if len(text) > 400:
-        text = text[:400] + "..."
-    return f"{type(exc).__name__}: {text}" if "Error:" not in text else text
 
 
 @dataclass
@@ -79,6 +63,28 @@ def beam_pipeline_args(config: PipelineConfig) -> list[str]:
     ]
 
 
+def check_local_data(config: PipelineConfig) -> None:
+    """Fail before any component starts when local input data cannot feed the pipeline."""
+    path = config.data.path
+    if "://" in path:
+        return  # remote storage: ExampleGen reports it
+    files = sorted(p for p in Path(path).glob("*") if p.is_file()) if Path(path).is_dir() else []
+    if not files:
+        raise DataError(f"data.path: {path} is not a directory holding input files")
+    if config.data.format != "csv":
+        return
+    needed = [f.name for f in config.features] + [config.label.name]
+    for csv_file in files:
+        with csv_file.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        missing = [name for name in needed if name not in header]
+        if missing:
+            raise DataError(
+                f"{csv_file}: columns {missing} are configured (features/label) but not in the "
+                f"CSV header {header}"
+            )
+
+
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
@@ -92,6 +98,7 @@ def run(
 ) -> RunSummary:
     """Run the pipeline to completion; raise PipelineRunError naming the failed component."""
     config = builder.config
+    check_local_data(config)
     conn = metadata.connection_config(config)
     pipeline = builder.build(
         enable_cache=enable_cache,

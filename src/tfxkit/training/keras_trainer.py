@@ -52,9 +52,9 @@ def build_model(
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
             depth = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["name"]))
             encoded.append(
-                keras.layers.CategoryEncoding(num_tokens=depth + F.OOV_BUCKETS, output_mode="one_hot")(
-                    inp
-                )
+                keras.layers.CategoryEncoding(
+                    num_tokens=depth + F.OOV_BUCKETS, output_mode="one_hot"
+                )(inp)
             )
         else:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.float32)
@@ -138,11 +138,17 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     label_key = F.transformed_name(cfg["label"]["name"])
     train_ds = _input_fn(
-        fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key,
+        fn_args.train_files,
+        fn_args.data_accessor,
+        tf_transform_output,
+        label_key,
         training["batch_size"],
     )
     eval_ds = _input_fn(
-        fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key,
+        fn_args.eval_files,
+        fn_args.data_accessor,
+        tf_transform_output,
+        label_key,
         training["batch_size"],
     )
     with make_strategy(training["strategy"]).scope():
