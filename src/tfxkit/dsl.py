@@ -19,6 +19,7 @@ Kubeflow or Vertex. Later stages (optimize, fairness, ...) arrive as new methods
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -47,11 +48,19 @@ class Validated:
     anomalies: tfx.dsl.Channel
 
 
+# Where the pipeline will run. Set by load_pipeline() so a definition never names a runner;
+# the only difference today is the baseline resolver (see evaluate()).
+LOCAL = "local"
+KUBEFLOW_V2 = "kubeflow_v2"
+_TARGET: contextvars.ContextVar[str] = contextvars.ContextVar("tfxkit_target", default=LOCAL)
+
+
 class PipelineBuilder:
     """Collects components stage by stage; ``build()`` returns a runnable TFX Pipeline."""
 
-    def __init__(self, config: PipelineConfig) -> None:
+    def __init__(self, config: PipelineConfig, target: str | None = None) -> None:
         self.config = config
+        self.target = target or _TARGET.get()
         self.components: list[BaseNode] = []
 
     def add(self, node: BaseNode, node_id: str) -> Any:
@@ -137,16 +146,27 @@ class PipelineBuilder:
         )
 
     def evaluate(self, examples: tfx.dsl.Channel, trainer: Any) -> tfx.dsl.Channel:
-        """TFMA against the latest blessed model (if any); returns the blessing channel."""
-        baseline = self.add(
-            tfx.dsl.Resolver(
+        """TFMA against the latest blessed model (if any); returns the blessing channel.
+
+        Locally the baseline excludes the candidate itself (tfxkit.resolvers), which keeps an
+        unchanged re-run fully cached. TFX's Kubeflow V2 compiler accepts only its own two
+        strategies, so remote targets use LatestBlessedModelStrategy.
+        """
+        channels = {
+            "model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        }
+        if self.target == LOCAL:
+            resolver = tfx.dsl.Resolver(
                 strategy_class=PreviousBlessedModelStrategy,
                 candidate=trainer.outputs["model"],
-                model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-                model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-            ),
-            "latest_blessed_model_resolver",
-        )
+                **channels,
+            )
+        else:
+            resolver = tfx.dsl.Resolver(
+                strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
+            )
+        baseline = self.add(resolver, "latest_blessed_model_resolver")
         evaluator = self.add(
             tfx.components.Evaluator(
                 examples=examples,
@@ -212,8 +232,8 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     return p
 
 
-def load_pipeline(path: str | Path, config: PipelineConfig) -> PipelineBuilder:
-    """Import a pipeline file and call its ``create_pipeline(config)``."""
+def load_pipeline(path: str | Path, config: PipelineConfig, target: str = LOCAL) -> PipelineBuilder:
+    """Import a pipeline file and call its ``create_pipeline(config)`` for ``target``."""
     path = Path(path)
     if not path.is_file():
         raise PipelineDefinitionError(f"pipeline file {path} does not exist")
@@ -234,7 +254,11 @@ def load_pipeline(path: str | Path, config: PipelineConfig) -> PipelineBuilder:
         raise PipelineDefinitionError(
             f"pipeline file {path} must define create_pipeline(config) -> PipelineBuilder"
         )
-    builder = factory(config)
+    token = _TARGET.set(target)
+    try:
+        builder = factory(config)
+    finally:
+        _TARGET.reset(token)
     if not isinstance(builder, PipelineBuilder):
         raise PipelineDefinitionError(
             f"{path}: create_pipeline returned {type(builder).__name__}, not a PipelineBuilder"
