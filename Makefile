@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo test test-fast lint format bench data clean
+.PHONY: install demo test test-fast lint format bench data clean image
 
 install: $(STAMP)
 
@@ -47,3 +47,10 @@ data: install
 
 clean:
 	rm -rf workspace build .pytest_cache
+
+# Pipeline image for Kubeflow/Vertex (needs a Docker engine; none runs on the dev machines here).
+IMAGE ?= tfxkit-pipeline:dev
+image:
+	@command -v docker >/dev/null || { echo "make image needs docker" >&2; exit 1; }
+	docker build -f docker/pipeline/Dockerfile -t $(IMAGE) .
+	@echo "built $(IMAGE); push it with: docker push $(IMAGE)"

@@ -1,4 +1,4 @@
-"""Command line: ``tfxkit run|compile`` and ``run-pipeline`` (the same as ``tfxkit run``).
+"""Command line: ``tfxkit run|compile|schedule|run-ir`` and ``run-pipeline`` (= ``tfxkit run``).
 
 Errors a user can fix (bad config, bad pipeline file, a failed component) print one paragraph
 and exit non-zero; ``--verbose`` shows TFX's own logs and the traceback.
@@ -33,13 +33,53 @@ def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_remote_args(parser: argparse.ArgumentParser, *, profile_required: bool = False) -> None:
+    parser.add_argument(
+        "--profile",
+        "-p",
+        required=profile_required,
+        metavar="PATH",
+        help="runner profile YAML for kubeflow/vertex (image, shared locations, resources, "
+        "Beam options), e.g. configs/kubeflow.yaml",
+    )
+    parser.add_argument(
+        "--host", metavar="URL", help="Kubeflow Pipelines API URL (overrides kubeflow.host)"
+    )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="Vertex AI API endpoint (default: Google's regional endpoint)",
+    )
+
+
 def _add_run_args(parser: argparse.ArgumentParser) -> None:
     _add_pipeline_args(parser)
     parser.add_argument(
         "--runner",
         choices=RUNNERS,
         default="beam",
-        help="where to run: beam = this machine (TFX LocalDagRunner, Beam DirectRunner)",
+        help="beam = run on this machine (TFX LocalDagRunner, Beam DirectRunner); "
+        "kubeflow / vertex = compile to a KFP v2 PipelineSpec and submit it",
+    )
+    _add_remote_args(parser)
+    parser.add_argument(
+        "--compile-only",
+        action="store_true",
+        help="kubeflow/vertex: write the compiled spec under build/ and stop",
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", help="kubeflow/vertex: compiled spec path (.json|.yaml)"
+    )
+    parser.add_argument(
+        "--schedule",
+        metavar="CRON",
+        help="kubeflow/vertex: create or update a recurring run instead of one run",
+    )
+    parser.add_argument(
+        "--schedule-name",
+        default="default",
+        metavar="NAME",
+        help="name of the schedule (with the pipeline name, its key); default 'default'",
     )
     parser.add_argument(
         "--no-cache",
@@ -72,13 +112,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_args(compile_p)
     compile_p.add_argument(
         "--format",
-        choices=("tfx-ir",),
+        choices=("tfx-ir", "kfp"),
         default="tfx-ir",
-        help="tfx-ir: TFX pipeline_pb2.Pipeline in protobuf text format",
+        help="tfx-ir: TFX pipeline_pb2.Pipeline in protobuf text format (what the local runner "
+        "executes); kfp: KFP v2 PipelineSpec for Kubeflow/Vertex (needs --profile)",
     )
     compile_p.add_argument(
-        "--output", "-o", metavar="PATH", help="output file (default build/<name>.pbtxt)"
+        "--profile", "-p", metavar="PATH", help="runner profile (required for --format kfp)"
     )
+    compile_p.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="output file (default build/<name>.pbtxt, or the profile's output for kfp)",
+    )
+
+    schedule_p = sub.add_parser(
+        "schedule",
+        help="manage recurring runs on Kubeflow or Vertex",
+        description="Schedules are keyed by pipeline name and schedule name: applying the same "
+        "schedule twice changes nothing; applying a changed one replaces it.",
+    )
+    schedule_sub = schedule_p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    apply_p = schedule_sub.add_parser("apply", help="create or update a schedule")
+    _add_pipeline_args(apply_p)
+    _add_remote_args(apply_p, profile_required=True)
+    apply_p.add_argument("--cron", required=True, help="cron expression, e.g. '0 3 * * *'")
+    apply_p.add_argument("--name", default="default", help="schedule name (default 'default')")
+    apply_p.add_argument(
+        "--no-cache", dest="cache", action="store_false", help="disable caching in scheduled runs"
+    )
+    for action in ("list", "pause", "resume", "delete"):
+        action_p = schedule_sub.add_parser(action, help=f"{action} schedules")
+        _add_remote_args(action_p, profile_required=True)
+        action_p.add_argument(
+            "--pipeline", metavar="NAME", required=action != "list", help="pipeline name"
+        )
+        if action != "list":
+            action_p.add_argument("--name", default="default", help="schedule name")
+        action_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+
+    run_ir_p = sub.add_parser(
+        "run-ir",
+        help="execute a compiled KFP spec locally, task by task",
+        description="Walk a compiled PipelineSpec's DAG and run each task's container command "
+        "as a subprocess here, with a local pipeline root: proof that the compiled file runs.",
+    )
+    run_ir_p.add_argument("spec", help="compiled spec (build/<name>.json or .yaml)")
+    run_ir_p.add_argument(
+        "--pipeline-root", metavar="DIR", help="local pipeline root (default: the spec's)"
+    )
+    run_ir_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -132,13 +216,102 @@ def _load(args: argparse.Namespace):
     return load_pipeline(args.pipeline, config)
 
 
+def _load_profile(args: argparse.Namespace, runner: str | None = None):
+    from tfxkit.errors import ConfigError
+    from tfxkit.profiles import load_profile
+
+    if not args.profile:
+        raise ConfigError(
+            f"{'--runner ' + runner if runner else 'this command'} needs --profile PATH (a "
+            "runner profile such as configs/kubeflow.yaml: image, shared pipeline root, resources)"
+        )
+    profile = load_profile(args.profile)
+    if runner and profile.runner != runner:
+        raise ConfigError(
+            f"runner profile {args.profile} is for '{profile.runner}', not '{runner}'"
+        )
+    return profile
+
+
+def _cmd_run_remote(args: argparse.Namespace) -> int:
+    from tfxkit.config import load_config
+
+    profile = _load_profile(args, args.runner)
+    config = load_config(args.config, args.overrides)
+    _quiet_frameworks(args.verbose)
+    from tfxkit.runners.remote import run_remote
+
+    run_remote(
+        args.pipeline,
+        config,
+        profile,
+        enable_cache=args.cache,
+        compile_only=args.compile_only,
+        host=args.host,
+        endpoint=args.endpoint,
+        schedule=args.schedule,
+        schedule_name=args.schedule_name,
+        output=args.output,
+        progress=_progress,
+    )
+    return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    profile = _load_profile(args)
+    if args.action == "apply":
+        from tfxkit.config import load_config
+
+        config = load_config(args.config, args.overrides)
+        _quiet_frameworks(args.verbose)
+        from tfxkit.runners.remote import run_remote
+
+        run_remote(
+            args.pipeline,
+            config,
+            profile,
+            enable_cache=args.cache,
+            host=args.host,
+            endpoint=args.endpoint,
+            schedule=args.cron,
+            schedule_name=args.name,
+            progress=_progress,
+        )
+        return 0
+    _quiet_frameworks(args.verbose)
+    from tfxkit.runners.remote import manage_schedule
+
+    manage_schedule(
+        args.action,
+        profile,
+        pipeline_name=args.pipeline,
+        schedule_name=getattr(args, "name", "default"),
+        host=args.host,
+        endpoint=args.endpoint,
+        progress=_progress,
+    )
+    return 0
+
+
+def _cmd_run_ir(args: argparse.Namespace) -> int:
+    _quiet_frameworks(args.verbose)
+    from tfxkit.runners.run_ir import run_compiled
+
+    summary = run_compiled(Path(args.spec), args.pipeline_root, progress=_progress)
+    counts: dict[str, int] = {}
+    for task in summary.tasks:
+        counts[task.status] = counts.get(task.status, 0) + 1
+    print("")
+    print(f"run id:        {summary.run_id}")
+    print(f"pipeline:      {summary.pipeline_name}")
+    print("tasks:         " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    print(f"pipeline root: {summary.pipeline_root}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.runner != "beam":
-        _error(
-            f"--runner {args.runner}: compiling and submitting to {args.runner} is not "
-            "available in this version yet; use --runner beam to run locally."
-        )
-        return EXIT_USAGE
+        return _cmd_run_remote(args)
     builder = _load(args)
     from tfxkit.runners import beam
 
@@ -151,6 +324,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
+    if args.format == "kfp":
+        from tfxkit.config import load_config
+
+        profile = _load_profile(args)
+        config = load_config(args.config, args.overrides)
+        _quiet_frameworks(args.verbose)
+        from tfxkit.runners.remote import run_remote
+
+        run_remote(
+            args.pipeline,
+            config,
+            profile,
+            compile_only=True,
+            output=args.output,
+            progress=_progress,
+        )
+        return 0
     builder = _load(args)
     from tfxkit.compiler import compile_tfx_ir, ir_text
     from tfxkit.metadata import connection_config
@@ -195,10 +385,14 @@ def _error(message: str) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     from tfxkit.errors import ConfigError, DataError, PipelineDefinitionError, PipelineRunError
 
+    commands = {
+        "compile": _cmd_compile,
+        "run": _cmd_run,
+        "schedule": _cmd_schedule,
+        "run-ir": _cmd_run_ir,
+    }
     try:
-        if args.command == "compile":
-            return _cmd_compile(args)
-        return _cmd_run(args)
+        return commands[args.command](args)
     except (ConfigError, PipelineDefinitionError, DataError) as exc:
         if args.verbose:
             raise

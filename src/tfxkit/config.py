@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tfxkit.errors import ConfigError
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     """Base for every config section: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=True)
@@ -50,7 +50,7 @@ class DataFormat(StrEnum):
     CSV = "csv"
 
 
-class DataConfig(_Strict):
+class DataConfig(Strict):
     """Where the raw examples come from and how they are split."""
 
     format: DataFormat = DataFormat.CSV
@@ -71,7 +71,7 @@ class DataConfig(_Strict):
         return splits
 
 
-class SchemaConfig(_Strict):
+class SchemaConfig(Strict):
     """Infer the schema from statistics, or pin a curated one (schema as code)."""
 
     path: str | None = Field(
@@ -80,7 +80,7 @@ class SchemaConfig(_Strict):
     infer_feature_shape: bool = True
 
 
-class FeatureConfig(_Strict):
+class FeatureConfig(Strict):
     name: str = Field(min_length=1)
     type: FeatureType
     transform: TransformKind
@@ -96,12 +96,12 @@ class FeatureConfig(_Strict):
         return self
 
 
-class LabelConfig(_Strict):
+class LabelConfig(Strict):
     name: str = Field(min_length=1)
     type: FeatureType = FeatureType.STRING
 
 
-class ModelConfig(_Strict):
+class ModelConfig(Strict):
     hidden_units: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [16, 8])
     learning_rate: float = Field(default=0.01, gt=0)
     dropout: float = Field(default=0.0, ge=0, lt=1)
@@ -116,7 +116,7 @@ class Strategy(StrEnum):
     MULTI_WORKER_MIRRORED = "multi_worker_mirrored"
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(Strict):
     epochs: int = Field(default=1, gt=0)
     batch_size: int = Field(default=32, gt=0)
     train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
@@ -125,7 +125,7 @@ class TrainingConfig(_Strict):
     seed: int = 42
 
 
-class Threshold(_Strict):
+class Threshold(Strict):
     """A metric gate: an absolute bound and/or an improvement over the baseline model."""
 
     lower_bound: float | None = None
@@ -142,7 +142,7 @@ class Threshold(_Strict):
         return self
 
 
-class EvaluationConfig(_Strict):
+class EvaluationConfig(Strict):
     metrics: list[str] = Field(
         default_factory=lambda: ["SparseCategoricalAccuracy", "ExampleCount"],
         description="TFMA / Keras metric class names.",
@@ -160,7 +160,7 @@ class EvaluationConfig(_Strict):
         return self
 
 
-class PushConfig(_Strict):
+class PushConfig(Strict):
     destination: str | None = Field(
         default=None,
         description="Serving model base directory; default workspace/<name>/serving_model.",
@@ -173,7 +173,7 @@ class BeamMode(StrEnum):
     MULTI_PROCESSING = "multi_processing"
 
 
-class BeamConfig(_Strict):
+class BeamConfig(Strict):
     mode: BeamMode = BeamMode.IN_MEMORY
     workers: int = Field(
         default=1, ge=0, description="direct_num_workers; 0 means one per CPU core."
@@ -189,15 +189,15 @@ class BeamConfig(_Strict):
         return args
 
 
-class RunnerConfig(_Strict):
+class RunnerConfig(Strict):
     beam: BeamConfig = Field(default_factory=BeamConfig)
 
 
-class SqliteConfig(_Strict):
+class SqliteConfig(Strict):
     path: str
 
 
-class MysqlConfig(_Strict):
+class MysqlConfig(Strict):
     host: str
     port: int = Field(default=3306, gt=0, lt=65536)
     database: str
@@ -211,7 +211,7 @@ class MysqlConfig(_Strict):
         return os.environ.get(self.password_env, "")
 
 
-class MetadataConfig(_Strict):
+class MetadataConfig(Strict):
     sqlite: SqliteConfig | None = None
     mysql: MysqlConfig | None = None
 
@@ -222,7 +222,7 @@ class MetadataConfig(_Strict):
         return self
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(Strict):
     """The root of a pipeline YAML file."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)
@@ -283,7 +283,9 @@ class PipelineConfig(_Strict):
 # Loading, overrides and error formatting
 
 
-def _format_validation_error(source: str, err: ValidationError) -> str:
+def format_validation_error(
+    source: str, err: ValidationError, what: str = "pipeline config"
+) -> str:
     lines = []
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"] if p not in ("function-after",))
@@ -296,7 +298,7 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
         elif item["type"] == "missing":
             msg = "required key is missing"
         lines.append(f"{loc or '<root>'}: {msg}")
-    return f"invalid pipeline config {source}:\n  " + "\n  ".join(lines)
+    return f"invalid {what} {source}:\n  " + "\n  ".join(lines)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -350,28 +352,34 @@ def _list_item(items: list[Any], part: str, text: str) -> Any:
 
 def load_config(path: str | os.PathLike[str], overrides: list[str] | None = None) -> PipelineConfig:
     """Read, override and validate a pipeline YAML; raise ConfigError with one clear message."""
+    data = read_yaml_mapping(path, "pipeline config")
+    data = apply_overrides(data, overrides or [])
+    return validate_config(data, str(path))
+
+
+def read_yaml_mapping(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping; ConfigError names the file otherwise."""
     source = str(path)
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ConfigError(f"cannot read pipeline config {source}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {what} {source}: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"pipeline config {source} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{what} {source} is not valid YAML: {exc}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"pipeline config {source}: the top level must be a mapping of keys")
-    data = apply_overrides(data, overrides or [])
-    return validate_config(data, source)
+        raise ConfigError(f"{what} {source}: the top level must be a mapping of keys")
+    return data
 
 
 def validate_config(data: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(source, err)) from None
+        raise ConfigError(format_validation_error(source, err)) from None
 
 
 def config_as_dict(config: PipelineConfig) -> dict[str, Any]:

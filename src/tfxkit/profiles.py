@@ -1,0 +1,200 @@
+"""Runner profiles: where and how a pipeline runs remotely (Kubeflow Pipelines, Vertex AI).
+
+Why separate from the pipeline config: the pipeline (data, features, model, gates) is the same
+everywhere; a profile holds only what changes between orchestrators: the container image,
+shared storage locations, per-component resources, and Beam settings (DirectRunner in the pod or
+Dataflow). ``configs/kubeflow.yaml``, ``configs/vertex.yaml`` and ``configs/dataflow.yaml`` are
+examples. Like the pipeline config, unknown keys and bad values are errors naming the key.
+
+``{name}`` in a location is replaced by the pipeline name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from tfxkit.config import (
+    PipelineConfig,
+    Strict,
+    apply_overrides,
+    format_validation_error,
+    read_yaml_mapping,
+)
+from tfxkit.errors import ConfigError
+
+SHARED_SCHEMES = ("gs://", "s3://", "hdfs://", "abfs://", "az://")
+
+
+def is_shared_uri(path: str, mounted_volumes: list[str]) -> bool:
+    """True when every pod can see ``path``: object storage or a declared mounted volume."""
+    if path.startswith(SHARED_SCHEMES):
+        return True
+    normalized = os.path.normpath(path)
+    return any(
+        normalized == os.path.normpath(v) or normalized.startswith(os.path.normpath(v) + os.sep)
+        for v in mounted_volumes
+    )
+
+
+class Accelerator(Strict):
+    """A GPU or TPU request, e.g. {type: NVIDIA_TESLA_T4, count: 1} or {type: TPU_V3, count: 8}."""
+
+    type: str = Field(pattern=r"^[A-Z0-9_]+$")
+    count: int = Field(gt=0)
+
+
+class Resources(Strict):
+    cpu: float | None = Field(default=None, gt=0, description="CPU limit (cores).")
+    memory_gb: float | None = Field(default=None, gt=0, description="Memory limit in GB.")
+    accelerator: Accelerator | None = None
+
+
+class DataflowConfig(Strict):
+    """Beam on Google Cloud Dataflow; every field becomes one typed pipeline option."""
+
+    project: str
+    region: str
+    temp_location: str
+    staging_location: str | None = None
+    machine_type: str | None = None
+    max_num_workers: int | None = Field(default=None, gt=0)
+    disk_size_gb: int | None = Field(default=None, gt=0)
+    sdk_container_image: str | None = None
+    service_account_email: str | None = None
+
+    @field_validator("temp_location", "staging_location")
+    @classmethod
+    def _gcs(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("gs://"):
+            raise ValueError(f"Dataflow needs a gs:// location, got {value!r}")
+        return value
+
+
+class RemoteBeamConfig(Strict):
+    runner: Literal["DirectRunner", "DataflowRunner"] = "DirectRunner"
+    direct_running_mode: Literal["in_memory", "multi_threading", "multi_processing"] = (
+        "multi_processing"
+    )
+    direct_num_workers: int = Field(default=0, ge=0, description="0 = one per core of the pod.")
+    dataflow: DataflowConfig | None = None
+    extra_args: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dataflow_needs_section(self) -> RemoteBeamConfig:
+        if self.runner == "DataflowRunner" and self.dataflow is None:
+            raise ValueError("runner DataflowRunner needs a 'dataflow' section")
+        for arg in self.extra_args:
+            if not arg.startswith("--"):
+                raise ValueError(f"extra_args: '{arg}' is not a Beam flag (expected --name=value)")
+        return self
+
+    def pipeline_args(self) -> list[str]:
+        """Beam pipeline options, built from typed fields only."""
+        if self.runner == "DirectRunner":
+            args = [
+                f"--direct_running_mode={self.direct_running_mode}",
+                f"--direct_num_workers={self.direct_num_workers}",
+            ]
+        else:
+            flow = self.dataflow
+            assert flow is not None
+            args = ["--runner=DataflowRunner"]
+            for key in (
+                "project",
+                "region",
+                "temp_location",
+                "staging_location",
+                "machine_type",
+                "max_num_workers",
+                "disk_size_gb",
+                "sdk_container_image",
+                "service_account_email",
+            ):
+                value = getattr(flow, key)
+                if value is not None:
+                    args.append(f"--{key}={value}")
+        return args + list(self.extra_args)
+
+
+class KubeflowConfig(Strict):
+    host: str | None = Field(default=None, description="KFP API URL; --host overrides it.")
+    experiment: str = "tfxkit"
+    namespace: str | None = None
+
+
+class VertexConfig(Strict):
+    project: str = Field(min_length=1)
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+[0-9]+$")
+    service_account: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_syntax(cls, labels: dict[str, str]) -> dict[str, str]:
+        pattern = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+        for key, value in labels.items():
+            if not pattern.match(key) or (value and not re.match(r"^[a-z0-9_-]{0,63}$", value)):
+                raise ValueError(
+                    f"label {key}={value!r}: Vertex labels are lowercase letters, digits, _ and -"
+                )
+        return labels
+
+
+class RunnerProfile(Strict):
+    """Everything a remote orchestrator needs that the pipeline definition must not contain."""
+
+    runner: Literal["kubeflow", "vertex"]
+    image: str = Field(
+        min_length=1, description="Pipeline image with tfxkit, components/ and pipelines/."
+    )
+    pipeline_root: str = Field(description="Shared artifact root, e.g. gs://bucket/tfxkit/{name}")
+    data_path: str | None = Field(default=None, description="Replaces data.path remotely.")
+    push_destination: str | None = Field(default=None, description="Replaces push.destination.")
+    mounted_volumes: list[str] = Field(
+        default_factory=list, description="Paths mounted into every pod (count as shared)."
+    )
+    output: str | None = Field(
+        default=None, description="Compiled file; default build/{name}.yaml (kubeflow) or .json."
+    )
+    resources: dict[str, Resources] = Field(
+        default_factory=dict, description="Per node id; 'default' applies to every component."
+    )
+    beam: RemoteBeamConfig = Field(default_factory=RemoteBeamConfig)
+    kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
+    vertex: VertexConfig | None = None
+
+    @model_validator(mode="after")
+    def _vertex_needs_section(self) -> RunnerProfile:
+        if self.runner == "vertex" and self.vertex is None:
+            raise ValueError("runner 'vertex' needs a 'vertex' section (project, region, ...)")
+        return self
+
+    def expand(self, text: str, name: str) -> str:
+        return text.replace("{name}", name)
+
+    def output_path(self, name: str) -> str:
+        default = f"build/{name}.yaml" if self.runner == "kubeflow" else f"build/{name}.json"
+        return self.expand(self.output or default, name)
+
+    def apply_to(self, config: PipelineConfig) -> PipelineConfig:
+        """The pipeline config with remote locations from this profile."""
+        name = config.name
+        remote = config.model_copy(deep=True)
+        remote.pipeline_root = self.expand(self.pipeline_root, name)
+        if self.data_path:
+            remote.data.path = self.expand(self.data_path, name)
+        if self.push_destination:
+            remote.push.destination = self.expand(self.push_destination, name)
+        return remote
+
+
+def load_profile(path: str | os.PathLike[str], overrides: list[str] | None = None) -> RunnerProfile:
+    data = apply_overrides(read_yaml_mapping(path, "runner profile"), overrides or [])
+    try:
+        return RunnerProfile.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(str(path), err, "runner profile")) from None

@@ -1,0 +1,1 @@
+"""Local stand-ins for remote services that cannot be reached from the test environment."""
