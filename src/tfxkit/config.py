@@ -12,7 +12,7 @@ argument. Defaults put everything a local run writes under ``workspace/<name>/``
 from __future__ import annotations
 
 import os
-from enum import StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,13 +28,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=True)
 
 
-class FeatureType(StrEnum):
+# str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
+class FeatureType(str, Enum):
     FLOAT = "float"
     INT = "int"
     STRING = "string"
 
 
-class TransformKind(StrEnum):
+class TransformKind(str, Enum):
     """How a raw feature becomes a model input inside the TF Transform graph."""
 
     ZSCORE = "zscore"
@@ -46,7 +47,7 @@ class TransformKind(StrEnum):
 _NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind.IDENTITY}
 
 
-class DataFormat(StrEnum):
+class DataFormat(str, Enum):
     CSV = "csv"
 
 
@@ -107,7 +108,7 @@ class ModelConfig(Strict):
     dropout: float = Field(default=0.0, ge=0, lt=1)
 
 
-class Strategy(StrEnum):
+class Strategy(str, Enum):
     """tf.distribute strategies the trainer can build from config."""
 
     DEFAULT = "default"
@@ -167,7 +168,7 @@ class PushConfig(Strict):
     )
 
 
-class BeamMode(StrEnum):
+class BeamMode(str, Enum):
     IN_MEMORY = "in_memory"
     MULTI_THREADING = "multi_threading"
     MULTI_PROCESSING = "multi_processing"

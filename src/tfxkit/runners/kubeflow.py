@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base.base_component import BaseComponent
@@ -71,8 +72,8 @@ def check_remote_locations(config: PipelineConfig, profile: RunnerProfile) -> No
         )
 
 
-def apply_resources(components: list[Any], profile: RunnerProfile) -> None:
-    """Per-component CPU/memory/accelerator limits as TFX platform config."""
+def apply_resources(components: list[Any], profile: RunnerProfile) -> dict[str, Any]:
+    """Per-component CPU/memory/accelerator limits as TFX platform config; returns them by id."""
     ids = {c.id for c in components}
     unknown = sorted(set(profile.resources) - ids - {"default"})
     if unknown:
@@ -81,6 +82,7 @@ def apply_resources(components: list[Any], profile: RunnerProfile) -> None:
             f"(components: {sorted(ids)})"
         )
     default = profile.resources.get("default")
+    applied: dict[str, Any] = {}
     for component in components:
         if not isinstance(component, BaseComponent):
             continue  # resolvers/importers run in the orchestrator, not in a container
@@ -96,6 +98,17 @@ def apply_resources(components: list[Any], profile: RunnerProfile) -> None:
             resource.accelerator.type = spec.accelerator.type
             resource.accelerator.count = spec.accelerator.count
         component.with_platform_config(resource)
+        applied[component.id] = resource
+    return applied
+
+
+def _ensure_resources(pipeline_spec: dict[str, Any], applied: dict[str, Any]) -> None:
+    """TFX 1.16 drops platform config for file-based ExampleGen; put the limits back."""
+    executors = pipeline_spec.get("deploymentSpec", {}).get("executors", {})
+    for node_id, resource in applied.items():
+        container = executors.get(f"{node_id}_executor", {}).get("container")
+        if container is not None and "resources" not in container:
+            container["resources"] = json_format.MessageToDict(resource)
 
 
 def _python_paths(pipeline_spec: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -123,6 +136,22 @@ def _constant(param: dict[str, Any]) -> Any:
         return runtime["constant"]
     constant = runtime.get("constantValue", {})
     return next(iter(constant.values()), None) if constant else None
+
+
+def check_no_module_files(components: list[Any]) -> None:
+    """A ``module_file`` is a path on this machine; TFX would try to package it at compile time."""
+    local = [
+        f"component '{c.id}': module_file {c.exec_properties['module_file']!r}"
+        for c in components
+        if isinstance(c, BaseComponent) and c.exec_properties.get("module_file")
+    ]
+    if local:
+        raise PipelineDefinitionError(
+            "remote runs cannot use module files from this machine ("
+            + "; ".join(local)
+            + "); put the code in the tfxkit package (components/ installs as "
+            "tfxkit.components) and reference it by module path, e.g. run_fn=..."
+        )
 
 
 def check_code_is_packaged(pipeline_spec: dict[str, Any]) -> None:
@@ -164,7 +193,8 @@ def compile_pipeline(
     remote_config = profile.apply_to(config)
     check_remote_locations(remote_config, profile)
     builder = load_pipeline(pipeline_file, remote_config, target=KUBEFLOW_V2)
-    apply_resources(builder.components, profile)
+    check_no_module_files(builder.components)
+    applied = apply_resources(builder.components, profile)
     pipeline = builder.build(
         enable_cache=enable_cache, beam_pipeline_args=profile.beam.pipeline_args()
     )
@@ -176,6 +206,7 @@ def compile_pipeline(
     job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
     check_code_is_packaged(spec)
+    _ensure_resources(spec, applied)
     spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
     out = Path(output or profile.output_path(remote_config.name))
     if out.suffix in (".yaml", ".yml"):

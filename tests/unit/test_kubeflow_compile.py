@@ -1,0 +1,186 @@
+"""Compiling for Kubeflow Pipelines / Vertex AI: golden spec, proto validity, remote checks."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+from tfxkit.config import load_config
+from tfxkit.errors import ConfigError, PipelineDefinitionError
+from tfxkit.profiles import load_profile
+from tfxkit.runners.kubeflow import compile_pipeline, load_spec
+
+GOLDEN = REPO / "tests" / "golden" / "penguin.kfp-pipelinespec.yaml"
+KUBEFLOW = REPO / "configs" / "kubeflow.yaml"
+VERTEX = REPO / "configs" / "vertex.yaml"
+DATAFLOW = REPO / "configs" / "dataflow.yaml"
+
+CUSTOM_COMPONENT_PIPELINE = '''
+from tfx import v1 as tfx
+from tfxkit.dsl import PipelineBuilder
+
+
+@tfx.dsl.components.component
+def CountRows(
+    examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
+) -> None:
+    pass
+
+
+def create_pipeline(config):
+    p = PipelineBuilder(config)
+    p.add(CountRows(examples=p.ingest()), "count_rows")
+    return p
+'''
+
+MODULE_FILE_PIPELINE = '''
+from tfx import v1 as tfx
+from tfxkit.dsl import PipelineBuilder
+
+
+def create_pipeline(config):
+    p = PipelineBuilder(config)
+    examples = p.ingest()
+    checked = p.validate(examples)
+    p.add(tfx.components.Transform(examples=examples, schema=checked.schema,
+                                   module_file="/home/me/preprocessing.py"), "transform")
+    return p
+'''
+
+
+def _compile(tmp_path: Path, profile_path: Path, name: str, *, pipeline=PENGUIN_PIPELINE,
+             profile_overrides=(), config_overrides=()):
+    config = load_config(PENGUIN_CONFIG, list(config_overrides))
+    profile = load_profile(profile_path, list(profile_overrides))
+    return compile_pipeline(pipeline, config, profile, output=tmp_path / name)
+
+
+def test_kubeflow_spec_matches_golden_and_parses(tmp_path: Path) -> None:
+    compiled = _compile(tmp_path, KUBEFLOW, "penguin.yaml")
+    text = compiled.path.read_text()
+    if os.environ.get("TFXKIT_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    expected = GOLDEN.read_text()
+    if text != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
+                                            "golden", "actual", n=2))
+        raise AssertionError(f"KFP spec changed (TFXKIT_UPDATE_GOLDEN=1 to accept):\n{diff}")
+    spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
+    assert spec.pipeline_info.name == "penguin"
+    assert spec.default_pipeline_root == "gs://my-bucket/tfxkit/penguin/pipeline_root"
+    assert set(spec.root.dag.tasks) == set(compiled.tasks)
+    assert "pusher" in spec.root.dag.tasks
+    assert "blessed" in spec.root.dag.tasks["pusher"].trigger_policy.condition
+
+
+def test_compile_is_deterministic(tmp_path: Path) -> None:
+    first = _compile(tmp_path, KUBEFLOW, "a.yaml").path.read_text()
+    second = _compile(tmp_path, KUBEFLOW, "b.yaml").path.read_text()
+    assert first == second
+
+
+def test_vertex_job_json_parses_into_pipeline_job(tmp_path: Path) -> None:
+    compiled = _compile(tmp_path, VERTEX, "penguin.json")
+    job_dict = json.loads(compiled.path.read_text())
+    job = json_format.ParseDict(job_dict, pipeline_spec_pb2.PipelineJob())
+    assert job.runtime_config.gcs_output_directory == "gs://my-bucket/tfxkit/penguin/pipeline_root"
+    spec = json_format.ParseDict(job_dict["pipelineSpec"], pipeline_spec_pb2.PipelineSpec())
+    executors = spec.deployment_spec  # a Struct: check the image reached every container
+    images = {e["container"]["image"] for e in job_dict["pipelineSpec"]["deploymentSpec"][
+        "executors"].values() if "container" in e}
+    assert images == {"us-docker.pkg.dev/my-project/tfxkit/pipeline:0.1.0"}
+    assert executors is not None
+
+
+def test_resources_become_platform_config(tmp_path: Path) -> None:
+    spec = load_spec(_compile(tmp_path, KUBEFLOW, "penguin.yaml").path)
+    executors = spec["deploymentSpec"]["executors"]
+    trainer = executors["trainer_executor"]["container"]["resources"]
+    assert trainer["cpuLimit"] == 4.0 and trainer["memoryLimit"] == 16.0
+    assert trainer["accelerator"] == {"type": "NVIDIA_TESLA_T4", "count": "1"}
+    assert executors["transform_executor"]["container"]["resources"]["cpuLimit"] == 4.0
+    assert executors["example_gen_executor"]["container"]["resources"] == {
+        "cpuLimit": 1.0, "memoryLimit": 4.0}
+
+
+def test_dataflow_profile_builds_typed_beam_args(tmp_path: Path) -> None:
+    spec = load_spec(_compile(tmp_path, DATAFLOW, "penguin.json").path)
+    args = spec["deploymentSpec"]["executors"]["statistics_gen_executor"]["container"]["args"]
+    for flag in ("--runner=DataflowRunner", "--project=my-project", "--region=us-central1",
+                 "--temp_location=gs://my-bucket/tfxkit/tmp", "--max_num_workers=8",
+                 "--machine_type=n1-standard-4", "--disk_size_gb=50"):
+        assert flag in args
+    assert any(a.startswith("--sdk_container_image=") for a in args)
+
+
+def test_code_comes_from_the_installed_package(tmp_path: Path) -> None:
+    spec = load_spec(_compile(tmp_path, KUBEFLOW, "penguin.yaml").path)
+    params = spec["root"]["dag"]["tasks"]["trainer"]["inputs"]["parameters"]
+    assert "tfxkit.training.keras_trainer.run_fn" in json.dumps(params["run_fn"])
+
+
+def test_local_pipeline_root_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _compile(tmp_path, KUBEFLOW, "x.yaml",
+                 profile_overrides=["pipeline_root=/home/me/root", "data_path=data/penguins"])
+    message = str(err.value)
+    assert "pipeline_root = '/home/me/root'" in message
+    assert "data.path = 'data/penguins'" in message
+    assert not (tmp_path / "x.yaml").exists(), "nothing may be written for a rejected config"
+
+
+def test_mounted_volume_counts_as_shared(tmp_path: Path) -> None:
+    compiled = _compile(
+        tmp_path, KUBEFLOW, "x.yaml",
+        profile_overrides=["pipeline_root=/mnt/pipeline/root", "data_path=/mnt/pipeline/data",
+                           "push_destination=/mnt/pipeline/serving",
+                           "mounted_volumes=[/mnt/pipeline]"],
+    )
+    assert compiled.pipeline_root == "/mnt/pipeline/root"
+
+
+def test_missing_image_is_rejected(tmp_path: Path) -> None:
+    profile = tmp_path / "kfp.yaml"
+    data = yaml.safe_load(KUBEFLOW.read_text())
+    del data["image"]
+    profile.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"invalid runner profile .*kfp.yaml:\n  image: "
+                                          r"required key is missing"):
+        load_profile(profile)
+
+
+def test_unknown_resource_target_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"resources: \['trainr'\] are not components"):
+        _compile(tmp_path, KUBEFLOW, "x.yaml", profile_overrides=["resources={trainr: {cpu: 2}}"])
+
+
+def test_custom_executor_outside_the_package_is_rejected(tmp_path: Path) -> None:
+    pipeline = tmp_path / "custom.py"
+    pipeline.write_text(CUSTOM_COMPONENT_PIPELINE)
+    with pytest.raises(PipelineDefinitionError) as err:
+        _compile(tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline,
+                 profile_overrides=["resources={}"])
+    assert "task 'count_rows'" in str(err.value)
+    assert "not installed in the pipeline image" in str(err.value)
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_local_module_file_is_rejected(tmp_path: Path) -> None:
+    pipeline = tmp_path / "modfile.py"
+    pipeline.write_text(MODULE_FILE_PIPELINE)
+    with pytest.raises(PipelineDefinitionError, match="module_file '/home/me/preprocessing.py'"):
+        _compile(tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline,
+                 profile_overrides=["resources={}"])
+
+
+def test_vertex_profile_needs_vertex_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="runner 'vertex' needs a 'vertex' section"):
+        load_profile(VERTEX, ["vertex=null"])
