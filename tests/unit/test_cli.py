@@ -54,12 +54,70 @@ def test_missing_pipeline_file_exit_2(capsys) -> None:
     assert "pipeline file nope.py does not exist" in capsys.readouterr().err
 
 
-def test_remote_runners_are_refused_clearly(capsys) -> None:
+def test_remote_runner_needs_a_profile(capsys) -> None:
     code = cli.main(
         ["run", str(PENGUIN_PIPELINE), "--config", str(PENGUIN_CONFIG), "--runner", "vertex"]
     )
     assert code == 2
-    assert "--runner vertex" in capsys.readouterr().err
+    assert "--runner vertex needs --profile PATH" in capsys.readouterr().err
+
+
+def test_profile_for_the_wrong_runner(capsys) -> None:
+    code = cli.main(
+        [
+            "run",
+            str(PENGUIN_PIPELINE),
+            "-c",
+            str(PENGUIN_CONFIG),
+            "--runner",
+            "vertex",
+            "--profile",
+            str(REPO / "configs" / "kubeflow.yaml"),
+        ]
+    )
+    assert code == 2
+    assert "is for 'kubeflow', not 'vertex'" in capsys.readouterr().err
+
+
+def test_kubeflow_compile_only_writes_the_spec(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "penguin.yaml"
+    code = cli.run_pipeline_main(
+        [
+            str(PENGUIN_PIPELINE),
+            "-c",
+            str(PENGUIN_CONFIG),
+            "--runner",
+            "kubeflow",
+            "--profile",
+            str(REPO / "configs" / "kubeflow.yaml"),
+            "--compile-only",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert "compiled 'penguin' for kubeflow (10 tasks" in capsys.readouterr().out
+    assert "deploymentSpec" in out.read_text()
+
+
+def test_kubeflow_submit_without_host_fails_before_compiling(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "penguin.yaml"
+    code = cli.run_pipeline_main(
+        [
+            str(PENGUIN_PIPELINE),
+            "-c",
+            str(PENGUIN_CONFIG),
+            "--runner",
+            "kubeflow",
+            "--profile",
+            str(REPO / "configs" / "kubeflow.yaml"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 2
+    assert "needs the KFP API URL: pass --host URL" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_console_scripts_are_installed() -> None:

@@ -23,7 +23,7 @@ KUBEFLOW = REPO / "configs" / "kubeflow.yaml"
 VERTEX = REPO / "configs" / "vertex.yaml"
 DATAFLOW = REPO / "configs" / "dataflow.yaml"
 
-CUSTOM_COMPONENT_PIPELINE = '''
+CUSTOM_COMPONENT_PIPELINE = """
 from tfx import v1 as tfx
 from tfxkit.dsl import PipelineBuilder
 
@@ -39,9 +39,9 @@ def create_pipeline(config):
     p = PipelineBuilder(config)
     p.add(CountRows(examples=p.ingest()), "count_rows")
     return p
-'''
+"""
 
-MODULE_FILE_PIPELINE = '''
+MODULE_FILE_PIPELINE = """
 from tfx import v1 as tfx
 from tfxkit.dsl import PipelineBuilder
 
@@ -53,11 +53,18 @@ def create_pipeline(config):
     p.add(tfx.components.Transform(examples=examples, schema=checked.schema,
                                    module_file="/home/me/preprocessing.py"), "transform")
     return p
-'''
+"""
 
 
-def _compile(tmp_path: Path, profile_path: Path, name: str, *, pipeline=PENGUIN_PIPELINE,
-             profile_overrides=(), config_overrides=()):
+def _compile(
+    tmp_path: Path,
+    profile_path: Path,
+    name: str,
+    *,
+    pipeline=PENGUIN_PIPELINE,
+    profile_overrides=(),
+    config_overrides=(),
+):
     config = load_config(PENGUIN_CONFIG, list(config_overrides))
     profile = load_profile(profile_path, list(profile_overrides))
     return compile_pipeline(pipeline, config, profile, output=tmp_path / name)
@@ -70,8 +77,11 @@ def test_kubeflow_spec_matches_golden_and_parses(tmp_path: Path) -> None:
         GOLDEN.write_text(text)
     expected = GOLDEN.read_text()
     if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                            "golden", "actual", n=2))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), text.splitlines(True), "golden", "actual", n=2
+            )
+        )
         raise AssertionError(f"KFP spec changed (TFXKIT_UPDATE_GOLDEN=1 to accept):\n{diff}")
     spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "penguin"
@@ -94,8 +104,11 @@ def test_vertex_job_json_parses_into_pipeline_job(tmp_path: Path) -> None:
     assert job.runtime_config.gcs_output_directory == "gs://my-bucket/tfxkit/penguin/pipeline_root"
     spec = json_format.ParseDict(job_dict["pipelineSpec"], pipeline_spec_pb2.PipelineSpec())
     executors = spec.deployment_spec  # a Struct: check the image reached every container
-    images = {e["container"]["image"] for e in job_dict["pipelineSpec"]["deploymentSpec"][
-        "executors"].values() if "container" in e}
+    images = {
+        e["container"]["image"]
+        for e in job_dict["pipelineSpec"]["deploymentSpec"]["executors"].values()
+        if "container" in e
+    }
     assert images == {"us-docker.pkg.dev/my-project/tfxkit/pipeline:0.1.0"}
     assert executors is not None
 
@@ -108,15 +121,23 @@ def test_resources_become_platform_config(tmp_path: Path) -> None:
     assert trainer["accelerator"] == {"type": "NVIDIA_TESLA_T4", "count": "1"}
     assert executors["transform_executor"]["container"]["resources"]["cpuLimit"] == 4.0
     assert executors["example_gen_executor"]["container"]["resources"] == {
-        "cpuLimit": 1.0, "memoryLimit": 4.0}
+        "cpuLimit": 1.0,
+        "memoryLimit": 4.0,
+    }
 
 
 def test_dataflow_profile_builds_typed_beam_args(tmp_path: Path) -> None:
     spec = load_spec(_compile(tmp_path, DATAFLOW, "penguin.json").path)
     args = spec["deploymentSpec"]["executors"]["statistics_gen_executor"]["container"]["args"]
-    for flag in ("--runner=DataflowRunner", "--project=my-project", "--region=us-central1",
-                 "--temp_location=gs://my-bucket/tfxkit/tmp", "--max_num_workers=8",
-                 "--machine_type=n1-standard-4", "--disk_size_gb=50"):
+    for flag in (
+        "--runner=DataflowRunner",
+        "--project=my-project",
+        "--region=us-central1",
+        "--temp_location=gs://my-bucket/tfxkit/tmp",
+        "--max_num_workers=8",
+        "--machine_type=n1-standard-4",
+        "--disk_size_gb=50",
+    ):
         assert flag in args
     assert any(a.startswith("--sdk_container_image=") for a in args)
 
@@ -129,8 +150,12 @@ def test_code_comes_from_the_installed_package(tmp_path: Path) -> None:
 
 def test_local_pipeline_root_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
-        _compile(tmp_path, KUBEFLOW, "x.yaml",
-                 profile_overrides=["pipeline_root=/home/me/root", "data_path=data/penguins"])
+        _compile(
+            tmp_path,
+            KUBEFLOW,
+            "x.yaml",
+            profile_overrides=["pipeline_root=/home/me/root", "data_path=data/penguins"],
+        )
     message = str(err.value)
     assert "pipeline_root = '/home/me/root'" in message
     assert "data.path = 'data/penguins'" in message
@@ -139,10 +164,15 @@ def test_local_pipeline_root_is_rejected(tmp_path: Path) -> None:
 
 def test_mounted_volume_counts_as_shared(tmp_path: Path) -> None:
     compiled = _compile(
-        tmp_path, KUBEFLOW, "x.yaml",
-        profile_overrides=["pipeline_root=/mnt/pipeline/root", "data_path=/mnt/pipeline/data",
-                           "push_destination=/mnt/pipeline/serving",
-                           "mounted_volumes=[/mnt/pipeline]"],
+        tmp_path,
+        KUBEFLOW,
+        "x.yaml",
+        profile_overrides=[
+            "pipeline_root=/mnt/pipeline/root",
+            "data_path=/mnt/pipeline/data",
+            "push_destination=/mnt/pipeline/serving",
+            "mounted_volumes=[/mnt/pipeline]",
+        ],
     )
     assert compiled.pipeline_root == "/mnt/pipeline/root"
 
@@ -152,8 +182,11 @@ def test_missing_image_is_rejected(tmp_path: Path) -> None:
     data = yaml.safe_load(KUBEFLOW.read_text())
     del data["image"]
     profile.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"invalid runner profile .*kfp.yaml:\n  image: "
-                                          r"required key is missing"):
+    with pytest.raises(
+        ConfigError,
+        match=r"invalid runner profile .*kfp.yaml:\n  image: "
+        r"required key is missing",
+    ):
         load_profile(profile)
 
 
@@ -166,8 +199,9 @@ def test_custom_executor_outside_the_package_is_rejected(tmp_path: Path) -> None
     pipeline = tmp_path / "custom.py"
     pipeline.write_text(CUSTOM_COMPONENT_PIPELINE)
     with pytest.raises(PipelineDefinitionError) as err:
-        _compile(tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline,
-                 profile_overrides=["resources={}"])
+        _compile(
+            tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline, profile_overrides=["resources={}"]
+        )
     assert "task 'count_rows'" in str(err.value)
     assert "not installed in the pipeline image" in str(err.value)
     assert not (tmp_path / "x.yaml").exists()
@@ -177,8 +211,9 @@ def test_local_module_file_is_rejected(tmp_path: Path) -> None:
     pipeline = tmp_path / "modfile.py"
     pipeline.write_text(MODULE_FILE_PIPELINE)
     with pytest.raises(PipelineDefinitionError, match="module_file '/home/me/preprocessing.py'"):
-        _compile(tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline,
-                 profile_overrides=["resources={}"])
+        _compile(
+            tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline, profile_overrides=["resources={}"]
+        )
 
 
 def test_vertex_profile_needs_vertex_section(tmp_path: Path) -> None:
