@@ -6,18 +6,22 @@ this in-memory stand-in instead. It implements only the documented Vertex AI v1 
 that the client actually calls (https://cloud.google.com/vertex-ai/docs/reference/rest):
 
 * ``POST   /v1/projects/{p}/locations/{l}/pipelineJobs?pipelineJobId=ID``  (create)
-* ``GET    /v1/projects/{p}/locations/{l}/pipelineJobs/{id}``              (get)
+* ``GET    /v1/projects/{p}/locations/{l}/pipelineJobs/{id}``              (get; the SDK's
+  submit takes the job from the create response, so this serves tests and later callers)
 * ``POST   /v1/projects/{p}/locations/{l}/schedules``                      (create)
 * ``GET    /v1/projects/{p}/locations/{l}/schedules?filter=...``           (list)
 * ``GET    /v1/projects/{p}/locations/{l}/schedules/{id}``                 (get)
 * ``POST   /v1/projects/{p}/locations/{l}/schedules/{id}:pause``           (pause)
 * ``POST   /v1/projects/{p}/locations/{l}/schedules/{id}:resume``          (resume)
 * ``DELETE /v1/projects/{p}/locations/{l}/schedules/{id}``                 (delete, an LRO)
-* ``GET    /v1/projects/{p}/locations/{l}/schedules/{id}/operations/{op}`` (LRO polling)
+* ``GET    /ui/projects/{p}/locations/{l}/schedules/{id}/operations/{op}`` (LRO polling; the
+  SDK's REST operations client picks the ``/ui/`` binding first; ``/v1/`` is served too)
 
 plus one Cloud Storage JSON API call, ``GET /storage/v1/b/{bucket}``: ``PipelineJob.submit``
-in google-cloud-aiplatform always checks that the pipeline root's bucket exists, and the tests
-point that check here through the storage client's documented ``STORAGE_EMULATOR_HOST``.
+in google-cloud-aiplatform always checks that the pipeline root's bucket exists and belongs to
+the project (``projectNumber``), and the tests point that check here through the storage
+client's documented ``STORAGE_EMULATOR_HOST``. ``VertexStandIn.project_number`` supplies the
+matching Resource Manager answer, which the tests substitute for the SDK's lookup.
 
 It is deliberately small: no auth, no IAM, no real scheduling or pipeline execution; list
 filters support only ``display_name="..."`` equality (the one the client sends); everything
@@ -27,6 +31,7 @@ query, JSON body) so tests can assert on what the client actually sent.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -58,6 +63,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 _DISPLAY_NAME_FILTER = re.compile(r'^\s*(?:display_name|displayName)\s*=\s*"(?P<value>[^"]*)"\s*$')
 _JOB_ID = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
+PROJECT_NUMBER = "123456789012"  # every project's number, as far as the stand-in knows
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ class _Api:
         name = f"{parent}/pipelineJobs/{job_id}"
         if name in self.state.pipeline_jobs:
             raise ApiError(409, "ALREADY_EXISTS", f"PipelineJob {name} already exists")
-        job = dict(body)
+        job = copy.deepcopy(body)
         job.update(name=name, state="PIPELINE_STATE_PENDING", createTime=_now())
         self.state.pipeline_jobs[name] = job
         return job
@@ -155,7 +161,7 @@ class _Api:
             raise ApiError(400, "INVALID_ARGUMENT", "schedule.createPipelineJobRequest required")
         _require_pipeline_spec(request.get("pipelineJob"), "createPipelineJobRequest.pipelineJob")
         name = f"{match['parent']}/schedules/{self.state.next_id()}"
-        schedule = dict(body)
+        schedule = copy.deepcopy(body)
         schedule.update(name=name, state="ACTIVE", createTime=_now(), updateTime=_now())
         self.state.schedules[name] = schedule
         return schedule
@@ -219,8 +225,14 @@ class _Api:
         return operation
 
     def get_bucket(self, match: re.Match[str], query: dict, body: Any) -> Any:
-        # Every bucket "exists", so the SDK's get-or-create check never tries to create one.
-        return {"kind": "storage#bucket", "name": match["bucket"], "id": match["bucket"]}
+        # Every bucket "exists" and belongs to the project the SDK checks it against, so its
+        # get-or-create check neither creates a bucket nor reports a foreign one.
+        return {
+            "kind": "storage#bucket",
+            "name": match["bucket"],
+            "id": match["bucket"],
+            "projectNumber": PROJECT_NUMBER,
+        }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -240,14 +252,19 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw.decode("utf-8", "replace")
         state = self.server.state
         with state.lock:
-            state.requests.append(RecordedRequest(self.command, parts.path, query, body))
+            # The log keeps its own copy: tests may edit what they read without touching state.
+            state.requests.append(
+                RecordedRequest(self.command, parts.path, query, copy.deepcopy(body))
+            )
             try:
                 if isinstance(body, str):
                     raise ApiError(400, "INVALID_ARGUMENT", "request body is not JSON")
                 status, payload = 200, self._dispatch(parts.path, query, body)
             except ApiError as exc:
                 status = exc.code
-                payload = {"error": {"code": exc.code, "message": exc.message, "status": exc.status}}
+                payload = {
+                    "error": {"code": exc.code, "message": exc.message, "status": exc.status}
+                }
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -293,6 +310,10 @@ class VertexStandIn:
         pattern = re.compile(path_pattern)
         return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
 
+    def project_number(self, project_id: str) -> str:
+        """What Resource Manager would answer for ``project_id`` (see ``get_bucket``)."""
+        return PROJECT_NUMBER
+
     def clear_requests(self) -> None:
         with self.state.lock:
             self.state.requests.clear()
@@ -313,7 +334,12 @@ def running_vertex_server() -> Iterator[VertexStandIn]:
     """Serve the stand-in on 127.0.0.1 (a free port) for the duration of the block."""
     state = VertexState()
     server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, name="vertex-stand-in", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="vertex-stand-in",
+        daemon=True,
+    )
     thread.start()
     host, port = server.server_address[:2]
     try:
