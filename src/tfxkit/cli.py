@@ -306,6 +306,8 @@ def _cmd_run_ir(args: argparse.Namespace) -> int:
     print(f"pipeline:      {summary.pipeline_name}")
     print("tasks:         " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     print(f"pipeline root: {summary.pipeline_root}")
+    for warning in summary.warnings:
+        print(f"warning:       {warning}")
     return 0
 
 

@@ -180,11 +180,15 @@ class PipelineBuilder:
 
     def push(self, trainer: Any, blessing: tfx.dsl.Channel) -> None:
         """Push to the serving directory, inside a Cond so only a blessed model is pushed."""
+        # Kubeflow V2: TFX 1.16 compiles the Cond against an input it names
+        # '_evaluator.blessing', which exists only when the blessing is not also a regular
+        # input; the Cond alone then gates the push. Locally the Pusher checks it again.
+        gate = {"model_blessing": blessing} if self.target == LOCAL else {}
         with tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1):
             self.add(
                 tfx.components.Pusher(
                     model=trainer.outputs["model"],
-                    model_blessing=blessing,
+                    **gate,
                     push_destination=tfx.proto.PushDestination(
                         filesystem=tfx.proto.PushDestination.Filesystem(
                             base_directory=self.config.resolved_push_destination

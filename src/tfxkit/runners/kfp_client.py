@@ -37,7 +37,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def submit_run(
     pipeline_id, version_id = _upload_version(
         client, host, package, pipeline_name, enable_caching, namespace
     )
-    name = run_name or f"{pipeline_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    name = run_name or f"{pipeline_name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     with _kfp_call(host, f"starting run '{name}' of pipeline '{pipeline_name}'"):
         run = client.run_pipeline(
             experiment_id=experiment_id,
@@ -489,7 +489,7 @@ def _upload_version(
 ) -> tuple[str, str]:
     """Upload the package as pipeline ``pipeline_name`` (new) or a new version of it."""
     spec = _spec_for_upload(package, enable_caching)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     version_name = f"{pipeline_name}-{stamp}-{package.digest[:12]}"
     description = f"tfxkit package {package.path.name} sha256={package.digest}"
     with tempfile.TemporaryDirectory(prefix="tfxkit-kfp-") as tmp:

@@ -43,7 +43,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -433,7 +433,7 @@ def _job_id(pipeline_name: str) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", pipeline_name.lower()).strip("-") or "pipeline"
     if not slug[0].isalpha():
         slug = f"p-{slug}"
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     return f"{slug[:100].rstrip('-')}-{stamp}-{secrets.token_hex(3)}"
 
 
