@@ -19,3 +19,19 @@ PENGUIN_DATA = REPO / "src" / "tfxkit" / "data" / "penguins"
 def penguin_overrides(tmp_path: Path) -> list[str]:
     """--set overrides that keep every output of a run under tmp_path."""
     return [f"workspace={tmp_path / 'ws'}", f"data.path={PENGUIN_DATA}"]
+
+
+def assert_matches_golden(actual: str, golden: Path, what: str) -> None:
+    """Compare with a reviewed golden file; TFXKIT_UPDATE_GOLDEN=1 rewrites it instead."""
+    import difflib
+
+    if os.environ.get("TFXKIT_UPDATE_GOLDEN"):
+        golden.write_text(actual)
+    expected = golden.read_text()
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), "golden", "actual", n=2
+            )
+        )
+        raise AssertionError(f"{what} changed (TFXKIT_UPDATE_GOLDEN=1 to accept):\n{diff}")

@@ -233,18 +233,22 @@ def _load_profile(args: argparse.Namespace, runner: str | None = None):
     return profile
 
 
-def _cmd_run_remote(args: argparse.Namespace) -> int:
+def _compile_remote(args: argparse.Namespace, profile, **options) -> int:
+    """Load the config, then compile (and submit or schedule) with the runner profile."""
     from tfxkit.config import load_config
 
-    profile = _load_profile(args, args.runner)
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
     _quiet_frameworks(args.verbose)
     from tfxkit.runners.remote import run_remote
 
-    run_remote(
-        args.pipeline,
-        config,
-        profile,
+    run_remote(args.pipeline, config, profile, progress=_progress, **options)
+    return 0
+
+
+def _cmd_run_remote(args: argparse.Namespace) -> int:
+    return _compile_remote(
+        args,
+        _load_profile(args, args.runner),
         enable_cache=args.cache,
         compile_only=args.compile_only,
         host=args.host,
@@ -252,32 +256,21 @@ def _cmd_run_remote(args: argparse.Namespace) -> int:
         schedule=args.schedule,
         schedule_name=args.schedule_name,
         output=args.output,
-        progress=_progress,
     )
-    return 0
 
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
     profile = _load_profile(args)
     if args.action == "apply":
-        from tfxkit.config import load_config
-
-        config = load_config(args.config, args.overrides)
-        _quiet_frameworks(args.verbose)
-        from tfxkit.runners.remote import run_remote
-
-        run_remote(
-            args.pipeline,
-            config,
+        return _compile_remote(
+            args,
             profile,
             enable_cache=args.cache,
             host=args.host,
             endpoint=args.endpoint,
             schedule=args.cron,
             schedule_name=args.name,
-            progress=_progress,
         )
-        return 0
     _quiet_frameworks(args.verbose)
     from tfxkit.runners.remote import manage_schedule
 
@@ -327,22 +320,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     if args.format == "kfp":
-        from tfxkit.config import load_config
-
-        profile = _load_profile(args)
-        config = load_config(args.config, args.overrides)
-        _quiet_frameworks(args.verbose)
-        from tfxkit.runners.remote import run_remote
-
-        run_remote(
-            args.pipeline,
-            config,
-            profile,
-            compile_only=True,
-            output=args.output,
-            progress=_progress,
-        )
-        return 0
+        return _compile_remote(args, _load_profile(args), compile_only=True, output=args.output)
     builder = _load(args)
     from tfxkit.compiler import compile_tfx_ir, ir_text
     from tfxkit.metadata import connection_config

@@ -8,11 +8,14 @@ and review the diff like code.
 
 from __future__ import annotations
 
-import difflib
-import os
 from pathlib import Path
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE
+from tests.conftest import (
+    PENGUIN_CONFIG,
+    PENGUIN_DATA,
+    PENGUIN_PIPELINE,
+    assert_matches_golden,
+)
 from tfxkit.compiler import compile_tfx_ir, portable_ir_text
 from tfxkit.config import load_config
 from tfxkit.dsl import load_pipeline
@@ -38,16 +41,7 @@ def _penguin_ir_text(tmp_path: Path) -> str:
 def test_penguin_ir_matches_golden(tmp_path: Path) -> None:
     actual = _penguin_ir_text(tmp_path)
     assert str(tmp_path) not in actual, "an absolute path leaked into the IR"
-    if os.environ.get("TFXKIT_UPDATE_GOLDEN"):
-        GOLDEN.write_text(actual)
-    expected = GOLDEN.read_text()
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(True), actual.splitlines(True), "golden", "actual", n=2
-            )
-        )
-        raise AssertionError(f"penguin IR changed (TFXKIT_UPDATE_GOLDEN=1 to accept):\n{diff}")
+    assert_matches_golden(actual, GOLDEN, "penguin IR")
 
 
 def test_ir_is_deterministic(tmp_path: Path) -> None:

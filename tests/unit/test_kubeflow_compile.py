@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO, assert_matches_golden
 from tfxkit.config import load_config
 from tfxkit.errors import ConfigError, PipelineDefinitionError
 from tfxkit.profiles import load_profile
@@ -74,16 +72,7 @@ def _compile(
 def test_kubeflow_spec_matches_golden_and_parses(tmp_path: Path) -> None:
     compiled = _compile(tmp_path, KUBEFLOW, "penguin.yaml")
     text = compiled.path.read_text()
-    if os.environ.get("TFXKIT_UPDATE_GOLDEN"):
-        GOLDEN.write_text(text)
-    expected = GOLDEN.read_text()
-    if text != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(True), text.splitlines(True), "golden", "actual", n=2
-            )
-        )
-        raise AssertionError(f"KFP spec changed (TFXKIT_UPDATE_GOLDEN=1 to accept):\n{diff}")
+    assert_matches_golden(text, GOLDEN, "KFP spec")
     spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "penguin"
     assert spec.default_pipeline_root == "gs://my-bucket/tfxkit/penguin/pipeline_root"
