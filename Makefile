@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo test test-fast lint format bench data clean image
+.PHONY: install demo test test-fast lint format bench data clean image mariadb
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ bench: install
 # Regenerate the shipped penguin CSV from the palmerpenguins package (offline; a dev dependency).
 data: install
 	$(BIN)/python -m tfxkit.datasets.penguins
+
+# Local MariaDB for the shared-MLMD integration test; then: eval "$$(bash .ci/start-mariadb.sh)"
+mariadb:
+	@bash .ci/start-mariadb.sh
 
 clean:
 	rm -rf workspace build .pytest_cache

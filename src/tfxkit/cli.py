@@ -363,7 +363,13 @@ def _error(message: str) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tfxkit.errors import ConfigError, DataError, PipelineDefinitionError, PipelineRunError
+    from tfxkit.errors import (
+        ConfigError,
+        DataError,
+        MetadataStoreError,
+        PipelineDefinitionError,
+        PipelineRunError,
+    )
 
     commands = {
         "compile": _cmd_compile,
@@ -373,7 +379,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     }
     try:
         return commands[args.command](args)
-    except (ConfigError, PipelineDefinitionError, DataError) as exc:
+    except (ConfigError, PipelineDefinitionError, DataError, MetadataStoreError) as exc:
         if args.verbose:
             raise
         _error(str(exc))

@@ -18,7 +18,11 @@ class DataError(ValueError):
     """The configured input data cannot feed the pipeline (missing files or columns)."""
 
 
-def _one_line(exc: BaseException) -> str:
+class MetadataStoreError(RuntimeError):
+    """The ML Metadata store cannot be opened (wrong credentials, server down, bad path)."""
+
+
+def one_line(exc: BaseException) -> str:
     """The informative last line of an exception (TF errors carry pages of traced frames)."""
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     error_lines = [line for line in lines if "Error:" in line]
@@ -32,6 +36,6 @@ class PipelineRunError(RuntimeError):
     """A component failed; ``node_id`` names it."""
 
     def __init__(self, node_id: str, cause: BaseException) -> None:
-        super().__init__(f"component '{node_id}' failed: {_one_line(cause)}")
+        super().__init__(f"component '{node_id}' failed: {one_line(cause)}")
         self.node_id = node_id
         self.cause = cause

@@ -27,7 +27,7 @@ from tfxkit import metadata
 from tfxkit.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.config import PipelineConfig
 from tfxkit.dsl import PipelineBuilder
-from tfxkit.errors import DataError, PipelineRunError
+from tfxkit.errors import DataError, MetadataStoreError, PipelineRunError, one_line
 
 Progress = Callable[[str], None]
 
@@ -100,6 +100,7 @@ def run(
     config = builder.config
     check_local_data(config)
     conn = metadata.connection_config(config)
+    _check_store(conn, config)
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
@@ -152,6 +153,17 @@ def run(
 
 
 _SYSTEM_NODE_TYPES = ("resolver.Resolver", "importer.Importer")
+
+
+def _check_store(conn, config: PipelineConfig) -> None:
+    """Open the store once up front, so a bad store fails before any component starts."""
+    try:
+        metadata.open_store(conn)
+    except Exception as exc:
+        raise MetadataStoreError(
+            f"cannot open the ML Metadata store {_describe_store(config)} (config key "
+            f"'metadata'): {one_line(exc)}"
+        ) from exc
 
 
 def _status(conn, info, pipeline_node) -> str:
