@@ -13,6 +13,19 @@ REPO = Path(__file__).resolve().parents[1]
 PENGUIN_PIPELINE = REPO / "pipelines" / "penguin.py"
 PENGUIN_CONFIG = REPO / "configs" / "penguin.yaml"
 PENGUIN_DATA = REPO / "src" / "tfxkit" / "data" / "penguins"
+# The penguin pipeline's components that run an executor (everything but the resolver).
+PENGUIN_EXECUTOR_NODES = frozenset(
+    {
+        "example_gen",
+        "statistics_gen",
+        "schema_gen",
+        "example_validator",
+        "transform",
+        "trainer",
+        "evaluator",
+        "pusher",
+    }
+)
 
 
 @pytest.fixture

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE, REPO
+from tests.conftest import (
+    PENGUIN_CONFIG,
+    PENGUIN_DATA,
+    PENGUIN_EXECUTOR_NODES,
+    PENGUIN_PIPELINE,
+    REPO,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -72,16 +78,7 @@ def cold_run(workspace: Path) -> dict:
 def test_cold_run_completes_every_component(workspace: Path, cold_run: dict) -> None:
     summary = cold_run["summary"]
     executions = _executions(workspace, summary["run_id"])
-    executor_nodes = {
-        "example_gen",
-        "statistics_gen",
-        "schema_gen",
-        "example_validator",
-        "transform",
-        "trainer",
-        "evaluator",
-        "pusher",
-    }
+    executor_nodes = PENGUIN_EXECUTOR_NODES
     assert executor_nodes <= set(executions), executions.keys()
     assert {executions[n].state for n in executor_nodes} == {"COMPLETE"}
     assert executions["latest_blessed_model_resolver"].state == "COMPLETE"

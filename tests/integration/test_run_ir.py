@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE, REPO
+from tests.conftest import (
+    PENGUIN_CONFIG,
+    PENGUIN_DATA,
+    PENGUIN_EXECUTOR_NODES,
+    PENGUIN_PIPELINE,
+    REPO,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -90,16 +96,7 @@ def _container_tasks(spec: dict) -> set[str]:
 def test_every_container_task_finished(compiled: dict, first_run: tuple) -> None:
     summary, lines = first_run
     containers = _container_tasks(compiled["spec"])
-    assert containers == {
-        "example_gen",
-        "statistics_gen",
-        "schema_gen",
-        "example_validator",
-        "transform",
-        "trainer",
-        "evaluator",
-        "pusher",
-    }
+    assert containers == PENGUIN_EXECUTOR_NODES
     statuses = {t.task: t.status for t in summary.tasks}
     assert {statuses[t] for t in containers} == {"finished"}, statuses
     # First run on a fresh root: no blessed model to resolve.
