@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 
 RUNNERS = ("beam", "kubeflow", "vertex")
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
@@ -358,18 +356,8 @@ def _print_summary(summary) -> None:
     print(f"metadata:  {summary.metadata_store}")
 
 
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
 def _dispatch(args: argparse.Namespace) -> int:
-    from tfxkit.errors import (
-        ConfigError,
-        DataError,
-        MetadataStoreError,
-        PipelineDefinitionError,
-        PipelineRunError,
-    )
+    from tfxkit.errors import exit_code, format_error
 
     commands = {
         "compile": _cmd_compile,
@@ -379,19 +367,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     }
     try:
         return commands[args.command](args)
-    except (ConfigError, PipelineDefinitionError, DataError, MetadataStoreError) as exc:
+    except Exception as exc:  # one formatter for every error; --verbose keeps the traceback
         if args.verbose:
             raise
-        _error(str(exc))
-        return EXIT_USAGE
-    except Exception as exc:
-        if args.verbose:
-            raise
-        if isinstance(exc, PipelineRunError):
-            _error(f"{exc} (run again with --verbose for TFX's logs and the traceback)")
-            return EXIT_FAILED
-        _error(f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)")
-        return EXIT_FAILED
+        print(format_error(exc), file=sys.stderr)
+        return exit_code(exc)
 
 
 def main(argv: list[str] | None = None) -> int:

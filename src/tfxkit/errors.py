@@ -1,25 +1,52 @@
 """Errors a user can act on; the CLI prints them as one paragraph and exits non-zero.
 
+Every user-facing error derives from ``TfxkitError`` so the CLI catches one class and formats
+it one way (``format_error``). ``exit_code`` says how the process ends: 2 for input the user
+must fix before anything runs (config, pipeline file, data, store), 1 for work that started and
+failed (a component, a remote API, a compiled-spec task).
+
 Kept free of heavy imports so the CLI can catch them before TensorFlow or TFX load.
 """
 
 from __future__ import annotations
 
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
-class ConfigError(ValueError):
+
+class TfxkitError(Exception):
+    """Base of every error tfxkit reports to a user; the message is the whole explanation."""
+
+    exit_code = EXIT_FAILED
+    hint = ""  # appended by format_error, e.g. where to look for more detail
+
+
+class ConfigError(TfxkitError, ValueError):
     """A pipeline config is unreadable or invalid; the message names file and key path."""
 
+    exit_code = EXIT_USAGE
 
-class PipelineDefinitionError(ValueError):
+
+class PipelineDefinitionError(TfxkitError, ValueError):
     """A pipeline file or its graph is malformed (bad file, missing factory, duplicate id)."""
 
+    exit_code = EXIT_USAGE
 
-class DataError(ValueError):
+
+class DataError(TfxkitError, ValueError):
     """The configured input data cannot feed the pipeline (missing files or columns)."""
 
+    exit_code = EXIT_USAGE
 
-class MetadataStoreError(RuntimeError):
+
+class MetadataStoreError(TfxkitError, RuntimeError):
     """The ML Metadata store cannot be opened (wrong credentials, server down, bad path)."""
+
+    exit_code = EXIT_USAGE
+
+
+class RemoteError(TfxkitError, RuntimeError):
+    """A remote orchestrator (Kubeflow Pipelines, Vertex AI) refused or could not be reached."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -32,10 +59,42 @@ def one_line(exc: BaseException) -> str:
     return text if "Error:" in text else f"{type(exc).__name__}: {text}"
 
 
-class PipelineRunError(RuntimeError):
+class PipelineRunError(TfxkitError, RuntimeError):
     """A component failed; ``node_id`` names it."""
 
-    def __init__(self, node_id: str, cause: BaseException) -> None:
-        super().__init__(f"component '{node_id}' failed: {one_line(cause)}")
+    hint = "run again with --verbose for TFX's logs and the traceback"
+
+    def __init__(self, node_id: str, cause: BaseException, message: str | None = None) -> None:
+        super().__init__(message or f"component '{node_id}' failed: {one_line(cause)}")
         self.node_id = node_id
         self.cause = cause
+
+
+def format_error(exc: BaseException) -> str:
+    """The one paragraph the CLI prints for any error (``error: ...``)."""
+    if isinstance(exc, TfxkitError):
+        text = str(exc)
+        return f"error: {text} ({exc.hint})" if exc.hint else f"error: {text}"
+    return (
+        f"error: {type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
+    )
+
+
+def exit_code(exc: BaseException) -> int:
+    return exc.exit_code if isinstance(exc, TfxkitError) else EXIT_FAILED
+
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "MetadataStoreError",
+    "PipelineDefinitionError",
+    "PipelineRunError",
+    "RemoteError",
+    "TfxkitError",
+    "exit_code",
+    "format_error",
+    "one_line",
+]
