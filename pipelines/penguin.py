@@ -1,21 +1,15 @@
 """The standard tfxkit pipeline on the Palmer penguins data (species from body measurements).
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer ->
-Resolver (latest blessed model) -> Evaluator -> Pusher (only when blessed).
+Resolver (latest blessed model) -> Evaluator -> ModelPusher (only when blessed).
+The stages are spelled out in ``tfxkit.dsl.standard_pipeline``; a custom pipeline calls the
+same ``PipelineBuilder`` stage methods (see README).
 
 Run it:  run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam
 """
 
-from tfxkit.config import PipelineConfig
-from tfxkit.dsl import PipelineBuilder
+from tfxkit import PipelineBuilder, PipelineConfig, standard_pipeline
 
 
 def create_pipeline(config: PipelineConfig) -> PipelineBuilder:
-    p = PipelineBuilder(config)
-    examples = p.ingest()
-    checked = p.validate(examples)
-    transform = p.transform(examples, checked.schema)
-    trainer = p.train(transform, checked.schema)
-    blessing = p.evaluate(examples, trainer)
-    p.push(trainer, blessing)
-    return p
+    return standard_pipeline(config)

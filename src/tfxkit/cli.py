@@ -286,7 +286,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 def _cmd_run_ir(args: argparse.Namespace) -> int:
     _quiet_frameworks(args.verbose)
-    from tfxkit.runners.run_ir import run_compiled
+    from tfxkit.runners.spec_launcher import run_compiled
 
     summary = run_compiled(Path(args.spec), args.pipeline_root, progress=_progress)
     counts: dict[str, int] = {}

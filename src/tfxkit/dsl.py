@@ -1,66 +1,57 @@
-"""The authoring API: stages that add TFX components, and a builder that makes the pipeline.
+"""The authoring API: a builder whose stage methods add TFX components, and pipeline loading.
 
 A pipeline definition (see ``pipelines/penguin.py``) is a Python file with a function
-``create_pipeline(config) -> PipelineBuilder``. Each stage method adds real TFX components with
-explicit, unique ids and returns what the next stage consumes::
+``create_pipeline(config) -> PipelineBuilder``. Each stage lives in its own module under
+``tfxkit.stages`` and returns a small frozen dataclass of typed channels::
 
     p = PipelineBuilder(config)
-    examples = p.ingest()
-    checked = p.validate(examples)
-    transform = p.transform(examples, checked.schema)
-    trainer = p.train(transform, checked.schema)
-    blessing = p.evaluate(examples, trainer)
-    p.push(trainer, blessing)
+    data = p.ingest()                          # Ingested(examples)
+    checked = p.validate(data)                 # Validated(statistics, schema, anomalies)
+    transformed = p.transform(data, checked)   # Transformed(graph, examples)
+    trained = p.train(transformed, checked)    # Trained(model, model_run)
+    evaluated = p.evaluate(data, trained)      # Evaluated(blessing, evaluation, ...)
+    p.push(trained, evaluated)                 # any number of gates; pushes only if all bless
 
-The definition never names a runner: ``build()`` takes the runner-specific pieces (metadata
-connection, Beam args) from the caller, so the same definition runs locally and compiles for
-Kubeflow or Vertex. Later stages (optimize, fairness, ...) arrive as new methods here.
+The definition never names a runner: the builder's ``target`` (set by ``load_pipeline``) holds
+what differs between runners, and ``build()`` takes the runner's pieces (metadata connection,
+Beam args) from the caller, so one definition runs locally and compiles for Kubeflow or Vertex.
 """
 
 from __future__ import annotations
 
-import contextvars
 import importlib.util
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
-from tfxkit import features as F
 from tfxkit.config import PipelineConfig, config_as_dict
 from tfxkit.errors import PipelineDefinitionError
-from tfxkit.evaluation import build_eval_config
-from tfxkit.resolvers import PreviousBlessedModelStrategy
-
-PREPROCESSING_FN = "tfxkit.transform.preprocessing.preprocessing_fn"
-RUN_FN = "tfxkit.training.keras_trainer.run_fn"
-
-
-@dataclass(frozen=True)
-class Validated:
-    """Outputs of the validate stage that later stages consume."""
-
-    statistics: tfx.dsl.Channel
-    schema: tfx.dsl.Channel
-    anomalies: tfx.dsl.Channel
-
-
-# Where the pipeline will run. Set by load_pipeline() so a definition never names a runner;
-# the only difference today is the baseline resolver (see evaluate()).
-LOCAL = "local"
-KUBEFLOW_V2 = "kubeflow_v2"
-_TARGET: contextvars.ContextVar[str] = contextvars.ContextVar("tfxkit_target", default=LOCAL)
+from tfxkit.stages import evaluate as _evaluate
+from tfxkit.stages import ingest as _ingest
+from tfxkit.stages import push as _push
+from tfxkit.stages import train as _train
+from tfxkit.stages import transform as _transform
+from tfxkit.stages import validate as _validate
+from tfxkit.stages.evaluate import Evaluated
+from tfxkit.stages.ingest import Ingested
+from tfxkit.stages.push import Pushed
+from tfxkit.stages.targets import KUBEFLOW_V2, LOCAL, TARGETS, Target, current_target
+from tfxkit.stages.train import Trained
+from tfxkit.stages.transform import Transformed
+from tfxkit.stages.validate import Validated
 
 
 class PipelineBuilder:
     """Collects components stage by stage; ``build()`` returns a runnable TFX Pipeline."""
 
-    def __init__(self, config: PipelineConfig, target: str | None = None) -> None:
+    def __init__(self, config: PipelineConfig, target: Target | str | None = None) -> None:
         self.config = config
-        self.target = target or _TARGET.get()
+        if isinstance(target, str):
+            target = TARGETS[target]
+        self.target: Target = target or current_target.get()
         self.components: list[BaseNode] = []
 
     def add(self, node: BaseNode, node_id: str) -> Any:
@@ -72,131 +63,29 @@ class PipelineBuilder:
         return node
 
     # ---------------------------------------------------------------- stages
-    def ingest(self) -> tfx.dsl.Channel:
+    def ingest(self) -> Ingested:
         """Read the raw data and split it by hash buckets (split sizes from config)."""
-        data = self.config.data
-        output = tfx.proto.Output(
-            split_config=tfx.proto.SplitConfig(
-                splits=[
-                    tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
-                    for name, buckets in data.splits.items()
-                ]
-            )
-        )
-        gen = tfx.components.CsvExampleGen(input_base=data.path, output_config=output)
-        return self.add(gen, "example_gen").outputs["examples"]
+        return _ingest.ingest(self)
 
-    def validate(self, examples: tfx.dsl.Channel) -> Validated:
+    def validate(self, data: Ingested) -> Validated:
         """Statistics, a schema (inferred or curated) and anomalies against it."""
-        stats = self.add(tfx.components.StatisticsGen(examples=examples), "statistics_gen")
-        if self.config.schema_.path:
-            schema_node = self.add(
-                tfx.components.ImportSchemaGen(schema_file=self.config.schema_.path),
-                "schema_importer",
-            )
-        else:
-            schema_node = self.add(
-                tfx.components.SchemaGen(
-                    statistics=stats.outputs["statistics"],
-                    infer_feature_shape=self.config.schema_.infer_feature_shape,
-                ),
-                "schema_gen",
-            )
-        validator = self.add(
-            tfx.components.ExampleValidator(
-                statistics=stats.outputs["statistics"], schema=schema_node.outputs["schema"]
-            ),
-            "example_validator",
-        )
-        return Validated(
-            statistics=stats.outputs["statistics"],
-            schema=schema_node.outputs["schema"],
-            anomalies=validator.outputs["anomalies"],
-        )
+        return _validate.validate(self, data)
 
-    def transform(self, examples: tfx.dsl.Channel, schema: tfx.dsl.Channel) -> Any:
+    def transform(self, data: Ingested, validated: Validated) -> Transformed:
         """TF Transform with tfxkit's config-driven preprocessing_fn."""
-        return self.add(
-            tfx.components.Transform(
-                examples=examples,
-                schema=schema,
-                preprocessing_fn=PREPROCESSING_FN,
-                custom_config=F.feature_spec_config(self.config),
-            ),
-            "transform",
-        )
+        return _transform.transform(self, data, validated)
 
-    def train(self, transform: Any, schema: tfx.dsl.Channel) -> Any:
-        """Keras training on the transformed examples; exports raw-feature serving signatures."""
-        cfg = self.config
-        custom_config = F.feature_spec_config(cfg)
-        custom_config["model"] = cfg.model.model_dump(mode="json")
-        custom_config["training"] = cfg.training.model_dump(mode="json")
-        return self.add(
-            tfx.components.Trainer(
-                run_fn=RUN_FN,
-                examples=transform.outputs["transformed_examples"],
-                transform_graph=transform.outputs["transform_graph"],
-                schema=schema,
-                train_args=tfx.proto.TrainArgs(num_steps=cfg.training.train_steps),
-                eval_args=tfx.proto.EvalArgs(num_steps=cfg.training.eval_steps),
-                custom_config=custom_config,
-            ),
-            "trainer",
-        )
+    def train(self, transformed: Transformed, validated: Validated) -> Trained:
+        """Keras training on the transformed examples; raw-feature serving signatures."""
+        return _train.train(self, transformed, validated)
 
-    def evaluate(self, examples: tfx.dsl.Channel, trainer: Any) -> tfx.dsl.Channel:
-        """TFMA against the latest blessed model (if any); returns the blessing channel.
+    def evaluate(self, data: Ingested, trained: Trained) -> Evaluated:
+        """TFMA against the latest blessed model (if any)."""
+        return _evaluate.evaluate(self, data, trained)
 
-        Locally the baseline excludes the candidate itself (tfxkit.resolvers), which keeps an
-        unchanged re-run fully cached. TFX's Kubeflow V2 compiler accepts only its own two
-        strategies, so remote targets use LatestBlessedModelStrategy.
-        """
-        channels = {
-            "model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-        }
-        if self.target == LOCAL:
-            resolver = tfx.dsl.Resolver(
-                strategy_class=PreviousBlessedModelStrategy,
-                candidate=trainer.outputs["model"],
-                **channels,
-            )
-        else:
-            resolver = tfx.dsl.Resolver(
-                strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
-            )
-        baseline = self.add(resolver, "latest_blessed_model_resolver")
-        evaluator = self.add(
-            tfx.components.Evaluator(
-                examples=examples,
-                model=trainer.outputs["model"],
-                baseline_model=baseline.outputs["model"],
-                eval_config=build_eval_config(self.config),
-            ),
-            "evaluator",
-        )
-        return evaluator.outputs["blessing"]
-
-    def push(self, trainer: Any, blessing: tfx.dsl.Channel) -> None:
-        """Push to the serving directory, inside a Cond so only a blessed model is pushed."""
-        # Kubeflow V2: TFX 1.16 compiles the Cond against an input it names
-        # '_evaluator.blessing', which exists only when the blessing is not also a regular
-        # input; the Cond alone then gates the push. Locally the Pusher checks it again.
-        gate = {"model_blessing": blessing} if self.target == LOCAL else {}
-        with tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1):
-            self.add(
-                tfx.components.Pusher(
-                    model=trainer.outputs["model"],
-                    **gate,
-                    push_destination=tfx.proto.PushDestination(
-                        filesystem=tfx.proto.PushDestination.Filesystem(
-                            base_directory=self.config.resolved_push_destination
-                        )
-                    ),
-                ),
-                "pusher",
-            )
+    def push(self, trained: Trained, *gates: Any) -> Pushed:
+        """Push the model only when every gate (a stage result with a blessing) blessed it."""
+        return _push.push(self, trained, *gates)
 
     # ---------------------------------------------------------------- build
     def build(
@@ -225,18 +114,24 @@ class PipelineBuilder:
 
 
 def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
-    """ingest -> validate -> transform -> train -> evaluate -> push (blessed only)."""
+    """ingest -> validate -> transform -> train -> evaluate -> push (blessed only).
+
+    The one definition of the standard pipeline: ``pipelines/penguin.py`` and a run without a
+    pipeline file both use it.
+    """
     p = PipelineBuilder(config)
-    examples = p.ingest()
-    checked = p.validate(examples)
-    transform = p.transform(examples, checked.schema)
-    trainer = p.train(transform, checked.schema)
-    blessing = p.evaluate(examples, trainer)
-    p.push(trainer, blessing)
+    data = p.ingest()
+    checked = p.validate(data)
+    transformed = p.transform(data, checked)
+    trained = p.train(transformed, checked)
+    evaluated = p.evaluate(data, trained)
+    p.push(trained, evaluated)
     return p
 
 
-def load_pipeline(path: str | Path, config: PipelineConfig, target: str = LOCAL) -> PipelineBuilder:
+def load_pipeline(
+    path: str | Path, config: PipelineConfig, target: Target | str = LOCAL
+) -> PipelineBuilder:
     """Import a pipeline file and call its ``create_pipeline(config)`` for ``target``."""
     path = Path(path)
     if not path.is_file():
@@ -258,13 +153,29 @@ def load_pipeline(path: str | Path, config: PipelineConfig, target: str = LOCAL)
         raise PipelineDefinitionError(
             f"pipeline file {path} must define create_pipeline(config) -> PipelineBuilder"
         )
-    token = _TARGET.set(target)
+    token = current_target.set(TARGETS[target] if isinstance(target, str) else target)
     try:
         builder = factory(config)
     finally:
-        _TARGET.reset(token)
+        current_target.reset(token)
     if not isinstance(builder, PipelineBuilder):
         raise PipelineDefinitionError(
             f"{path}: create_pipeline returned {type(builder).__name__}, not a PipelineBuilder"
         )
     return builder
+
+
+__all__ = [
+    "KUBEFLOW_V2",
+    "LOCAL",
+    "Evaluated",
+    "Ingested",
+    "PipelineBuilder",
+    "Pushed",
+    "Target",
+    "Trained",
+    "Transformed",
+    "Validated",
+    "load_pipeline",
+    "standard_pipeline",
+]

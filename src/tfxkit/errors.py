@@ -75,9 +75,7 @@ def format_error(exc: BaseException) -> str:
     if isinstance(exc, TfxkitError):
         text = str(exc)
         return f"error: {text} ({exc.hint})" if exc.hint else f"error: {text}"
-    return (
-        f"error: {type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
-    )
+    return f"error: {type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
 
 
 def exit_code(exc: BaseException) -> int:

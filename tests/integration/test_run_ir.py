@@ -1,4 +1,4 @@
-"""End to end: the Kubeflow V2 PipelineJob that tfxkit compiles really runs (tfxkit.runners.run_ir).
+"""End to end: the Kubeflow V2 PipelineJob that tfxkit compiles really runs (runners.spec_launcher).
 
 The penguin pipeline is compiled with KubeflowV2DagRunner to a local-root spec, then every task's
 container command (TFX's Kubeflow V2 entrypoints) runs as a subprocess. A second run on the same
@@ -65,7 +65,7 @@ def compiled(tmp_path_factory) -> dict:
 
 
 def _run(compiled: dict) -> tuple:
-    from tfxkit.runners.run_ir import run_compiled
+    from tfxkit.runners.spec_launcher import run_compiled
 
     lines: list[str] = []
     summary = run_compiled(compiled["spec_path"], progress=lines.append, env=TASK_ENV)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tfxkit.runners.run_ir import (
+from tfxkit.runners.spec_launcher import (
     CelError,
     RunIrError,
     evaluate_condition,

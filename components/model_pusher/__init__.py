@@ -1,0 +1,1 @@
+"""ModelPusher: pushes a blessed model atomically, once, under increasing integer versions."""

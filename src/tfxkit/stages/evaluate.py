@@ -1,0 +1,38 @@
+"""Evaluate: TFMA against the latest blessed model (if any); the blessing gates the push."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfx import v1 as tfx
+
+from tfxkit.evaluation import build_eval_config
+from tfxkit.stages import node_ids
+from tfxkit.stages._base import StageContext
+from tfxkit.stages.ingest import Ingested
+from tfxkit.stages.train import Trained
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    blessing: tfx.dsl.Channel
+    evaluation: tfx.dsl.Channel
+    baseline_model: tfx.dsl.Channel
+
+
+def evaluate(p: StageContext, data: Ingested, trained: Trained) -> Evaluated:
+    baseline = p.add(p.target.baseline_resolver(trained.model), node_ids.BASELINE_RESOLVER)
+    evaluator = p.add(
+        tfx.components.Evaluator(
+            examples=data.examples,
+            model=trained.model,
+            baseline_model=baseline.outputs["model"],
+            eval_config=build_eval_config(p.config),
+        ),
+        node_ids.EVALUATOR,
+    )
+    return Evaluated(
+        blessing=evaluator.outputs["blessing"],
+        evaluation=evaluator.outputs["evaluation"],
+        baseline_model=baseline.outputs["model"],
+    )

@@ -1,0 +1,31 @@
+"""Node ids of the standard pipeline, defined once.
+
+Why constants: an id is a contract between the pipeline graph, ML Metadata (contexts are named
+``<pipeline>.<node id>``), runner profiles (per-component ``resources`` keys), the run summary
+and the tests. Renaming one in a single place keeps them all in step.
+"""
+
+from __future__ import annotations
+
+EXAMPLE_GEN = "example_gen"
+STATISTICS_GEN = "statistics_gen"
+SCHEMA_GEN = "schema_gen"
+SCHEMA_IMPORTER = "schema_importer"
+EXAMPLE_VALIDATOR = "example_validator"
+TRANSFORM = "transform"
+TRAINER = "trainer"
+BASELINE_RESOLVER = "latest_blessed_model_resolver"
+EVALUATOR = "evaluator"
+PUSHER = "pusher"
+
+# Nodes that run an executor in the standard pipeline with an inferred schema (no resolver).
+STANDARD_EXECUTOR_NODES = (
+    EXAMPLE_GEN,
+    STATISTICS_GEN,
+    SCHEMA_GEN,
+    EXAMPLE_VALIDATOR,
+    TRANSFORM,
+    TRAINER,
+    EVALUATOR,
+    PUSHER,
+)

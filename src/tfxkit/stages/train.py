@@ -1,0 +1,43 @@
+"""Train: Keras on the transformed examples; exports raw-feature serving signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfx import v1 as tfx
+
+from tfxkit import features as F
+from tfxkit.fingerprint import code_fingerprint
+from tfxkit.stages import node_ids
+from tfxkit.stages._base import StageContext
+from tfxkit.stages.transform import Transformed
+from tfxkit.stages.validate import Validated
+
+RUN_FN = "tfxkit.training.keras_trainer.run_fn"
+
+
+@dataclass(frozen=True)
+class Trained:
+    model: tfx.dsl.Channel
+    model_run: tfx.dsl.Channel
+
+
+def train(p: StageContext, transformed: Transformed, validated: Validated) -> Trained:
+    cfg = p.config
+    custom_config = F.feature_spec_config(cfg)
+    custom_config["model"] = cfg.model.model_dump(mode="json")
+    custom_config["training"] = cfg.training.model_dump(mode="json")
+    custom_config["code_fingerprint"] = code_fingerprint(RUN_FN)
+    node = p.add(
+        tfx.components.Trainer(
+            run_fn=RUN_FN,
+            examples=transformed.examples,
+            transform_graph=transformed.graph,
+            schema=validated.schema,
+            train_args=tfx.proto.TrainArgs(num_steps=cfg.training.train_steps),
+            eval_args=tfx.proto.EvalArgs(num_steps=cfg.training.eval_steps),
+            custom_config=custom_config,
+        ),
+        node_ids.TRAINER,
+    )
+    return Trained(model=node.outputs["model"], model_run=node.outputs["model_run"])

@@ -1,0 +1,46 @@
+"""Validate: statistics, a schema (inferred, or curated as code) and anomalies against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfx import v1 as tfx
+
+from tfxkit.stages import node_ids
+from tfxkit.stages._base import StageContext
+from tfxkit.stages.ingest import Ingested
+
+
+@dataclass(frozen=True)
+class Validated:
+    statistics: tfx.dsl.Channel
+    schema: tfx.dsl.Channel
+    anomalies: tfx.dsl.Channel
+
+
+def validate(p: StageContext, data: Ingested) -> Validated:
+    stats = p.add(tfx.components.StatisticsGen(examples=data.examples), node_ids.STATISTICS_GEN)
+    schema_cfg = p.config.schema_
+    if schema_cfg.path:
+        schema_node = p.add(
+            tfx.components.ImportSchemaGen(schema_file=schema_cfg.path), node_ids.SCHEMA_IMPORTER
+        )
+    else:
+        schema_node = p.add(
+            tfx.components.SchemaGen(
+                statistics=stats.outputs["statistics"],
+                infer_feature_shape=schema_cfg.infer_feature_shape,
+            ),
+            node_ids.SCHEMA_GEN,
+        )
+    validator = p.add(
+        tfx.components.ExampleValidator(
+            statistics=stats.outputs["statistics"], schema=schema_node.outputs["schema"]
+        ),
+        node_ids.EXAMPLE_VALIDATOR,
+    )
+    return Validated(
+        statistics=stats.outputs["statistics"],
+        schema=schema_node.outputs["schema"],
+        anomalies=validator.outputs["anomalies"],
+    )
