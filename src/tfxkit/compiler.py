@@ -16,6 +16,8 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.orchestration.portable import runtime_parameter_utils
 from tfx.proto.orchestration import pipeline_pb2
 
+from tfxkit.fingerprint import mask_fingerprints
+
 
 def compile_tfx_ir(pipeline: tfx_pipeline.Pipeline) -> pipeline_pb2.Pipeline:
     """Compile with TFX's own compiler (validates the DAG: cycles, ids, channel types)."""
@@ -34,8 +36,9 @@ def ir_text(ir: pipeline_pb2.Pipeline) -> str:
 
 
 def portable_ir_text(ir: pipeline_pb2.Pipeline, placeholders: dict[str, str]) -> str:
-    """IR text with each given absolute path replaced by its placeholder (longest first)."""
-    text = ir_text(ir)
+    """IR text with each given absolute path replaced by its placeholder (longest first) and
+    code fingerprints masked, so a golden file changes only when the graph does."""
+    text = mask_fingerprints(ir_text(ir))
     for path in sorted(placeholders, key=len, reverse=True):
         text = text.replace(str(Path(path)), placeholders[path])
     return text

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_DATA
+from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA
 
 pytestmark = pytest.mark.slow
 

@@ -16,13 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
-    PENGUIN_CONFIG,
-    PENGUIN_DATA,
-    PENGUIN_EXECUTOR_NODES,
-    PENGUIN_PIPELINE,
-    REPO,
-)
+from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_EXECUTOR_NODES, PENGUIN_PIPELINE, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
 from tfxkit import cli
 
 

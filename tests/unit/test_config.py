@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PENGUIN_CONFIG
+from tests.paths import PENGUIN_CONFIG
 from tfxkit.config import ConfigError, load_config
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE
+from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE
 from tfxkit.compiler import compile_tfx_ir
 from tfxkit.config import load_config
 from tfxkit.dsl import PipelineBuilder, PipelineDefinitionError, load_pipeline
@@ -122,3 +122,72 @@ def test_beam_args_from_typed_config() -> None:
     assert args[0] == "--direct_running_mode=multi_processing"
     assert int(args[1].split("=")[1]) >= 1
     assert args[2] == "--experiments=use_runner_v2"
+
+
+TWO_GATE_PIPELINE = """
+from tfx import v1 as tfx
+from tfxkit.dsl import PipelineBuilder
+
+
+def create_pipeline(config):
+    p = PipelineBuilder(config)
+    data = p.ingest()
+    checked = p.validate(data)
+    trained = p.train(p.transform(data, checked), checked)
+    evaluated = p.evaluate(data, trained)
+    second = p.add(
+        tfx.components.Evaluator(examples=data.examples, model=trained.model), "second_evaluator"
+    )
+    p.push(trained, evaluated, second.outputs["blessing"])
+    return p
+"""
+
+
+def test_push_is_gated_by_every_gate(penguin_overrides: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "two_gates.py"
+    path.write_text(TWO_GATE_PIPELINE)
+    builder = load_pipeline(path, load_config(PENGUIN_CONFIG, penguin_overrides))
+    ir = compile_tfx_ir(builder.build())
+    pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
+    conditions = [str(c) for c in pusher.inputs.conditionals.values()]
+    assert len(conditions) == 2, "one Cond(blessed == 1) per gate"
+    assert any("_evaluator.blessing" in c for c in conditions)
+    assert any("_second_evaluator.blessing" in c for c in conditions)
+
+
+def test_push_without_a_gate_is_refused(builder: PipelineBuilder) -> None:
+    from tfxkit.stages.train import Trained
+
+    trainer = next(c for c in builder.components if c.id == "trainer")
+    trained = Trained(model=trainer.outputs["model"], model_run=trainer.outputs["model_run"])
+    with pytest.raises(PipelineDefinitionError, match="at least one gate"):
+        builder.push(trained)
+
+
+def test_targets_decide_resolver_and_gate_inputs(penguin_overrides: list[str]) -> None:
+    cfg = load_config(PENGUIN_CONFIG, penguin_overrides)
+    local = load_pipeline(PENGUIN_PIPELINE, cfg, target="local")
+    remote = load_pipeline(PENGUIN_PIPELINE, cfg, target="kubeflow_v2")
+
+    def pusher_inputs(builder: PipelineBuilder) -> set[str]:
+        return set(next(c for c in builder.components if c.id == "pusher").inputs)
+
+    assert pusher_inputs(local) == {"model", "model_blessing"}
+    assert pusher_inputs(remote) == {"model"}
+    resolver = {
+        b.target.name: next(c for c in b.components if c.id.endswith("resolver"))
+        for b in (local, remote)
+    }
+    assert "PreviousBlessedModelStrategy" in str(
+        resolver["local"].exec_properties["resolver_class"]
+    )
+    assert "LatestBlessedModelStrategy" in str(
+        resolver["kubeflow_v2"].exec_properties["resolver_class"]
+    )
+
+
+def test_public_api_is_exported() -> None:
+    import tfxkit
+
+    for name in ("PipelineBuilder", "PipelineConfig", "load_config", "TfxkitError"):
+        assert name in tfxkit.__all__ and getattr(tfxkit, name) is not None

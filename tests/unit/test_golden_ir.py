@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import (
-    PENGUIN_CONFIG,
-    PENGUIN_DATA,
-    PENGUIN_PIPELINE,
-    assert_matches_golden,
-)
+from tests.goldens import assert_matches_golden
+from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE
 from tfxkit.compiler import compile_tfx_ir, portable_ir_text
 from tfxkit.config import load_config
 from tfxkit.dsl import load_pipeline

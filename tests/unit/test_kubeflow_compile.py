@@ -11,9 +11,11 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO, assert_matches_golden
+from tests.goldens import assert_matches_golden
+from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
 from tfxkit.config import load_config
 from tfxkit.errors import ConfigError, PipelineDefinitionError
+from tfxkit.fingerprint import mask_fingerprints
 from tfxkit.profiles import load_profile
 from tfxkit.runners.kubeflow import compile_pipeline, load_spec
 
@@ -36,7 +38,7 @@ def CountRows(
 
 def create_pipeline(config):
     p = PipelineBuilder(config)
-    p.add(CountRows(examples=p.ingest()), "count_rows")
+    p.add(CountRows(examples=p.ingest().examples), "count_rows")
     return p
 """
 
@@ -47,9 +49,9 @@ from tfxkit.dsl import PipelineBuilder
 
 def create_pipeline(config):
     p = PipelineBuilder(config)
-    examples = p.ingest()
-    checked = p.validate(examples)
-    p.add(tfx.components.Transform(examples=examples, schema=checked.schema,
+    data = p.ingest()
+    checked = p.validate(data)
+    p.add(tfx.components.Transform(examples=data.examples, schema=checked.schema,
                                    module_file="/home/me/preprocessing.py"), "transform")
     return p
 """
@@ -72,7 +74,7 @@ def _compile(
 def test_kubeflow_spec_matches_golden_and_parses(tmp_path: Path) -> None:
     compiled = _compile(tmp_path, KUBEFLOW, "penguin.yaml")
     text = compiled.path.read_text()
-    assert_matches_golden(text, GOLDEN, "KFP spec")
+    assert_matches_golden(mask_fingerprints(text), GOLDEN, "KFP spec")
     spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "penguin"
     assert spec.default_pipeline_root == "gs://my-bucket/tfxkit/penguin/pipeline_root"
