@@ -33,6 +33,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check src components pipelines tests bench
 	$(BIN)/ruff format --check src components pipelines tests bench
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format src components pipelines tests bench
