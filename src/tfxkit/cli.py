@@ -352,7 +352,10 @@ def _print_summary(summary) -> None:
     print(f"pipeline:  {summary.pipeline_name}")
     print("nodes:     " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     print(f"blessed:   {blessed}")
-    print(f"pushed:    {summary.pushed_path or 'nothing pushed'}")
+    pushed = summary.pushed_path or "nothing pushed"
+    if summary.already_pushed:
+        pushed += " (this model was already there: not copied again)"
+    print(f"pushed:    {pushed}")
     print(f"metadata:  {summary.metadata_store}")
 
 

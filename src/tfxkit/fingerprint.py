@@ -91,23 +91,24 @@ def code_fingerprint(reference: str) -> str:
     """Hex fingerprint of the module behind ``reference`` and what it imports of its package."""
     root, _ = split_reference(reference)
     top = root.split(".")[0]
-    digest = hashlib.sha256(f"{top}=={_version(top)}".encode())
-    seen: set[str] = set()
+    sources: dict[str, bytes] = {}
     pending = [root]
     while pending:
         module = pending.pop()
-        if module in seen:
+        if module in sources:
             continue
-        seen.add(module)
         path = _module_file(module)
         if path is None:
             continue
-        source = path.read_bytes()
-        digest.update(f"\0{module}\0".encode() + source)
+        sources[module] = path.read_bytes()
         is_package = path.name == "__init__.py"
-        for name in _imported_modules(source.decode("utf-8"), module, is_package):
-            if name.split(".")[0] == top and name not in seen:
+        for name in _imported_modules(sources[module].decode("utf-8"), module, is_package):
+            if name.split(".")[0] == top and name not in sources:
                 pending.append(name)
+    # Sorted: the walk's order follows set iteration, which differs between processes.
+    digest = hashlib.sha256(f"{top}=={_version(top)}".encode())
+    for module in sorted(sources):
+        digest.update(f"\0{module}\0".encode() + sources[module])
     return digest.hexdigest()[:_LENGTH]
 
 

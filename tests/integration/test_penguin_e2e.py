@@ -9,64 +9,28 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_EXECUTOR_NODES, PENGUIN_PIPELINE, REPO
+from tests.paths import PENGUIN_DATA, PENGUIN_EXECUTOR_NODES
+from tests.pipeline_runs import executions, run_pipeline, sqlite_store, versions
 
 pytestmark = pytest.mark.slow
 
 
-def _run_pipeline(workspace: Path, *extra: str, summary: Path | None = None):
-    cmd = [
-        str(Path(sys.executable).parent / "run-pipeline"),
-        str(PENGUIN_PIPELINE),
-        "--config",
-        str(PENGUIN_CONFIG),
-        "--runner",
-        "beam",
-        "--set",
-        f"workspace={workspace}",
-        "--set",
-        f"data.path={PENGUIN_DATA}",
-        *extra,
-    ]
-    if summary:
-        cmd += ["--summary-json", str(summary)]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, check=False)
-
-
-def _store(workspace: Path):
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
-    conn = metadata_store_pb2.ConnectionConfig()
-    conn.sqlite.filename_uri = str(workspace / "penguin" / "metadata.sqlite")
-    return metadata_store.MetadataStore(conn)
-
-
-def _executions(workspace: Path, run_id: str):
-    from tfxkit.metadata import run_executions
-
-    return {e.node_id: e for e in run_executions(_store(workspace), "penguin", run_id)}
+def _executions(workspace: Path, run_id: str) -> dict:
+    return executions(workspace, "penguin", run_id)
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("penguin") / "ws"
+def workspace(penguin_workspace: Path) -> Path:
+    return penguin_workspace
 
 
 @pytest.fixture(scope="module")
-def cold_run(workspace: Path) -> dict:
-    summary_path = workspace.parent / "cold.json"
-    result = _run_pipeline(workspace, summary=summary_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return {"stdout": result.stdout, "summary": json.loads(summary_path.read_text())}
+def cold_run(penguin_cold_run: dict) -> dict:
+    return penguin_cold_run
 
 
 def test_cold_run_completes_every_component(workspace: Path, cold_run: dict) -> None:
@@ -87,7 +51,7 @@ def test_cold_run_completes_every_component(workspace: Path, cold_run: dict) -> 
 def test_model_and_pushed_model_recorded(workspace: Path, cold_run: dict) -> None:
     from tfxkit.metadata import output_artifacts
 
-    store = _store(workspace)
+    store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
     executions = _executions(workspace, cold_run["summary"]["run_id"])
     [model] = output_artifacts(store, executions["trainer"].execution_id, "Model")
     assert Path(model.uri, "Format-Serving", "saved_model.pb").is_file()
@@ -132,7 +96,7 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
 
 def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
     summary_path = workspace.parent / "cached.json"
-    result = _run_pipeline(workspace, summary=summary_path)
+    result = run_pipeline(workspace, summary=summary_path)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(summary_path.read_text())
     executions = _executions(workspace, summary["run_id"])
@@ -143,12 +107,12 @@ def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
     assert set(states.values()) == {"CACHED"}, states
     # The cached run reports the same pushed model; nothing new was written.
     assert summary["pushed_path"] == cold_run["summary"]["pushed_path"]
-    assert len(list((workspace / "penguin" / "serving_model").iterdir())) == 1
+    assert versions(workspace / "penguin" / "serving_model") == [1]
 
 
 def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
     summary_path = workspace.parent / "strict.json"
-    result = _run_pipeline(
+    result = run_pipeline(
         workspace,
         "--set",
         "evaluation.thresholds.SparseCategoricalAccuracy={lower_bound: 1.01}",
@@ -162,7 +126,7 @@ def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
     executions = _executions(workspace, summary["run_id"])
     assert executions["evaluator"].state == "COMPLETE"
     assert "pusher" not in executions
-    assert len(list((workspace / "penguin" / "serving_model").iterdir())) == 1
+    assert versions(workspace / "penguin" / "serving_model") == [1]
 
 
 def test_failed_component_is_named_and_exit_nonzero(workspace: Path, cold_run: dict) -> None:
@@ -171,9 +135,39 @@ def test_failed_component_is_named_and_exit_nonzero(workspace: Path, cold_run: d
         'feature { name: "species" type: BYTES presence { min_fraction: 1.0 } '
         "shape { dim { size: 1 } } }\n"
     )
-    result = _run_pipeline(workspace, "--set", f"schema.path={schema}")
+    result = run_pipeline(workspace, "--set", f"schema.path={schema}")
     assert result.returncode == 1
     assert "component 'transform' failed" in result.stderr
     assert "feature 'bill_length_mm' is configured but not in the data's schema" in result.stderr
     assert "Traceback" not in result.stderr
     assert "transform: FAILED" in result.stdout
+
+
+def test_trainer_code_edit_reruns_trainer_and_downstream(
+    workspace: Path, cold_run: dict, tmp_path: Path
+) -> None:
+    """Cache that sees code: the same config with an edited trainer module re-executes it."""
+    import shutil
+
+    from tests.paths import REPO
+
+    code = tmp_path / "code"
+    shutil.copytree(REPO / "src" / "tfxkit", code / "tfxkit", symlinks=False)
+    trainer_src = code / "tfxkit" / "training" / "keras_trainer.py"
+    trainer_src.write_text(trainer_src.read_text() + "\n# an edit the cache must notice\n")
+    summary_path = tmp_path / "edited.json"
+    result = run_pipeline(workspace, summary=summary_path, env={"PYTHONPATH": str(code)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(summary_path.read_text())
+    states = {n: e.state for n, e in _executions(workspace, summary["run_id"]).items()}
+    for node in ("example_gen", "statistics_gen", "schema_gen", "example_validator", "transform"):
+        assert states[node] == "CACHED", states
+    for node in ("trainer", "evaluator", "pusher"):
+        assert states[node] == "COMPLETE", states
+    # Back to the unedited code: the cold run's trainer execution is found in the cache again
+    # (the evaluator may re-run: its baseline is now the edited run's blessed model).
+    again = run_pipeline(workspace, summary=tmp_path / "again.json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    run_id = json.loads((tmp_path / "again.json").read_text())["run_id"]
+    states = {n: e.state for n, e in _executions(workspace, run_id).items()}
+    assert states["transform"] == states["trainer"] == "CACHED", states

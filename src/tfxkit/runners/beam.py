@@ -46,6 +46,7 @@ class RunSummary:
     nodes: list[NodeResult] = field(default_factory=list)
     blessed: bool | None = None
     pushed_path: str | None = None
+    already_pushed: bool = False
     metadata_store: str = ""
 
     def as_dict(self) -> dict:
@@ -190,5 +191,7 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
             summary.blessed = blessing.custom_properties["blessed"].int_value == 1
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
-            if pushed.custom_properties["pushed"].int_value == 1:
-                summary.pushed_path = pushed.custom_properties["pushed_destination"].string_value
+            props = pushed.custom_properties
+            if props["pushed"].int_value == 1:
+                summary.pushed_path = props["pushed_destination"].string_value
+                summary.already_pushed = props["already_pushed"].int_value == 1
