@@ -1,4 +1,4 @@
-"""Compiling for Kubeflow Pipelines / Vertex AI: golden spec, proto validity, remote checks."""
+"""Compiling for Kubeflow Pipelines / Vertex AI: proto validity, remote checks (goldens: corpus)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,12 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from tests.goldens import assert_matches_golden
 from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
 from tfxkit.config import load_config
 from tfxkit.errors import ConfigError, PipelineDefinitionError
-from tfxkit.fingerprint import mask_fingerprints
 from tfxkit.profiles import load_profile
 from tfxkit.runners.kubeflow import compile_pipeline, load_spec
 
-GOLDEN = REPO / "tests" / "golden" / "penguin.kfp-pipelinespec.yaml"
 KUBEFLOW = REPO / "configs" / "kubeflow.yaml"
 VERTEX = REPO / "configs" / "vertex.yaml"
 DATAFLOW = REPO / "configs" / "dataflow.yaml"
@@ -71,10 +68,9 @@ def _compile(
     return compile_pipeline(pipeline, config, profile, output=tmp_path / name)
 
 
-def test_kubeflow_spec_matches_golden_and_parses(tmp_path: Path) -> None:
+def test_kubeflow_spec_parses(tmp_path: Path) -> None:
     compiled = _compile(tmp_path, KUBEFLOW, "penguin.yaml")
     text = compiled.path.read_text()
-    assert_matches_golden(mask_fingerprints(text), GOLDEN, "KFP spec")
     spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "penguin"
     assert spec.default_pipeline_root == "gs://my-bucket/tfxkit/penguin/pipeline_root"
