@@ -51,11 +51,40 @@ class DataFormat(str, Enum):
     CSV = "csv"
 
 
+DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
+
+
+class CsvDialect(Strict):
+    """How the CSV files are written; the defaults read RFC 4180 files with a header row."""
+
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote_char: str = Field(default='"', min_length=1, max_length=1)
+    skip_initial_space: bool = Field(
+        default=True, description="Ignore spaces right after a delimiter ('a, b, c')."
+    )
+    header: bool = Field(default=True, description="The first line of every file names columns.")
+    column_names: list[str] | None = Field(
+        default=None, description="Column names when the files have no header row."
+    )
+    missing_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MISSING_VALUES),
+        description="Cell values (after stripping spaces) that mean 'missing', e.g. '?'.",
+    )
+    encoding: str = "utf-8"
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> CsvDialect:
+        if not self.header and not self.column_names:
+            raise ValueError("header: false needs column_names: [...]")
+        return self
+
+
 class DataConfig(Strict):
     """Where the raw examples come from and how they are split."""
 
     format: DataFormat = DataFormat.CSV
     path: str = Field(description="Directory holding the input files (every file is read).")
+    csv: CsvDialect = Field(default_factory=CsvDialect)
     splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: {"train": 2, "eval": 1},
         description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
