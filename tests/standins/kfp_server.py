@@ -1,22 +1,16 @@
-"""A local HTTP server that STANDS IN for a Kubeflow Pipelines (KFP v2) cluster in tests.
+"""A local HTTP server that STANDS IN for a real Kubeflow Pipelines (KFP v2) cluster in tests.
 
-A real KFP cluster cannot run here (no Kubernetes, no network), so this server implements only
-the documented KFP v2beta1 REST endpoints that ``kfp.Client`` (through its generated
-``kfp_server_api`` client) calls for tfxkit's client layer:
+It is not Kubeflow Pipelines: a real KFP cluster cannot run here (no Kubernetes, no network),
+so this server implements only the documented KFP v2beta1 REST endpoints (``_ROUTES`` below:
+healthz, experiments, pipelines and versions with multipart ``uploadfile`` uploads, runs, and
+recurring runs with ``:enable``/``:disable``) that ``kfp.Client`` (through its generated
+``kfp_server_api`` client) calls for tfxkit's Kubeflow backend.
 
-* ``GET  /apis/v2beta1/healthz``
-* ``POST/GET /apis/v2beta1/experiments``, ``GET /apis/v2beta1/experiments/{id}``
-* ``POST /apis/v2beta1/pipelines/upload`` and ``/pipelines/upload_version`` (multipart
-  ``uploadfile``), ``GET /apis/v2beta1/pipelines``, ``/pipelines/{id}``,
-  ``/pipelines/{id}/versions``, ``/pipelines/{id}/versions/{version_id}``
-* ``POST/GET /apis/v2beta1/runs``, ``GET /apis/v2beta1/runs/{id}``
-* ``POST/GET /apis/v2beta1/recurringruns``, ``GET/DELETE /apis/v2beta1/recurringruns/{id}``,
-  ``POST /apis/v2beta1/recurringruns/{id}:enable`` and ``:disable``
-
-State lives in memory; every request is recorded (method, path, query, JSON body, uploaded
-files) in :attr:`KfpStandIn.requests` so tests can assert what the client actually sent.
-Nothing executes: runs stay ``PENDING`` and recurring runs never fire. There is no auth and no
-multi-user authorization; ``namespace`` is only stored and used to filter lists.
+State lives in memory. ``http_base`` records every request (method, path, query, JSON body,
+uploaded files) so tests can assert what the client actually sent, and injects errors
+(:meth:`~tests.standins.http_base.StandIn.fail_next`). Nothing executes: runs stay ``PENDING``
+and recurring runs never fire. There is no auth and no multi-user authorization; ``namespace``
+is only stored and used to filter lists.
 
 Where it matters for the client, it behaves like the real API server (backend/src/apiserver):
 JSON field names as in the v2beta1 OpenAPI spec (including ``recurringRuns``), list filters on
@@ -28,11 +22,7 @@ TFX ``PipelineJob`` wrapper (top-level ``pipelineSpec``) is rejected with 400 as
 server does ("unknown template format"), so a passing test shows the compiled spec itself was
 uploaded. Errors use grpc-gateway's JSON shape (``error``, ``code``, ``message``).
 
-Use :func:`running_kfp_server` (a context manager) to start and stop one::
-
-    with running_kfp_server() as kfp:
-        submit_run(kfp.url, ...)
-        assert kfp.calls("POST", "/apis/v2beta1/runs")
+Start one with ``with running_kfp_server() as kfp:`` and point the backend at ``kfp.url``.
 """
 
 from __future__ import annotations
@@ -41,111 +31,52 @@ import contextlib
 import copy
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import policy
-from email.parser import BytesParser
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from tests.standins.http_base import HttpError, RecordedRequest, StandIn
 
 API = "/apis/v2beta1"
 
 # Top-level fields of pipeline_spec.proto's PipelineSpec, in JSON and proto spelling.
-_PIPELINE_SPEC_FIELDS = {
-    "pipelineInfo",
-    "pipeline_info",
-    "deploymentSpec",
-    "deployment_spec",
-    "sdkVersion",
-    "sdk_version",
-    "schemaVersion",
-    "schema_version",
-    "components",
-    "root",
-    "defaultPipelineRoot",
-    "default_pipeline_root",
+_PIPELINE_SPEC_FIELDS = {"components", "root"} | {
+    spelling
+    for camel, snake in [
+        ("pipelineInfo", "pipeline_info"),
+        ("deploymentSpec", "deployment_spec"),
+        ("sdkVersion", "sdk_version"),
+        ("schemaVersion", "schema_version"),
+        ("defaultPipelineRoot", "default_pipeline_root"),
+    ]
+    for spelling in (camel, snake)
 }
 # Filter proto operations (kfp.client.client._FILTER_OPERATIONS) by number and by name.
 _FILTER_OPS = {1: "EQUALS", 2: "NOT_EQUALS", 9: "IS_SUBSTRING"}
-
-
-class ApiError(Exception):
-    """An error response, rendered like grpc-gateway does."""
-
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any = None
-    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-@dataclass
-class _Failure:
-    method: str
-    path: re.Pattern[str]
-    status: int
-    message: str
-    times: int
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class KfpStandIn:
-    """In-memory KFP state, the recorded requests, and the URL the server listens on."""
+class KfpStandIn(StandIn):
+    """In-memory KFP state; serving, request log and failure injection come from StandIn."""
+
+    name = "kfp-stand-in"
 
     def __init__(self) -> None:
-        self.url = ""
-        self.requests: list[RecordedRequest] = []
+        super().__init__()
         self.experiments: dict[str, dict[str, Any]] = {}
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.versions: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
         self.recurring_runs: dict[str, dict[str, Any]] = {}
-        self._failures: list[_Failure] = []
         self._seq = 0
-        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- helpers for tests
-
-    def calls(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests, optionally only those with ``method`` and a path matching ``path``
-        (a regular expression matched against the whole path)."""
-        with self._lock:
-            return [
-                r
-                for r in self.requests
-                if (method is None or r.method == method)
-                and (path is None or re.fullmatch(path, r.path))
-            ]
-
-    def fail_next(
-        self, method: str, path: str, status: int = 500, message: str = "", times: int = 1
-    ) -> None:
-        """Make the next ``times`` ``method`` requests whose path fully matches ``path`` (a
-        regular expression) fail with ``status`` and a grpc-gateway error body with ``message``."""
-        with self._lock:
-            self._failures.append(
-                _Failure(method, re.compile(path), status, message or "injected failure", times)
-            )
 
     def uploaded_spec(self, version_id: str) -> dict[str, Any]:
         """The PipelineSpec stored for pipeline version ``version_id``."""
@@ -156,26 +87,35 @@ class KfpStandIn:
 
     # ----------------------------------------------------------------------- dispatch
 
-    def handle(self, request: RecordedRequest) -> tuple[int, Any]:
-        with self._lock:
-            self.requests.append(request)
-            for failure in self._failures:
-                if failure.method == request.method and failure.path.fullmatch(request.path):
-                    failure.times -= 1
-                    if failure.times <= 0:
-                        self._failures.remove(failure)
-                    raise ApiError(HTTPStatus(failure.status), failure.message)
-            for method, pattern, name in _ROUTES:
-                match = pattern.fullmatch(request.path)
-                if match and method == request.method:
-                    return 200, getattr(self, name)(request, *match.groups())
-            if any(p.fullmatch(request.path) for _, p, _ in _ROUTES):
-                raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed")
-            raise ApiError(HTTPStatus.NOT_FOUND, "Not Found")
+    def route(self, request: RecordedRequest) -> tuple[int, Any]:
+        for method, pattern, name in _ROUTES:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                payload = getattr(self, name)(request, *match.groups())
+                return 200, _public(payload) if isinstance(payload, dict) else payload
+        if any(p.fullmatch(request.path) for _, p, _ in _ROUTES):
+            raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed")
+        raise HttpError(HTTPStatus.NOT_FOUND, "Not Found")
 
-    def _next(self) -> int:
+    def error_body(self, error: HttpError) -> Any:
+        """grpc-gateway's error JSON, as the real API server answers."""
+        codes = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 500: 13, 503: 14}
+        return {
+            "error": error.message,
+            "code": codes.get(error.status, 2),
+            "message": error.message,
+        }
+
+    def next_seq(self) -> int:
+        """A creation counter that orders lists like the server's created_at; hold ``lock``."""
         self._seq += 1
         return self._seq
+
+    def _add(self, table: dict[str, dict[str, Any]], id_key: str, **fields: Any) -> Any:
+        """Store a new resource under a fresh id, stamped like the server stamps it."""
+        item = {**fields, id_key: str(uuid.uuid4()), "created_at": _now(), "_seq": self.next_seq()}
+        table[item[id_key]] = item
+        return item
 
     # --------------------------------------------------------------------- endpoints
 
@@ -186,24 +126,17 @@ class KfpStandIn:
         body = request.body or {}
         name = body.get("display_name") or ""
         if not name:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Experiment display name is empty")
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Experiment display name is empty")
         namespace = body.get("namespace") or ""
-        if any(
-            e["display_name"] == name and e["namespace"] == namespace
-            for e in self.experiments.values()
-        ):
-            raise ApiError(HTTPStatus.CONFLICT, f"Experiment {name!r} already exists")
-        experiment = {
-            "experiment_id": str(uuid.uuid4()),
-            "display_name": name,
-            "description": body.get("description") or "",
-            "created_at": _now(),
-            "namespace": namespace,
-            "storage_state": "AVAILABLE",
-            "_seq": self._next(),
-        }
-        self.experiments[experiment["experiment_id"]] = experiment
-        return experiment
+        _unique(self.experiments, "Experiment", name, namespace=namespace)
+        return self._add(
+            self.experiments,
+            "experiment_id",
+            display_name=name,
+            description=body.get("description") or "",
+            namespace=namespace,
+            storage_state="AVAILABLE",
+        )
 
     def list_experiments(self, request: RecordedRequest) -> Any:
         return _page(request, list(self.experiments.values()), "experiments")
@@ -213,50 +146,37 @@ class KfpStandIn:
 
     def upload_pipeline(self, request: RecordedRequest) -> Any:
         filename, spec = _read_upload(request)
-        name = request.query.get("name") or filename
-        namespace = request.query.get("namespace") or ""
-        if any(
-            p["display_name"] == name and p["namespace"] == namespace
-            for p in self.pipelines.values()
-        ):
-            raise ApiError(HTTPStatus.CONFLICT, f"Pipeline {name!r} already exists")
-        pipeline = {
-            "pipeline_id": str(uuid.uuid4()),
-            "display_name": name,
-            "description": request.query.get("description") or "",
-            "created_at": _now(),
-            "namespace": namespace,
-            "_seq": self._next(),
-        }
-        self.pipelines[pipeline["pipeline_id"]] = pipeline
+        name = request.param("name") or filename
+        namespace = request.param("namespace") or ""
+        _unique(self.pipelines, "Pipeline", name, namespace=namespace)
+        pipeline = self._add(
+            self.pipelines,
+            "pipeline_id",
+            display_name=name,
+            description=request.param("description"),
+            namespace=namespace,
+        )
         # Like the real server, the first upload also creates a version named after the pipeline.
         self._add_version(pipeline["pipeline_id"], name, pipeline["description"], spec)
         return pipeline
 
     def upload_pipeline_version(self, request: RecordedRequest) -> Any:
         filename, spec = _read_upload(request)
-        pipeline_id = request.query.get("pipelineid") or ""
+        pipeline_id = request.param("pipelineid") or ""
         _get(self.pipelines, pipeline_id, "Pipeline")
-        name = request.query.get("name") or filename
-        if any(
-            v["display_name"] == name and v["pipeline_id"] == pipeline_id
-            for v in self.versions.values()
-        ):
-            raise ApiError(HTTPStatus.CONFLICT, f"Pipeline version {name!r} already exists")
-        return self._add_version(pipeline_id, name, request.query.get("description") or "", spec)
+        name = request.param("name") or filename
+        _unique(self.versions, "Pipeline version", name, pipeline_id=pipeline_id)
+        return self._add_version(pipeline_id, name, request.param("description") or "", spec)
 
     def _add_version(self, pipeline_id: str, name: str, description: str, spec: Any) -> Any:
-        version = {
-            "pipeline_id": pipeline_id,
-            "pipeline_version_id": str(uuid.uuid4()),
-            "display_name": name,
-            "description": description,
-            "created_at": _now(),
-            "pipeline_spec": spec,
-            "_seq": self._next(),
-        }
-        self.versions[version["pipeline_version_id"]] = version
-        return version
+        return self._add(
+            self.versions,
+            "pipeline_version_id",
+            pipeline_id=pipeline_id,
+            display_name=name,
+            description=description,
+            pipeline_spec=spec,
+        )
 
     def list_pipelines(self, request: RecordedRequest) -> Any:
         return _page(request, list(self.pipelines.values()), "pipelines")
@@ -272,7 +192,7 @@ class KfpStandIn:
     def get_pipeline_version(self, request: RecordedRequest, pipeline_id: str, vid: str) -> Any:
         version = _get(self.versions, vid, "Pipeline version")
         if version["pipeline_id"] != pipeline_id:
-            raise ApiError(HTTPStatus.NOT_FOUND, f"Pipeline version {vid} not found")
+            raise HttpError(HTTPStatus.NOT_FOUND, f"Pipeline version {vid} not found")
         return version
 
     def _check_job(self, body: dict[str, Any]) -> str:
@@ -284,11 +204,10 @@ class KfpStandIn:
         if reference:
             version = _get(self.versions, reference.get("pipeline_version_id") or "", "Version")
             if reference.get("pipeline_id") and reference["pipeline_id"] != version["pipeline_id"]:
-                raise ApiError(
-                    HTTPStatus.BAD_REQUEST, "pipeline ID should be parent of pipeline version"
-                )
+                message = "pipeline ID should be parent of pipeline version"
+                raise HttpError(HTTPStatus.BAD_REQUEST, message)
         elif not body.get("pipeline_spec"):
-            raise ApiError(
+            raise HttpError(
                 HTTPStatus.BAD_REQUEST,
                 "Please specify a pipeline by providing a pipeline spec or a pipeline version",
             )
@@ -297,25 +216,12 @@ class KfpStandIn:
     def create_run(self, request: RecordedRequest) -> Any:
         body = copy.deepcopy(request.body or {})
         if not body.get("display_name"):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Run display name is empty")
-        namespace = self._check_job(body)
-        run = {
-            **body,
-            "run_id": str(uuid.uuid4()),
-            "namespace": namespace,
-            "storage_state": "AVAILABLE",
-            "state": "PENDING",
-            "created_at": _now(),
-            "_seq": self._next(),
-        }
-        self.runs[run["run_id"]] = run
-        return run
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Run display name is empty")
+        fields = {**body, "namespace": self._check_job(body), "storage_state": "AVAILABLE"}
+        return self._add(self.runs, "run_id", **fields, state="PENDING")
 
     def list_runs(self, request: RecordedRequest) -> Any:
-        runs = list(self.runs.values())
-        if request.query.get("experiment_id"):
-            runs = [r for r in runs if r.get("experiment_id") == request.query["experiment_id"]]
-        return _page(request, runs, "runs")
+        return _page(request, _of_experiment(request, self.runs), "runs")
 
     def get_run(self, request: RecordedRequest, run_id: str) -> Any:
         return _get(self.runs, run_id, "Run")
@@ -323,38 +229,29 @@ class KfpStandIn:
     def create_recurring_run(self, request: RecordedRequest) -> Any:
         body = copy.deepcopy(request.body or {})
         if not body.get("display_name"):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Recurring run display name is empty")
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Recurring run display name is empty")
         trigger = body.get("trigger") or {}
         cron = (trigger.get("cron_schedule") or {}).get("cron")
         interval = (trigger.get("periodic_schedule") or {}).get("interval_second")
         if cron is None and not interval:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Recurring run has no trigger")
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Recurring run has no trigger")
         if cron is not None and len(cron.split()) != 6:
-            raise ApiError(
-                HTTPStatus.BAD_REQUEST,
-                f"Invalid cron schedule {cron!r}: expected 6 fields (seconds first)",
-            )
+            message = f"Invalid cron schedule {cron!r}: expected 6 fields (seconds first)"
+            raise HttpError(HTTPStatus.BAD_REQUEST, message)
         namespace = self._check_job(body)
         mode = body.get("mode") or "ENABLE"
-        recurring_run = {
+        fields = {
             **body,
-            "recurring_run_id": str(uuid.uuid4()),
             "namespace": namespace,
             "mode": mode,
             "status": "DISABLED" if mode == "DISABLE" else "ENABLED",
             "max_concurrency": str(body.get("max_concurrency") or "1"),
-            "created_at": _now(),
             "updated_at": _now(),
-            "_seq": self._next(),
         }
-        self.recurring_runs[recurring_run["recurring_run_id"]] = recurring_run
-        return recurring_run
+        return self._add(self.recurring_runs, "recurring_run_id", **fields)
 
     def list_recurring_runs(self, request: RecordedRequest) -> Any:
-        runs = list(self.recurring_runs.values())
-        if request.query.get("experiment_id"):
-            runs = [r for r in runs if r.get("experiment_id") == request.query["experiment_id"]]
-        return _page(request, runs, "recurringRuns")
+        return _page(request, _of_experiment(request, self.recurring_runs), "recurringRuns")
 
     def get_recurring_run(self, request: RecordedRequest, recurring_run_id: str) -> Any:
         return _get(self.recurring_runs, recurring_run_id, "Recurring run")
@@ -364,14 +261,9 @@ class KfpStandIn:
         del self.recurring_runs[recurring_run_id]
         return {}
 
-    def enable_recurring_run(self, request: RecordedRequest, recurring_run_id: str) -> Any:
-        run = _get(self.recurring_runs, recurring_run_id, "Recurring run")
-        run.update(mode="ENABLE", status="ENABLED", updated_at=_now())
-        return {}
-
-    def disable_recurring_run(self, request: RecordedRequest, recurring_run_id: str) -> Any:
-        run = _get(self.recurring_runs, recurring_run_id, "Recurring run")
-        run.update(mode="DISABLE", status="DISABLED", updated_at=_now())
+    def set_recurring_run_mode(self, request: RecordedRequest, run_id: str, verb: str) -> Any:
+        run = _get(self.recurring_runs, run_id, "Recurring run")
+        run.update(mode=verb.upper(), status=f"{verb.upper()}D", updated_at=_now())
         return {}
 
 
@@ -396,16 +288,27 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", "/recurringruns", "list_recurring_runs"),
         ("GET", f"/recurringruns/{_ID}", "get_recurring_run"),
         ("DELETE", f"/recurringruns/{_ID}", "delete_recurring_run"),
-        ("POST", f"/recurringruns/{_ID}:enable", "enable_recurring_run"),
-        ("POST", f"/recurringruns/{_ID}:disable", "disable_recurring_run"),
+        ("POST", f"/recurringruns/{_ID}:(enable|disable)", "set_recurring_run_mode"),
     ]
 ]
 
 
 def _get(table: dict[str, dict[str, Any]], key: str, kind: str) -> dict[str, Any]:
     if key not in table:
-        raise ApiError(HTTPStatus.NOT_FOUND, f"{kind} {key} not found")
+        raise HttpError(HTTPStatus.NOT_FOUND, f"{kind} {key} not found")
     return table[key]
+
+
+def _unique(table: dict[str, dict[str, Any]], kind: str, name: str, **scope: str) -> None:
+    """409 when ``table`` already holds ``name`` in the same scope (namespace or pipeline)."""
+    for item in table.values():
+        if item["display_name"] == name and all(item[k] == v for k, v in scope.items()):
+            raise HttpError(HTTPStatus.CONFLICT, f"{kind} {name!r} already exists")
+
+
+def _of_experiment(request: RecordedRequest, table: dict[str, dict[str, Any]]) -> list[Any]:
+    wanted = request.param("experiment_id")
+    return [r for r in table.values() if not wanted or r.get("experiment_id") == wanted]
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -417,7 +320,7 @@ def _matches(item: dict[str, Any], predicate: dict[str, Any]) -> bool:
     op = _FILTER_OPS.get(op, op) if isinstance(op, int) else op
     key = predicate.get("key")
     if key not in item:
-        raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid filter: unknown key {key!r}")
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"Invalid filter: unknown key {key!r}")
     want = predicate.get("stringValue", predicate.get("string_value"))
     have = item[key]
     if op == "EQUALS":
@@ -426,29 +329,29 @@ def _matches(item: dict[str, Any], predicate: dict[str, Any]) -> bool:
         return have != want
     if op == "IS_SUBSTRING":
         return str(want) in str(have)
-    raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid filter: unsupported operation {op!r}")
+    raise HttpError(HTTPStatus.BAD_REQUEST, f"Invalid filter: unsupported operation {op!r}")
 
 
 def _page(request: RecordedRequest, items: list[dict[str, Any]], field_name: str) -> Any:
     """Filter, namespace, sort and paginate a list the way the v2beta1 list calls do."""
-    query = request.query
-    if query.get("namespace"):
-        items = [i for i in items if i.get("namespace", "") == query["namespace"]]
-    if query.get("filter"):
+    namespace, filter_text = request.param("namespace"), request.param("filter")
+    if namespace:
+        items = [i for i in items if i.get("namespace", "") == namespace]
+    if filter_text:
         try:
-            predicates = json.loads(query["filter"]).get("predicates") or []
+            predicates = json.loads(filter_text).get("predicates") or []
         except (ValueError, AttributeError) as exc:
-            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid filter: {exc}") from exc
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"Invalid filter: {exc}") from exc
         items = [i for i in items if all(_matches(i, p) for p in predicates)]
-    sort_by = (query.get("sort_by") or "").split()
+    sort_by = request.param("sort_by").split()
     if sort_by and sort_by[0] not in ("created_at", "display_name"):
-        raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid sorting field {sort_by[0]!r}")
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"Invalid sorting field {sort_by[0]!r}")
     field_key = sort_by[0] if sort_by else "created_at"
     items = sorted(items, key=lambda i: (i.get(field_key, ""), i["_seq"]))
     if len(sort_by) > 1 and sort_by[1] == "desc":
         items.reverse()
-    size = int(query.get("page_size") or 20) or 20
-    start = int(query.get("page_token") or 0)
+    size = int(request.param("page_size") or 20) or 20
+    start = int(request.param("page_token") or 0)
     page = items[start : start + size]
     response: dict[str, Any] = {field_name: [_public(i) for i in page], "total_size": len(items)}
     if start + size < len(items):
@@ -459,10 +362,10 @@ def _page(request: RecordedRequest, items: list[dict[str, Any]], field_name: str
 def _read_upload(request: RecordedRequest) -> tuple[str, Any]:
     """The uploaded file's name and parsed PipelineSpec, checked like the real API server."""
     if "uploadfile" not in request.files:
-        raise ApiError(HTTPStatus.BAD_REQUEST, "Failed to read pipeline from file: no uploadfile")
+        raise HttpError(HTTPStatus.BAD_REQUEST, "Failed to read pipeline from file: no uploadfile")
     filename, content = request.files["uploadfile"]
     if not filename.endswith((".yaml", ".yml", ".json")):
-        raise ApiError(
+        raise HttpError(
             HTTPStatus.BAD_REQUEST,
             "Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML "
             "(the stand-in reads only .yaml/.yml/.json)",
@@ -470,14 +373,12 @@ def _read_upload(request: RecordedRequest) -> tuple[str, Any]:
     try:
         docs = [d for d in yaml.safe_load_all(content.decode("utf-8")) if d is not None]
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST, f"failed to parse pipeline spec YAML: {exc}"
-        ) from exc
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"failed to parse pipeline spec: {exc}") from exc
     spec = docs[0] if docs else None
     if not isinstance(spec, dict):
-        raise ApiError(HTTPStatus.BAD_REQUEST, "pipeline spec is invalid: unknown template format")
+        raise HttpError(HTTPStatus.BAD_REQUEST, "pipeline spec is invalid: unknown template format")
     if "pipelineSpec" in spec:
-        raise ApiError(
+        raise HttpError(
             HTTPStatus.BAD_REQUEST,
             "pipeline spec is invalid: unknown template format (this is a PipelineJob with a "
             "top-level 'pipelineSpec'; the API server accepts a bare PipelineSpec)",
@@ -486,90 +387,13 @@ def _read_upload(request: RecordedRequest) -> tuple[str, Any]:
     info = spec.get("pipelineInfo") or spec.get("pipeline_info") or {}
     if foreign or not info.get("name") or not isinstance(spec.get("root"), dict):
         detail = f"unknown fields {foreign}" if foreign else "needs pipelineInfo.name and root"
-        raise ApiError(
+        raise HttpError(
             HTTPStatus.BAD_REQUEST,
             f"pipeline spec is invalid: unknown template format ({detail})",
         )
     return filename, spec
 
 
-def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str, bytes]]:
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    files: dict[str, tuple[str, bytes]] = {}
-    if not message.is_multipart():
-        return files
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            payload = part.get_payload(decode=True) or b""
-            files[str(name)] = (part.get_filename() or "", payload)
-    return files
-
-
-def _handler_for(state: KfpStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "kfp-stand-in"
-
-        def _dispatch(self) -> None:
-            url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            content_type = self.headers.get("Content-Type") or ""
-            body: Any = None
-            files: dict[str, tuple[str, bytes]] = {}
-            if content_type.startswith("multipart/form-data"):
-                files = _parse_multipart(content_type, raw)
-            elif raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-            request = RecordedRequest(self.command, url.path, query, body, files)
-            try:
-                status, payload = state.handle(request)
-                payload = _public(payload) if isinstance(payload, dict) else payload
-            except ApiError as exc:
-                status = int(exc.status)
-                payload = {"error": exc.message, "code": _grpc_code(status), "message": exc.message}
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _dispatch
-
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
-    return Handler
-
-
-def _grpc_code(status: int) -> int:
-    return {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 500: 13, 503: 14}.get(status, 2)
-
-
-@contextlib.contextmanager
-def running_kfp_server() -> Iterator[KfpStandIn]:
+def running_kfp_server() -> contextlib.AbstractContextManager[KfpStandIn]:
     """Start a stand-in KFP API server on 127.0.0.1 (a free port); stop it on exit."""
-    state = KfpStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
-    server.daemon_threads = True
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="kfp-stand-in",
-        daemon=True,
-    )
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return KfpStandIn().running()

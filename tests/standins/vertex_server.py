@@ -1,9 +1,10 @@
-"""A local HTTP server that STANDS IN for Vertex AI, which cannot be reached from these tests.
+"""A local HTTP server that STANDS IN for the real Vertex AI, which these tests cannot reach.
 
-Vertex AI Pipelines is a Google Cloud service; the test environment has no network access and
-no GCP project, so the client layer (``tfxkit.runners.vertex_client``) is exercised against
-this in-memory stand-in instead. It implements only the documented Vertex AI v1 REST endpoints
-that the client actually calls (https://cloud.google.com/vertex-ai/docs/reference/rest):
+It is not Vertex AI: Vertex AI Pipelines is a Google Cloud service, the test environment has
+no network access and no GCP project, so tfxkit's Vertex backend
+(``tfxkit.runners.backends.vertex``) is exercised against this in-memory stand-in instead. It
+implements only the documented Vertex AI v1 REST endpoints that the backend actually calls
+(https://cloud.google.com/vertex-ai/docs/reference/rest):
 
 * ``POST   /v1/projects/{p}/locations/{l}/pipelineJobs?pipelineJobId=ID``  (create)
 * ``GET    /v1/projects/{p}/locations/{l}/pipelineJobs/{id}``              (get; the SDK's
@@ -25,8 +26,10 @@ matching Resource Manager answer, which the tests substitute for the SDK's looku
 
 It is deliberately small: no auth, no IAM, no real scheduling or pipeline execution; list
 filters support only ``display_name="..."`` equality (the one the client sends); everything
-else answers 404/400 in Google's JSON error format. Every request is recorded (method, path,
-query, JSON body) so tests can assert on what the client actually sent.
+else answers 404/400 in Google's JSON error format. ``http_base`` serves it, records every
+request (method, path, query, JSON body) so tests can assert on what the client actually sent,
+and injects errors (``fail_next``). :func:`vertex_sdk_stand_in` also points the SDK's side
+calls (Cloud Storage, Resource Manager) at it for the length of a test.
 """
 
 from __future__ import annotations
@@ -35,14 +38,15 @@ import copy
 import itertools
 import json
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.standins.http_base import HttpError, RecordedRequest, StandIn
 
 _LOCATION = r"(?P<parent>projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+))"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -64,37 +68,16 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 _DISPLAY_NAME_FILTER = re.compile(r'^\s*(?:display_name|displayName)\s*=\s*"(?P<value>[^"]*)"\s*$')
 _JOB_ID = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
 PROJECT_NUMBER = "123456789012"  # every project's number, as far as the stand-in knows
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the stand-in received it."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-
-
-class ApiError(Exception):
-    """Answered to the client in Google's JSON error format."""
-
-    def __init__(self, code: int, status: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-        self.message = message
+_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ALREADY_EXISTS", 503: "UNAVAILABLE"}
 
 
 @dataclass
 class VertexState:
-    """In-memory resources plus the request log; all access goes through ``lock``."""
+    """In-memory resources; hold the stand-in's ``lock`` to read or change them."""
 
     pipeline_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
     # When False, DELETE answers a not-yet-done operation that completes on the first poll,
     # so the client's long-running-operation polling path is exercised too.
     complete_deletes_immediately: bool = True
@@ -111,33 +94,71 @@ def _now() -> str:
 def _require_pipeline_spec(pipeline_job: Any, where: str) -> None:
     """Vertex rejects jobs without a compiled pipeline spec; so does the stand-in."""
     if not isinstance(pipeline_job, dict):
-        raise ApiError(400, "INVALID_ARGUMENT", f"{where} must be an object")
+        raise HttpError(400, f"{where} must be an object")
     spec = pipeline_job.get("pipelineSpec")
     if not isinstance(spec, dict):
-        raise ApiError(400, "INVALID_ARGUMENT", f"{where}.pipelineSpec is required")
+        raise HttpError(400, f"{where}.pipelineSpec is required")
     for key in ("root", "deploymentSpec"):
         if not isinstance(spec.get(key), dict):
-            raise ApiError(400, "INVALID_ARGUMENT", f"{where}.pipelineSpec.{key} is required")
+            raise HttpError(400, f"{where}.pipelineSpec.{key} is required")
 
 
-class _Api:
-    """Route handlers; each returns a JSON-able response body or raises ApiError."""
+class VertexStandIn(StandIn):
+    """The stand-in's resources (``state``) and route handlers; serving comes from StandIn."""
 
-    def __init__(self, state: VertexState) -> None:
-        self.state = state
+    name = "vertex-stand-in"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = VertexState()
+
+    def route(self, request: RecordedRequest) -> tuple[int, Any]:
+        if isinstance(request.body, str):
+            raise HttpError(400, "request body is not JSON")
+        for method, pattern, handler in _ROUTES:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                return 200, getattr(self, handler)(match, request.query, request.body)
+        message = f"the Vertex AI stand-in does not implement {request.method} {request.path}"
+        raise HttpError(404, message)
+
+    def error_body(self, error: HttpError) -> Any:
+        """Google's JSON error format (``error.code``, ``error.message``, ``error.status``)."""
+        status = error.reason or _STATUS.get(error.status, "UNKNOWN")
+        return {"error": {"code": error.status, "message": error.message, "status": status}}
+
+    # ---------------------------------------------------------------------- for tests
+
+    def project_number(self, project_id: str) -> str:
+        """What Resource Manager would answer for ``project_id`` (see ``get_bucket``)."""
+        return PROJECT_NUMBER
+
+    @property
+    def schedules(self) -> dict[str, dict[str, Any]]:
+        """A copy of every schedule by resource name."""
+        with self.lock:
+            return json.loads(json.dumps(self.state.schedules))
+
+    @property
+    def pipeline_jobs(self) -> dict[str, dict[str, Any]]:
+        """A copy of every pipeline job by resource name."""
+        with self.lock:
+            return json.loads(json.dumps(self.state.pipeline_jobs))
+
+    # --------------------------------------------------------------------- endpoints
 
     def create_pipeline_job(self, match: re.Match[str], query: dict, body: Any) -> Any:
         parent = match["parent"]
         job_id = (query.get("pipelineJobId") or [""])[0] or f"job-{self.state.next_id()}"
         if not _JOB_ID.match(job_id):
-            raise ApiError(400, "INVALID_ARGUMENT", f"invalid pipelineJobId {job_id!r}")
+            raise HttpError(400, f"invalid pipelineJobId {job_id!r}")
         _require_pipeline_spec(body, "pipelineJob")
         runtime = body.get("runtimeConfig") or {}
         if not str(runtime.get("gcsOutputDirectory", "")).startswith("gs://"):
-            raise ApiError(400, "INVALID_ARGUMENT", "runtimeConfig.gcsOutputDirectory required")
+            raise HttpError(400, "runtimeConfig.gcsOutputDirectory required")
         name = f"{parent}/pipelineJobs/{job_id}"
         if name in self.state.pipeline_jobs:
-            raise ApiError(409, "ALREADY_EXISTS", f"PipelineJob {name} already exists")
+            raise HttpError(409, f"PipelineJob {name} already exists")
         job = copy.deepcopy(body)
         job.update(name=name, state="PIPELINE_STATE_PENDING", createTime=_now())
         self.state.pipeline_jobs[name] = job
@@ -146,19 +167,19 @@ class _Api:
     def get_pipeline_job(self, match: re.Match[str], query: dict, body: Any) -> Any:
         job = self.state.pipeline_jobs.get(match["name"])
         if job is None:
-            raise ApiError(404, "NOT_FOUND", f"PipelineJob {match['name']} not found")
+            raise HttpError(404, f"PipelineJob {match['name']} not found")
         return job
 
     def create_schedule(self, match: re.Match[str], query: dict, body: Any) -> Any:
         if not isinstance(body, dict) or not body.get("displayName"):
-            raise ApiError(400, "INVALID_ARGUMENT", "schedule.displayName is required")
+            raise HttpError(400, "schedule.displayName is required")
         if not body.get("cron"):
-            raise ApiError(400, "INVALID_ARGUMENT", "schedule.cron is required")
+            raise HttpError(400, "schedule.cron is required")
         if int(body.get("maxConcurrentRunCount", 0)) <= 0:
-            raise ApiError(400, "INVALID_ARGUMENT", "schedule.maxConcurrentRunCount must be > 0")
+            raise HttpError(400, "schedule.maxConcurrentRunCount must be > 0")
         request = body.get("createPipelineJobRequest")
         if not isinstance(request, dict):
-            raise ApiError(400, "INVALID_ARGUMENT", "schedule.createPipelineJobRequest required")
+            raise HttpError(400, "schedule.createPipelineJobRequest required")
         _require_pipeline_spec(request.get("pipelineJob"), "createPipelineJobRequest.pipelineJob")
         name = f"{match['parent']}/schedules/{self.state.next_id()}"
         schedule = copy.deepcopy(body)
@@ -173,16 +194,14 @@ class _Api:
         if filter_text:
             wanted = _DISPLAY_NAME_FILTER.match(filter_text)
             if wanted is None:
-                raise ApiError(
-                    400, "INVALID_ARGUMENT", f"stand-in does not support filter {filter_text!r}"
-                )
+                raise HttpError(400, f"stand-in does not support filter {filter_text!r}")
             found = [s for s in found if s.get("displayName") == wanted["value"]]
         return {"schedules": found} if found else {}
 
     def _schedule(self, name: str) -> dict[str, Any]:
         schedule = self.state.schedules.get(name)
         if schedule is None:
-            raise ApiError(404, "NOT_FOUND", f"Schedule {name} not found")
+            raise HttpError(404, f"Schedule {name} not found")
         return schedule
 
     def get_schedule(self, match: re.Match[str], query: dict, body: Any) -> Any:
@@ -191,14 +210,14 @@ class _Api:
     def pause(self, match: re.Match[str], query: dict, body: Any) -> Any:
         schedule = self._schedule(match["name"])
         if schedule["state"] != "ACTIVE":
-            raise ApiError(400, "FAILED_PRECONDITION", f"Schedule is {schedule['state']}")
+            raise HttpError(400, f"Schedule is {schedule['state']}", "FAILED_PRECONDITION")
         schedule.update(state="PAUSED", updateTime=_now())
         return {}
 
     def resume(self, match: re.Match[str], query: dict, body: Any) -> Any:
         schedule = self._schedule(match["name"])
         if schedule["state"] != "PAUSED":
-            raise ApiError(400, "FAILED_PRECONDITION", f"Schedule is {schedule['state']}")
+            raise HttpError(400, f"Schedule is {schedule['state']}", "FAILED_PRECONDITION")
         schedule.update(state="ACTIVE", updateTime=_now())
         return {}
 
@@ -219,7 +238,7 @@ class _Api:
     def get_operation(self, match: re.Match[str], query: dict, body: Any) -> Any:
         operation = self.state.operations.get(match["name"])
         if operation is None:
-            raise ApiError(404, "NOT_FOUND", f"Operation {match['name']} not found")
+            raise HttpError(404, f"Operation {match['name']} not found")
         # Every operation the stand-in starts has finished by the time it is polled.
         operation.update(done=True, response={"@type": "type.googleapis.com/google.protobuf.Empty"})
         return operation
@@ -235,116 +254,37 @@ class _Api:
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body: Any = json.loads(raw) if raw.strip() else None
-        except json.JSONDecodeError:
-            body = raw.decode("utf-8", "replace")
-        state = self.server.state
-        with state.lock:
-            # The log keeps its own copy: tests may edit what they read without touching state.
-            state.requests.append(
-                RecordedRequest(self.command, parts.path, query, copy.deepcopy(body))
-            )
-            try:
-                if isinstance(body, str):
-                    raise ApiError(400, "INVALID_ARGUMENT", "request body is not JSON")
-                status, payload = 200, self._dispatch(parts.path, query, body)
-            except ApiError as exc:
-                status = exc.code
-                payload = {
-                    "error": {"code": exc.code, "message": exc.message, "status": exc.status}
-                }
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _dispatch(self, path: str, query: dict, body: Any) -> Any:
-        for method, pattern, handler in _ROUTES:
-            match = pattern.match(path)
-            if match and method == self.command:
-                return getattr(self.server.api, handler)(match, query, body)
-        raise ApiError(
-            404, "NOT_FOUND", f"the Vertex AI stand-in does not implement {self.command} {path}"
-        )
-
-    do_GET = do_POST = do_DELETE = do_PATCH = _serve
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: VertexState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-        self.api = _Api(state)
-
-
-@dataclass
-class VertexStandIn:
-    """Handle on a running stand-in: its URL, its state and the requests it has seen."""
-
-    url: str
-    state: VertexState
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self.state.lock:
-            return list(self.state.requests)
-
-    def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
-        """Recorded requests with this method whose path fully matches ``path_pattern``."""
-        pattern = re.compile(path_pattern)
-        return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
-
-    def project_number(self, project_id: str) -> str:
-        """What Resource Manager would answer for ``project_id`` (see ``get_bucket``)."""
-        return PROJECT_NUMBER
-
-    def clear_requests(self) -> None:
-        with self.state.lock:
-            self.state.requests.clear()
-
-    @property
-    def schedules(self) -> dict[str, dict[str, Any]]:
-        with self.state.lock:
-            return json.loads(json.dumps(self.state.schedules))
-
-    @property
-    def pipeline_jobs(self) -> dict[str, dict[str, Any]]:
-        with self.state.lock:
-            return json.loads(json.dumps(self.state.pipeline_jobs))
+def running_vertex_server() -> AbstractContextManager[VertexStandIn]:
+    """Serve the stand-in on 127.0.0.1 (a free port) for the duration of the block."""
+    return VertexStandIn().running()
 
 
 @contextmanager
-def running_vertex_server() -> Iterator[VertexStandIn]:
-    """Serve the stand-in on 127.0.0.1 (a free port) for the duration of the block."""
-    state = VertexState()
-    server = _Server(state)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="vertex-stand-in",
-        daemon=True,
-    )
-    thread.start()
-    host, port = server.server_address[:2]
+def vertex_sdk_stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[VertexStandIn]:
+    """The stand-in, with google-cloud-aiplatform's side calls pointed at it too.
+
+    ``PipelineJob.submit`` checks that the pipeline root's bucket exists and belongs to the
+    project: a Cloud Storage GET (redirected here by ``STORAGE_EMULATOR_HOST``, which
+    google-cloud-storage documents for emulators) and a Resource Manager lookup of the project
+    number, for which the SDK offers no endpoint override. Test-only adaptation: that one lookup
+    is replaced by the stand-in's answer, so nothing leaves 127.0.0.1. ``aiplatform.init`` state
+    is process-wide, so it is put back as it was afterwards (in place: ``aiplatform.init`` is
+    bound to the original config object).
+    """
+    from google.cloud.aiplatform import initializer
+    from google.cloud.aiplatform.utils import resource_manager_utils
+
+    config = initializer.global_config
+    saved = dict(vars(config))
     try:
-        yield VertexStandIn(url=f"http://{host}:{port}", state=state)
+        with running_vertex_server() as server:
+            monkeypatch.setenv("STORAGE_EMULATOR_HOST", server.url)
+            monkeypatch.setattr(
+                resource_manager_utils,
+                "get_project_number",
+                lambda project_id, credentials=None: server.project_number(project_id),
+            )
+            yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        vars(config).clear()
+        vars(config).update(saved)

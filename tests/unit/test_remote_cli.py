@@ -1,21 +1,25 @@
-"""The remote verbs end to end through the CLI, against the stand-in KFP server.
+"""The remote verbs end to end through the CLI, against the stand-in servers.
 
-The server (tests/standins/kfp_server.py) STANDS IN for a Kubeflow Pipelines cluster, which
-cannot run here; it implements the v2beta1 REST endpoints kfp.Client calls and rejects
-anything that is not a real PipelineSpec, so these tests prove the compiled penguin spec is
-what gets uploaded, run and scheduled.
+The servers STAND IN for the real services, which cannot run or be reached here:
+tests/standins/kfp_server.py for a Kubeflow Pipelines cluster (the v2beta1 REST endpoints
+kfp.Client calls; it rejects anything that is not a real PipelineSpec) and
+tests/standins/vertex_server.py for Vertex AI. So these tests prove the compiled penguin spec
+is what gets uploaded, run and scheduled, with the same output on both backends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+import pytest
+
+from tests.paths import CONFIGS, PENGUIN_CONFIG, PENGUIN_PIPELINE
 from tests.standins.kfp_server import running_kfp_server
-from tests.unit.test_vertex_client import _restore_sdk_config, vertex  # noqa: F401 (fixtures)
+from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
 from tfxkit import cli
 
-KUBEFLOW = str(REPO / "configs" / "kubeflow.yaml")
+KUBEFLOW = str(CONFIGS / "kubeflow.yaml")
 
 
 def _run(*args: str) -> int:
@@ -67,25 +71,34 @@ def test_schedule_apply_is_idempotent_and_replaces_on_change(tmp_path: Path, cap
         common = ["-p", KUBEFLOW, "--host", kfp.url]
         assert cli.main([*base, "pause", *common, "--pipeline", "penguin"]) == 0
         assert cli.main([*base, "list", *common]) == 0
-        assert "penguin:default  cron='0 0 4 * * *'  paused" in capsys.readouterr().out
+        assert "penguin:default  cron='0 4 * * *'  paused" in capsys.readouterr().out
         assert cli.main([*base, "resume", *common, "--pipeline", "penguin"]) == 0
         assert cli.main([*base, "delete", *common, "--pipeline", "penguin"]) == 0
         assert kfp.recurring_runs_named("penguin:default") == []
         assert cli.main([*base, "delete", *common, "--pipeline", "penguin"]) == 1
-        assert "no schedule 'penguin:default'" in capsys.readouterr().err
+        assert "no schedule 'penguin:default' exists" in capsys.readouterr().err
 
 
-def test_vertex_submit_and_schedule_through_the_cli(request, monkeypatch, tmp_path, capsys):
+@pytest.fixture
+def stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[VertexStandIn]:
+    with vertex_sdk_stand_in(monkeypatch) as server:
+        yield server
+
+
+def test_vertex_submit_and_schedule_through_the_cli(
+    stand_in: VertexStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Vertex: the stand-in endpoint (tests/standins/vertex_server.py) stands in for Vertex AI."""
     import google.auth
     from google.auth.credentials import AnonymousCredentials
 
-    stand_in = request.getfixturevalue("vertex")
-
     monkeypatch.setattr(
         google.auth, "default", lambda scopes=None: (AnonymousCredentials(), "my-project")
     )
-    vertex_profile = str(REPO / "configs" / "vertex.yaml")
+    vertex_profile = str(CONFIGS / "vertex.yaml")
     common = [
         str(PENGUIN_PIPELINE),
         "-c",
@@ -102,8 +115,8 @@ def test_vertex_submit_and_schedule_through_the_cli(request, monkeypatch, tmp_pa
     assert cli.run_pipeline_main([*common, "--no-cache"]) == 0
     out = capsys.readouterr().out
     [job] = stand_in.pipeline_jobs.values()
-    assert f"submitted pipeline job {job['name']}" in out
-    assert "console: https://console.cloud.google.com/vertex-ai/locations/us-central1/" in out
+    assert f"submitted run {job['name']}" in out
+    assert "ui: https://console.cloud.google.com/vertex-ai/locations/us-central1/" in out
     assert job["serviceAccount"] == "tfxkit-pipelines@my-project.iam.gserviceaccount.com"
     assert job["runtimeConfig"]["gcsOutputDirectory"] == (
         "gs://my-bucket/tfxkit/penguin/pipeline_root"
@@ -119,7 +132,7 @@ def test_vertex_submit_and_schedule_through_the_cli(request, monkeypatch, tmp_pa
     manage = ["-p", vertex_profile, "--endpoint", stand_in.url]
     assert cli.main(["schedule", "pause", *manage, "--pipeline", "penguin"]) == 0
     assert cli.main(["schedule", "list", *manage]) == 0
-    assert "penguin:default  cron='0 3 * * *'  PAUSED" in capsys.readouterr().out
+    assert "penguin:default  cron='0 3 * * *'  paused" in capsys.readouterr().out
     assert cli.main(["schedule", "delete", *manage, "--pipeline", "penguin"]) == 0
     assert cli.main(["schedule", "list", *manage]) == 0
     assert "no schedules" in capsys.readouterr().out

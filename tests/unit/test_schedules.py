@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from google.auth.credentials import AnonymousCredentials
 
-from tests.paths import GOLDEN_DIR
 from tests.standins.kfp_server import API, KfpStandIn, running_kfp_server
 from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
 from tfxkit.errors import RemoteError
@@ -29,7 +27,6 @@ from tfxkit.runners.backends.kubeflow import KfpError, KubeflowBackend
 from tfxkit.runners.backends.vertex import VertexBackend, VertexTarget
 from tfxkit.runners.kubeflow import CompiledPipeline
 
-GOLDEN_SPEC = GOLDEN_DIR / "penguin.kfp-pipelinespec.yaml"
 KEY = "penguin:nightly"
 ROOT = "gs://tfxkit-bucket/root/penguin"
 CRON_HINT = "Use a standard 5-field cron such as '0 3 * * *' (03:00 daily)"
@@ -182,7 +179,7 @@ class _Remote:
         return self.seconds + cron
 
     def compiled(self, pipeline_name: str = "penguin") -> CompiledPipeline:
-        return CompiledPipeline(self.package, pipeline_name, ROOT, ["example_gen"])
+        return CompiledPipeline(self.package, pipeline_name, ROOT, ["trainer"])
 
     def apply(self, cron: str, name: str = "nightly", pipeline: str = "penguin", **kwargs: Any):
         kwargs.setdefault("enable_caching", True)
@@ -248,11 +245,18 @@ class _Vertex(_Remote):
 
 
 def _write_package(path: Path, **labels: str) -> Path:
-    """The golden penguin spec, wrapped as the PipelineJob JSON the compile step writes."""
+    """A one-task PipelineJob JSON shaped like the one the compile step writes."""
+    spec = {
+        "pipelineInfo": {"name": "penguin"},
+        "root": {"dag": {"tasks": {"trainer": {"componentRef": {"name": "trainer"}}}}},
+        "components": {"trainer": {"executorLabel": "trainer_executor"}},
+        "deploymentSpec": {"executors": {"trainer_executor": {"container": {"image": "i:1"}}}},
+        "schemaVersion": "2.0.0",
+    }
     job = {
         "displayName": "penguin",
         "labels": {"tfx_version": "1-16-0", **labels},
-        "pipelineSpec": yaml.safe_load(GOLDEN_SPEC.read_text()),
+        "pipelineSpec": spec,
         "runtimeConfig": {"gcsOutputDirectory": ROOT},
     }
     path.write_text(json.dumps(job, indent=2, sort_keys=True))

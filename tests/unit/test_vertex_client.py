@@ -1,12 +1,12 @@
-"""Vertex AI client layer against a local server that STANDS IN for Vertex AI.
+"""tfxkit's Vertex backend against a local server that STANDS IN for Vertex AI.
 
 Vertex AI cannot be reached from here (no network, no GCP project), so
-``tests.standins.vertex_server`` serves the documented v1 REST endpoints the client calls, in
+``tests.standins.vertex_server`` serves the documented v1 REST endpoints the backend calls, in
 memory, on 127.0.0.1. The real ``google-cloud-aiplatform`` SDK talks to it over its REST
-transport (``api_endpoint="http://127.0.0.1:PORT"``) with anonymous credentials. The SDK's
-Cloud Storage bucket check in ``PipelineJob.submit`` goes to the same stand-in through the
-storage client's documented ``STORAGE_EMULATOR_HOST``. Assertions are on outcomes: the
-stand-in's resources and the requests it recorded.
+transport (``api_endpoint="http://127.0.0.1:PORT"``) with anonymous credentials; its Cloud
+Storage bucket check goes to the same stand-in (``vertex_sdk_stand_in``). Assertions are on
+outcomes: the stand-in's resources and the requests it recorded. What schedules mean on every
+backend is in ``test_schedules.py``; here is Vertex's own: jobs, labels, settings, errors.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import re
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +23,23 @@ import pytest
 import requests
 import yaml
 from google.auth.credentials import AnonymousCredentials
-from google.cloud.aiplatform import initializer
-from google.cloud.aiplatform.utils import resource_manager_utils
 
-from tests.conftest import REPO
-from tests.standins.vertex_server import VertexStandIn, running_vertex_server
-from tfxkit.runners.vertex_client import (
-    FINGERPRINT_LABEL,
-    ScheduleInfo,
-    VertexError,
-    VertexTarget,
-    apply_schedule,
-    delete_schedule,
-    list_schedules,
-    pause_schedule,
-    resume_schedule,
-    schedule_fingerprint,
-    submit_job,
-    validate_cron,
-)
+from tests.paths import CONFIGS, GOLDEN_DIR
+from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
+from tfxkit.errors import RemoteError
+from tfxkit.profiles import load_profile
+from tfxkit.runners.backends import get_backend
+from tfxkit.runners.backends.base import ScheduleAction, ScheduleState
+from tfxkit.runners.backends.schedules import FINGERPRINT_LABEL
+from tfxkit.runners.backends.vertex import VertexBackend, VertexError, VertexTarget
+from tfxkit.runners.kubeflow import CompiledPipeline
 
 PROJECT = "tfxkit-test"
 REGION = "us-central1"
 PARENT = f"/v1/projects/{PROJECT}/locations/{REGION}"
 SERVICE_ACCOUNT = "runner@tfxkit-test.iam.gserviceaccount.com"
-GOLDEN_SPEC = REPO / "tests" / "golden" / "penguin.kfp-pipelinespec.yaml"
+GOLDEN_SPEC = GOLDEN_DIR / "pipelines" / "penguin" / "kfp-pipelinespec.yaml"
+ROOT = "gs://tfxkit-bucket/root/penguin"
 
 
 def _package(**spec_overrides: Any) -> dict[str, Any]:
@@ -54,18 +47,10 @@ def _package(**spec_overrides: Any) -> dict[str, Any]:
 
     One task (not zero) so that the SDK's per-task caching switch shows up in what is sent.
     """
+    task = {"taskInfo": {"name": "example_gen"}, "componentRef": {"name": "example_gen"}}
     spec = {
         "pipelineInfo": {"name": "penguin"},
-        "root": {
-            "dag": {
-                "tasks": {
-                    "example_gen": {
-                        "taskInfo": {"name": "example_gen"},
-                        "componentRef": {"name": "example_gen"},
-                    }
-                }
-            }
-        },
+        "root": {"dag": {"tasks": {"example_gen": task}}},
         "components": {"example_gen": {"executorLabel": "example_gen_executor"}},
         "deploymentSpec": {
             "executors": {"example_gen_executor": {"container": {"image": "gcr.io/p/tfxkit:1"}}}
@@ -82,50 +67,18 @@ def _package(**spec_overrides: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _restore_sdk_config() -> Iterator[None]:
-    """``aiplatform.init`` state is process-wide: put it back as it was after each test.
-
-    (``aiplatform.init`` is bound to the original config object, so it is restored in place
-    rather than swapped for a new one.)
-    """
-    config = initializer.global_config
-    saved = dict(vars(config))
-    yield
-    vars(config).clear()
-    vars(config).update(saved)
-
-
 @pytest.fixture
 def vertex(monkeypatch: pytest.MonkeyPatch) -> Iterator[VertexStandIn]:
-    """The stand-in, with the SDK's pre-submit bucket check pointed at it too.
-
-    ``PipelineJob.submit`` checks that the pipeline root's bucket exists and belongs to the
-    project: a Cloud Storage GET (redirected to the stand-in by ``STORAGE_EMULATOR_HOST``, which
-    google-cloud-storage documents for emulators) and a Resource Manager lookup of the project
-    number, for which the SDK offers no endpoint override. Test-only adaptation: that one lookup
-    is replaced by the stand-in's answer, so nothing leaves 127.0.0.1.
-    """
-    with running_vertex_server() as server:
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", server.url)
-        monkeypatch.setattr(
-            resource_manager_utils,
-            "get_project_number",
-            lambda project_id, credentials=None: server.project_number(project_id),
-        )
+    with vertex_sdk_stand_in(monkeypatch) as server:
         yield server
 
 
 @pytest.fixture
 def target(vertex: VertexStandIn) -> VertexTarget:
+    # project, region, service account, labels, endpoint, credentials
+    labels = {"team": "ml"}
     return VertexTarget(
-        project=PROJECT,
-        region=REGION,
-        pipeline_root="gs://tfxkit-bucket/root/penguin",
-        service_account=SERVICE_ACCOUNT,
-        labels={"team": "ml"},
-        api_endpoint=vertex.url,
-        credentials=AnonymousCredentials(),
+        PROJECT, REGION, SERVICE_ACCOUNT, labels, vertex.url, AnonymousCredentials()
     )
 
 
@@ -142,12 +95,17 @@ def _unused_port() -> int:
         return sock.getsockname()[1]
 
 
-def _schedule_creates(vertex: VertexStandIn) -> list:
-    return vertex.requests_to("POST", f"{PARENT}/schedules")
+def _compiled(path: Path, root: str = ROOT) -> CompiledPipeline:
+    return CompiledPipeline(path, "penguin", root, ["example_gen"])
 
 
-def _deletes(vertex: VertexStandIn) -> list:
-    return vertex.requests_to("DELETE", f"{PARENT}/schedules/[^/]+")
+def _submit(target: VertexTarget, path: Path, caching: bool = True, **kwargs: Any):
+    return VertexBackend(target).submit(_compiled(path, **kwargs), enable_caching=caching)
+
+
+def _apply(target: VertexTarget, path: Path, cron: str = "0 3 * * *", name: str = "nightly", **kw):
+    backend = VertexBackend(target, **kw)
+    return backend.apply_schedule(_compiled(path), name, cron, enable_caching=True)
 
 
 # ----------------------------------------------------------------------------- submit
@@ -157,24 +115,24 @@ def _deletes(vertex: VertexStandIn) -> list:
 def test_submit_sends_the_package_with_settings(
     vertex: VertexStandIn, target: VertexTarget, package: Path, caching: bool
 ) -> None:
-    job = submit_job(target, package, "penguin", enable_caching=caching)
+    job = _submit(target, package, caching)
 
     match = re.fullmatch(
         rf"projects/{PROJECT}/locations/{REGION}/pipelineJobs/(penguin-\d{{14}}-[0-9a-f]{{6}})",
-        job.name,
+        job.id,
     )
-    assert match, job.name
+    assert match, job.id
     job_id = match[1]
-    assert job.console_url == (
+    assert job.url == (
         f"https://console.cloud.google.com/vertex-ai/locations/{REGION}/pipelines/runs/"
         f"{job_id}?project={PROJECT}"
     )
-    (create,) = vertex.requests_to("POST", f"{PARENT}/pipelineJobs")
+    (create,) = vertex.calls("POST", f"{PARENT}/pipelineJobs")
     assert create.query["pipelineJobId"] == [job_id]
     body = create.body
     assert body["displayName"] == "penguin"
     assert body["serviceAccount"] == SERVICE_ACCOUNT
-    assert body["runtimeConfig"]["gcsOutputDirectory"] == "gs://tfxkit-bucket/root/penguin"
+    assert body["runtimeConfig"]["gcsOutputDirectory"] == ROOT
     # The package's own TFX labels survive, merged under the target's.
     assert body["labels"] == {"tfx_version": "1-16-0", "team": "ml"}
     spec = body["pipelineSpec"]
@@ -182,20 +140,22 @@ def test_submit_sends_the_package_with_settings(
     task = spec["root"]["dag"]["tasks"]["example_gen"]
     assert task["cachingOptions"] == {"enableCache": caching}
     # The stand-in holds the job under the returned name.
-    assert vertex.pipeline_jobs[job.name]["serviceAccount"] == SERVICE_ACCOUNT
+    assert vertex.pipeline_jobs[job.id]["serviceAccount"] == SERVICE_ACCOUNT
     # The SDK's bucket get-or-create check reached the storage stand-in and created nothing.
-    assert vertex.requests_to("GET", "/storage/v1/b/tfxkit-bucket")
-    assert not vertex.requests_to("POST", "/storage/v1/b.*")
+    assert vertex.calls("GET", "/storage/v1/b/tfxkit-bucket")
+    assert not vertex.calls("POST", "/storage/v1/b.*")
 
 
 def test_submit_display_name_and_unique_run_ids(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    first = submit_job(target, package, "penguin", display_name="penguin nightly check")
-    second = submit_job(target, package, "penguin")
-    assert first.name != second.name  # the SDK's default id (name + seconds) would collide
-    assert set(vertex.pipeline_jobs) == {first.name, second.name}
-    assert vertex.pipeline_jobs[first.name]["displayName"] == "penguin nightly check"
+    backend = VertexBackend(target)
+    first = backend.submit(_compiled(package), enable_caching=True, run_name="penguin check")
+    second = backend.submit(_compiled(package), enable_caching=True)
+    assert first.id != second.id  # the SDK's default id (name + seconds) would collide
+    assert set(vertex.pipeline_jobs) == {first.id, second.id}
+    assert vertex.pipeline_jobs[first.id]["displayName"] == "penguin check"
+    assert vertex.pipeline_jobs[second.id]["displayName"] == "penguin"
 
 
 def test_submit_a_real_tfx_compiled_spec(
@@ -205,20 +165,17 @@ def test_submit_a_real_tfx_compiled_spec(
     if not GOLDEN_SPEC.exists():
         pytest.skip(f"{GOLDEN_SPEC} not present")
     spec = yaml.safe_load(GOLDEN_SPEC.read_text())
+    job_json = {
+        "displayName": "penguin",
+        "labels": {"tfx_version": "1-16-0", "tfx_runner": "kubeflow_v2"},
+        "pipelineSpec": spec,
+        "runtimeConfig": {"gcsOutputDirectory": spec["defaultPipelineRoot"]},
+    }
     path = tmp_path / "penguin.json"
-    path.write_text(
-        json.dumps(
-            {
-                "displayName": "penguin",
-                "labels": {"tfx_version": "1-16-0", "tfx_runner": "kubeflow_v2"},
-                "pipelineSpec": spec,
-                "runtimeConfig": {"gcsOutputDirectory": spec["defaultPipelineRoot"]},
-            }
-        )
-    )
-    job = submit_job(target, path, "penguin", enable_caching=False)
+    path.write_text(json.dumps(job_json))
+    job = _submit(target, path, caching=False)
 
-    sent = vertex.pipeline_jobs[job.name]["pipelineSpec"]
+    sent = vertex.pipeline_jobs[job.id]["pipelineSpec"]
     assert set(sent["root"]["dag"]["tasks"]) == set(spec["root"]["dag"]["tasks"])
     assert sent["deploymentSpec"] == spec["deploymentSpec"]
     caching = {t["cachingOptions"]["enableCache"] for t in sent["root"]["dag"]["tasks"].values()}
@@ -231,9 +188,9 @@ def test_submit_accepts_a_bare_pipeline_spec_yaml(
     """Like the SDK's template_path: the Kubeflow-style bare PipelineSpec YAML works too."""
     bare_spec = tmp_path / "penguin.yaml"
     bare_spec.write_text(yaml.safe_dump(_package()["pipelineSpec"]))
-    job = submit_job(target, bare_spec, "penguin", enable_caching=False)
-    sent = vertex.pipeline_jobs[job.name]
-    assert sent["runtimeConfig"]["gcsOutputDirectory"] == target.pipeline_root
+    job = _submit(target, bare_spec, caching=False)
+    sent = vertex.pipeline_jobs[job.id]
+    assert sent["runtimeConfig"]["gcsOutputDirectory"] == ROOT
     assert sent["labels"] == {"team": "ml"}
     assert sent["pipelineSpec"]["root"]["dag"]["tasks"]["example_gen"]["cachingOptions"] == {
         "enableCache": False
@@ -246,19 +203,19 @@ def test_submit_rejects_what_is_not_a_pipeline_package(
     not_spec = tmp_path / "config.yaml"
     not_spec.write_text(yaml.safe_dump({"name": "penguin", "training": {"steps": 10}}))
     with pytest.raises(VertexError, match="not a bare PipelineSpec"):
-        submit_job(target, not_spec, "penguin")
+        _submit(target, not_spec)
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json: [")
     with pytest.raises(VertexError, match="neither JSON nor YAML"):
-        submit_job(target, garbage, "penguin")
+        _submit(target, garbage)
     no_deployment = tmp_path / "broken.json"
     broken = _package()
     del broken["pipelineSpec"]["deploymentSpec"]
     no_deployment.write_text(json.dumps(broken))
     with pytest.raises(VertexError, match="lacks deploymentSpec"):
-        submit_job(target, no_deployment, "penguin")
+        _submit(target, no_deployment)
     with pytest.raises(VertexError, match="cannot read the compiled package"):
-        submit_job(target, tmp_path / "missing.json", "penguin")
+        _submit(target, tmp_path / "missing.json")
     assert vertex.requests == []
 
 
@@ -280,7 +237,7 @@ def test_api_rejection_becomes_one_paragraph_vertex_error(
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(_package(deploymentSpec=["not", "an", "object"])))
     with pytest.raises(VertexError) as caught:
-        submit_job(target, path, "penguin")
+        _submit(target, path)
     message = str(caught.value)
     assert "\n" not in message
     assert f"project '{PROJECT}', region '{REGION}'" in message
@@ -292,268 +249,96 @@ def test_api_rejection_becomes_one_paragraph_vertex_error(
 def test_submit_requires_a_cloud_storage_pipeline_root(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    local = VertexTarget(**{**target.__dict__, "pipeline_root": "/tmp/root"})
     with pytest.raises(VertexError, match="must be a Cloud Storage URI"):
-        submit_job(local, package, "penguin")
+        _submit(target, package, root="/tmp/root")
     assert vertex.requests == []
 
 
 # -------------------------------------------------------------------------- schedules
 
 
-def test_apply_schedule_created_unchanged_replaced(
+def test_apply_sends_the_package_with_its_settings_and_looks_up_by_key(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    created = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    assert created.action == "created"
-    assert list(vertex.schedules) == [created.name]
-    (create,) = _schedule_creates(vertex)
+    created = _apply(target, package)
+    assert created.action is ScheduleAction.CREATED
+    assert list(vertex.schedules) == [created.schedule_id]
+    (create,) = vertex.calls("POST", f"{PARENT}/schedules")
     body = create.body
     assert body["displayName"] == "penguin:nightly"
     assert body["cron"] == "0 3 * * *"
     assert int(body["maxConcurrentRunCount"]) == 1
     job = body["createPipelineJobRequest"]["pipelineJob"]
     assert job["serviceAccount"] == SERVICE_ACCOUNT
-    assert job["runtimeConfig"]["gcsOutputDirectory"] == "gs://tfxkit-bucket/root/penguin"
+    assert job["runtimeConfig"]["gcsOutputDirectory"] == ROOT
     assert job["pipelineSpec"]["deploymentSpec"] == _package()["pipelineSpec"]["deploymentSpec"]
     fingerprint = job["labels"].pop(FINGERPRINT_LABEL)
     assert re.fullmatch(r"[0-9a-f]{63}", fingerprint)
     assert job["labels"] == {"tfx_version": "1-16-0", "team": "ml"}
-    # Looked up by its key before creating.
-    lookups = vertex.requests_to("GET", f"{PARENT}/schedules")
+    lookups = vertex.calls("GET", f"{PARENT}/schedules")
     assert lookups[0].query["filter"] == ['display_name="penguin:nightly"']
-
-    vertex.clear_requests()
-    again = apply_schedule(target, package, "penguin", "nightly", "0  3 * * *")
-    assert again.action == "unchanged"
-    assert again.name == created.name
-    assert _schedule_creates(vertex) == [] and _deletes(vertex) == []
-    assert list(vertex.schedules) == [created.name]
-
-    vertex.clear_requests()
-    replaced = apply_schedule(target, package, "penguin", "nightly", "30 4 * * *")
-    assert replaced.action == "replaced"
-    assert replaced.name != created.name
-    assert list(vertex.schedules) == [replaced.name]  # exactly one schedule for the key
-    assert vertex.schedules[replaced.name]["cron"] == "30 4 * * *"
-    # The new schedule exists before the old one is deleted.
-    paths = [(r.method, r.path) for r in vertex.requests]
-    create_at = paths.index(("POST", f"{PARENT}/schedules"))
-    delete_at = paths.index(("DELETE", f"/v1/{created.name}"))
-    assert create_at < delete_at
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"enable_caching": False},
-        {"max_concurrent_run_count": 3},
-        {"package": _package(sdkVersion="tfx-1.16.1")},
+        {"backend": {"max_concurrent_run_count": 3}},
         {"target": {"service_account": "other@tfxkit-test.iam.gserviceaccount.com"}},
+        {"target": {"labels": {"team": "other"}}},
     ],
-    ids=["caching", "concurrency", "package", "service-account"],
+    ids=["concurrency", "service-account", "labels"],
 )
-def test_any_change_to_a_schedule_replaces_it(
+def test_a_change_to_a_vertex_setting_replaces_the_schedule(
     vertex: VertexStandIn, target: VertexTarget, package: Path, change: dict[str, Any]
 ) -> None:
-    first = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    kwargs = {k: v for k, v in change.items() if k not in ("package", "target")}
-    if "package" in change:
-        package.write_text(json.dumps(change["package"]))
-    if "target" in change:
-        target = VertexTarget(**{**target.__dict__, **change["target"]})
-    result = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *", **kwargs)
-    assert result.action == "replaced"
-    assert list(vertex.schedules) == [result.name] != [first.name]
+    first = _apply(target, package)
+    changed = replace(target, **change.get("target", {}))
+    result = _apply(changed, package, **change.get("backend", {}))
+    assert result.action is ScheduleAction.REPLACED
+    assert list(vertex.schedules) == [result.schedule_id] != [first.schedule_id]
 
 
-def test_replacing_a_paused_schedule_keeps_it_paused(
+def test_a_time_zone_is_sent_and_listed_as_given(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    pause_schedule(target, "penguin", "nightly")
-    result = apply_schedule(target, package, "penguin", "nightly", "0 4 * * *")
-    assert result.action == "replaced"
-    assert vertex.schedules[result.name]["state"] == "PAUSED"
+    result = _apply(target, package, "TZ=Europe/Paris 0  2 * * *")
+    assert vertex.schedules[result.schedule_id]["cron"] == "TZ=Europe/Paris 0 2 * * *"
+    (info,) = VertexBackend(target).list_schedules("penguin")
+    assert info.cron == "TZ=Europe/Paris 0 2 * * *"
 
 
-def test_apply_cleans_up_duplicates_of_a_key(
+def test_pause_and_resume_are_idempotent(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    """A replace whose delete failed left two schedules; applying again leaves one."""
-    kept = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    with vertex.state.lock:
-        original = vertex.state.schedules[kept.name]
-        vertex.state.schedules[f"{kept.name}9"] = {
-            **original,
-            "name": f"{kept.name}9",
-            "cron": "0 1 * * *",
-        }
-    result = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    assert (result.action, result.name) == ("replaced", kept.name)
-    assert list(vertex.schedules) == [kept.name]
-    assert _schedule_creates(vertex)[1:] == []  # nothing new was created
-
-
-def test_list_pause_resume_delete(
-    vertex: VertexStandIn, target: VertexTarget, package: Path
-) -> None:
-    nightly = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
-    hourly = apply_schedule(target, package, "penguin", "hourly", "0 * * * *")
-    other = apply_schedule(target, package, "taxi", "nightly", "TZ=Europe/Paris 0 2 * * *")
-    with vertex.state.lock:  # made elsewhere (console), not keyed pipeline:schedule
-        vertex.state.schedules["foreign"] = {
-            "name": f"projects/{PROJECT}/locations/{REGION}/schedules/42",
-            "displayName": "made-by-hand",
-            "cron": "0 0 * * *",
-            "state": "ACTIVE",
-        }
-
-    everything = list_schedules(target)
-    assert [(i.pipeline_name, i.schedule_name) for i in everything] == [
-        ("penguin", "hourly"),
-        ("penguin", "nightly"),
-        ("taxi", "nightly"),
-    ]
-    penguin = list_schedules(target, "penguin")
-    assert [i.name for i in penguin] == [hourly.name, nightly.name]
-    taxi = list_schedules(target, "taxi")
-    assert taxi == [
-        ScheduleInfo(
-            name=other.name,
-            display_name="taxi:nightly",
-            pipeline_name="taxi",
-            schedule_name="nightly",
-            cron="TZ=Europe/Paris 0 2 * * *",
-            state="ACTIVE",
-            fingerprint=vertex.schedules[other.name]["createPipelineJobRequest"]["pipelineJob"][
-                "labels"
-            ][FINGERPRINT_LABEL],
-        )
-    ]
-
-    vertex.clear_requests()
-    paused = pause_schedule(target, "penguin", "nightly")
-    assert (paused.name, paused.state) == (nightly.name, "PAUSED")
-    assert vertex.schedules[nightly.name]["state"] == "PAUSED"
-    assert vertex.schedules[hourly.name]["state"] == "ACTIVE"
-    assert pause_schedule(target, "penguin", "nightly").state == "PAUSED"  # idempotent
-    assert len(vertex.requests_to("POST", f"/v1/{nightly.name}:pause")) == 1
-
-    resumed = resume_schedule(target, "penguin", "nightly")
-    assert resumed.state == "ACTIVE"
-    assert vertex.schedules[nightly.name]["state"] == "ACTIVE"
-    assert len(vertex.requests_to("POST", f"/v1/{nightly.name}:resume")) == 1
-
-    delete_schedule(target, "penguin", "nightly")
-    assert nightly.name not in vertex.schedules
-    assert {hourly.name, other.name} <= set(vertex.schedules)
-    assert [i.schedule_name for i in list_schedules(target, "penguin")] == ["hourly"]
+    created = _apply(target, package)
+    backend = VertexBackend(target)
+    assert backend.pause("penguin", "nightly").state is ScheduleState.PAUSED
+    assert backend.pause("penguin", "nightly").state is ScheduleState.PAUSED
+    assert len(vertex.calls("POST", f"/v1/{created.schedule_id}:pause")) == 1
+    assert backend.resume("penguin", "nightly").state is ScheduleState.ENABLED
+    assert backend.resume("penguin", "nightly").state is ScheduleState.ENABLED
+    assert len(vertex.calls("POST", f"/v1/{created.schedule_id}:resume")) == 1
 
 
 def test_delete_waits_for_the_long_running_operation(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    result = apply_schedule(target, package, "penguin", "nightly", "0 3 * * *")
+    result = _apply(target, package)
     vertex.state.complete_deletes_immediately = False
-    delete_schedule(target, "penguin", "nightly")
+    VertexBackend(target).delete("penguin", "nightly")
     assert vertex.schedules == {}
-    polls = vertex.requests_to("GET", rf"/(v1|ui)/{result.name}/operations/\d+")
+    polls = vertex.calls("GET", rf"/(v1|ui)/{result.schedule_id}/operations/\d+")
     assert polls, [r.path for r in vertex.requests]
 
 
-@pytest.mark.parametrize(
-    "operation",
-    [
-        lambda t: pause_schedule(t, "penguin", "nope"),
-        lambda t: resume_schedule(t, "penguin", "nope"),
-        lambda t: delete_schedule(t, "penguin", "nope"),
-    ],
-    ids=["pause", "resume", "delete"],
-)
-def test_missing_schedule_is_a_clear_error(
-    vertex: VertexStandIn, target: VertexTarget, operation: Any
-) -> None:
-    with pytest.raises(VertexError) as caught:
-        operation(target)
-    message = str(caught.value)
-    assert "no schedule named 'penguin:nope'" in message
-    assert f"project '{PROJECT}', region '{REGION}'" in message
-    assert not [r for r in vertex.requests if r.method != "GET"]
-
-
-@pytest.mark.parametrize(
-    "cron",
-    [
-        "",
-        "0 3 * *",
-        "0 0 3 * * *",
-        "@daily",
-        "60 * * * *",
-        "* 24 * * *",
-        "* * 0 * *",
-        "* * * 13 *",
-        "* * * * 8",
-        "*/0 * * * *",
-        "5-1 * * * *",
-        "0 3 * * FUN",
-        "0 3 ? * *",
-        "TZ=Mars/Olympus_Mons 0 3 * * *",
-    ],
-)
-def test_bad_cron_is_rejected_before_anything_is_sent(
-    vertex: VertexStandIn, target: VertexTarget, package: Path, cron: str
-) -> None:
-    with pytest.raises(VertexError, match="invalid cron") as caught:
-        apply_schedule(target, package, "penguin", "nightly", cron)
-    assert f"project '{PROJECT}'" in str(caught.value)
-    assert vertex.requests == []
-
-
-@pytest.mark.parametrize(
-    ("cron", "normalized"),
-    [
-        ("0 3 * * *", "0 3 * * *"),
-        ("*/15  9-17 * * MON-FRI", "*/15 9-17 * * MON-FRI"),
-        ("TZ=Europe/Paris 0 3 * * *", "TZ=Europe/Paris 0 3 * * *"),
-        ("CRON_TZ=America/New_York 0 0 1,15 jan,JUL 0,7", None),
-    ],
-)
-def test_good_cron_is_accepted(cron: str, normalized: str | None) -> None:
-    assert validate_cron(cron) == (normalized or cron)
-
-
-def test_invalid_schedule_keys_are_rejected(
+def test_invalid_keys_and_settings_are_rejected_before_anything_is_sent(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    with pytest.raises(VertexError, match="schedule name"):
-        apply_schedule(target, package, "penguin", "night ly", "0 3 * * *")
     with pytest.raises(VertexError, match="contain no ':'"):
-        pause_schedule(target, "pen:guin", "nightly")
+        VertexBackend(target).pause("pen:guin", "nightly")
+    with pytest.raises(VertexError, match="max_concurrent_run_count must be at least 1"):
+        _apply(target, package, max_concurrent_run_count=0)
     assert vertex.requests == []
-
-
-def test_fingerprint_is_a_label_value_that_tracks_every_input(
-    target: VertexTarget,
-) -> None:
-    base = dict(enable_caching=True, max_concurrent_run_count=1)
-    fp = schedule_fingerprint(target, "0 3 * * *", b"pkg", **base)
-    assert re.fullmatch(r"[0-9a-f]{63}", fp)
-    assert fp == schedule_fingerprint(target, "0  3 * * *", b"pkg", **base)
-    variants = {
-        schedule_fingerprint(target, "0 4 * * *", b"pkg", **base),
-        schedule_fingerprint(target, "0 3 * * *", b"pkg2", **base),
-        schedule_fingerprint(
-            target, "0 3 * * *", b"pkg", enable_caching=False, max_concurrent_run_count=1
-        ),
-        schedule_fingerprint(
-            VertexTarget(**{**target.__dict__, "labels": {"team": "other"}}),
-            "0 3 * * *",
-            b"pkg",
-            **base,
-        ),
-    }
-    assert fp not in variants and len(variants) == 4
 
 
 # ----------------------------------------------------------------------- unreachable
@@ -562,11 +347,11 @@ def test_fingerprint_is_a_label_value_that_tracks_every_input(
 def test_unreachable_endpoint_is_a_clear_error(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    down = VertexTarget(**{**target.__dict__, "api_endpoint": f"http://127.0.0.1:{_unused_port()}"})
+    down = replace(target, api_endpoint=f"http://127.0.0.1:{_unused_port()}")
     for call in (
-        lambda: list_schedules(down),
-        lambda: apply_schedule(down, package, "penguin", "nightly", "0 3 * * *"),
-        lambda: submit_job(down, package, "penguin"),
+        lambda: VertexBackend(down).list_schedules(),
+        lambda: _apply(down, package),
+        lambda: _submit(down, package),
     ):
         with pytest.raises(VertexError) as caught:
             call()
@@ -579,20 +364,35 @@ def test_unreachable_endpoint_is_a_clear_error(
 def test_sdk_argument_errors_become_vertex_errors(
     vertex: VertexStandIn, target: VertexTarget, package: Path
 ) -> None:
-    moon = VertexTarget(**{**target.__dict__, "region": "moon-base1"})
+    moon = replace(target, region="moon-base1")
     with pytest.raises(VertexError, match=r"region 'moon-base1'.*invalid argument.*region"):
-        list_schedules(moon)
-    bad_labels = VertexTarget(**{**target.__dict__, "labels": {"Team": "ML Platform"}})
+        VertexBackend(moon).list_schedules()
+    bad_labels = replace(target, labels={"Team": "ML Platform"})
     with pytest.raises(VertexError, match="invalid labels Team=ML Platform"):
-        submit_job(bad_labels, package, "penguin")
+        _submit(bad_labels, package)
     with pytest.raises(VertexError, match="invalid labels"):
-        apply_schedule(bad_labels, package, "penguin", "nightly", "0 3 * * *")
+        _apply(bad_labels, package)
     assert vertex.requests == []
 
 
 def test_default_endpoint_is_regional() -> None:
     def endpoint(region: str) -> str:
-        return VertexTarget(project="p", region=region, pipeline_root="gs://b").endpoint
+        return VertexTarget(project="p", region=region).endpoint
 
     assert endpoint("europe-west4") == "europe-west4-aiplatform.googleapis.com"
     assert endpoint("global") == "aiplatform.googleapis.com"
+
+
+def test_the_backend_comes_from_the_profile() -> None:
+    backend = get_backend(load_profile(CONFIGS / "vertex.yaml"), endpoint="http://vertex:1")
+    assert isinstance(backend, VertexBackend) and issubclass(VertexError, RemoteError)
+    assert backend.target == VertexTarget(
+        project="my-project",
+        region="us-central1",
+        service_account="tfxkit-pipelines@my-project.iam.gserviceaccount.com",
+        labels={"team": "ml-platform", "pipeline": "penguin"},
+        api_endpoint="http://vertex:1",
+    )
+    assert (
+        backend.location == "project 'my-project', region 'us-central1', endpoint http://vertex:1"
+    )

@@ -1,0 +1,42 @@
+"""Remote backends: one adapter per orchestrator behind one interface (``base.RemoteBackend``).
+
+Each adapter module (a "flavor") exposes ``from_profile(profile, *, host, endpoint,
+credentials)`` and is imported only when a profile asks for it, so the CLI never loads the
+Vertex SDK for a Kubeflow run or ``kfp`` for a Vertex one. Adding an orchestrator means one
+module and one line in ``_FLAVORS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tfxkit.errors import ConfigError
+from tfxkit.profiles import RunnerProfile
+from tfxkit.runners.backends.base import RemoteBackend
+
+_FLAVORS = {
+    "kubeflow": "tfxkit.runners.backends.kubeflow",
+    "vertex": "tfxkit.runners.backends.vertex",
+}
+
+
+def get_backend(
+    profile: RunnerProfile,
+    *,
+    host: str | None = None,
+    endpoint: str | None = None,
+    credentials: Any = None,
+) -> RemoteBackend:
+    """The backend for ``profile.runner``: ``host`` is KFP's API URL (overrides the profile's),
+    ``endpoint`` and ``credentials`` are Vertex's (default: Google's endpoint and ADC)."""
+    module_name = _FLAVORS.get(profile.runner)
+    if module_name is None:
+        raise ConfigError(
+            f"runner '{profile.runner}' has no remote backend (known: {', '.join(_FLAVORS)})"
+        )
+    module = importlib.import_module(module_name)
+    return module.from_profile(profile, host=host, endpoint=endpoint, credentials=credentials)
+
+
+__all__ = ["RemoteBackend", "get_backend"]
