@@ -352,6 +352,10 @@ def _print_summary(summary) -> None:
     print(f"pipeline:  {summary.pipeline_name}")
     print("nodes:     " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     print(f"blessed:   {blessed}")
+    if summary.metrics:
+        print("metrics:   " + ", ".join(f"{k}={v:g}" for k, v in sorted(summary.metrics.items())))
+    for failure in summary.blessing_failures:
+        print(f"  failed:  {failure}")
     pushed = summary.pushed_path or "nothing pushed"
     if summary.already_pushed:
         pushed += " (this model was already there: not copied again)"

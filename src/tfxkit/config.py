@@ -25,7 +25,12 @@ from tfxkit.errors import ConfigError
 class Strict(BaseModel):
     """Base for every config section: unknown keys are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=True)
+    # validate_default: defaults pass through validation too, so an enum default becomes its
+    # value ('in_memory'), exactly like a value written in the YAML (a minimal config once
+    # reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY').
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
+    )
 
 
 # str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
@@ -107,13 +112,40 @@ class SchemaConfig(Strict):
     path: str | None = Field(
         default=None, description="Curated schema.pbtxt; when unset, SchemaGen infers one."
     )
-    infer_feature_shape: bool = True
+    # False: every feature may be missing (sparse in TF Transform), in training and in serving.
+    # True fixes the shape of features that were always present, and then one missing at
+    # serving time cannot be represented.
+    infer_feature_shape: bool = False
+
+
+class Imputation(str, Enum):
+    """How a missing value is filled inside the Transform graph (so serving fills it alike)."""
+
+    MEAN = "mean"
+    MEDIAN = "median"
+    MOST_FREQUENT = "most_frequent"
+    CONSTANT = "constant"
+
+
+class MissingConfig(Strict):
+    """Missing values of one feature; by default numbers get the mean, strings their own token."""
+
+    impute: Imputation | None = Field(
+        default=None, description="Default: mean for numbers, constant for strings."
+    )
+    value: float | str | None = Field(
+        default=None, description="The constant for impute: constant (default 0 / '__missing__')."
+    )
+    indicator: bool = Field(
+        default=False, description="Also feed the model a 0/1 '<name>_missing' input."
+    )
 
 
 class FeatureConfig(Strict):
     name: str = Field(min_length=1)
     type: FeatureType
     transform: TransformKind
+    missing: MissingConfig = Field(default_factory=MissingConfig)
 
     @model_validator(mode="after")
     def _transform_fits_type(self) -> FeatureConfig:
@@ -123,6 +155,14 @@ class FeatureConfig(Strict):
                 f"feature '{self.name}' is a string; transform '{kind.value}' needs a number "
                 "(use 'vocabulary')"
             )
+        impute = self.missing.impute
+        if self.type == FeatureType.STRING and impute in (Imputation.MEAN, Imputation.MEDIAN):
+            raise ValueError(
+                f"feature '{self.name}' is a string; missing.impute '{impute}' needs a number "
+                "(use 'most_frequent' or 'constant')"
+            )
+        if self.type != FeatureType.STRING and isinstance(self.missing.value, str):
+            raise ValueError(f"feature '{self.name}': missing.value must be a number")
         return self
 
 
@@ -180,6 +220,10 @@ class EvaluationConfig(Strict):
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     slices: list[list[str]] = Field(
         default_factory=list, description="Feature crosses to slice by; [] is always added."
+    )
+    thresholds_on_slices: bool = Field(
+        default=False,
+        description="Also apply thresholds to every slice (default: the overall metrics only).",
     )
 
     @model_validator(mode="after")
@@ -272,7 +316,11 @@ class PipelineConfig(Strict):
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
 
     model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_enum_values=True, populate_by_name=True
+        extra="forbid",
+        validate_assignment=True,
+        use_enum_values=True,
+        validate_default=True,
+        populate_by_name=True,
     )
 
     @model_validator(mode="after")

@@ -8,6 +8,8 @@ only absolute bounds apply.
 
 from __future__ import annotations
 
+from typing import Any
+
 import tensorflow_model_analysis as tfma
 
 from tfxkit import features as F
@@ -39,17 +41,77 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     for name in evaluation.metrics:
         metric = tfma.MetricConfig(class_name=name)
         if name in evaluation.thresholds:
-            metric.threshold.CopyFrom(_metric_threshold(evaluation.thresholds[name]))
+            threshold = _metric_threshold(evaluation.thresholds[name])
+            if evaluation.thresholds_on_slices:
+                metric.threshold.CopyFrom(threshold)
+            else:  # overall only: a small slice must not veto an otherwise good model
+                metric.per_slice_thresholds.append(
+                    tfma.PerSliceMetricThreshold(
+                        slicing_specs=[tfma.SlicingSpec()], threshold=threshold
+                    )
+                )
         metrics.append(metric)
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
                 signature_name=F.EXAMPLES_SIGNATURE,
-                label_key=F.transformed_name(config.label.name),
+                label_key=F.transformed_name(F.column_key(config.label.name)),
                 preprocessing_function_names=[F.TRANSFORM_SIGNATURE],
             )
         ],
         slicing_specs=[tfma.SlicingSpec()]
-        + [tfma.SlicingSpec(feature_keys=list(keys)) for keys in evaluation.slices],
+        + [
+            tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys])
+            for keys in evaluation.slices
+        ],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
     )
+
+
+def _slice_name(slice_key: Any) -> str:
+    parts = [
+        f"{c.column}={c.bytes_value.decode() if c.HasField('bytes_value') else c.float_value}"
+        if c.HasField("bytes_value") or c.HasField("float_value")
+        else f"{c.column}={c.int64_value}"
+        for c in slice_key.single_slice_keys
+    ]
+    return ", ".join(parts) or "overall"
+
+
+def _bound_text(threshold: Any, value: float) -> str:
+    bound = threshold.value_threshold
+    if bound.HasField("lower_bound") and value < bound.lower_bound.value:
+        return f"below the lower bound {bound.lower_bound.value:g}"
+    if bound.HasField("upper_bound") and value > bound.upper_bound.value:
+        return f"above the upper bound {bound.upper_bound.value:g}"
+    if threshold.HasField("change_threshold"):
+        minimum = threshold.change_threshold.absolute.value
+        return f"changed too little against the baseline (min {minimum:g})"
+    return "outside its threshold"
+
+
+def read_outcome(evaluation_uri: str) -> dict[str, Any]:
+    """Headline (overall) metrics and every failed bound of one Evaluator output, for people.
+
+    ``{"metrics": {name: value}, "failures": ["<metric> on <slice>: <value> below ..."]}``
+    """
+    metrics: dict[str, float] = {}
+    for per_slice in tfma.load_metrics(evaluation_uri):
+        if per_slice.slice_key.single_slice_keys:
+            continue
+        for item in per_slice.metric_keys_and_values:
+            if item.value.HasField("double_value") and not item.key.is_diff:
+                metrics[item.key.name] = round(item.value.double_value.value, 4)
+    failures = []
+    result = tfma.load_validation_result(evaluation_uri)
+    for per_slice in result.metric_validations_per_slice:
+        where = _slice_name(per_slice.slice_key)
+        for failure in per_slice.failures:
+            value = failure.metric_value.double_value.value
+            name = failure.metric_key.name + (
+                " (vs baseline)" if failure.metric_key.is_diff else ""
+            )
+            failures.append(
+                f"{name} on {where}: {value:.4g} {_bound_text(failure.metric_threshold, value)}"
+            )
+    return {"metrics": metrics, "failures": failures}

@@ -42,11 +42,41 @@ def vocab_file(name: str) -> str:
     return f"{name}_vocab"
 
 
+MISSING_SUFFIX = "_missing"
+STRING_MISSING_TOKEN = "__missing__"
+
+
+def missing_indicator_name(name: str) -> str:
+    return f"{name}{MISSING_SUFFIX}{TRANSFORMED_SUFFIX}"
+
+
+def imputation(feature: Any) -> dict[str, Any]:
+    """The resolved missing-value rule of a feature config: mean for numbers, a token for text."""
+    missing = feature.missing
+    numeric = feature.type != "string"
+    impute = missing.impute or ("mean" if numeric else "constant")
+    value = missing.value
+    if impute == "constant" and value is None:
+        value = 0 if numeric else STRING_MISSING_TOKEN
+    return {"impute": impute, "value": value, "indicator": missing.indicator}
+
+
 def feature_spec_config(config: Any) -> dict[str, Any]:
     """The part of a PipelineConfig that Transform and Trainer need, as JSON-safe custom_config."""
     return {
         "features": [
-            {"name": f.name, "type": f.type, "transform": f.transform} for f in config.features
+            {
+                "name": f.name,
+                "key": column_key(f.name),
+                "type": f.type,
+                "transform": f.transform,
+                "missing": imputation(f),
+            }
+            for f in config.features
         ],
-        "label": {"name": config.label.name, "type": config.label.type},
+        "label": {
+            "name": config.label.name,
+            "key": column_key(config.label.name),
+            "type": config.label.type,
+        },
     }

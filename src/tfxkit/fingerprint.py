@@ -14,9 +14,9 @@ compile time): ``sha256`` over the package version and each module's name and by
 from __future__ import annotations
 
 import ast
-import re
 import hashlib
 import importlib.util
+import re
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path

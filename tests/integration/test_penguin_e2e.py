@@ -75,14 +75,14 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
     ]
     model = tf.saved_model.load(cold_run["summary"]["pushed_path"])
     serve = model.signatures["serving_default"]
-    floats = ("bill_length_mm", "bill_depth_mm")
-    ints = ("flipper_length_mm", "body_mass_g")
+    numbers = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
     strings = ("island", "sex")
     inputs = {
-        **{k: tf.constant([float(r[k]) for r in picked], tf.float32) for k in floats},
-        **{k: tf.constant([int(r[k]) for r in picked], tf.int64) for k in ints},
+        **{k: tf.constant([float(r[k]) for r in picked], tf.float64) for k in numbers},
         **{k: tf.constant([r[k] for r in picked]) for k in strings},
     }
+    # Exactly the configured features are inputs: no unused column, no label.
+    assert set(serve.structured_input_signature[1]) == set(numbers) | set(strings)
     outputs = serve(**inputs)
     probabilities = outputs["probabilities"].numpy()
     assert probabilities.shape == (6, 3)
@@ -171,3 +171,30 @@ def test_trainer_code_edit_reruns_trainer_and_downstream(
     run_id = json.loads((tmp_path / "again.json").read_text())["run_id"]
     states = {n: e.state for n, e in _executions(workspace, run_id).items()}
     assert states["transform"] == states["trainer"] == "CACHED", states
+
+
+def test_missing_input_is_imputed_as_in_the_training_graph(cold_run: dict) -> None:
+    """NaN / "" at serving == the feature absent from a tf.Example (what Transform saw)."""
+    import tensorflow as tf
+
+    model = tf.saved_model.load(cold_run["summary"]["pushed_path"])
+    row = {"bill_length_mm": 45.2, "bill_depth_mm": 15.8, "flipper_length_mm": 215.0}
+    example = tf.train.Example()
+    for key, value in row.items():
+        feature = example.features.feature[key]
+        if key == "flipper_length_mm":
+            feature.int64_list.value.append(int(value))
+        else:
+            feature.float_list.value.append(value)
+    example.features.feature["island"].bytes_list.value.append(b"Biscoe")
+    # body_mass_g and sex are absent: missing.
+    from_examples = model.signatures["serving_examples"](
+        examples=tf.constant([example.SerializeToString()])
+    )["probabilities"].numpy()
+    from_raw = model.signatures["serving_default"](
+        **{k: tf.constant([v], tf.float64) for k, v in row.items()},
+        body_mass_g=tf.constant([float("nan")], tf.float64),
+        island=tf.constant(["Biscoe"]),
+        sex=tf.constant([""]),
+    )["probabilities"].numpy()
+    assert abs(from_examples - from_raw).max() < 1e-5

@@ -47,6 +47,8 @@ class RunSummary:
     blessed: bool | None = None
     pushed_path: str | None = None
     already_pushed: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    blessing_failures: list[str] = field(default_factory=list)
     metadata_store: str = ""
 
     def as_dict(self) -> dict:
@@ -190,6 +192,13 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
     for execution in metadata.run_executions(store, summary.pipeline_name, summary.run_id):
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
             summary.blessed = blessing.custom_properties["blessed"].int_value == 1
+        for evaluation in metadata.output_artifacts(
+            store, execution.execution_id, "ModelEvaluation"
+        ):
+            from tfxkit.evaluation import read_outcome
+
+            outcome = read_outcome(evaluation.uri)
+            summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
             props = pushed.custom_properties
             if props["pushed"].int_value == 1:

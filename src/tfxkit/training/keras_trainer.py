@@ -2,8 +2,11 @@
 
 The exported SavedModel carries the Transform graph, so serving takes raw feature values:
 
-* ``serving_default``: one tensor per raw feature -> ``probabilities`` and ``classes``
-  (what TF Serving's REST ``instances`` format feeds);
+* ``serving_default``: one tensor per configured feature, named by its column key
+  (``tfxkit.features.column_key``) -> ``probabilities`` and ``classes`` (what TF Serving's
+  REST ``instances`` format feeds). Numbers are float64 (any JSON number; ints convert), NaN
+  means missing; strings are strings, "" means missing. A missing input is imputed by the
+  same Transform graph as in training. Unused CSV columns and the label are not inputs.
 * ``serving_examples``: serialized ``tf.Example`` -> probabilities (what TFMA feeds);
 * ``transform_features``: serialized ``tf.Example`` -> transformed features, label included
   (TFMA's preprocessing function, so it can read the label index).
@@ -47,10 +50,10 @@ def build_model(
     inputs: dict[str, keras.Input] = {}
     encoded = []
     for feature in custom_config["features"]:
-        key = F.transformed_name(feature["name"])
+        key = F.transformed_name(feature["key"])
         if feature["transform"] == "vocabulary":
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
-            depth = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["name"]))
+            depth = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["key"]))
             encoded.append(
                 keras.layers.CategoryEncoding(
                     num_tokens=depth + F.OOV_BUCKETS, output_mode="one_hot"
@@ -60,6 +63,10 @@ def build_model(
             inp = keras.Input(shape=(1,), name=key, dtype=tf.float32)
             encoded.append(inp)
         inputs[key] = inp
+        if feature["missing"]["indicator"]:
+            name = F.missing_indicator_name(feature["key"])
+            inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.float32)
+            encoded.append(inputs[name])
     x = keras.layers.concatenate(encoded) if len(encoded) > 1 else encoded[0]
     for units in model_cfg["hidden_units"]:
         x = keras.layers.Dense(units, activation="relu")(x)
@@ -76,12 +83,33 @@ def build_model(
     return model
 
 
+def _raw_input(value: tf.Tensor, spec: Any) -> Any:
+    """A serving value ([batch]) as the Transform graph's raw feature; NaN / "" are missing."""
+    if value.dtype == tf.string:
+        present = tf.strings.length(value) > 0
+    else:
+        present = tf.logical_not(tf.math.is_nan(value))
+        value = tf.round(value) if spec.dtype.is_integer else value
+    if isinstance(spec, tf.io.VarLenFeature):
+        indices = tf.where(present)
+        values = tf.cast(tf.boolean_mask(value, present), spec.dtype)
+        batch = tf.shape(value, out_type=tf.int64)[0]
+        return tf.sparse.SparseTensor(
+            tf.concat([indices, tf.zeros_like(indices)], axis=1), values, [batch, 1]
+        )
+    # A fixed-shape feature (curated schema) cannot say "missing": fill the type's zero.
+    filled = tf.where(present, value, tf.zeros_like(value))
+    return tf.reshape(tf.cast(filled, spec.dtype), [-1, *spec.shape])
+
+
 def _serving_signatures(
-    model: keras.Model, tf_transform_output: tft.TFTransformOutput, label_name: str
+    model: keras.Model, tf_transform_output: tft.TFTransformOutput, custom_config: dict[str, Any]
 ) -> dict[str, Any]:
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
-    raw_spec_no_label = {k: v for k, v in raw_spec.items() if k != label_name}
+    keys = [f["key"] for f in custom_config["features"]]
+    label_key = custom_config["label"]["key"]
+    feature_spec = {k: raw_spec[k] for k in keys}
     model_inputs = list(model.input.keys()) if isinstance(model.input, dict) else model.input_names
     classes = tf.constant(
         _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
@@ -91,18 +119,16 @@ def _serving_signatures(
         return model({k: tf.reshape(transformed[k], [-1, 1]) for k in model_inputs})
 
     raw_signature = {
-        name: tf.TensorSpec(shape=[None], dtype=spec.dtype, name=name)
-        for name, spec in raw_spec_no_label.items()
+        key: tf.TensorSpec(
+            shape=[None], dtype=tf.string if spec.dtype == tf.string else tf.float64, name=key
+        )
+        for key, spec in feature_spec.items()
     }
 
     @tf.function(input_signature=[raw_signature])
     def serve_raw(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        # One scalar per instance in; the Transform graph wants each feature's schema shape.
-        shaped = {
-            name: tf.reshape(value, [-1, *raw_spec_no_label[name].shape])
-            for name, value in raw_features.items()
-        }
-        probabilities = predict_transformed(model.tft_layer(shaped))
+        raw = {k: _raw_input(v, feature_spec[k]) for k, v in raw_features.items()}
+        probabilities = predict_transformed(model.tft_layer(raw))
         return {
             "probabilities": probabilities,
             "classes": tf.gather(classes, tf.argmax(probabilities, axis=1)),
@@ -110,13 +136,14 @@ def _serving_signatures(
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
-        raw = tf.io.parse_example(serialized, raw_spec_no_label)
+        raw = tf.io.parse_example(serialized, feature_spec)
         return {"probabilities": predict_transformed(model.tft_layer(raw))}
+
+    with_label = {**feature_spec, label_key: raw_spec[label_key]}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
-        raw = tf.io.parse_example(serialized, raw_spec)
-        return model.tft_layer(raw)
+        return model.tft_layer(tf.io.parse_example(serialized, with_label))
 
     return {
         F.SERVING_SIGNATURE: serve_raw.get_concrete_function(),
@@ -136,7 +163,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     training = cfg["training"]
     keras.utils.set_random_seed(training["seed"])
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    label_key = F.transformed_name(cfg["label"]["name"])
+    label_key = F.transformed_name(cfg["label"]["key"])
     train_ds = _input_fn(
         fn_args.train_files,
         fn_args.data_accessor,
@@ -162,5 +189,5 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         validation_steps=fn_args.eval_steps,
         verbose=2,
     )
-    signatures = _serving_signatures(model, tf_transform_output, cfg["label"]["name"])
+    signatures = _serving_signatures(model, tf_transform_output, cfg)
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)

@@ -1,10 +1,16 @@
 """The ``preprocessing_fn`` TFX's Transform component runs, built from the config's features.
 
 Why config-driven: the same function serves every tabular pipeline; each feature's transform
-(z-score, min-max, vocabulary, identity) comes from ``features[*].transform`` and reaches this
-function as Transform's ``custom_config``. Referenced by module path
+(z-score, min-max, vocabulary, identity) and missing-value rule come from ``features[*]`` and
+reach this function as Transform's ``custom_config``. Referenced by module path
 (``tfxkit.transform.preprocessing.preprocessing_fn``) so it is importable from the installed
 package in any container, never a local file.
+
+Missing values: a CSV cell that is empty (or a configured marker) is absent from its
+tf.Example, so the feature arrives as a SparseTensor. The imputed value (mean, median, most
+frequent, or a constant) is computed by TF Transform analyzers over the present values and
+baked into the graph, so serving fills a missing input exactly as training did. An optional
+0/1 indicator input tells the model a value was missing.
 """
 
 from __future__ import annotations
@@ -17,54 +23,110 @@ import tensorflow_transform as tft
 from tfxkit import features as F
 
 
-def _dense(tensor: Any, default: Any) -> tf.Tensor:
-    """A rank-1 dense tensor: sparse (optional) features get ``default`` where missing."""
+def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    """(values [batch], missing [batch] bool) from a dense or sparse ([batch, 1]) feature."""
     if isinstance(tensor, tf.sparse.SparseTensor):
-        tensor = tf.sparse.to_dense(
-            tf.sparse.SparseTensor(tensor.indices, tensor.values, [tensor.dense_shape[0], 1]),
-            default_value=default,
+        shaped = tf.sparse.SparseTensor(tensor.indices, tensor.values, [tensor.dense_shape[0], 1])
+        dense = tf.squeeze(tf.sparse.to_dense(shaped, default_value=placeholder), axis=1)
+        present = tf.sparse.to_dense(
+            tf.sparse.SparseTensor(
+                shaped.indices, tf.ones_like(shaped.values, tf.int8), shaped.dense_shape
+            )
         )
+        return dense, tf.squeeze(present, axis=1) == 0
     if tensor.shape.rank == 2:
         tensor = tf.squeeze(tensor, axis=1)
-    return tensor
+    return tensor, tf.zeros_like(tensor, dtype=tf.bool)
 
 
-def _default_for(feature_type: str) -> Any:
-    return {"string": "", "int": 0, "float": 0.0}[feature_type]
+def _present_values(tensor: Any) -> tf.Tensor:
+    """The values that were not missing (what the imputation analyzers may look at)."""
+    if isinstance(tensor, tf.sparse.SparseTensor):
+        return tensor.values
+    return tf.reshape(tensor, [-1])
 
 
-def _transform_feature(value: tf.Tensor, name: str, kind: str) -> tf.Tensor:
+def _most_frequent(values: tf.Tensor, name: str) -> tf.Tensor:
+    """The most frequent value, read back from a top-1 vocabulary computed by TF Transform."""
+    as_text = values if values.dtype == tf.string else tf.strings.as_string(values)
+    path = tft.vocabulary(as_text, top_k=1, vocab_filename=f"{name}_most_frequent")
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.TextFileInitializer(
+            path,
+            tf.int64,
+            tf.lookup.TextFileIndex.LINE_NUMBER,
+            tf.string,
+            tf.lookup.TextFileIndex.WHOLE_LINE,
+        ),
+        default_value="",
+    )
+    mode = table.lookup(tf.constant(0, tf.int64))
+    if values.dtype == tf.string:
+        return mode
+    return tf.cast(tf.strings.to_number(mode, tf.float64), values.dtype)
+
+
+def _fill_value(raw: Any, feature: dict[str, Any]) -> tf.Tensor:
+    rule = feature["missing"]
+    values = _present_values(raw)
+    impute = rule["impute"]
+    if impute == "constant":
+        return tf.constant(rule["value"], dtype=values.dtype)
+    if impute == "most_frequent":
+        return _most_frequent(values, feature["key"])
+    as_float = tf.cast(values, tf.float32)
+    if impute == "mean":
+        result = tft.mean(as_float)
+    else:  # median: the middle boundary of a 2-bucket quantile split
+        result = tft.quantiles(as_float, num_buckets=2, epsilon=0.001)[0][0]
+    if values.dtype.is_integer:
+        result = tf.round(result)
+    return tf.cast(result, values.dtype)
+
+
+def impute(raw: Any, feature: dict[str, Any]) -> tuple[tf.Tensor, tf.Tensor]:
+    """The feature with missing values filled by its rule, and the missing mask."""
+    fill = _fill_value(raw, feature)
+    dense, missing = _dense_with_mask(raw, tf.zeros([], dtype=fill.dtype))
+    return tf.where(missing, tf.fill(tf.shape(dense), fill), dense), missing
+
+
+def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
+    kind, key = feature["transform"], feature["key"]
     if kind == "zscore":
         return tft.scale_to_z_score(tf.cast(value, tf.float32))
     if kind == "minmax":
         return tft.scale_to_0_1(tf.cast(value, tf.float32))
     if kind == "vocabulary":
         return tft.compute_and_apply_vocabulary(
-            value, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.vocab_file(name)
+            value, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.vocab_file(key)
         )
     if kind == "identity":
         return tf.cast(value, tf.float32)
-    raise ValueError(f"feature '{name}': unknown transform '{kind}'")
+    raise ValueError(f"feature '{feature['name']}': unknown transform '{kind}'")
 
 
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
     """Map raw features to model inputs; the label becomes a class index."""
     outputs: dict[str, Any] = {}
     for feature in custom_config["features"]:
-        name = feature["name"]
-        if name not in inputs:
+        key = feature["key"]
+        if key not in inputs:
             raise ValueError(
-                f"feature '{name}' is configured but not in the data's schema "
+                f"feature '{feature['name']}' is configured but not in the data's schema "
                 f"(columns: {sorted(inputs)})"
             )
-        value = _dense(inputs[name], _default_for(feature["type"]))
-        outputs[F.transformed_name(name)] = _transform_feature(value, name, feature["transform"])
+        value, missing = impute(inputs[key], feature)
+        outputs[F.transformed_name(key)] = _transform_feature(value, feature)
+        if feature["missing"]["indicator"]:
+            outputs[F.missing_indicator_name(key)] = tf.cast(missing, tf.float32)
 
     label = custom_config["label"]
-    if label["name"] in inputs:  # absent at serving time
-        value = _dense(inputs[label["name"]], _default_for(label["type"]))
+    if label["key"] in inputs:  # absent at serving time
+        value, _ = _dense_with_mask(inputs[label["key"]], "" if label["type"] == "string" else 0)
         # Always a vocabulary: class indices are dense 0..n-1 and the class names are kept.
-        outputs[F.transformed_name(label["name"])] = tft.compute_and_apply_vocabulary(
-            value, vocab_filename=F.LABEL_VOCAB_FILE
+        outputs[F.transformed_name(label["key"])] = tft.compute_and_apply_vocabulary(
+            value if value.dtype == tf.string else tf.strings.as_string(value),
+            vocab_filename=F.LABEL_VOCAB_FILE,
         )
     return outputs
