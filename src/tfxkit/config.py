@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tfxkit.errors import ConfigError
+from tfxkit.label_expr import parse as parse_label_expression
 
 
 class Strict(BaseModel):
@@ -166,9 +167,48 @@ class FeatureConfig(Strict):
         return self
 
 
+class Task(str, Enum):
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+
 class LabelConfig(Strict):
-    name: str = Field(min_length=1)
+    """What the model predicts: a column, or a label derived from columns."""
+
+    name: str = Field(min_length=1, description="The label column, or the derived label's name.")
     type: FeatureType = FeatureType.STRING
+    task: Task | None = Field(
+        default=None,
+        description="Default: regression for a float label, binary for a derived label, "
+        "multiclass otherwise.",
+    )
+    derive: str | None = Field(
+        default=None,
+        description="A boolean expression over columns, e.g. 'tip > 0.2 * fare' (parsed, "
+        "never eval'ed); the label is 1 where true, 0 where false.",
+    )
+
+    @property
+    def resolved_task(self) -> str:
+        if self.task:
+            return str(self.task)
+        if self.derive:
+            return Task.BINARY.value
+        return Task.REGRESSION.value if self.type == FeatureType.FLOAT else Task.MULTICLASS.value
+
+    @field_validator("derive")
+    @classmethod
+    def _derive_parses(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_label_expression(text)
+        return text
+
+    @model_validator(mode="after")
+    def _task_fits(self) -> LabelConfig:
+        if self.resolved_task == "regression" and (self.type == "string" or self.derive):
+            raise ValueError(f"label '{self.name}': a regression label must be a number column")
+        return self
 
 
 class ModelConfig(Strict):
@@ -213,9 +253,9 @@ class Threshold(Strict):
 
 
 class EvaluationConfig(Strict):
-    metrics: list[str] = Field(
-        default_factory=lambda: ["SparseCategoricalAccuracy", "ExampleCount"],
-        description="TFMA / Keras metric class names.",
+    metrics: list[str] | None = Field(
+        default=None,
+        description="TFMA / Keras metric class names; default: the task's (see DEFAULT_METRICS).",
     )
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     slices: list[list[str]] = Field(
@@ -226,12 +266,15 @@ class EvaluationConfig(Strict):
         description="Also apply thresholds to every slice (default: the overall metrics only).",
     )
 
-    @model_validator(mode="after")
-    def _thresholds_on_known_metrics(self) -> EvaluationConfig:
-        unknown = sorted(set(self.thresholds) - set(self.metrics))
-        if unknown:
-            raise ValueError(f"thresholds name metrics not in 'metrics': {unknown}")
-        return self
+    def resolved_metrics(self, task: str) -> list[str]:
+        return list(self.metrics) if self.metrics is not None else list(DEFAULT_METRICS[task])
+
+
+DEFAULT_METRICS = {
+    "multiclass": ("SparseCategoricalAccuracy", "ExampleCount"),
+    "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "ExampleCount"),
+    "regression": ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"),
+}
 
 
 class PushConfig(Strict):
@@ -331,6 +374,13 @@ class PipelineConfig(Strict):
             raise ValueError(f"features listed twice: {dupes}")
         if self.label.name in names:
             raise ValueError(f"label '{self.label.name}' must not also be a feature")
+        metrics = self.evaluation.resolved_metrics(self.label.resolved_task)
+        unknown = sorted(set(self.evaluation.thresholds) - set(metrics))
+        if unknown:
+            raise ValueError(
+                f"evaluation.thresholds name metrics not computed for a "
+                f"{self.label.resolved_task} task: {unknown} (metrics: {metrics})"
+            )
         for sl in self.evaluation.slices:
             for col in sl:
                 if col not in names:

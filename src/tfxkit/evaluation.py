@@ -38,7 +38,8 @@ def _metric_threshold(threshold: Threshold) -> tfma.MetricThreshold:
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     evaluation = config.evaluation
     metrics = []
-    for name in evaluation.metrics:
+    task = config.label.resolved_task
+    for name in evaluation.resolved_metrics(task):
         metric = tfma.MetricConfig(class_name=name)
         if name in evaluation.thresholds:
             threshold = _metric_threshold(evaluation.thresholds[name])
@@ -56,6 +57,8 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             tfma.ModelSpec(
                 signature_name=F.EXAMPLES_SIGNATURE,
                 label_key=F.transformed_name(F.column_key(config.label.name)),
+                # Rows whose label is missing weigh 0 (see tfxkit.transform.preprocessing).
+                example_weight_key=F.LABEL_WEIGHT,
                 preprocessing_function_names=[F.TRANSFORM_SIGNATURE],
             )
         ],
@@ -64,7 +67,12 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys])
             for keys in evaluation.slices
         ],
-        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=metrics,
+                example_weights=tfma.ExampleWeightOptions(weighted=True, unweighted=False),
+            )
+        ],
     )
 
 
@@ -104,6 +112,12 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
                 metrics[item.key.name] = round(item.value.double_value.value, 4)
     failures = []
     result = tfma.load_validation_result(evaluation_uri)
+    if result.missing_thresholds:
+        failures.append(
+            "no thresholds are configured: TFX's Evaluator blesses only a model that passes at "
+            "least one; add evaluation.thresholds (e.g. RootMeanSquaredError: {upper_bound: "
+            "<the label's standard deviation>} for regression)"
+        )
     for per_slice in result.metric_validations_per_slice:
         where = _slice_name(per_slice.slice_key)
         for failure in per_slice.failures:

@@ -34,6 +34,10 @@ def column_key(column: str) -> str:
     return key if key[:1].isalnum() else f"f_{key}"
 
 
+LABEL_WEIGHT = "label_weight_xf"  # 1.0 where the label is present, 0.0 where it is missing
+DERIVED_CLASSES = ("false", "true")
+
+
 def transformed_name(name: str) -> str:
     return f"{name}{TRANSFORMED_SUFFIX}"
 
@@ -78,5 +82,7 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
             "name": config.label.name,
             "key": column_key(config.label.name),
             "type": config.label.type,
+            "task": config.label.resolved_task,
+            "derive": config.label.derive,
         },
     }

@@ -11,7 +11,6 @@ component, choose the run id, and name the component that failed.
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections.abc import Callable
@@ -66,26 +65,35 @@ def beam_pipeline_args(config: PipelineConfig) -> list[str]:
     ]
 
 
+def needed_columns(config: PipelineConfig) -> list[str]:
+    """The CSV columns a run reads: the features, and the label or the columns it derives from."""
+    from tfxkit.label_expr import parse
+
+    label = config.label
+    label_columns = parse(label.derive).columns if label.derive else [label.name]
+    return [f.name for f in config.features] + [c for c in label_columns if c]
+
+
 def check_local_data(config: PipelineConfig) -> None:
     """Fail before any component starts when local input data cannot feed the pipeline."""
+    from tfxkit.csv_dialect import read_header
+    from tfxkit.features import column_key
+
     path = config.data.path
     if "://" in path:
         return  # remote storage: ExampleGen reports it
-    files = sorted(p for p in Path(path).glob("*") if p.is_file()) if Path(path).is_dir() else []
-    if not files:
+    if not Path(path).is_dir() or not any(p.is_file() for p in Path(path).iterdir()):
         raise DataError(f"data.path: {path} is not a directory holding input files")
     if config.data.format != "csv":
         return
-    needed = [f.name for f in config.features] + [config.label.name]
-    for csv_file in files:
-        with csv_file.open(newline="") as handle:
-            header = next(csv.reader(handle), [])
-        missing = [name for name in needed if name not in header]
-        if missing:
-            raise DataError(
-                f"{csv_file}: columns {missing} are configured (features/label) but not in the "
-                f"CSV header {header}"
-            )
+    header = read_header(path, config.data.csv)  # names the file and line on a bad file
+    keys = {column_key(c) for c in header}
+    missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
+    if missing:
+        raise DataError(
+            f"{path}: columns {missing} are configured (features/label) but not in the CSV "
+            f"header {header}"
+        )
 
 
 def new_run_id() -> str:

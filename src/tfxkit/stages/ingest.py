@@ -1,4 +1,8 @@
-"""Ingest: raw files to tf.Examples split by hash buckets (split sizes from config)."""
+"""Ingest: raw files to tf.Examples split by hash buckets (split sizes from config).
+
+CSV input goes through tfxkit's CsvExampleGen, which reads the files with the configured
+dialect (``data.csv``); TFX's own CsvExampleGen knows only comma-separated UTF-8 with a header.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
+from tfxkit.components.csv_example_gen.component import CsvExampleGen
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
 
@@ -25,5 +30,5 @@ def ingest(p: StageContext) -> Ingested:
             ]
         )
     )
-    gen = tfx.components.CsvExampleGen(input_base=data.path, output_config=output)
+    gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output)
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])

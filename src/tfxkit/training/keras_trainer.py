@@ -25,6 +25,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from tfxkit import features as F
+from tfxkit import label_expr
 from tfxkit.training.strategies import make_strategy
 
 
@@ -35,11 +36,24 @@ def _input_fn(
     label_key: str,
     batch_size: int,
 ) -> tf.data.Dataset:
-    return data_accessor.tf_dataset_factory(
+    dataset = data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key),
         tf_transform_output.transformed_metadata.schema,
-    ).repeat()
+    )
+
+    def with_weight(features: dict[str, tf.Tensor], label: tf.Tensor):
+        features = dict(features)
+        weight = features.pop(F.LABEL_WEIGHT, None)
+        if weight is None:
+            return features, label
+        return features, label, tf.reshape(weight, [-1])
+
+    return (
+        dataset.map(with_weight, num_parallel_calls=tf.data.AUTOTUNE)
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def build_model(
@@ -72,15 +86,68 @@ def build_model(
         x = keras.layers.Dense(units, activation="relu")(x)
         if model_cfg.get("dropout"):
             x = keras.layers.Dropout(model_cfg["dropout"])(x)
-    num_classes = tf_transform_output.vocabulary_size_by_name(F.LABEL_VOCAB_FILE)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    outputs, loss, metrics = _head(x, custom_config["label"], tf_transform_output)
     model = keras.Model(inputs=inputs, outputs=outputs)
     model.compile(
         optimizer=keras.optimizers.Adam(model_cfg["learning_rate"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        loss=loss,
+        weighted_metrics=metrics,
     )
     return model
+
+
+def _head(x: Any, label: dict[str, Any], tf_transform_output: tft.TFTransformOutput):
+    """Output layer, loss and metrics for the task (the output names are the task's too)."""
+    task = label["task"]
+    if task == "regression":
+        return (
+            keras.layers.Dense(1, name="predictions")(x),
+            keras.losses.MeanSquaredError(),
+            [keras.metrics.MeanAbsoluteError()],
+        )
+    if task == "binary":
+        if not label.get("derive"):
+            classes = tf_transform_output.vocabulary_size_by_name(F.LABEL_VOCAB_FILE)
+            if classes != 2:
+                raise ValueError(
+                    f"label '{label['name']}' is configured as binary but the training data has "
+                    f"{classes} classes: use task: multiclass, or derive a 0/1 label"
+                )
+        return (
+            keras.layers.Dense(1, activation="sigmoid", name="probabilities")(x),
+            keras.losses.BinaryCrossentropy(),
+            [keras.metrics.BinaryAccuracy(), keras.metrics.AUC(name="auc")],
+        )
+    num_classes = tf_transform_output.vocabulary_size_by_name(F.LABEL_VOCAB_FILE)
+    return (
+        keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x),
+        keras.losses.SparseCategoricalCrossentropy(),
+        [keras.metrics.SparseCategoricalAccuracy()],
+    )
+
+
+def _class_names(label: dict[str, Any], tf_transform_output: tft.TFTransformOutput) -> list[str]:
+    if label["task"] == "regression":
+        return []
+    if label.get("derive"):
+        return list(F.DERIVED_CLASSES)
+    return _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
+
+
+def _named_outputs(predictions: tf.Tensor, task: str, classes: tf.Tensor) -> dict[str, tf.Tensor]:
+    """What serving returns: regression -> predictions; binary -> P(positive) and class."""
+    if task == "regression":
+        return {"predictions": tf.reshape(predictions, [-1])}
+    if task == "binary":
+        positive = tf.reshape(predictions, [-1])
+        return {
+            "probabilities": positive,
+            "classes": tf.gather(classes, tf.cast(positive >= 0.5, tf.int64)),
+        }
+    return {
+        "probabilities": predictions,
+        "classes": tf.gather(classes, tf.argmax(predictions, axis=1)),
+    }
 
 
 def _raw_input(value: tf.Tensor, spec: Any) -> Any:
@@ -111,9 +178,8 @@ def _serving_signatures(
     label_key = custom_config["label"]["key"]
     feature_spec = {k: raw_spec[k] for k in keys}
     model_inputs = list(model.input.keys()) if isinstance(model.input, dict) else model.input_names
-    classes = tf.constant(
-        _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
-    )
+    task = custom_config["label"]["task"]
+    classes = tf.constant(_class_names(custom_config["label"], tf_transform_output) or [""])
 
     def predict_transformed(transformed: dict[str, tf.Tensor]) -> tf.Tensor:
         return model({k: tf.reshape(transformed[k], [-1, 1]) for k in model_inputs})
@@ -128,18 +194,21 @@ def _serving_signatures(
     @tf.function(input_signature=[raw_signature])
     def serve_raw(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         raw = {k: _raw_input(v, feature_spec[k]) for k, v in raw_features.items()}
-        probabilities = predict_transformed(model.tft_layer(raw))
-        return {
-            "probabilities": probabilities,
-            "classes": tf.gather(classes, tf.argmax(probabilities, axis=1)),
-        }
+        return _named_outputs(predict_transformed(model.tft_layer(raw)), task, classes)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(serialized, feature_spec)
-        return {"probabilities": predict_transformed(model.tft_layer(raw))}
+        output = "predictions" if task == "regression" else "probabilities"
+        return {output: predict_transformed(model.tft_layer(raw))}
 
-    with_label = {**feature_spec, label_key: raw_spec[label_key]}
+    label = custom_config["label"]
+    label_columns = (
+        [F.column_key(c) for c in label_expr.parse(label["derive"]).columns]
+        if label.get("derive")
+        else [label_key]
+    )
+    with_label = {**feature_spec, **{k: raw_spec[k] for k in label_columns}}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:

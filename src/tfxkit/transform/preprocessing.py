@@ -121,12 +121,75 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
         if feature["missing"]["indicator"]:
             outputs[F.missing_indicator_name(key)] = tf.cast(missing, tf.float32)
 
-    label = custom_config["label"]
-    if label["key"] in inputs:  # absent at serving time
-        value, _ = _dense_with_mask(inputs[label["key"]], "" if label["type"] == "string" else 0)
-        # Always a vocabulary: class indices are dense 0..n-1 and the class names are kept.
-        outputs[F.transformed_name(label["key"])] = tft.compute_and_apply_vocabulary(
-            value if value.dtype == tf.string else tf.strings.as_string(value),
-            vocab_filename=F.LABEL_VOCAB_FILE,
-        )
+    outputs.update(transform_label(inputs, custom_config["label"]))
     return outputs
+
+
+def _tf_ops(inputs: dict[str, Any], expression_text: str) -> Any:
+    """label_expr Ops over raw TF inputs: numbers as float64 with NaN where missing."""
+    from tfxkit import label_expr
+
+    def column(name: str) -> tf.Tensor:
+        key = F.column_key(name)
+        if key not in inputs:
+            raise ValueError(
+                f"label.derive {expression_text!r} names '{name}', which is not a column "
+                f"(columns: {sorted(inputs)})"
+            )
+        raw = inputs[key]
+        dtype = raw.dtype
+        if dtype == tf.string:
+            return _dense_with_mask(raw, "")[0]
+        dense, missing = _dense_with_mask(raw, tf.zeros([], dtype))
+        nan = tf.fill(tf.shape(dense), tf.constant(float("nan"), tf.float64))
+        return tf.where(missing, nan, tf.cast(dense, tf.float64))
+
+    def constant(value: Any) -> tf.Tensor:
+        return tf.constant(value, tf.string if isinstance(value, str) else tf.float64)
+
+    arithmetic = {"add": tf.add, "sub": tf.subtract, "mul": tf.multiply, "div": tf.divide}
+    comparisons = {
+        "lt": tf.less, "le": tf.less_equal, "gt": tf.greater, "ge": tf.greater_equal,
+        "eq": tf.equal, "ne": tf.not_equal,
+    }  # fmt: skip
+    return label_expr.Ops(
+        column=column,
+        constant=constant,
+        binary=lambda op, a, b: arithmetic[op](a, b),
+        compare=lambda op, a, b: comparisons[op](a, b),
+        logical_and=tf.logical_and,
+        logical_or=tf.logical_or,
+        logical_not=tf.logical_not,
+        negate=tf.negative,
+    )
+
+
+def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, tf.Tensor]:
+    """The label as the task needs it, and a 0/1 weight that is 0 where it is missing.
+
+    multiclass: a class index from a vocabulary (class names kept); binary: 0/1, from a
+    derived expression or a two-class vocabulary; regression: the float value.
+    """
+    from tfxkit import label_expr
+
+    key, task = label["key"], label["task"]
+    if label.get("derive"):
+        expression = label_expr.parse(label["derive"])
+        value = label_expr.evaluate(expression, _tf_ops(inputs, label["derive"]))
+        return {
+            F.transformed_name(key): tf.cast(value, tf.int64),
+            F.LABEL_WEIGHT: tf.ones_like(tf.cast(value, tf.float32)),
+        }
+    if key not in inputs:  # absent at serving time
+        return {}
+    placeholder = "" if label["type"] == "string" else 0
+    value, missing = _dense_with_mask(
+        inputs[key], tf.zeros([], inputs[key].dtype) if placeholder == 0 else placeholder
+    )
+    weight = 1.0 - tf.cast(missing, tf.float32)
+    if task == "regression":
+        return {F.transformed_name(key): tf.cast(value, tf.float32), F.LABEL_WEIGHT: weight}
+    as_text = value if value.dtype == tf.string else tf.strings.as_string(value)
+    # Class indices are dense 0..n-1 (most frequent first) and the class names are kept.
+    index = tft.compute_and_apply_vocabulary(as_text, vocab_filename=F.LABEL_VOCAB_FILE)
+    return {F.transformed_name(key): index, F.LABEL_WEIGHT: weight}
