@@ -78,7 +78,7 @@ def test_missing_required_section(tmp_path: Path) -> None:
         ),
         (
             lambda d: d["evaluation"]["thresholds"].update(AUC={"lower_bound": 0.5}),
-            r"thresholds name metrics not in 'metrics': \['AUC'\]",
+            r"thresholds name metrics not computed for a multiclass task: \['AUC'\]",
         ),
         (lambda d: d["data"].update(splits={"train": 1}), r"must define the splits"),
         (lambda d: d.update(name="Bad Name"), r"name: String should match pattern"),
@@ -154,3 +154,56 @@ def test_mysql_password_comes_from_environment(monkeypatch, tmp_path: Path) -> N
     assert cfg.metadata.mysql.password() == "s3cret"
     assert cfg.metadata.mysql.port == 3306
     assert "s3cret" not in (tmp_path / "pipeline.yaml").read_text()
+
+
+def _minimal(**label) -> dict:
+    return {
+        "name": "m",
+        "data": {"path": "d"},
+        "features": [{"name": "a", "type": "float", "transform": "zscore"}],
+        "label": {"name": "y", **label},
+    }
+
+
+def test_minimal_config_defaults_are_plain_values() -> None:
+    from tfxkit.config import validate_config
+    from tfxkit.runners.beam import beam_pipeline_args
+
+    cfg = validate_config(_minimal())
+    # Once reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY' (an unvalidated default).
+    assert beam_pipeline_args(cfg)[0] == "--direct_running_mode=in_memory"
+    assert cfg.training.strategy == "default" and cfg.label.resolved_task == "multiclass"
+    assert cfg.schema_.infer_feature_shape is False  # every feature may be missing
+
+
+@pytest.mark.parametrize(
+    ("label", "task", "metric"),
+    [
+        ({}, "multiclass", "SparseCategoricalAccuracy"),
+        ({"type": "float"}, "regression", "MeanSquaredError"),
+        ({"derive": "a > 1"}, "binary", "AUC"),
+        ({"type": "int", "task": "binary"}, "binary", "AUC"),
+    ],
+)
+def test_task_and_its_metrics_follow_the_label(label: dict, task: str, metric: str) -> None:
+    from tfxkit.config import validate_config
+
+    cfg = validate_config(_minimal(**label))
+    assert cfg.label.resolved_task == task
+    assert metric in cfg.evaluation.resolved_metrics(task)
+
+
+def test_a_threshold_on_a_metric_the_task_does_not_compute_is_an_error() -> None:
+    from tfxkit.config import validate_config
+
+    data = _minimal(type="float")
+    data["evaluation"] = {"thresholds": {"AUC": {"lower_bound": 0.7}}}
+    with pytest.raises(ConfigError, match="not computed for a regression task: \\['AUC'\\]"):
+        validate_config(data, "cfg.yaml")
+
+
+def test_regression_on_a_string_label_is_an_error() -> None:
+    from tfxkit.config import validate_config
+
+    with pytest.raises(ConfigError, match="regression label must be a number"):
+        validate_config(_minimal(task="regression"), "cfg.yaml")

@@ -100,8 +100,12 @@ def _head(x: Any, label: dict[str, Any], tf_transform_output: tft.TFTransformOut
     """Output layer, loss and metrics for the task (the output names are the task's too)."""
     task = label["task"]
     if task == "regression":
+        # The network predicts a standardized value; the output is in the label's own units
+        # (so serving and TFMA see real units) and training starts from the label's scale.
+        mean, std = label.get("stats", (0.0, 1.0))
+        standardized = keras.layers.Dense(1)(x)
         return (
-            keras.layers.Dense(1, name="predictions")(x),
+            keras.layers.Rescaling(std, offset=mean, name="predictions")(standardized),
             keras.losses.MeanSquaredError(),
             [keras.metrics.MeanAbsoluteError()],
         )
@@ -221,6 +225,22 @@ def _serving_signatures(
     }
 
 
+def _label_stats(dataset: tf.data.Dataset, batches: int = 50) -> tuple[float, float]:
+    """Mean and standard deviation of the present labels in the first batches."""
+    total = count = squares = 0.0
+    for batch in dataset.take(batches):
+        label, weight = tf.reshape(batch[1], [-1]), tf.reshape(batch[2], [-1])
+        label = tf.cast(label, tf.float64)
+        weight = tf.cast(weight, tf.float64)
+        total += float(tf.reduce_sum(label * weight))
+        squares += float(tf.reduce_sum(label * label * weight))
+        count += float(tf.reduce_sum(weight))
+    if count == 0:
+        return 0.0, 1.0
+    mean = total / count
+    return mean, max((squares / count - mean * mean) ** 0.5, 1e-6)
+
+
 def _read_vocabulary(path: str) -> list[str]:
     with tf.io.gfile.GFile(path) as handle:
         return [line.rstrip("\n") for line in handle]
@@ -247,6 +267,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         label_key,
         training["batch_size"],
     )
+    if cfg["label"]["task"] == "regression":
+        cfg = {**cfg, "label": {**cfg["label"], "stats": _label_stats(train_ds)}}
     with make_strategy(training["strategy"]).scope():
         model = build_model(cfg, tf_transform_output)
     epochs = training["epochs"]

@@ -1,0 +1,70 @@
+"""Derived labels: the safe expression language, compared with pandas' own computation."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pandas as pd
+import pytest
+
+from tfxkit import label_expr
+from tfxkit.errors import ConfigError
+
+EXPR = "arr_delay > 15 and not (carrier == 'UA' or dep_delay * 2 <= -10)"
+
+
+def _frame() -> pd.DataFrame:
+    rng = random.Random(3)
+    rows = []
+    for _ in range(300):
+        rows.append(
+            {
+                "arr_delay": None if rng.random() < 0.1 else rng.randint(-30, 90),
+                "dep_delay": float(rng.randint(-20, 60)),
+                "carrier": rng.choice(["UA", "AA", "DL"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_python_evaluation_matches_pandas() -> None:
+    frame = _frame()
+    expected = (frame.arr_delay > 15) & ~((frame.carrier == "UA") | (frame.dep_delay * 2 <= -10))
+    expression = label_expr.parse(EXPR)
+    assert expression.columns == ["arr_delay", "carrier", "dep_delay"]
+    got = []
+    for row in frame.to_dict("records"):
+        row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        got.append(bool(label_expr.evaluate(expression, label_expr.python_ops(row))))
+    assert got == expected.tolist()
+
+
+def test_tensorflow_evaluation_matches_pandas() -> None:
+    import tensorflow as tf
+
+    from tfxkit.transform.preprocessing import _tf_ops
+
+    frame = _frame()
+    present = frame.arr_delay.notna()
+    inputs = {
+        "arr_delay": tf.sparse.SparseTensor(
+            indices=[[i, 0] for i in range(len(frame)) if present[i]],
+            values=tf.constant(frame.arr_delay[present].astype("int64").tolist(), tf.int64),
+            dense_shape=[len(frame), 1],
+        ),
+        "dep_delay": tf.constant(frame.dep_delay.tolist(), tf.float32),
+        "carrier": tf.constant(frame.carrier.tolist()),
+    }
+    expected = (frame.arr_delay > 15) & ~((frame.carrier == "UA") | (frame.dep_delay * 2 <= -10))
+    got = label_expr.evaluate(label_expr.parse(EXPR), _tf_ops(inputs, EXPR))
+    assert got.numpy().tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["__import__('os').system('x')", "a.b > 1", "x[0] > 1", "lambda: 1", "f(x)", "x > None", "x >"],
+)
+def test_anything_but_the_allowed_constructs_is_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="label.derive"):
+        label_expr.parse(text)
