@@ -17,198 +17,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tfxkit.config_sections import (  # re-exported: the config API is one module
+    DEFAULT_MISSING_VALUES,
+    CsvDialect,
+    DataConfig,
+    DataFormat,
+    FeatureConfig,
+    FeatureType,
+    Imputation,
+    LabelConfig,
+    MissingConfig,
+    SchemaConfig,
+    Strict,
+    Task,
+    TransformKind,
+)
 from tfxkit.errors import ConfigError
-from tfxkit.label_expr import parse as parse_label_expression
-
-
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors, not silently ignored."""
-
-    # validate_default: defaults pass through validation too, so an enum default becomes its
-    # value ('in_memory'), exactly like a value written in the YAML (a minimal config once
-    # reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY').
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
-    )
-
-
-# str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
-class FeatureType(str, Enum):
-    FLOAT = "float"
-    INT = "int"
-    STRING = "string"
-
-
-class TransformKind(str, Enum):
-    """How a raw feature becomes a model input inside the TF Transform graph."""
-
-    ZSCORE = "zscore"
-    MINMAX = "minmax"
-    VOCABULARY = "vocabulary"
-    IDENTITY = "identity"
-
-
-_NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind.IDENTITY}
-
-
-class DataFormat(str, Enum):
-    CSV = "csv"
-
-
-DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
-
-
-class CsvDialect(Strict):
-    """How the CSV files are written; the defaults read RFC 4180 files with a header row."""
-
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    quote_char: str = Field(default='"', min_length=1, max_length=1)
-    skip_initial_space: bool = Field(
-        default=True, description="Ignore spaces right after a delimiter ('a, b, c')."
-    )
-    header: bool = Field(default=True, description="The first line of every file names columns.")
-    column_names: list[str] | None = Field(
-        default=None, description="Column names when the files have no header row."
-    )
-    missing_values: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_MISSING_VALUES),
-        description="Cell values (after stripping spaces) that mean 'missing', e.g. '?'.",
-    )
-    encoding: str = "utf-8"
-
-    @model_validator(mode="after")
-    def _names_without_header(self) -> CsvDialect:
-        if not self.header and not self.column_names:
-            raise ValueError("header: false needs column_names: [...]")
-        return self
-
-
-class DataConfig(Strict):
-    """Where the raw examples come from and how they are split."""
-
-    format: DataFormat = DataFormat.CSV
-    path: str = Field(description="Directory holding the input files (every file is read).")
-    csv: CsvDialect = Field(default_factory=CsvDialect)
-    splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
-        default_factory=lambda: {"train": 2, "eval": 1},
-        description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
-    )
-
-    @field_validator("splits")
-    @classmethod
-    def _train_and_eval(cls, splits: dict[str, int]) -> dict[str, int]:
-        missing = {"train", "eval"} - set(splits)
-        if missing:
-            raise ValueError(
-                f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})"
-            )
-        return splits
-
-
-class SchemaConfig(Strict):
-    """Infer the schema from statistics, or pin a curated one (schema as code)."""
-
-    path: str | None = Field(
-        default=None, description="Curated schema.pbtxt; when unset, SchemaGen infers one."
-    )
-    # False: every feature may be missing (sparse in TF Transform), in training and in serving.
-    # True fixes the shape of features that were always present, and then one missing at
-    # serving time cannot be represented.
-    infer_feature_shape: bool = False
-
-
-class Imputation(str, Enum):
-    """How a missing value is filled inside the Transform graph (so serving fills it alike)."""
-
-    MEAN = "mean"
-    MEDIAN = "median"
-    MOST_FREQUENT = "most_frequent"
-    CONSTANT = "constant"
-
-
-class MissingConfig(Strict):
-    """Missing values of one feature; by default numbers get the mean, strings their own token."""
-
-    impute: Imputation | None = Field(
-        default=None, description="Default: mean for numbers, constant for strings."
-    )
-    value: float | str | None = Field(
-        default=None, description="The constant for impute: constant (default 0 / '__missing__')."
-    )
-    indicator: bool = Field(
-        default=False, description="Also feed the model a 0/1 '<name>_missing' input."
-    )
-
-
-class FeatureConfig(Strict):
-    name: str = Field(min_length=1)
-    type: FeatureType
-    transform: TransformKind
-    missing: MissingConfig = Field(default_factory=MissingConfig)
-
-    @model_validator(mode="after")
-    def _transform_fits_type(self) -> FeatureConfig:
-        kind = TransformKind(self.transform)
-        if self.type == FeatureType.STRING and kind in (TransformKind.ZSCORE, TransformKind.MINMAX):
-            raise ValueError(
-                f"feature '{self.name}' is a string; transform '{kind.value}' needs a number "
-                "(use 'vocabulary')"
-            )
-        impute = self.missing.impute
-        if self.type == FeatureType.STRING and impute in (Imputation.MEAN, Imputation.MEDIAN):
-            raise ValueError(
-                f"feature '{self.name}' is a string; missing.impute '{impute}' needs a number "
-                "(use 'most_frequent' or 'constant')"
-            )
-        if self.type != FeatureType.STRING and isinstance(self.missing.value, str):
-            raise ValueError(f"feature '{self.name}': missing.value must be a number")
-        return self
-
-
-class Task(str, Enum):
-    BINARY = "binary"
-    MULTICLASS = "multiclass"
-    REGRESSION = "regression"
-
-
-class LabelConfig(Strict):
-    """What the model predicts: a column, or a label derived from columns."""
-
-    name: str = Field(min_length=1, description="The label column, or the derived label's name.")
-    type: FeatureType = FeatureType.STRING
-    task: Task | None = Field(
-        default=None,
-        description="Default: regression for a float label, binary for a derived label, "
-        "multiclass otherwise.",
-    )
-    derive: str | None = Field(
-        default=None,
-        description="A boolean expression over columns, e.g. 'tip > 0.2 * fare' (parsed, "
-        "never eval'ed); the label is 1 where true, 0 where false.",
-    )
-
-    @property
-    def resolved_task(self) -> str:
-        if self.task:
-            return str(self.task)
-        if self.derive:
-            return Task.BINARY.value
-        return Task.REGRESSION.value if self.type == FeatureType.FLOAT else Task.MULTICLASS.value
-
-    @field_validator("derive")
-    @classmethod
-    def _derive_parses(cls, text: str | None) -> str | None:
-        if text is not None:
-            parse_label_expression(text)
-        return text
-
-    @model_validator(mode="after")
-    def _task_fits(self) -> LabelConfig:
-        if self.resolved_task == "regression" and (self.type == "string" or self.derive):
-            raise ValueError(f"label '{self.name}': a regression label must be a number column")
-        return self
 
 
 class ModelConfig(Strict):
@@ -518,12 +344,27 @@ def config_as_dict(config: PipelineConfig) -> dict[str, Any]:
 __all__ = [
     "BeamMode",
     "ConfigError",
+    "CsvDialect",
+    "DEFAULT_METRICS",
+    "DEFAULT_MISSING_VALUES",
+    "DataConfig",
+    "DataFormat",
+    "EvaluationConfig",
     "FeatureConfig",
     "FeatureType",
+    "Imputation",
+    "LabelConfig",
+    "MissingConfig",
     "PipelineConfig",
+    "SchemaConfig",
     "Strategy",
+    "Strict",
+    "Task",
     "TransformKind",
+    "apply_overrides",
     "config_as_dict",
+    "format_validation_error",
     "load_config",
+    "read_yaml_mapping",
     "validate_config",
 ]
