@@ -17,3 +17,15 @@ class StageContext(Protocol):
     target: Target
 
     def add(self, node: Any, node_id: str) -> Any: ...
+
+
+def code_custom_config(config: PipelineConfig, code_reference: str) -> dict[str, Any]:
+    """The custom_config of a node that runs tfxkit code by module path: the features it needs
+    and the code's fingerprint (so TFX's cache key changes when that code does)."""
+    from tfxkit import features
+    from tfxkit.fingerprint import code_fingerprint
+
+    return {
+        **features.feature_spec_config(config),
+        "code_fingerprint": code_fingerprint(code_reference),
+    }

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
-from tfxkit import features as F
-from tfxkit.fingerprint import code_fingerprint
 from tfxkit.stages import node_ids
-from tfxkit.stages._base import StageContext
+from tfxkit.stages._base import StageContext, code_custom_config
 from tfxkit.stages.transform import Transformed
 from tfxkit.stages.validate import Validated
 
@@ -24,10 +22,11 @@ class Trained:
 
 def train(p: StageContext, transformed: Transformed, validated: Validated) -> Trained:
     cfg = p.config
-    custom_config = F.feature_spec_config(cfg)
-    custom_config["model"] = cfg.model.model_dump(mode="json")
-    custom_config["training"] = cfg.training.model_dump(mode="json")
-    custom_config["code_fingerprint"] = code_fingerprint(RUN_FN)
+    custom_config = {
+        **code_custom_config(cfg, RUN_FN),
+        "model": cfg.model.model_dump(mode="json"),
+        "training": cfg.training.model_dump(mode="json"),
+    }
     node = p.add(
         tfx.components.Trainer(
             run_fn=RUN_FN,

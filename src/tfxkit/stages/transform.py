@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
-from tfxkit import features as F
-from tfxkit.fingerprint import code_fingerprint
 from tfxkit.stages import node_ids
-from tfxkit.stages._base import StageContext
+from tfxkit.stages._base import StageContext, code_custom_config
 from tfxkit.stages.ingest import Ingested
 from tfxkit.stages.validate import Validated
 
@@ -27,8 +25,7 @@ class Transformed:
 
 
 def transform(p: StageContext, data: Ingested, validated: Validated) -> Transformed:
-    custom_config = F.feature_spec_config(p.config)
-    custom_config["code_fingerprint"] = code_fingerprint(PREPROCESSING_FN)
+    custom_config = code_custom_config(p.config, PREPROCESSING_FN)
     node = p.add(
         tfx.components.Transform(
             examples=data.examples,
