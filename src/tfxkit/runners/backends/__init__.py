@@ -1,6 +1,6 @@
 """Remote backends: one adapter per orchestrator behind one interface (``base.RemoteBackend``).
 
-Each adapter module (a "flavor") exposes ``from_profile(profile, *, host, endpoint,
+Each adapter module (a "flavor") exposes ``from_profile(profile, connection
 credentials)`` and is imported only when a profile asks for it, so the CLI never loads the
 Vertex SDK for a Kubeflow run or ``kfp`` for a Vertex one. Adding an orchestrator means one
 module and one line in ``_FLAVORS``.
@@ -13,7 +13,7 @@ from typing import Any
 
 from tfxkit.errors import ConfigError
 from tfxkit.profiles import RunnerProfile
-from tfxkit.runners.backends.base import RemoteBackend
+from tfxkit.runners.backends.base import Connection, RemoteBackend
 
 _FLAVORS = {
     "kubeflow": "tfxkit.runners.backends.kubeflow",
@@ -36,7 +36,7 @@ def get_backend(
             f"runner '{profile.runner}' has no remote backend (known: {', '.join(_FLAVORS)})"
         )
     module = importlib.import_module(module_name)
-    return module.from_profile(profile, host=host, endpoint=endpoint, credentials=credentials)
+    return module.from_profile(profile, Connection(host, endpoint, credentials))
 
 
 __all__ = ["RemoteBackend", "get_backend"]

@@ -13,7 +13,7 @@ import abc
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Compiled(Protocol):
@@ -119,3 +119,14 @@ def one_paragraph(value: object, limit: int = 300) -> str:
     """``value`` as one line of at most ``limit`` characters, for a server's or SDK's text."""
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where to reach a backend, from the command line: ``host`` is KFP's API URL (overrides
+    the profile's ``kubeflow.host``); ``endpoint`` and ``credentials`` are Vertex's (default:
+    Google's regional endpoint and Application Default Credentials)."""
+
+    host: str | None = None
+    endpoint: str | None = None
+    credentials: Any = None

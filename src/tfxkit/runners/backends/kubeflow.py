@@ -37,6 +37,7 @@ from tfxkit.profiles import RunnerProfile
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,
+    Connection,
     RemoteBackend,
     ScheduleInfo,
     ScheduleResult,
@@ -61,18 +62,9 @@ _FINGERPRINT_RE = re.compile(rf"{schedules.FINGERPRINT_LABEL}=([0-9a-f]{{63,64}}
 _PAGE_SIZE = 100
 
 
-def from_profile(
-    profile: RunnerProfile,
-    *,
-    host: str | None = None,
-    endpoint: str | None = None,
-    credentials: Any = None,
-) -> KubeflowBackend:
-    """The backend for a ``runner: kubeflow`` profile; ``host`` overrides ``kubeflow.host``.
-
-    ``endpoint`` and ``credentials`` are Vertex's; KFP is reached at ``host`` without auth.
-    """
-    resolved = host or profile.kubeflow.host
+def from_profile(profile: RunnerProfile, connection: Connection) -> KubeflowBackend:
+    """The backend for a ``runner: kubeflow`` profile, reached at the host without auth."""
+    resolved = connection.host or profile.kubeflow.host
     if not resolved:
         raise ConfigError(
             "submitting to Kubeflow needs the KFP API URL: pass --host URL or set kubeflow.host "

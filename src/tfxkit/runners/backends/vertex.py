@@ -39,6 +39,7 @@ from tfxkit.profiles import RunnerProfile
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,
+    Connection,
     RemoteBackend,
     ScheduleInfo,
     ScheduleResult,
@@ -80,14 +81,8 @@ class VertexTarget:
         return f"{region}-aiplatform.googleapis.com"
 
 
-def from_profile(
-    profile: RunnerProfile,
-    *,
-    host: str | None = None,
-    endpoint: str | None = None,
-    credentials: Any = None,
-) -> VertexBackend:
-    """The backend for a ``runner: vertex`` profile (``host`` is KFP's and unused here)."""
+def from_profile(profile: RunnerProfile, connection: Connection) -> VertexBackend:
+    """The backend for a ``runner: vertex`` profile (the connection's host is KFP's)."""
     vertex = profile.vertex
     assert vertex is not None  # the profile schema requires it for runner: vertex
     return VertexBackend(
@@ -96,8 +91,8 @@ def from_profile(
             region=vertex.region,
             service_account=vertex.service_account,
             labels=dict(vertex.labels),
-            api_endpoint=endpoint,
-            credentials=credentials,
+            api_endpoint=connection.endpoint,
+            credentials=connection.credentials,
         )
     )
 
