@@ -1,4 +1,4 @@
-"""Command line: ``tfxkit run|compile|schedule|run-ir`` and ``run-pipeline`` (= ``tfxkit run``).
+"""Command line: ``tfxkit run|compile|schedule|run-ir|init`` and ``run-pipeline`` (= ``tfxkit run``).
 
 Errors a user can fix (bad config, bad pipeline file, a failed component) print one paragraph
 and exit non-zero; ``--verbose`` shows TFX's own logs and the traceback.
@@ -161,6 +161,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--pipeline-root", metavar="DIR", help="local pipeline root (default: the spec's)"
     )
     run_ir_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+
+    init_p = sub.add_parser(
+        "init",
+        help="draft a pipeline config from a CSV file or a directory of CSV files",
+        description="Read a sample of the data (seconds, no TFX): infer the CSV dialect, each "
+        "column's type and transform and the label's task, and write a commented config that "
+        "validates. Then run it: run-pipeline pipelines/penguin.py -c FILE.",
+    )
+    init_p.add_argument(
+        "--data", required=True, metavar="PATH", help="a CSV file, or a directory of CSV files"
+    )
+    init_p.add_argument(
+        "--label",
+        metavar="COLUMN",
+        help="the column to predict (without it, init lists candidates and writes nothing)",
+    )
+    init_p.add_argument("--name", help="pipeline name (default: from the file or directory)")
+    init_p.add_argument(
+        "--output", "-o", metavar="FILE", help="where to write (default configs/<name>.yaml)"
+    )
+    init_p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    init_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -338,6 +360,39 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    import yaml
+
+    from tfxkit.config import validate_config
+    from tfxkit.errors import ConfigError
+    from tfxkit.init_config import build_draft
+
+    draft = build_draft(args.data, label=args.label, name=args.name, output=args.output)
+    width = max(len(p.name) for p in draft.profiles)
+    use_width = min(max(len(use) for use in draft.uses.values()), 40)
+    print(f"{args.data}: {draft.profiles[0].rows} rows read; {draft.describe()}")
+    for p in draft.profiles:
+        use = draft.uses[p.name].ljust(use_width)
+        print(f"  {p.name:<{width}}  {p.type:<6}  {use}  {p.missing_share:6.1%} missing")
+    if draft.label is None:
+        candidates = "; ".join(draft.candidates()) or "none"
+        raise ConfigError(
+            f"{args.data}: choose the label, the column the model learns to predict, and run "
+            f"again with --label COLUMN (nothing was written). Likely candidates: {candidates}."
+        )
+    out = Path(draft.output)
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
+    validate_config(yaml.safe_load(draft.text), f"(the draft for {args.data})")  # never write one
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(draft.text)
+    for warning in draft.warnings:
+        print(f"warning: {warning}")
+    print(f"wrote {out}; check it, then run:")
+    print(f"  run-pipeline pipelines/penguin.py -c {out}")
+    return 0
+
+
 def _progress(line: str) -> None:
     print(line, flush=True)
 
@@ -371,6 +426,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "run": _cmd_run,
         "schedule": _cmd_schedule,
         "run-ir": _cmd_run_ir,
+        "init": _cmd_init,
     }
     try:
         return commands[args.command](args)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_EXECUTOR_NODES, PENGUIN_PIPELINE, REPO
+from tests.pipeline_runs import versions
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +139,7 @@ def test_model_is_blessed_and_pushed(compiled: dict, first_run: tuple) -> None:
     assert pushed["metadata"]["pushed"] == 1.0
     destination = Path(pushed["metadata"]["pushed_destination"])
     assert destination.parent == compiled["push_dir"]
-    assert [p for p in compiled["push_dir"].iterdir()] == [destination]
+    assert versions(compiled["push_dir"]) == [1] and destination == compiled["push_dir"] / "1"
     loaded = tf.saved_model.load(str(destination))
     assert "serving_default" in loaded.signatures
 
@@ -169,3 +170,5 @@ def test_second_run_evaluates_against_the_first_runs_model(
     # Unchanged inputs: the data-processing and training tasks are cache hits (KFP caching).
     for task in ("example_gen", "statistics_gen", "transform", "trainer"):
         assert second.status(task) == "cached", second.tasks
+    # The same model blessed again is not pushed again under a new version.
+    assert versions(compiled["push_dir"]) == [1]
