@@ -1,4 +1,4 @@
-"""Command line: ``tfxkit run|compile|schedule|run-ir|init`` and ``run-pipeline`` (= ``tfxkit run``).
+"""Command line: ``tfxkit run|compile|schedule|run-ir|init``; ``run-pipeline`` = ``tfxkit run``.
 
 Errors a user can fix (bad config, bad pipeline file, a failed component) print one paragraph
 and exit non-zero; ``--verbose`` shows TFX's own logs and the traceback.
