@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE
+from tests.paths import GOLDEN_DIR, PENGUIN_CONFIG, PENGUIN_PIPELINE
 from tfxkit.compiler import compile_tfx_ir
 from tfxkit.config import load_config
 from tfxkit.dsl import PipelineBuilder, PipelineDefinitionError, load_pipeline
@@ -124,28 +124,8 @@ def test_beam_args_from_typed_config() -> None:
     assert args[2] == "--experiments=use_runner_v2"
 
 
-TWO_GATE_PIPELINE = """
-from tfx import v1 as tfx
-from tfxkit.dsl import PipelineBuilder
-
-
-def create_pipeline(config):
-    p = PipelineBuilder(config)
-    data = p.ingest()
-    checked = p.validate(data)
-    trained = p.train(p.transform(data, checked), checked)
-    evaluated = p.evaluate(data, trained)
-    second = p.add(
-        tfx.components.Evaluator(examples=data.examples, model=trained.model), "second_evaluator"
-    )
-    p.push(trained, evaluated, second.outputs["blessing"])
-    return p
-"""
-
-
 def test_push_is_gated_by_every_gate(penguin_overrides: list[str], tmp_path: Path) -> None:
-    path = tmp_path / "two_gates.py"
-    path.write_text(TWO_GATE_PIPELINE)
+    path = GOLDEN_DIR / "pipelines" / "two_gates" / "pipeline.py"  # from the golden corpus
     builder = load_pipeline(path, load_config(PENGUIN_CONFIG, penguin_overrides))
     ir = compile_tfx_ir(builder.build())
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
