@@ -26,7 +26,10 @@ MULTICLASS_MAX = 50
 INDICATOR_ABOVE = 0.05  # features missing more often than this get a missing indicator
 MARKERS = (*DEFAULT_MISSING_VALUES, "?", "n/a", "#N/A", "-")  # cells that mean 'missing'
 HINTS = ("label", "target", "class", "y", "outcome")
-REGRESSION_METRICS = ["MeanSquaredError", "MeanAbsoluteError", "ExampleCount"]
+REGRESSION_METRICS = [
+    "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"
+]  # fmt: skip
+BINARY_METRICS = ["BinaryAccuracy", "AUC", "Precision", "Recall", "ExampleCount"]
 CSV_KEYS = ("delimiter", "quote_char", "header", "column_names", "encoding")  # sniffed
 _INT = re.compile(r"[+-]?\d{1,19}")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf(inity)?|nan)", re.I)
@@ -165,6 +168,8 @@ class ColumnProfile:
     _rank: int = field(default=0, repr=False)  # 1 int, 2 float, 3 string
     _hashes: set[int] = field(default_factory=set, repr=False)
     _next: int | None = field(default=None, repr=False)  # the next int of a run
+    _sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0], repr=False)
+    std: float = 0.0  # of the numeric values (the error a model predicting the mean makes)
 
     def add(self, value: str) -> None:
         self.rows += 1
@@ -177,6 +182,9 @@ class ColumnProfile:
             number = int(value)
             self.consecutive = self._next is None or (self.consecutive and number == self._next)
             self._next = number + 1
+        if self._rank < 3:
+            number = float(value)
+            self._sums = [self._sums[0] + 1, self._sums[1] + number, self._sums[2] + number**2]
         if len(self._hashes) <= DISTINCT_CAP:
             self._hashes.add(hash(value))
         if len(self.examples) < 5 and value not in self.examples:
@@ -191,6 +199,9 @@ class ColumnProfile:
         self.mean_words /= present
         self.missing_share = self.missing / max(self.rows, 1)
         self.consecutive = self.consecutive and self._rank == 1 and present > 1
+        count, total, squares = self._sums
+        if count and self._rank < 3:
+            self.std = max(squares / count - (total / count) ** 2, 0.0) ** 0.5
         return self
 
 
@@ -366,10 +377,20 @@ def build_draft(
     d.config["evaluation"] = {"metrics": ["SparseCategoricalAccuracy", "ExampleCount"]}
     d.config["evaluation"]["thresholds"] = {"SparseCategoricalAccuracy": {"lower_bound": 0.5}}
     if task == "regression":
-        d.config["evaluation"] = {"metrics": REGRESSION_METRICS}
-        after["evaluation"] = ["  # no threshold yet: once you know a good error, gate on it"]
+        std = float(f"{by_name[label].std:.4g}") if label else 0.0
+        d.config["evaluation"] = {
+            "metrics": REGRESSION_METRICS,
+            "thresholds": {"RootMeanSquaredError": {"upper_bound": std}},
+        }
+        after["evaluation"] = [
+            "  # upper bound = the label's standard deviation: the error of always predicting"
+            " the mean; tighten it once you know a good error"
+        ]
     if task == "binary":
-        after["evaluation"] = ["  # a binary label can also be judged by AUC, Precision, Recall"]
+        d.config["evaluation"] = {
+            "metrics": BINARY_METRICS,
+            "thresholds": {"AUC": {"lower_bound": 0.6}},
+        }
     if slices := [[f["name"]] for f in d.config["features"] if f["type"] == "string"][:2]:
         after.setdefault("evaluation", []).append(f"  # slices: {_flow(slices)}  # by value")
     if label is not None:

@@ -162,8 +162,8 @@ def test_binary_string_label(tmp_path: Path) -> None:
     text = draft_config(path, label="adopted")
     config = _validated(text)
     assert (config.label.type, config.label.task) == ("string", "binary")
-    assert config.evaluation.metrics == ["SparseCategoricalAccuracy", "ExampleCount"]
-    assert "AUC" in text
+    assert "AUC" in config.evaluation.metrics and "SparseCategoricalAccuracy" not in text
+    assert config.evaluation.thresholds["AUC"].lower_bound == 0.6
 
 
 def test_int_label_with_few_values_is_multiclass(tmp_path: Path) -> None:
@@ -177,12 +177,16 @@ def test_int_label_with_few_values_is_multiclass(tmp_path: Path) -> None:
     assert "grade" not in _features(config)
 
 
-def test_float_label_is_regression_without_threshold(tmp_path: Path) -> None:
+def test_float_label_is_regression_gated_at_the_mean_predictors_error(tmp_path: Path) -> None:
+    import statistics
+
     path = _csv(tmp_path, "\n".join(["age,length,kind,species", *_rows()]) + "\n")
     config = _validated(draft_config(path, label="length"))
     assert (config.label.type, config.label.task) == ("float", "regression")
-    assert config.evaluation.metrics == ["MeanSquaredError", "MeanAbsoluteError", "ExampleCount"]
-    assert config.evaluation.thresholds == {}
+    assert "RootMeanSquaredError" in config.evaluation.metrics
+    lengths = [float(r.split(",")[1]) for r in _rows()]
+    bound = config.evaluation.thresholds["RootMeanSquaredError"].upper_bound
+    assert bound == pytest.approx(statistics.pstdev(lengths), rel=1e-3)
     config = _validated(draft_config(path, label="age"))  # 90 distinct ints: a quantity
     assert config.label.task == "regression"
 
