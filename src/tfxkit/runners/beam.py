@@ -195,7 +195,9 @@ def _describe_store(config: PipelineConfig) -> str:
 
 
 def _fill_outcome(summary: RunSummary, conn) -> None:
-    """Blessing and push destination of this run, read back from MLMD."""
+    """Blessing, its reasons and the push destination of this run, read back from MLMD."""
+    from tfxkit.evaluation import read_outcome  # TFMA loads only once a run has finished
+
     store = metadata.open_store(conn)
     for execution in metadata.run_executions(store, summary.pipeline_name, summary.run_id):
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
@@ -203,8 +205,6 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
         for evaluation in metadata.output_artifacts(
             store, execution.execution_id, "ModelEvaluation"
         ):
-            from tfxkit.evaluation import read_outcome
-
             outcome = read_outcome(evaluation.uri)
             summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):

@@ -21,6 +21,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from tfxkit import features as F
+from tfxkit import label_expr
 
 
 def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -107,7 +108,7 @@ def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
 
 
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
-    """Map raw features to model inputs; the label becomes a class index."""
+    """Map raw features to model inputs, and the label to what its task needs."""
     outputs: dict[str, Any] = {}
     for feature in custom_config["features"]:
         key = feature["key"]
@@ -127,7 +128,6 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
 
 def _tf_ops(inputs: dict[str, Any], expression_text: str) -> Any:
     """label_expr Ops over raw TF inputs: numbers as float64 with NaN where missing."""
-    from tfxkit import label_expr
 
     def column(name: str) -> tf.Tensor:
         key = F.column_key(name)
@@ -170,8 +170,6 @@ def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, 
     multiclass: a class index from a vocabulary (class names kept); binary: 0/1, from a
     derived expression or a two-class vocabulary; regression: the float value.
     """
-    from tfxkit import label_expr
-
     key, task = label["key"], label["task"]
     if label.get("derive"):
         expression = label_expr.parse(label["derive"])
@@ -182,10 +180,7 @@ def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, 
         }
     if key not in inputs:  # absent at serving time
         return {}
-    placeholder = "" if label["type"] == "string" else 0
-    value, missing = _dense_with_mask(
-        inputs[key], tf.zeros([], inputs[key].dtype) if placeholder == 0 else placeholder
-    )
+    value, missing = _dense_with_mask(inputs[key], tf.zeros([], inputs[key].dtype))
     weight = 1.0 - tf.cast(missing, tf.float32)
     if task == "regression":
         return {F.transformed_name(key): tf.cast(value, tf.float32), F.LABEL_WEIGHT: weight}
