@@ -16,7 +16,13 @@ RUNNERS = ("beam", "kubeflow", "vertex")
 
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("pipeline", help="pipeline definition file (defines create_pipeline)")
+    parser.add_argument(
+        "pipeline",
+        nargs="?",
+        default=None,
+        help="pipeline definition file (defines create_pipeline); default: the standard "
+        "pipeline (ingest, validate, transform, train, evaluate, push) built from the config",
+    )
     parser.add_argument("--config", "-c", required=True, help="pipeline YAML config")
     parser.add_argument(
         "--set",
@@ -167,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="draft a pipeline config from a CSV file or a directory of CSV files",
         description="Read a sample of the data (seconds, no TFX): infer the CSV dialect, each "
         "column's type and transform and the label's task, and write a commented config that "
-        "validates. Then run it: run-pipeline pipelines/penguin.py -c FILE.",
+        "validates. Then run it: run-pipeline -c FILE.",
     )
     init_p.add_argument(
         "--data", required=True, metavar="PATH", help="a CSV file, or a directory of CSV files"
@@ -389,7 +395,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     for warning in draft.warnings:
         print(f"warning: {warning}")
     print(f"wrote {out}; check it, then run:")
-    print(f"  run-pipeline pipelines/penguin.py -c {out}")
+    print(f"  run-pipeline -c {out}")
     return 0
 
 
@@ -411,6 +417,8 @@ def _print_summary(summary) -> None:
         print("metrics:   " + ", ".join(f"{k}={v:g}" for k, v in sorted(summary.metrics.items())))
     for failure in summary.blessing_failures:
         print(f"  failed:  {failure}")
+    for small in summary.too_small_slices:
+        print(f"  too small to judge: {small}")
     pushed = summary.pushed_path or "nothing pushed"
     if summary.already_pushed:
         pushed += " (this model was already there: not copied again)"

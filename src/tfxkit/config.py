@@ -91,6 +91,12 @@ class EvaluationConfig(Strict):
         default=False,
         description="Also apply thresholds to every slice (default: the overall metrics only).",
     )
+    min_slice_size: int = Field(
+        default=30,
+        ge=0,
+        description="With thresholds_on_slices: a slice with fewer labelled examples is reported "
+        "'too small to judge' instead of failing the blessing.",
+    )
 
     def resolved_metrics(self, task: str) -> list[str]:
         return list(self.metrics) if self.metrics is not None else list(DEFAULT_METRICS[task])

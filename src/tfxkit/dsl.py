@@ -130,9 +130,18 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
 
 
 def load_pipeline(
-    path: str | Path, config: PipelineConfig, target: Target | str = LOCAL
+    path: str | Path | None, config: PipelineConfig, target: Target | str = LOCAL
 ) -> PipelineBuilder:
-    """Import a pipeline file and call its ``create_pipeline(config)`` for ``target``."""
+    """Import a pipeline file and call its ``create_pipeline(config)`` for ``target``.
+
+    No file means the standard pipeline: most users only write a config (``tfxkit init``).
+    """
+    if path is None:
+        token = current_target.set(TARGETS[target] if isinstance(target, str) else target)
+        try:
+            return standard_pipeline(config)
+        finally:
+            current_target.reset(token)
     path = Path(path)
     if not path.is_file():
         raise PipelineDefinitionError(f"pipeline file {path} does not exist")

@@ -8,12 +8,18 @@ only absolute bounds apply.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import tensorflow_model_analysis as tfma
 
 from tfxkit import features as F
 from tfxkit.config import PipelineConfig, Threshold
+
+# Written by tfxkit's Evaluator executor next to TFMA's output (the components layer is a
+# sibling, so the file name is the interface, not an import).
+JUDGEMENT_FILE = "judgement.json"
 
 # Tiny epsilon so "min_improvement: 0" means "no worse than the baseline".
 _NO_WORSE = -1e-10
@@ -39,7 +45,10 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     evaluation = config.evaluation
     metrics = []
     task = config.label.resolved_task
-    for name in evaluation.resolved_metrics(task):
+    names = evaluation.resolved_metrics(task)
+    if evaluation.thresholds_on_slices and "ExampleCount" not in names:
+        names.append("ExampleCount")  # the slice sizes that min_slice_size is judged on
+    for name in names:
         metric = tfma.MetricConfig(class_name=name)
         if name in evaluation.thresholds:
             threshold = _metric_threshold(evaluation.thresholds[name])
@@ -98,10 +107,17 @@ def _bound_text(threshold: Any, value: float) -> str:
     return "outside its threshold"
 
 
+def _judgement(evaluation_uri: str) -> dict[str, Any]:
+    """The verdict tfxkit's Evaluator wrote (``components/evaluator/executor.py``), if any."""
+    path = Path(evaluation_uri) / JUDGEMENT_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def read_outcome(evaluation_uri: str) -> dict[str, Any]:
     """Headline (overall) metrics and every failed bound of one Evaluator output, for people.
 
-    ``{"metrics": {name: value}, "failures": ["<metric> on <slice>: <value> below ..."]}``
+    ``{"metrics": {name: value}, "failures": ["<metric> on <slice>: <value> below ..."],
+    "too_small": ["<slice> (<n> examples): <metrics> not judged, under min_slice_size <m>"]}``
     """
     metrics: dict[str, float] = {}
     for per_slice in tfma.load_metrics(evaluation_uri):
@@ -118,8 +134,17 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
             "least one; add evaluation.thresholds (e.g. RootMeanSquaredError: {upper_bound: "
             "<the label's standard deviation>} for regression)"
         )
+    judgement = _judgement(evaluation_uri)
+    excused = {entry["slice"] for entry in judgement.get("too_small", [])}
+    too_small = [
+        f"{e['slice']} ({e['examples'] or 0:g} examples): {', '.join(e['metrics'])} not judged, "
+        f"under evaluation.min_slice_size {judgement['min_slice_size']}"
+        for e in judgement.get("too_small", [])
+    ]
     for per_slice in result.metric_validations_per_slice:
         where = _slice_name(per_slice.slice_key)
+        if where in excused:
+            continue
         for failure in per_slice.failures:
             value = failure.metric_value.double_value.value
             name = failure.metric_key.name + (
@@ -128,4 +153,4 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
             failures.append(
                 f"{name} on {where}: {value:.4g} {_bound_text(failure.metric_threshold, value)}"
             )
-    return {"metrics": metrics, "failures": failures}
+    return {"metrics": metrics, "failures": failures, "too_small": too_small}

@@ -402,7 +402,7 @@ def build_draft(
         f"# CSV: {d.describe()}.",
         "# Check the features, the label and the thresholds, then run it with the standard",
         "# pipeline (it builds any config; every key is documented in src/tfxkit/config.py):",
-        f"#   run-pipeline pipelines/penguin.py -c {d.output}",
+        f"#   run-pipeline -c {d.output}",
         *(line for w in d.warnings for line in textwrap.wrap(f"# WARNING: {w}", 96, **wrap)),
         *_emit(d.config, notes, after),
         f"# model, training (200 steps of 32; the train split holds ~{rows * 2 // 3} rows),",

@@ -36,6 +36,21 @@ def test_compile_writes_tfx_ir(tmp_path: Path, penguin_overrides: list[str], cap
     assert len(ir.nodes) == 9
 
 
+def test_no_pipeline_file_compiles_the_standard_pipeline(
+    tmp_path: Path, penguin_overrides: list[str]
+) -> None:
+    """A user with only a config (from `tfxkit init`) needs no pipeline file: same IR."""
+    outputs = []
+    for pipeline in ([str(PENGUIN_PIPELINE)], []):
+        out = tmp_path / f"ir{len(outputs)}.pbtxt"
+        args = ["compile", *pipeline, "-c", str(PENGUIN_CONFIG), "-o", str(out)]
+        for override in penguin_overrides:
+            args += ["--set", override]
+        assert cli.main(args) == 0
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+
+
 def test_bad_config_is_one_paragraph_and_exit_2(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(PENGUIN_CONFIG.read_text().replace("strategy: default", "strategy: mirorred"))

@@ -274,7 +274,7 @@ def test_cli_writes_the_draft_and_says_what_to_run(tmp_path: Path, monkeypatch, 
     out = capsys.readouterr().out
     written = tmp_path / "configs" / "data.yaml"
     assert _validated(written.read_text()).label.task == "multiclass"
-    assert "run-pipeline pipelines/penguin.py -c configs/data.yaml" in out
+    assert "run-pipeline -c configs/data.yaml" in out
     assert "  length   float   zscore" in out
     assert "species  string  label (multiclass, 3 values)" in out
 

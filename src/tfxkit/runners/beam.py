@@ -48,6 +48,7 @@ class RunSummary:
     already_pushed: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
+    too_small_slices: list[str] = field(default_factory=list)
     metadata_store: str = ""
 
     def as_dict(self) -> dict:
@@ -207,6 +208,7 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
         ):
             outcome = read_outcome(evaluation.uri)
             summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
+            summary.too_small_slices = outcome["too_small"]
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
             props = pushed.custom_properties
             if props["pushed"].int_value == 1:

@@ -182,7 +182,7 @@ def check_code_is_packaged(pipeline_spec: dict[str, Any]) -> None:
 
 
 def compile_pipeline(
-    pipeline_file: str | Path,
+    pipeline_file: str | Path | None,
     config: PipelineConfig,
     profile: RunnerProfile,
     *,

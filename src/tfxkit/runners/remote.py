@@ -22,7 +22,7 @@ DEFAULT_SCHEDULE = "default"
 
 
 def run_remote(
-    pipeline_file: str | Path,
+    pipeline_file: str | Path | None,
     config: PipelineConfig,
     profile: RunnerProfile,
     *,

@@ -1,4 +1,8 @@
-"""Evaluate: TFMA against the latest blessed model (if any); the blessing gates the push."""
+"""Evaluate: TFMA against the latest blessed model (if any); the blessing gates the push.
+
+tfxkit's Evaluator (``components/evaluator``) is TFX's, plus a minimum slice size: with
+``evaluation.thresholds_on_slices``, a slice under ``min_slice_size`` is "too small to judge".
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
+from tfxkit.components.evaluator.component import Evaluator
 from tfxkit.evaluation import build_eval_config
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
@@ -21,13 +26,15 @@ class Evaluated:
 
 
 def evaluate(p: StageContext, data: Ingested, trained: Trained) -> Evaluated:
+    evaluation = p.config.evaluation
     baseline = p.add(p.target.baseline_resolver(trained.model), node_ids.BASELINE_RESOLVER)
     evaluator = p.add(
-        tfx.components.Evaluator(
+        Evaluator(
             examples=data.examples,
             model=trained.model,
             baseline_model=baseline.outputs["model"],
             eval_config=build_eval_config(p.config),
+            min_slice_size=evaluation.min_slice_size if evaluation.thresholds_on_slices else 0,
         ),
         node_ids.EVALUATOR,
     )

@@ -1,0 +1,64 @@
+"""Evaluator component: TFX's Evaluator spec plus ``min_slice_size``.
+
+Why not TFX's Evaluator as is: with thresholds on every slice, a slice of nine examples can
+veto an otherwise good model on noise, and TFMA's own ``min_slice_size`` makes it worse (a small
+slice's metrics are dropped, so its thresholds count as unchecked, which fails validation).
+This component runs TFX's executor unchanged, then excuses failures on slices smaller than
+``min_slice_size`` as "too small to judge" and records that verdict (see ``executor``).
+
+Modelled on TFX's ``tfx/components/evaluator/component.py``.
+"""
+
+from __future__ import annotations
+
+import tensorflow_model_analysis as tfma
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ExecutionParameter
+
+from tfxkit.components.evaluator import executor
+from tfxkit.fingerprint import code_fingerprint
+
+MIN_SLICE_SIZE_KEY = executor.MIN_SLICE_SIZE_KEY
+CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
+
+
+class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
+    """TFX's Evaluator spec; ``min_slice_size`` (examples) below which a slice is not judged."""
+
+    PARAMETERS = {
+        **standard_component_specs.EvaluatorSpec.PARAMETERS,
+        MIN_SLICE_SIZE_KEY: ExecutionParameter(type=int, optional=True),
+        # Part of the cache key, so an edit to the executor re-runs the evaluation.
+        CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
+    }
+
+
+class Evaluator(base_component.BaseComponent):
+    """TFMA evaluation and blessing, where slices under ``min_slice_size`` cannot veto."""
+
+    SPEC_CLASS = EvaluatorSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        eval_config: tfma.EvalConfig,
+        baseline_model: types.BaseChannel | None = None,
+        min_slice_size: int = 0,
+    ) -> None:
+        spec = EvaluatorSpec(
+            examples=examples,
+            model=model,
+            baseline_model=baseline_model,
+            eval_config=eval_config,
+            fairness_indicator_thresholds="null",
+            example_splits="null",
+            min_slice_size=min_slice_size,
+            code_fingerprint=code_fingerprint(executor.__name__),
+            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        )
+        super().__init__(spec=spec)
