@@ -80,10 +80,27 @@ def _text(path: Path, encoding: str | None, notes: list[str]) -> tuple[str, str]
         return data.decode("latin-1"), "latin-1"
 
 
-def _records(text: str, delim: str, quote: str, source: Any, lenient: bool = False):
+def _spaced(text: str, delim: str) -> bool:
+    """Most delimiters are followed by a space (``a; 'b; c'``): skip it, so quotes still open."""
+    total = text.count(delim)
+    return total > 0 and text.count(delim + " ") > total / 2
+
+
+def _records(
+    text: str,
+    delim: str,
+    quote: str,
+    source: Any,
+    lenient: bool = False,
+    skip_space: bool | None = None,
+):
     """``(line, cells)`` of each non-blank record, cells stripped (as in ``csv_dialect``)."""
     reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delim, quotechar=quote, strict=True
+        io.StringIO(text, newline=""),
+        delimiter=delim,
+        quotechar=quote,
+        skipinitialspace=_spaced(text, delim) if skip_space is None else skip_space,
+        strict=True,
     )
     try:
         for cells in reader:
@@ -136,11 +153,10 @@ def sniff_dialect(path: str | Path) -> dict[str, Any]:
     header = _looks_like_header(first, [cells for _, cells in records[1:]])
     names = [(c if header else "") or f"column_{i}" for i, c in enumerate(first, start=1)]
     names = [n if n not in names[:i] else f"{n}_{i + 1}" for i, n in enumerate(names)]
-    spaced, total = sample.count(delimiter + " "), sample.count(delimiter)
     return {
         "delimiter": delimiter,
         "quote_char": quote,
-        "skip_initial_space": total > 0 and spaced > total / 2,
+        "skip_initial_space": _spaced(sample, delimiter),
         "header": header,
         "columns": names,
         "column_names": None if header and names == first else names,
@@ -211,7 +227,13 @@ def profile_columns(path: str | Path, dialect: dict, sample_rows: int = SAMPLE_R
     profiles, header = [ColumnProfile(name) for name in dialect["columns"]], None
     for file in files:
         text, _ = _text(file, dialect["encoding"], [])
-        body = _records(text, dialect["delimiter"], dialect["quote_char"], file)
+        body = _records(
+            text,
+            dialect["delimiter"],
+            dialect["quote_char"],
+            file,
+            skip_space=dialect["skip_initial_space"],
+        )
         first = next(body, (1, []))[1] if dialect["header"] else None
         header = first if header is None else header
         if first != header:

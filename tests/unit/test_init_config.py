@@ -103,6 +103,17 @@ def test_single_quoted_fields_holding_the_delimiter(tmp_path: Path) -> None:
     assert (owner.distinct, owner.examples[0]) == (4, "O'Brien, 0")
 
 
+def test_single_quotes_after_a_space_following_the_delimiter(tmp_path: Path) -> None:
+    """`a; 'b; c'`: the quote opens only once the space is skipped (found on a real file)."""
+    rows = [f"{r.replace(',', '; ')}; 'x; {i % 4}'" for i, r in enumerate(_rows())]
+    path = _csv(tmp_path, "\n".join(["a; b; c; species; owner", *rows]) + "\n")
+    dialect = sniff_dialect(path)
+    assert (dialect["delimiter"], dialect["quote_char"]) == (";", "'")
+    assert dialect["skip_initial_space"] is True
+    owner = next(p for p in profile_columns(path, dialect) if p.name == "owner")
+    assert (owner.distinct, owner.examples[0]) == (4, "x; 0")
+
+
 def test_header_less_file_gets_column_names(tmp_path: Path) -> None:
     path = _csv(tmp_path, "\n".join(_rows()) + "\n")
     dialect = sniff_dialect(path)
