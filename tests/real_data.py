@@ -87,7 +87,8 @@ def serve_both(model_dir: str, config: Any, rows: list[dict[str, str | None]]):
 
     Raw signature: numbers as float64 (NaN = missing), strings ("" = missing), keyed by
     ``column_key``. tf.Example signature: the example CsvExampleGen writes (keyed by
-    ``column_key`` too; a missing cell is an absent feature). Returns ``(raw_outputs, example_outputs)`` as numpy dicts.
+    ``column_key`` too; a missing cell is an absent feature). Returns numpy dicts
+    ``(raw_outputs, example_outputs)``.
     """
     import tensorflow as tf
 
