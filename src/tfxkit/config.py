@@ -33,6 +33,7 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
     Strict,
     Task,
     TransformKind,
+    column_key,
 )
 from tfxkit.errors import ConfigError
 
@@ -104,7 +105,8 @@ class EvaluationConfig(Strict):
 
 DEFAULT_METRICS = {
     "multiclass": ("SparseCategoricalAccuracy", "ExampleCount"),
-    "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "ExampleCount"),
+    # Calibration: mean prediction / mean label (1.0 = calibrated); precision and recall at 0.5.
+    "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "Calibration", "ExampleCount"),
     "regression": ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"),
 }
 
@@ -206,6 +208,15 @@ class PipelineConfig(Strict):
             raise ValueError(f"features listed twice: {dupes}")
         if self.label.name in names:
             raise ValueError(f"label '{self.label.name}' must not also be a feature")
+        keys: dict[str, str] = {}
+        for name in [*names, self.label.name]:
+            other = keys.setdefault(column_key(name), name)
+            if other != name:
+                raise ValueError(
+                    f"columns '{other}' and '{name}' both become the feature key "
+                    f"'{column_key(name)}' (characters TensorFlow refuses become '_'); "
+                    "rename one column (data.csv.column_names) or leave one out"
+                )
         metrics = self.evaluation.resolved_metrics(self.label.resolved_task)
         unknown = sorted(set(self.evaluation.thresholds) - set(metrics))
         if unknown:

@@ -7,6 +7,7 @@ it, this module never imports TFX, runners or TensorFlow.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated
 
@@ -27,6 +28,20 @@ class Strict(BaseModel):
 
 
 # str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
+_NOT_IN_TF_NAMES = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def column_key(column: str) -> str:
+    """The feature key (tf.Example key, Transform input, serving input name) of a CSV column.
+
+    Serving signature inputs must be valid TensorFlow names, so characters outside
+    ``[A-Za-z0-9_.-]`` become ``_`` and a name starting with anything but a letter or digit
+    gets a ``f_`` prefix: ``"arr delay (min)"`` -> ``"arr_delay__min_"``. Stable and documented.
+    """
+    key = _NOT_IN_TF_NAMES.sub("_", column.strip())
+    return key if key[:1].isalnum() else f"f_{key}"
+
+
 class FeatureType(str, Enum):
     FLOAT = "float"
     INT = "int"

@@ -7,8 +7,10 @@ Kubeflow, different containers). Defining them once keeps the three in step.
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+# Defined beside the config (a bottom layer, so config can check key collisions early).
+from tfxkit.config_sections import column_key as column_key
 
 TRANSFORMED_SUFFIX = "_xf"
 LABEL_VOCAB_FILE = "label_vocab"
@@ -18,20 +20,6 @@ OOV_BUCKETS = 1
 SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
 EXAMPLES_SIGNATURE = "serving_examples"  # serialized tf.Example in (what TFMA feeds)
 TRANSFORM_SIGNATURE = "transform_features"  # serialized tf.Example in, transformed features out
-
-
-_NOT_IN_TF_NAMES = re.compile(r"[^A-Za-z0-9_.\-]")
-
-
-def column_key(column: str) -> str:
-    """The feature key (tf.Example key, Transform input, serving input name) of a CSV column.
-
-    Serving signature inputs must be valid TensorFlow names, so characters outside
-    ``[A-Za-z0-9_.-]`` become ``_`` and a name starting with anything but a letter or digit
-    gets a ``f_`` prefix: ``"arr delay (min)"`` -> ``"arr_delay__min_"``. Stable and documented.
-    """
-    key = _NOT_IN_TF_NAMES.sub("_", column.strip())
-    return key if key[:1].isalnum() else f"f_{key}"
 
 
 LABEL_WEIGHT = "label_weight_xf"  # 1.0 where the label is present, 0.0 where it is missing

@@ -80,6 +80,16 @@ def test_missing_required_section(tmp_path: Path) -> None:
             lambda d: d["evaluation"]["thresholds"].update(AUC={"lower_bound": 0.5}),
             r"thresholds name metrics not computed for a multiclass task: \['AUC'\]",
         ),
+        (
+            lambda d: d["features"].append(
+                {"name": "island ", "type": "string", "transform": "vocabulary"}
+            ),
+            r"columns 'island' and 'island ' both become the feature key 'island'",
+        ),
+        (
+            lambda d: d["evaluation"].update(min_slice_size=-1),
+            r"evaluation\.min_slice_size: .*greater than or equal to 0",
+        ),
         (lambda d: d["data"].update(splits={"train": 1}), r"must define the splits"),
         (lambda d: d.update(name="Bad Name"), r"name: String should match pattern"),
         (
