@@ -73,7 +73,7 @@ def test_latin1_encoding(tmp_path: Path) -> None:
     dialect = CsvDialect(encoding="latin-1")
     assert read_header(path, dialect) == ["café", "ville"]
     assert _parse(path, dialect) == [{"caf_": "1", "ville": "Zürich"}]
-    with pytest.raises(DataError, match=r"a\.csv: not valid utf-8 at byte 3"):
+    with pytest.raises(DataError, match=r"a\.csv line 1: not valid utf-8 at byte 3"):
         read_header(path, CsvDialect())
 
 

@@ -38,9 +38,10 @@ def decode(data: bytes, dialect: CsvDialect, source: str) -> str:
     except LookupError as exc:
         raise DataError(f"data.csv.encoding: unknown encoding '{dialect.encoding}'") from exc
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise DataError(
-            f"{source}: not valid {dialect.encoding} at byte {exc.start} "
-            "(set data.csv.encoding, e.g. 'latin-1')"
+            f"{source} line {line}: not valid {dialect.encoding} at byte {exc.start} "
+            f"({data[exc.start : exc.start + 1]!r}; set data.csv.encoding, e.g. 'latin-1')"
         ) from exc
     return text[1:] if text.startswith(BOM) else text
 

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
@@ -25,8 +24,9 @@ from tfx.orchestration.portable import launcher
 from tfxkit import metadata
 from tfxkit.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.config import PipelineConfig
+from tfxkit.data_checks import check_local_data
 from tfxkit.dsl import PipelineBuilder
-from tfxkit.errors import DataError, MetadataStoreError, PipelineRunError, one_line
+from tfxkit.errors import MetadataStoreError, PipelineRunError, one_line
 
 Progress = Callable[[str], None]
 
@@ -64,37 +64,6 @@ def beam_pipeline_args(config: PipelineConfig) -> list[str]:
         f"--direct_num_workers={workers}",
         *beam.extra_args,
     ]
-
-
-def needed_columns(config: PipelineConfig) -> list[str]:
-    """The CSV columns a run reads: the features, and the label or the columns it derives from."""
-    from tfxkit.label_expr import parse
-
-    label = config.label
-    label_columns = parse(label.derive).columns if label.derive else [label.name]
-    return [f.name for f in config.features] + [c for c in label_columns if c]
-
-
-def check_local_data(config: PipelineConfig) -> None:
-    """Fail before any component starts when local input data cannot feed the pipeline."""
-    from tfxkit.csv_dialect import read_header
-    from tfxkit.features import column_key
-
-    path = config.data.path
-    if "://" in path:
-        return  # remote storage: ExampleGen reports it
-    if not Path(path).is_dir() or not any(p.is_file() for p in Path(path).iterdir()):
-        raise DataError(f"data.path: {path} is not a directory holding input files")
-    if config.data.format != "csv":
-        return
-    header = read_header(path, config.data.csv)  # names the file and line on a bad file
-    keys = {column_key(c) for c in header}
-    missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
-    if missing:
-        raise DataError(
-            f"{path}: columns {missing} are configured (features/label) but not in the CSV "
-            f"header {header}"
-        )
 
 
 def new_run_id() -> str:
