@@ -336,12 +336,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     builder = _load(args)
     from tfxkit.runners import beam
 
-    summary = beam.run(builder, enable_cache=args.cache, progress=_progress)
+    try:
+        summary = beam.run(builder, enable_cache=args.cache, progress=_progress)
+    except Exception as exc:  # a failed run still leaves its summary (failed component, why)
+        if args.summary_json and getattr(exc, "summary", None):
+            _write_summary(args.summary_json, exc.summary)
+        raise
     _print_summary(summary)
     if args.summary_json:
-        Path(args.summary_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.summary_json).write_text(json.dumps(summary.as_dict(), indent=2))
+        _write_summary(args.summary_json, summary)
     return 0
+
+
+def _write_summary(path: str, summary) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(summary.as_dict(), indent=2))
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
@@ -419,6 +428,11 @@ def _print_summary(summary) -> None:
         print(f"  failed:  {failure}")
     for small in summary.too_small_slices:
         print(f"  too small to judge: {small}")
+    if summary.anomalies:
+        from tfxkit.errors import anomaly_table
+
+        print(f"anomalies: {len(summary.anomalies)} reported as warnings (validation.severity)")
+        print(anomaly_table(summary.anomalies))
     pushed = summary.pushed_path or "nothing pushed"
     if summary.already_pushed:
         pushed += " (this model was already there: not copied again)"

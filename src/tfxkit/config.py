@@ -33,6 +33,7 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
     Strict,
     Task,
     TransformKind,
+    ValidationConfig,
     column_key,
 )
 from tfxkit.errors import ConfigError
@@ -183,6 +184,7 @@ class PipelineConfig(Strict):
     )
     data: DataConfig
     schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
     features: list[FeatureConfig] = Field(min_length=1)
     label: LabelConfig
     model: ModelConfig = Field(default_factory=ModelConfig)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -124,6 +124,27 @@ class SchemaConfig(Strict):
     # True fixes the shape of features that were always present, and then one missing at
     # serving time cannot be represented.
     infer_feature_shape: bool = False
+
+
+class AnomalyAction(str, Enum):
+    FAIL = "fail"
+    WARN = "warn"
+    IGNORE = "ignore"
+
+
+class ValidationConfig(Strict):
+    """What data anomalies (statistics against the schema) do to a run."""
+
+    on_anomaly: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="An ERROR-severity anomaly stops the run before Transform (fail) or is "
+        "only reported (warn). WARNING-severity anomalies are always reported only.",
+    )
+    severity: dict[str, AnomalyAction] = Field(
+        default_factory=dict,
+        description="Overrides by feature name or anomaly type (e.g. "
+        "ENUM_TYPE_UNEXPECTED_STRING_VALUES): fail | warn | ignore. A feature wins over a type.",
+    )
 
 
 class Imputation(str, Enum):

@@ -70,6 +70,37 @@ class PipelineRunError(TfxkitError, RuntimeError):
         self.cause = cause
 
 
+class AnomaliesFound(DataError):
+    """Data validation found anomalies that ``validation`` says must stop the run.
+
+    ``rows``: ``{"split", "feature", "anomaly", "severity", "description"}`` each, for the
+    summary JSON; the message is the same rows as a table.
+    """
+
+    hint = (
+        "nothing was trained or pushed; fix the data, or set validation.severity for an "
+        "expected change (the anomalies artifact is kept in ML Metadata)"
+    )
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self.rows = rows
+        super().__init__(
+            f"{len(rows)} data anomal{'y' if len(rows) == 1 else 'ies'} stop "
+            f"the run:\n{anomaly_table(rows)}\n"
+        )
+
+
+def anomaly_table(rows: list[dict[str, str]]) -> str:
+    """Aligned columns: split, feature, anomaly, description (one row per anomaly)."""
+    columns = ("split", "feature", "anomaly", "description")
+    cells = [list(columns)] + [[str(r[c]) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns) - 1)]
+    return "\n".join(
+        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in cells
+    )
+
+
 def format_error(exc: BaseException) -> str:
     """The one paragraph the CLI prints for any error (``error: ...``)."""
     if isinstance(exc, TfxkitError):
@@ -83,6 +114,8 @@ def exit_code(exc: BaseException) -> int:
 
 
 __all__ = [
+    "AnomaliesFound",
+    "anomaly_table",
     "ConfigError",
     "DataError",
     "EXIT_FAILED",

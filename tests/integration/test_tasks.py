@@ -86,7 +86,9 @@ def _serve(model_dir: str, rows: list[dict]):
 def test_binary_task_with_a_derived_label(tmp_path: Path) -> None:
     summary = _run(tmp_path, BINARY)
     assert summary["blessed"] is True, summary["blessing_failures"]
-    assert {"auc", "binary_accuracy", "precision", "recall", "calibration"} <= set(summary["metrics"])
+    assert {"auc", "binary_accuracy", "precision", "recall", "calibration"} <= set(
+        summary["metrics"]
+    )
     rows = _rows()
     raw, examples = _serve(summary["pushed_path"], rows)
     assert set(raw) == {"probabilities", "classes"}

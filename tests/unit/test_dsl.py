@@ -18,6 +18,7 @@ STANDARD_NODES = [
     "statistics_gen",
     "schema_gen",
     "example_validator",
+    "anomaly_gate",
     "transform",
     "trainer",
     "latest_blessed_model_resolver",
@@ -46,6 +47,12 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
         < ids.index("evaluator")
         < ids.index("pusher")
     )
+    # Transform cannot start before the anomaly gate passes: it takes the gate's schema.
+    assert ids.index("example_validator") < ids.index("anomaly_gate") < ids.index("transform")
+    transform = next(
+        n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "transform"
+    )
+    assert "anomaly_gate" in transform.upstream_nodes
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
     assert len(pusher.inputs.conditionals) == 1, "Pusher must sit inside Cond(blessed == 1)"
     predicate = next(iter(pusher.inputs.conditionals.values()))

@@ -11,6 +11,7 @@ component, choose the run id, and name the component that failed.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -26,7 +27,13 @@ from tfxkit.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.config import PipelineConfig
 from tfxkit.data_checks import check_local_data
 from tfxkit.dsl import PipelineBuilder
-from tfxkit.errors import MetadataStoreError, PipelineRunError, one_line
+from tfxkit.errors import (
+    MetadataStoreError,
+    PipelineRunError,
+    TfxkitError,
+    format_error,
+    one_line,
+)
 
 Progress = Callable[[str], None]
 
@@ -49,6 +56,10 @@ class RunSummary:
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
     too_small_slices: list[str] = field(default_factory=list)
+    # Anomalies that stopped the run, or (when it went on) those reported as warnings.
+    anomalies: list[dict] = field(default_factory=list)
+    failed_component: str | None = None
+    error: str | None = None
     metadata_store: str = ""
 
     def as_dict(self) -> dict:
@@ -123,7 +134,13 @@ def run(
             seconds = time.monotonic() - started
             summary.nodes.append(NodeResult(node_id, "failed", seconds))
             progress(f"{prefix}: FAILED after {seconds:.1f}s")
-            raise PipelineRunError(node_id, exc) from exc
+            # A tfxkit error raised inside a component (e.g. the anomaly gate's) already says
+            # what to fix; anything else is named by its component.
+            error = exc if isinstance(exc, TfxkitError) else PipelineRunError(node_id, exc)
+            summary.failed_component, summary.error = node_id, format_error(error)
+            summary.anomalies = list(getattr(exc, "rows", []))
+            error.summary = summary
+            raise error from exc
         seconds = time.monotonic() - started
         status = _status(conn, info, pipeline_node)
         summary.nodes.append(NodeResult(node_id, status, seconds))
@@ -178,6 +195,10 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
             outcome = read_outcome(evaluation.uri)
             summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
             summary.too_small_slices = outcome["too_small"]
+        for schema in metadata.output_artifacts(store, execution.execution_id, "Schema"):
+            warnings = schema.custom_properties.get("anomaly_warnings")
+            if warnings is not None:
+                summary.anomalies = json.loads(warnings.string_value)
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
             props = pushed.custom_properties
             if props["pushed"].int_value == 1:

@@ -12,6 +12,7 @@ STATISTICS_GEN = "statistics_gen"
 SCHEMA_GEN = "schema_gen"
 SCHEMA_IMPORTER = "schema_importer"
 EXAMPLE_VALIDATOR = "example_validator"
+ANOMALY_GATE = "anomaly_gate"
 TRANSFORM = "transform"
 TRAINER = "trainer"
 BASELINE_RESOLVER = "latest_blessed_model_resolver"
@@ -24,6 +25,7 @@ STANDARD_EXECUTOR_NODES = (
     STATISTICS_GEN,
     SCHEMA_GEN,
     EXAMPLE_VALIDATOR,
+    ANOMALY_GATE,
     TRANSFORM,
     TRAINER,
     EVALUATOR,

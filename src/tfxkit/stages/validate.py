@@ -1,4 +1,6 @@
-"""Validate: statistics, a schema (inferred, or curated as code) and anomalies against it."""
+"""Validate: statistics, a schema (inferred, or curated as code), anomalies against it, and
+the gate (``components/anomaly_gate``) that stops the run on them. ``Validated.schema`` is the
+gate's output, so Transform and Trainer start only once the data has passed."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
+from tfxkit.components.anomaly_gate.component import AnomalyGate
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
 from tfxkit.stages.ingest import Ingested
@@ -39,8 +42,18 @@ def validate(p: StageContext, data: Ingested) -> Validated:
         ),
         node_ids.EXAMPLE_VALIDATOR,
     )
+    validation = p.config.validation
+    gate = p.add(
+        AnomalyGate(
+            anomalies=validator.outputs["anomalies"],
+            schema=schema_node.outputs["schema"],
+            on_anomaly=validation.on_anomaly,
+            severity={k: getattr(v, "value", v) for k, v in validation.severity.items()},
+        ),
+        node_ids.ANOMALY_GATE,
+    )
     return Validated(
         statistics=stats.outputs["statistics"],
-        schema=schema_node.outputs["schema"],
+        schema=gate.outputs["gated_schema"],
         anomalies=validator.outputs["anomalies"],
     )

@@ -1,0 +1,1 @@
+"""tfxkit's AnomalyGate: data anomalies stop the pipeline before Transform and Trainer."""

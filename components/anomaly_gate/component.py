@@ -1,0 +1,66 @@
+"""AnomalyGate component: ExampleValidator's anomalies decide whether the run goes on.
+
+Why: TFX's ExampleValidator records anomalies but nothing consumes them, so a column whose
+values are all outside their domain still trains, blesses and pushes. This component reads
+the anomalies and either fails (stopping everything downstream: nothing is trained or pushed)
+or passes the schema on unchanged. Transform and Trainer take the schema from this gate, so
+they cannot start before it has passed.
+
+Modelled on TFX's ``tfx/components/pusher/component.py`` (spec + class + executor).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from tfxkit.components.anomaly_gate import executor
+from tfxkit.fingerprint import code_fingerprint
+
+ANOMALIES_KEY = executor.ANOMALIES_KEY
+SCHEMA_KEY = executor.SCHEMA_KEY
+GATED_SCHEMA_KEY = executor.GATED_SCHEMA_KEY
+
+
+class AnomalyGateSpec(types.ComponentSpec):
+    """Fails on anomalies that ``on_anomaly``/``severity`` say must stop; else passes ``schema``."""
+
+    PARAMETERS = {
+        executor.ON_ANOMALY_KEY: ExecutionParameter(type=str),
+        executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature or type: action}
+        # Part of the cache key, so an edit to the executor re-runs the gate.
+        executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
+        SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema),
+    }
+    OUTPUTS = {GATED_SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema)}
+
+
+class AnomalyGate(base_component.BaseComponent):
+    """Stops the run on data anomalies; its ``schema`` output is the one downstream uses."""
+
+    SPEC_CLASS = AnomalyGateSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(
+        self,
+        anomalies: types.BaseChannel,
+        schema: types.BaseChannel,
+        on_anomaly: str = "fail",
+        severity: dict[str, str] | None = None,
+    ) -> None:
+        spec = AnomalyGateSpec(
+            anomalies=anomalies,
+            schema=schema,
+            on_anomaly=on_anomaly,
+            severity=json.dumps(severity or {}, sort_keys=True),
+            code_fingerprint=code_fingerprint(executor.__name__),
+            gated_schema=types.Channel(type=standard_artifacts.Schema),
+        )
+        super().__init__(spec=spec)

@@ -1,0 +1,29 @@
+"""AnomalyGate component: its spec, parameters, and an executor importable from the package."""
+
+from __future__ import annotations
+
+import json
+
+from tfx import v1 as tfx
+from tfx.types import standard_artifacts
+
+from tfxkit.components.anomaly_gate import component, executor
+from tfxkit.fingerprint import code_fingerprint
+
+
+def test_spec_parameters_and_output() -> None:
+    gate = component.AnomalyGate(
+        anomalies=tfx.dsl.Channel(type=standard_artifacts.ExampleAnomalies),
+        schema=tfx.dsl.Channel(type=standard_artifacts.Schema),
+        on_anomaly="warn",
+        severity={"island": "ignore"},
+    )
+    assert gate.exec_properties["on_anomaly"] == "warn"
+    assert json.loads(gate.exec_properties["severity"]) == {"island": "ignore"}
+    assert gate.exec_properties["code_fingerprint"] == code_fingerprint(executor.__name__)
+    assert gate.outputs["gated_schema"].type == standard_artifacts.Schema
+
+
+def test_executor_is_importable_by_path_from_the_package() -> None:
+    spec = component.AnomalyGate.EXECUTOR_SPEC
+    assert spec.executor_class.__module__ == "tfxkit.components.anomaly_gate.executor"
