@@ -1,9 +1,10 @@
-"""AnomalyGate component: ExampleValidator's anomalies decide whether the run goes on.
+"""AnomalyGate component: data anomalies decide whether the run goes on.
 
 Why: TFX's ExampleValidator records anomalies but nothing consumes them, so a column whose
 values are all outside their domain still trains, blesses and pushes. This component reads
-the anomalies and either fails (stopping everything downstream: nothing is trained or pushed)
-or passes the schema on unchanged. Transform and Trainer take the schema from this gate, so
+the anomalies (or, once a run has passed, validates new statistics against that run's schema,
+with drift bounds) and either fails (stopping everything downstream: nothing is trained or
+pushed) or passes the reference schema on. Transform and Trainer take the schema from this gate, so
 they cannot start before it has passed.
 
 Modelled on TFX's ``tfx/components/pusher/component.py`` (spec + class + executor).
@@ -32,12 +33,18 @@ class AnomalyGateSpec(types.ComponentSpec):
     PARAMETERS = {
         executor.ON_ANOMALY_KEY: ExecutionParameter(type=str),
         executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature or type: action}
+        executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
+        executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
         # Part of the cache key, so an edit to the executor re-runs the gate.
         executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
     }
     INPUTS = {
+        executor.STATISTICS_KEY: ChannelParameter(type=standard_artifacts.ExampleStatistics),
         ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
         SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema),
+        executor.BASELINE_SCHEMA_KEY: ChannelParameter(
+            type=standard_artifacts.Schema, optional=True
+        ),
     }
     OUTPUTS = {GATED_SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema)}
 
@@ -50,16 +57,24 @@ class AnomalyGate(base_component.BaseComponent):
 
     def __init__(
         self,
+        statistics: types.BaseChannel,
         anomalies: types.BaseChannel,
         schema: types.BaseChannel,
+        baseline_schema: types.BaseChannel | None = None,
         on_anomaly: str = "fail",
         severity: dict[str, str] | None = None,
+        drift: dict[str, float] | None = None,
+        max_example_count_change: float | None = None,
     ) -> None:
         spec = AnomalyGateSpec(
+            statistics=statistics,
             anomalies=anomalies,
             schema=schema,
+            baseline_schema=baseline_schema,
             on_anomaly=on_anomaly,
             severity=json.dumps(severity or {}, sort_keys=True),
+            drift=json.dumps(drift or {}, sort_keys=True),
+            max_example_count_change=max_example_count_change,
             code_fingerprint=code_fingerprint(executor.__name__),
             gated_schema=types.Channel(type=standard_artifacts.Schema),
         )

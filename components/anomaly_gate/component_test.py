@@ -13,11 +13,15 @@ from tfxkit.fingerprint import code_fingerprint
 
 def test_spec_parameters_and_output() -> None:
     gate = component.AnomalyGate(
+        statistics=tfx.dsl.Channel(type=standard_artifacts.ExampleStatistics),
         anomalies=tfx.dsl.Channel(type=standard_artifacts.ExampleAnomalies),
         schema=tfx.dsl.Channel(type=standard_artifacts.Schema),
         on_anomaly="warn",
         severity={"island": "ignore"},
+        drift={"bill_length_mm": 0.2},
     )
+    assert json.loads(gate.exec_properties["drift"]) == {"bill_length_mm": 0.2}
+    assert "baseline_schema" not in gate.inputs  # optional: absent on a first run
     assert gate.exec_properties["on_anomaly"] == "warn"
     assert json.loads(gate.exec_properties["severity"]) == {"island": "ignore"}
     assert gate.exec_properties["code_fingerprint"] == code_fingerprint(executor.__name__)

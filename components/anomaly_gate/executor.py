@@ -1,16 +1,24 @@
 """AnomalyGate executor: anomalies -> rows -> fail (AnomaliesFound) or pass the schema on.
 
+The reference schema: the last approved run's (``baseline_schema``, resolved from ML Metadata)
+when there is one and it approved other statistics; then this run's statistics are validated
+against it here, with the drift comparators from ``drift`` and the previous statistics it
+approved. Otherwise (first run, or a curated schema) ExampleValidator's anomalies against the
+current schema are used.
+
 Each anomaly reason in each split becomes a row ``{split, feature, anomaly, severity,
 description}``. Its action: ``severity[feature]``, else ``severity[anomaly type]``, else
 ``on_anomaly`` for TFDV's ERROR severity and ``warn`` for WARNING. Any ``fail`` row stops the
 run; ``warn`` rows are recorded on the output schema artifact (``anomaly_warnings``, JSON) for
-the run summary; ``ignore`` rows are dropped.
+the run summary; ``ignore`` rows are dropped. The output schema is the reference schema; it
+records the statistics it approved (``approved_statistics_uri``) for the next run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -23,13 +31,36 @@ from tfx.utils import io_utils
 from tfxkit.errors import AnomaliesFound
 
 ANOMALIES_KEY = "anomalies"
+STATISTICS_KEY = "statistics"
 SCHEMA_KEY = "schema"
+BASELINE_SCHEMA_KEY = "baseline_schema"
+DRIFT_KEY = "drift"
+COUNT_CHANGE_KEY = "max_example_count_change"
+APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
 SEVERITY_KEY = "severity"
 CODE_FINGERPRINT_KEY = "code_fingerprint"
 WARNINGS_PROPERTY = "anomaly_warnings"
 ANOMALIES_FILE = "SchemaDiff.pb"  # what TFX's ExampleValidator writes per split
+STATS_FILE = "FeatureStats.pb"  # what TFX's StatisticsGen writes per split
+
+
+_COMPARATORS = {
+    "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH": "JSD",
+    "COMPARATOR_L_INFTY_HIGH": "L-infinity distance",
+    "COMPARATOR_NORMALIZED_ABSOLUTE_DIFFERENCE_HIGH": "normalized absolute difference",
+}
+_IS_ABOVE = re.compile(r"is (?P<value>[-0-9.e]+).*?threshold (?P<bound>[-0-9.e]+)", re.S)
+
+
+def _short(kind: str, text: str) -> str:
+    """``JSD 0.758 > 0.25 (vs the last approved run)`` for comparators; else TFDV's text."""
+    match = _IS_ABOVE.search(text)
+    if kind in _COMPARATORS and match:
+        value, bound = float(match["value"]), float(match["bound"].rstrip("."))
+        return f"{_COMPARATORS[kind]} {value:.3g} > {bound:g} (vs the last approved run)"
+    return " ".join(text.split())
 
 
 def anomaly_rows(split: str, anomalies: anomalies_pb2.Anomalies) -> list[dict[str, str]]:
@@ -49,7 +80,7 @@ def anomaly_rows(split: str, anomalies: anomalies_pb2.Anomalies) -> list[dict[st
                     "feature": feature,
                     "anomaly": kind,
                     "severity": severity,
-                    "description": " ".join(text.split()),
+                    "description": _short(kind, text),
                 }
             )
     return rows
@@ -75,8 +106,55 @@ def read_anomalies(anomalies: types.Artifact) -> list[dict[str, str]]:
     return rows
 
 
+def _with_comparators(schema: Any, drift: dict[str, float], count_change: float) -> Any:
+    """A copy of ``schema`` with drift comparators (by feature type) and an example-count bound."""
+    import tensorflow_data_validation as tfdv
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    schema = schema_pb2.Schema.FromString(schema.SerializeToString())
+    for name, threshold in drift.items():
+        try:
+            feature = tfdv.get_feature(schema, name)
+        except ValueError:
+            continue  # not in the reference schema: TFDV reports the new column itself
+        if feature.type == schema_pb2.BYTES:
+            feature.drift_comparator.infinity_norm.threshold = threshold
+        else:
+            feature.drift_comparator.jensen_shannon_divergence.threshold = threshold
+    if count_change:
+        bound = schema.dataset_constraints.num_examples_drift_comparator
+        bound.min_fraction_threshold = max(0.0, 1.0 - count_change)
+        bound.max_fraction_threshold = 1.0 + count_change
+    return schema
+
+
+def validate_against(
+    statistics: types.Artifact,
+    schema: Any,
+    previous_uri: str | None,
+    drift: dict[str, float],
+    count_change: float,
+) -> list[dict[str, str]]:
+    """Rows for each split of ``statistics`` validated against ``schema``; drift and the
+    example-count bound compare with the same split of the statistics at ``previous_uri``."""
+    import tensorflow_data_validation as tfdv
+    from tfx.components.statistics_gen import stats_artifact_utils
+
+    schema = _with_comparators(schema, drift, count_change)
+    rows = []
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        current = stats_artifact_utils.load_statistics(statistics, split).proto()
+        before = None
+        if previous_uri:
+            path = os.path.join(previous_uri, f"Split-{split}", STATS_FILE)
+            before = tfdv.load_stats_binary(path) if fileio.exists(path) else None
+        anomalies = tfdv.validate_statistics(current, schema, previous_statistics=before)
+        rows += anomaly_rows(split, anomalies)
+    return rows
+
+
 class Executor(base_executor.BaseExecutor):
-    """Raise AnomaliesFound on any ``fail`` row; otherwise copy the schema to the output."""
+    """Raise AnomaliesFound on any ``fail`` row; otherwise copy the reference schema out."""
 
     def Do(
         self,
@@ -86,14 +164,29 @@ class Executor(base_executor.BaseExecutor):
     ) -> None:
         on_anomaly = exec_properties[ON_ANOMALY_KEY]
         severity = json.loads(exec_properties.get(SEVERITY_KEY) or "{}")
-        rows = read_anomalies(artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY]))
+        drift = json.loads(exec_properties.get(DRIFT_KEY) or "{}")
+        count_change = float(exec_properties.get(COUNT_CHANGE_KEY) or 0.0)
+        statistics = artifact_utils.get_single_instance(input_dict[STATISTICS_KEY])
+        baseline = (input_dict.get(BASELINE_SCHEMA_KEY) or [None])[0]
+        approved = baseline and baseline.has_custom_property(APPROVED_STATISTICS_PROPERTY)
+        if (
+            approved
+            and baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY) != statistics.uri
+        ):
+            reference_uri = baseline.uri
+            schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
+            previous = baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY)
+            rows = validate_against(statistics, schema, previous, drift, count_change)
+        else:  # first run or a curated schema: ExampleValidator's verdict on this run's schema
+            reference_uri = artifact_utils.get_single_uri(input_dict[SCHEMA_KEY])
+            rows = read_anomalies(artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY]))
         decided = [(row, action(row, on_anomaly, severity)) for row in rows]
         failing = [row for row, verdict in decided if verdict == "fail"]
         if failing:
             raise AnomaliesFound(failing)
         warnings = [row for row, verdict in decided if verdict == "warn"]
-        source = artifact_utils.get_single_uri(input_dict[SCHEMA_KEY])
         gated = artifact_utils.get_single_instance(output_dict[GATED_SCHEMA_KEY])
-        for name in fileio.listdir(source):
-            io_utils.copy_file(os.path.join(source, name), os.path.join(gated.uri, name))
+        for name in fileio.listdir(reference_uri):
+            io_utils.copy_file(os.path.join(reference_uri, name), os.path.join(gated.uri, name))
         gated.set_string_custom_property(WARNINGS_PROPERTY, json.dumps(warnings))
+        gated.set_string_custom_property(APPROVED_STATISTICS_PROPERTY, statistics.uri)

@@ -13,6 +13,8 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from tfxkit.components.anomaly_gate.executor import (
     ANOMALIES_FILE,
+    APPROVED_STATISTICS_PROPERTY,
+    STATS_FILE,
     WARNINGS_PROPERTY,
     Executor,
     action,
@@ -61,16 +63,27 @@ def test_action_order(on_anomaly: str, severity: dict, expected: str) -> None:
     assert action({**row, "severity": "WARNING"}, "fail", {}) == "warn"
 
 
-def _artifacts(tmp_path: Path, data: pd.DataFrame):
+def _write_split_files(uri: str, name: str, payload: bytes) -> None:
+    for split in ("train", "eval"):
+        os.makedirs(f"{uri}/Split-{split}", exist_ok=True)
+        Path(f"{uri}/Split-{split}/{name}").write_bytes(payload)
+
+
+def _statistics(tmp_path: Path, name: str, data: pd.DataFrame):
+    stats = standard_artifacts.ExampleStatistics()
+    stats.uri = str(tmp_path / name)
+    stats.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    payload = tfdv.generate_statistics_from_dataframe(data).SerializeToString()
+    _write_split_files(stats.uri, STATS_FILE, payload)
+    return stats
+
+
+def _artifacts(tmp_path: Path, data: pd.DataFrame, baseline=None):
     anomalies_proto, schema_proto = _anomalies(data)
     anomalies = standard_artifacts.ExampleAnomalies()
     anomalies.uri = str(tmp_path / "anomalies")
     anomalies.split_names = artifact_utils.encode_split_names(["train", "eval"])
-    for split in ("train", "eval"):
-        os.makedirs(f"{anomalies.uri}/Split-{split}")
-        Path(f"{anomalies.uri}/Split-{split}/{ANOMALIES_FILE}").write_bytes(
-            anomalies_proto.SerializeToString()
-        )
+    _write_split_files(anomalies.uri, ANOMALIES_FILE, anomalies_proto.SerializeToString())
     schema = standard_artifacts.Schema()
     schema.uri = str(tmp_path / "schema")
     os.makedirs(schema.uri)
@@ -78,7 +91,21 @@ def _artifacts(tmp_path: Path, data: pd.DataFrame):
     gated = standard_artifacts.Schema()
     gated.uri = str(tmp_path / "gated")
     os.makedirs(gated.uri)
-    return {"anomalies": [anomalies], "schema": [schema]}, {"gated_schema": [gated]}
+    inputs = {
+        "statistics": [_statistics(tmp_path, "statistics", data)],
+        "anomalies": [anomalies],
+        "schema": [schema],
+    }
+    if baseline is not None:
+        inputs["baseline_schema"] = [baseline]
+    return inputs, {"gated_schema": [gated]}
+
+
+def _approved(tmp_path: Path, data: pd.DataFrame):
+    """What a passing first run leaves: the gate's schema, naming the statistics it approved."""
+    inputs, outputs = _artifacts(tmp_path / "first", data)
+    Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}"})
+    return outputs["gated_schema"][0]
 
 
 def test_fail_raises_a_table_and_writes_no_schema(tmp_path: Path) -> None:
@@ -100,3 +127,42 @@ def test_warn_passes_the_schema_on_and_records_the_warnings(tmp_path: Path) -> N
     assert os.listdir(gated.uri) == ["schema.pbtxt"]  # Transform reads the only file there
     warnings = json.loads(gated.get_string_custom_property(WARNINGS_PROPERTY))
     assert {w["feature"] for w in warnings} == {"island"}
+
+
+def test_later_runs_are_validated_against_the_last_approved_schema(tmp_path: Path) -> None:
+    baseline = _approved(tmp_path, GOOD)
+    first_statistics = baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY)
+    assert first_statistics.endswith("first/statistics")
+    # New data with an unseen island: this run's own inferred schema would accept it.
+    shifted = pd.DataFrame({"island": ["Biscoe", "Mars"] * 30, "mass": [3.5, 4.0, 5.0] * 20})
+    inputs, outputs = _artifacts(tmp_path / "second", shifted, baseline=baseline)
+    inputs["anomalies"] = _artifacts(tmp_path / "clean", GOOD)[0]["anomalies"]  # says "none"
+    with pytest.raises(AnomaliesFound) as caught:
+        Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}"})
+    assert {r["feature"] for r in caught.value.rows} == {"island"}
+
+
+def test_numeric_drift_beyond_its_bound_stops_the_run(tmp_path: Path) -> None:
+    baseline = _approved(tmp_path, GOOD)
+    heavier = pd.DataFrame({"island": ["Biscoe", "Dream", "Torgersen"] * 20, "mass": [9.0] * 60})
+    inputs, outputs = _artifacts(tmp_path / "second", heavier, baseline=baseline)
+    props = {"on_anomaly": "fail", "severity": "{}", "drift": json.dumps({"mass": 0.1})}
+    with pytest.raises(AnomaliesFound) as caught:
+        Executor().Do(inputs, outputs, props)
+    rows = [r for r in caught.value.rows if r["feature"] == "mass"]
+    assert rows[0]["anomaly"] == "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"
+    assert rows[0]["description"].startswith("JSD ") and "> 0.1 " in rows[0]["description"]
+    # Without a drift bound the same data passes (the schema has no numeric range).
+    inputs, outputs = _artifacts(tmp_path / "third", heavier, baseline=baseline)
+    Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}"})
+
+
+def test_the_schema_that_approved_these_statistics_is_not_a_baseline(tmp_path: Path) -> None:
+    """An unchanged re-run: the baseline approved the same statistics; nothing new to compare."""
+    inputs, outputs = _artifacts(tmp_path, GOOD)
+    Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}"})
+    again = _artifacts(tmp_path / "again", GOOD, baseline=outputs["gated_schema"][0])[0]
+    again["statistics"] = inputs["statistics"]
+    _, fresh = _artifacts(tmp_path / "out", GOOD)
+    Executor().Do(again, fresh, {"on_anomaly": "fail", "severity": "{}"})
+    assert os.listdir(fresh["gated_schema"][0].uri) == ["schema.pbtxt"]

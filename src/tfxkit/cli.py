@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -225,10 +226,14 @@ _KNOWN_NOISE = (
     "ArtifactQuery.property_predicate is not supported",
     "does not have payload_format custom property",
 )
+# TFX's "Execution 29 failed.": tfxkit's own error line names the component and why.
+_EXECUTION_FAILED = re.compile(r"Execution \d+ failed\.")
 
 
 def _drop_known_noise(record) -> bool:
     message = record.getMessage()
+    if _EXECUTION_FAILED.fullmatch(message):
+        return False
     return not any(noise in message for noise in _KNOWN_NOISE)
 
 

@@ -226,6 +226,12 @@ class PipelineConfig(Strict):
                 f"evaluation.thresholds name metrics not computed for a "
                 f"{self.label.resolved_task} task: {unknown} (metrics: {metrics})"
             )
+        columns = set(names) | {self.label.name}
+        unknown_drift = sorted(set(self.validation.drift) - columns)
+        if unknown_drift:
+            raise ValueError(
+                f"validation.drift: {unknown_drift} are not configured features or the label"
+            )
         for sl in self.evaluation.slices:
             for col in sl:
                 if col not in names:

@@ -145,6 +145,17 @@ class ValidationConfig(Strict):
         description="Overrides by feature name or anomaly type (e.g. "
         "ENUM_TYPE_UNEXPECTED_STRING_VALUES): fail | warn | ignore. A feature wins over a type.",
     )
+    drift: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per column: the largest distance allowed between this run's data and the "
+        "last approved run's (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+    )
+    max_example_count_change: float | None = Field(
+        default=None,
+        gt=0,
+        description="Largest relative change in the number of examples per split against the "
+        "last approved run (0.5: between half and one and a half times as many).",
+    )
 
 
 class Imputation(str, Enum):

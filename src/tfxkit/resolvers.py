@@ -48,3 +48,35 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
                 result[BLESSING_KEY] = [blessed_by_model[model.id]]
                 break
         return result
+
+
+STATISTICS_KEY = "statistics"
+SCHEMA_KEY = "schema"
+# Set by tfxkit's anomaly gate on the schema it passes on: the statistics it approved.
+APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
+
+
+class PreviousApprovedSchemaStrategy(resolver.ResolverStrategy):
+    """Resolve {schema} to the newest schema the anomaly gate approved for *other* statistics.
+
+    Why "other": an unchanged re-run reuses the cached statistics; excluding the schema that
+    approved them leaves the gate's inputs as they were, so the re-run stays fully cached,
+    while new data (new statistics) is validated against the schema of the last good run.
+    """
+
+    def resolve_artifacts(
+        self, store, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
+        del store
+        current = {a.uri for a in input_dict.get(STATISTICS_KEY, [])}
+        approved = [
+            s
+            for s in input_dict.get(SCHEMA_KEY, [])
+            if s.has_custom_property(APPROVED_STATISTICS_PROPERTY)
+            and s.get_string_custom_property(APPROVED_STATISTICS_PROPERTY) not in current
+        ]
+        newest = max(approved, key=lambda a: a.id, default=None)
+        return {
+            STATISTICS_KEY: list(input_dict.get(STATISTICS_KEY, [])),
+            SCHEMA_KEY: [newest] if newest else [],
+        }

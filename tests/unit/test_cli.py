@@ -27,13 +27,13 @@ def test_compile_writes_tfx_ir(tmp_path: Path, penguin_overrides: list[str], cap
     for override in penguin_overrides:
         args += ["--set", override]
     assert cli.main(args) == 0
-    assert "10 nodes" in capsys.readouterr().out
+    assert "11 nodes" in capsys.readouterr().out
     from google.protobuf import text_format
     from tfx.proto.orchestration import pipeline_pb2
 
     ir = text_format.Parse(out.read_text(), pipeline_pb2.Pipeline())
     assert ir.pipeline_info.id == "penguin"
-    assert len(ir.nodes) == 10
+    assert len(ir.nodes) == 11
 
 
 def test_no_pipeline_file_compiles_the_standard_pipeline(
@@ -111,7 +111,7 @@ def test_kubeflow_compile_only_writes_the_spec(tmp_path: Path, capsys) -> None:
         ]
     )
     assert code == 0
-    assert "compiled 'penguin' for kubeflow (11 tasks" in capsys.readouterr().out
+    assert "compiled 'penguin' for kubeflow (12 tasks" in capsys.readouterr().out
     assert "deploymentSpec" in out.read_text()
 
 

@@ -18,6 +18,7 @@ STANDARD_NODES = [
     "statistics_gen",
     "schema_gen",
     "example_validator",
+    "latest_approved_schema_resolver",
     "anomaly_gate",
     "transform",
     "trainer",
@@ -161,16 +162,16 @@ def test_targets_decide_resolver_and_gate_inputs(penguin_overrides: list[str]) -
 
     assert pusher_inputs(local) == {"model", "model_blessing"}
     assert pusher_inputs(remote) == {"model"}
-    resolver = {
-        b.target.name: next(c for c in b.components if c.id.endswith("resolver"))
-        for b in (local, remote)
-    }
-    assert "PreviousBlessedModelStrategy" in str(
-        resolver["local"].exec_properties["resolver_class"]
-    )
-    assert "LatestBlessedModelStrategy" in str(
-        resolver["kubeflow_v2"].exec_properties["resolver_class"]
-    )
+
+    def strategy(builder: PipelineBuilder, node_id: str) -> str:
+        node = next(c for c in builder.components if c.id == node_id)
+        return str(node.exec_properties["resolver_class"])
+
+    model, schema = "latest_blessed_model_resolver", "latest_approved_schema_resolver"
+    assert "PreviousBlessedModelStrategy" in strategy(local, model)
+    assert "LatestBlessedModelStrategy" in strategy(remote, model)
+    assert "PreviousApprovedSchemaStrategy" in strategy(local, schema)
+    assert "LatestArtifactStrategy" in strategy(remote, schema)
 
 
 def test_public_api_is_exported() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from tfx import v1 as tfx
 
-from tfxkit.resolvers import PreviousBlessedModelStrategy
+from tfxkit.resolvers import PreviousApprovedSchemaStrategy, PreviousBlessedModelStrategy
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,23 @@ class Target:
             )
         return tfx.dsl.Resolver(
             strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
+        )
+
+    def schema_baseline_resolver(self, statistics: tfx.dsl.Channel) -> tfx.dsl.Resolver:
+        """Resolver of {schema}: the schema of the last run whose data passed the anomaly gate.
+
+        Locally it skips the schema that approved these very statistics (``tfxkit.resolvers``),
+        so unchanged re-runs stay cached. Remote targets use LatestArtifactStrategy (the only
+        generic strategy TFX's Kubeflow V2 compiler accepts); the gate ignores a schema that is
+        not a gate's approval or that approved the same statistics.
+        """
+        schema = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Schema)
+        if self.excludes_candidate_from_baseline:
+            return tfx.dsl.Resolver(
+                strategy_class=PreviousApprovedSchemaStrategy, statistics=statistics, schema=schema
+            )
+        return tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestArtifactStrategy, schema=schema
         )
 
     def push_blessing_inputs(self, blessing: tfx.dsl.Channel) -> dict[str, Any]:

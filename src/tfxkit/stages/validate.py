@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
+from tfxkit.features import column_key
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
 from tfxkit.stages.ingest import Ingested
@@ -43,12 +44,23 @@ def validate(p: StageContext, data: Ingested) -> Validated:
         node_ids.EXAMPLE_VALIDATOR,
     )
     validation = p.config.validation
+    baseline = None
+    if not schema_cfg.path:  # a curated schema is the reference itself
+        resolver = p.add(
+            p.target.schema_baseline_resolver(stats.outputs["statistics"]),
+            node_ids.SCHEMA_BASELINE_RESOLVER,
+        )
+        baseline = resolver.outputs["schema"]
     gate = p.add(
         AnomalyGate(
+            statistics=stats.outputs["statistics"],
             anomalies=validator.outputs["anomalies"],
             schema=schema_node.outputs["schema"],
+            baseline_schema=baseline,
             on_anomaly=validation.on_anomaly,
             severity={k: getattr(v, "value", v) for k, v in validation.severity.items()},
+            drift={column_key(k): v for k, v in validation.drift.items()},
+            max_example_count_change=validation.max_example_count_change,
         ),
         node_ids.ANOMALY_GATE,
     )
