@@ -190,6 +190,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init_p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     init_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    schema_p = sub.add_parser(
+        "schema",
+        help="infer, freeze or diff the data schema (schema as code)",
+        description="infer: print the schema TFDV infers from the data. freeze: write the schema "
+        "of record (the last approved run's, else inferred) for review, then pin it with "
+        "schema.path. diff: validate data against the reference schema (schema.path, else the "
+        "last approved run's) and list the anomalies; exit 1 when there are any.",
+    )
+    schema_p.add_argument("action", choices=("infer", "freeze", "diff"))
+    schema_p.add_argument("--config", "-c", required=True, help="pipeline YAML config")
+    schema_p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value (repeatable)",
+    )
+    schema_p.add_argument("--data", metavar="DIR", help="data directory (default: data.path)")
+    schema_p.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="infer: write here instead of printing; freeze: default configs/schemas/<name>.pbtxt",
+    )
+    schema_p.add_argument("--force", action="store_true", help="freeze: overwrite FILE")
+    schema_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -380,6 +407,44 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from tfxkit.config import load_config
+    from tfxkit.errors import ConfigError, anomaly_table
+
+    config = load_config(args.config, args.overrides)
+    _quiet_frameworks(args.verbose)
+    from tfxkit import schema_tools
+
+    if args.action == "infer":
+        text = schema_tools.schema_text(schema_tools.infer(config, args.data))
+        if not args.output:
+            print(text, end="")
+            return 0
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text)
+        print(f"wrote the inferred schema to {args.output}")
+        return 0
+    if args.action == "freeze":
+        out = Path(args.output or f"configs/schemas/{config.name}.pbtxt")
+        if out.exists() and not args.force:
+            raise ConfigError(f"{out} already exists (nothing was written); pass --force")
+        approved = schema_tools.approved_schema(config)
+        schema = approved[0] if approved else schema_tools.infer(config, args.data)
+        source = f"the last approved run ({approved[1]})" if approved else "inferred from the data"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(schema_tools.schema_text(schema))
+        print(f"wrote the schema of record, {source}, to {out}")
+        print(f"review it, commit it, and pin it in the config:  schema: {{path: {out}}}")
+        return 0
+    rows, source = schema_tools.diff(config, args.data)
+    if not rows:
+        print(f"no anomalies: the data fits the schema {source}")
+        return 0
+    print(f"{len(rows)} anomalies against the schema {source}:")
+    print(anomaly_table(rows))
+    return 1
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     import yaml
 
@@ -454,6 +519,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "schedule": _cmd_schedule,
         "run-ir": _cmd_run_ir,
         "init": _cmd_init,
+        "schema": _cmd_schema,
     }
     try:
         return commands[args.command](args)

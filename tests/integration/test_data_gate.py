@@ -95,3 +95,19 @@ def test_bad_data_stops_before_transform(gated: dict, run: str, feature: str, an
     assert ran["example_validator"].state in ("COMPLETE", "CACHED")
     assert ran["anomaly_gate"].state == "FAILED"
     assert versions(gated["base"] / "ws" / "gated" / "serving_model") == [1]
+
+
+def test_schema_diff_and_freeze_use_the_last_approved_schema(
+    gated: dict, tmp_path: Path, capsys
+) -> None:
+    from tfxkit import cli
+
+    base = gated["base"]
+    args = ["-c", str(base / "gated.yaml"), "--set", f"workspace={base / 'ws'}"]
+    assert cli.main(["schema", "diff", *args, "--data", str(base / "mars")]) == 1
+    assert "Mars" in capsys.readouterr().out
+    assert cli.main(["schema", "diff", *args, "--data", str(base / "good")]) == 0
+    frozen = tmp_path / "gated.pbtxt"
+    assert cli.main(["schema", "freeze", *args, "-o", str(frozen)]) == 0
+    assert "the last approved run" in capsys.readouterr().out
+    assert 'name: "island"' in frozen.read_text()
