@@ -34,7 +34,7 @@ def check_local_data(config: PipelineConfig) -> None:
     path = config.data.path
     if "://" in path:
         return  # remote storage: ExampleGen reports it
-    if not Path(path).is_dir() or not any(p.is_file() for p in Path(path).iterdir()):
+    if not Path(path).is_dir() or not data_files(path):
         raise DataError(f"data.path: {path} is not a directory holding input files")
     if config.data.format != "csv":
         return

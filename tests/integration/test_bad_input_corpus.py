@@ -1,0 +1,106 @@
+"""The bad-input corpus (``tests/data/bad/<case>/case.yaml``): each case must exit 2 with a
+message naming the culprit, and train and push nothing.
+
+Most cases are caught before any component starts (seconds; run in-process). The cases whose
+``expect.stage`` is ``anomaly_gate`` need statistics, so they run the pipeline up to the gate
+against a curated schema (marked slow). README's "Bad input" table lists every case.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.paths import PENGUIN_DATA, REPO
+from tests.pipeline_runs import executions, run_pipeline
+
+CASES = REPO / "tests" / "data" / "bad"
+BASE_CONFIG = """\
+name: bad
+data: {path: DATA}
+features:
+  - {name: bill_length_mm, type: float, transform: zscore}
+  - {name: flipper_length_mm, type: int, transform: zscore}
+  - {name: island, type: string, transform: vocabulary}
+label: {name: species}
+evaluation: {thresholds: {SparseCategoricalAccuracy: {lower_bound: 0.5}}}
+training: {train_steps: 20}
+"""
+
+
+def _cases() -> list:
+    params = []
+    for path in sorted(CASES.glob("*/case.yaml")):
+        case = yaml.safe_load(path.read_text())
+        marks = [pytest.mark.slow] if case["expect"]["stage"] == "anomaly_gate" else []
+        params.append(pytest.param(path.parent, case, id=path.parent.name, marks=marks))
+    return params
+
+
+def _penguins(target: Path, edit: dict) -> None:
+    """The repo's penguin data with one edit: set a column everywhere, one row, or add one."""
+    with (PENGUIN_DATA / "penguins.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    for index, row in enumerate(rows):
+        row.update(edit.get("set", {}))
+        row.update(edit.get("add_column", {}))
+        if "row" in edit and index == edit["row"]["index"]:
+            row.update(edit["row"]["set"])
+    target.mkdir(parents=True)
+    with (target / "penguins.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _prepare(case_dir: Path, case: dict, tmp_path: Path) -> tuple[Path, list[str]]:
+    data = tmp_path / "data"
+    if "penguins" in case:
+        _penguins(data, case["penguins"])
+    else:
+        shutil.copytree(case_dir / "data", data)
+    config = tmp_path / "config.yaml"
+    config.write_text(BASE_CONFIG.replace("DATA", str(data)))
+    overrides = [s.replace("CASES", str(CASES)) for s in case.get("set", [])]
+    overrides.append(f"workspace={tmp_path / 'ws'}")
+    return config, overrides
+
+
+def test_the_corpus_has_at_least_twenty_cases() -> None:
+    assert len(_cases()) >= 20
+
+
+@pytest.mark.parametrize(("case_dir", "case"), _cases())
+def test_bad_input_stops_the_run_naming_the_culprit(
+    case_dir: Path, case: dict, tmp_path: Path, capsys
+) -> None:
+    config, overrides = _prepare(case_dir, case, tmp_path)
+    expect = case["expect"]
+    workspace = tmp_path / "ws"
+    if expect["stage"] == "anomaly_gate":
+        summary = tmp_path / "summary.json"
+        extra = [arg for o in overrides for arg in ("--set", o)]
+        result = run_pipeline(workspace, *extra, config=config, data=None, summary=summary)
+        code, message = result.returncode, result.stderr
+        assert "Traceback" not in message
+        report = json.loads(summary.read_text())
+        assert report["failed_component"] == "anomaly_gate"
+        ran = executions(workspace, "bad", report["run_id"])
+        assert not {"transform", "trainer", "pusher"} & set(ran)
+    else:
+        from tfxkit import cli
+
+        args = ["run", "-c", str(config), *[arg for o in overrides for arg in ("--set", o)]]
+        code, message = cli.main(args), capsys.readouterr().err
+        assert not (workspace / "bad").exists(), "a check before any component wrote nothing"
+    assert code == expect["exit"], message
+    # One error paragraph (a subprocess's stderr also carries TensorFlow's start-up lines).
+    assert "\nerror: " in f"\n{message}" and "Traceback" not in message
+    for part in expect["message"]:
+        assert part in message, f"{case_dir.name}: {part!r} not in {message!r}"
+    assert not (workspace / "bad" / "serving_model").exists()
