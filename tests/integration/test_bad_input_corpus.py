@@ -71,8 +71,11 @@ def _prepare(case_dir: Path, case: dict, tmp_path: Path) -> tuple[Path, list[str
     return config, overrides
 
 
-def test_the_corpus_has_at_least_twenty_cases() -> None:
+def test_the_corpus_has_at_least_twenty_cases_each_in_the_readme() -> None:
     assert len(_cases()) >= 20
+    readme = (REPO / "README.md").read_text()
+    for case in _cases():
+        assert f"| `{case.id}` |" in readme, f"README's bad-input table lacks {case.id}"
 
 
 @pytest.mark.parametrize(("case_dir", "case"), _cases())
