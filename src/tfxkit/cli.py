@@ -396,13 +396,20 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     config = builder.config
     ir = compile_tfx_ir(
         builder.build(
-            metadata_connection_config=connection_config(config),
+            metadata_connection_config=connection_config(config, with_password=False),
             beam_pipeline_args=beam_pipeline_args(config),
         )
     )
     out = Path(args.output or f"build/{config.name}.pbtxt")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(ir_text(ir))
+    header = ""
+    if config.metadata.mysql:
+        variable = config.metadata.mysql.password_env
+        header = (
+            f"# ML Metadata password: not written here; read from ${variable} by the process "
+            "that runs this pipeline.\n"
+        )
+    out.write_text(header + ir_text(ir))
     print(f"wrote TFX IR for '{config.name}' ({len(ir.nodes)} nodes) to {out}")
     return 0
 

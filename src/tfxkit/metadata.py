@@ -20,8 +20,14 @@ PIPELINE_RUN_CONTEXT = "pipeline_run"
 NODE_CONTEXT = "node"
 
 
-def connection_config(config: PipelineConfig) -> metadata_store_pb2.ConnectionConfig:
-    """The MLMD connection for a config; creates the SQLite file's directory if needed."""
+def connection_config(
+    config: PipelineConfig, *, with_password: bool = True
+) -> metadata_store_pb2.ConnectionConfig:
+    """The MLMD connection for a config; creates the SQLite file's directory if needed.
+
+    ``with_password=False`` for anything written to disk (compiled IR): the password stays in
+    its environment variable and is read only by the process that connects.
+    """
     mysql = config.metadata.mysql
     if mysql:
         return tfx_metadata.mysql_metadata_connection_config(
@@ -29,7 +35,7 @@ def connection_config(config: PipelineConfig) -> metadata_store_pb2.ConnectionCo
             port=mysql.port,
             database=mysql.database,
             username=mysql.user,
-            password=os.environ.get(mysql.password_env, ""),
+            password=os.environ.get(mysql.password_env, "") if with_password else "",
         )
     path = Path(config.resolved_sqlite_path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,11 @@ def test_runs_record_into_mysql_and_cache_from_it(tmp_path: Path, mysql_override
     cold, warm = states(first.run_id), states(second.run_id)
     assert cold == dict.fromkeys(nodes, "COMPLETE")
     assert warm == dict.fromkeys(nodes, "CACHED")
+    # No secret on disk: nothing the runs wrote holds the password.
+    password = os.environ["TFXKIT_MYSQL_PASSWORD"].encode()
+    written = [p for p in (tmp_path / "ws").rglob("*") if p.is_file()]
+    assert written, "the runs wrote artifacts"
+    assert [p for p in written if password in p.read_bytes()] == []
 
 
 def test_wrong_password_fails_before_any_component(

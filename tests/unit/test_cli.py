@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
+from tests.paths import CONFIGS, PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
 from tfxkit import cli
 
 
@@ -49,6 +49,30 @@ def test_no_pipeline_file_compiles_the_standard_pipeline(
         assert cli.main(args) == 0
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1]
+
+
+def test_no_secret_in_compiled_files(
+    tmp_path: Path, penguin_overrides: list[str], monkeypatch
+) -> None:
+    """The MySQL password stays in its variable: the IR names the variable, never the value."""
+    password = "pw-that-must-not-leak-7f3a"
+    monkeypatch.setenv("TFXKIT_MYSQL_PASSWORD", password)
+    mysql = ["metadata.mysql.host=db", "metadata.mysql.database=mlmd", "metadata.mysql.user=tfx"]
+    out = tmp_path / "ir.pbtxt"
+    args = ["compile", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG), "-o", str(out)]
+    for override in [*penguin_overrides, *mysql]:
+        args += ["--set", override]
+    assert cli.main(args) == 0
+    text = out.read_text()
+    assert password not in text
+    assert "$TFXKIT_MYSQL_PASSWORD" in text and 'user: "tfx"' in text
+    spec = tmp_path / "spec.yaml"
+    kfp = ["compile", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG), "--format", "kfp"]
+    kfp += ["-p", str(CONFIGS / "kubeflow.yaml"), "-o", str(spec)]
+    for override in mysql:
+        kfp += ["--set", override]
+    assert cli.main(kfp) == 0
+    assert password not in spec.read_text()
 
 
 def test_bad_config_is_one_paragraph_and_exit_2(tmp_path: Path, capsys) -> None:
