@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo test test-fast lint format bench data clean image mariadb
+.PHONY: install demo test test-fast lint format bench chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"
+
+# Kill a real run (SIGKILL, then SIGINT) while each component executes; re-run; print a table.
+chaos: install
+	$(BIN)/python -m tests.chaos
 
 lint: install
 	$(BIN)/ruff check src components pipelines tests bench

@@ -95,6 +95,12 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--summary-json", metavar="PATH", help="also write the run summary as JSON to PATH"
     )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another run of this pipeline holds its lock (same workspace, or the same "
+        "pipeline in a shared MySQL store), fail at once (exit 3) instead of waiting",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,7 +375,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tfxkit.runners import beam
 
     try:
-        summary = beam.run(builder, enable_cache=args.cache, progress=_progress)
+        summary = beam.run(
+            builder, enable_cache=args.cache, progress=_progress, wait=not args.no_wait
+        )
     except Exception as exc:  # a failed run still leaves its summary (failed component, why)
         if args.summary_json and getattr(exc, "summary", None):
             _write_summary(args.summary_json, exc.summary)
@@ -530,6 +538,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     }
     try:
         return commands[args.command](args)
+    except KeyboardInterrupt:  # before a run held its lock (a run raises Interrupted)
+        print("interrupted; nothing was started", file=sys.stderr)
+        return 130
     except Exception as exc:  # one formatter for every error; --verbose keeps the traceback
         if args.verbose:
             raise

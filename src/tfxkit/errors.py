@@ -70,6 +70,19 @@ class PipelineRunError(TfxkitError, RuntimeError):
         self.cause = cause
 
 
+class Interrupted(TfxkitError):
+    """SIGINT or SIGTERM stopped a run; the interrupted execution was canceled and cleaned."""
+
+    exit_code = 130
+    hint = ""
+    prefix = ""  # the message is the whole line
+
+    def __init__(self, node_id: str | None) -> None:
+        where = f" during {node_id}" if node_id else ""
+        super().__init__(f"interrupted{where}; re-run to resume: completed components are cached")
+        self.node_id = node_id
+
+
 class AnomaliesFound(DataError):
     """Data validation found anomalies that ``validation`` says must stop the run.
 
@@ -104,8 +117,8 @@ def anomaly_table(rows: list[dict[str, str]]) -> str:
 def format_error(exc: BaseException) -> str:
     """The one paragraph the CLI prints for any error (``error: ...``)."""
     if isinstance(exc, TfxkitError):
-        text = str(exc)
-        return f"error: {text} ({exc.hint})" if exc.hint else f"error: {text}"
+        text, prefix = str(exc), getattr(exc, "prefix", "error: ")
+        return f"{prefix}{text} ({exc.hint})" if exc.hint else f"{prefix}{text}"
     return f"error: {type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
 
 
@@ -115,6 +128,7 @@ def exit_code(exc: BaseException) -> int:
 
 __all__ = [
     "AnomaliesFound",
+    "Interrupted",
     "anomaly_table",
     "ConfigError",
     "DataError",

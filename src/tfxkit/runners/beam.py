@@ -11,10 +11,13 @@ component, choose the run id, and name the component that failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -28,12 +31,15 @@ from tfxkit.config import PipelineConfig
 from tfxkit.data_checks import check_local_data
 from tfxkit.dsl import PipelineBuilder
 from tfxkit.errors import (
+    Interrupted,
     MetadataStoreError,
     PipelineRunError,
     TfxkitError,
     format_error,
     one_line,
 )
+from tfxkit.runners import recovery
+from tfxkit.runners.run_lock import run_lock
 
 Progress = Callable[[str], None]
 
@@ -87,19 +93,70 @@ def run(
     enable_cache: bool = True,
     progress: Progress = print,
     run_id: str | None = None,
+    wait: bool = True,
 ) -> RunSummary:
-    """Run the pipeline to completion; raise PipelineRunError naming the failed component."""
+    """Run the pipeline to completion; raise PipelineRunError naming the failed component.
+
+    One run per pipeline at a time (``run_lock``; ``wait=False`` fails fast). Under the lock,
+    executions a dead run left unfinished are marked abandoned; SIGINT/SIGTERM cancel the
+    running execution, remove its outputs and raise ``Interrupted`` (exit 130).
+    """
     config = builder.config
     check_local_data(config)
     conn = metadata.connection_config(config)
     _check_store(conn, config)
+    run_id = run_id or new_run_id()
+    with run_lock(config, run_id, wait=wait, progress=progress), _interrupts_raise():
+        store = metadata.open_store(conn)
+        dead = recovery.unfinished(store, config.name)
+        if dead:
+            names = recovery.stop(store, config.resolved_pipeline_root, dead, "abandoned")
+            progress(
+                f"[tfxkit] {len(names)} execution(s) left unfinished by a run that died, marked "
+                f"abandoned and cleaned: {', '.join(names)}"
+            )
+        current: list[str | None] = [None]
+        try:
+            return _run_nodes(builder, conn, run_id, enable_cache, progress, current)
+        except KeyboardInterrupt:
+            stopped = recovery.unfinished(store, config.name, run_id)
+            recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
+            raise Interrupted(current[0]) from None
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """SIGTERM behaves as Ctrl-C (KeyboardInterrupt) while a run holds its lock."""
+
+    def _raise(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_nodes(
+    builder: PipelineBuilder,
+    conn,
+    run_id: str,
+    enable_cache: bool,
+    progress: Progress,
+    current: list[str | None],
+) -> RunSummary:
+    """The node loop; ``current[0]`` names the node running (for an interrupt's message)."""
+    config = builder.config
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
         beam_pipeline_args=beam_pipeline_args(config),
     )
     ir = compile_tfx_ir(pipeline)
-    run_id = run_id or new_run_id()
     bind_run_id(ir, run_id)
     deployment = runner_utils.extract_local_deployment_config(ir)
     connection = getattr(
@@ -126,6 +183,7 @@ def run(
             executor_spec=runner_utils.extract_executor_spec(deployment, node_id),
             custom_driver_spec=runner_utils.extract_custom_driver_spec(deployment, node_id),
         )
+        current[0] = node_id
         progress(f"{prefix}: started")
         started = time.monotonic()
         try:

@@ -1,0 +1,123 @@
+"""Fault injection on real local runs: start ``run-pipeline``, signal it while a chosen
+component is executing, then check what a re-run finds and leaves.
+
+Used by ``tests/integration/test_faults.py`` (CI: Transform and the push) and by
+``make chaos`` (``python -m tests.chaos``: every component, SIGKILL and SIGINT, as a table).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE, REPO
+
+RUN_PIPELINE = str(Path(sys.executable).parent / "run-pipeline")
+
+
+def command(workspace: Path, *extra: str) -> list[str]:
+    return [
+        RUN_PIPELINE, str(PENGUIN_PIPELINE), "--config", str(PENGUIN_CONFIG),
+        "--runner", "beam", "--set", f"workspace={workspace}",
+        "--set", f"data.path={PENGUIN_DATA}", "--set", "training.train_steps=40", *extra,
+    ]  # fmt: skip
+
+
+@dataclass
+class Killed:
+    returncode: int
+    stdout: str
+    stderr: str
+    reached: bool  # the component had started when the signal was sent
+
+
+def kill_during(workspace: Path, component: str, sig: int, delay: float = 1.0) -> Killed:
+    """Run until ``<component>: started`` is printed, wait ``delay`` s, send ``sig``."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        command(workspace), cwd=REPO, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    lines, reached = [], False
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if line.rstrip().endswith(f"] {component}: started"):
+            reached = True
+            time.sleep(delay)
+            proc.send_signal(sig)
+            break
+    out, err = proc.communicate(timeout=300)
+    return Killed(proc.returncode, "".join(lines) + out, err, reached)
+
+
+def rerun(workspace: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        command(workspace, *extra), cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def store_problems(workspace: Path) -> list[str]:
+    """Executions left NEW/RUNNING, and model versions that are partial or temporary."""
+    from tests.pipeline_runs import sqlite_store, versions
+    from tfxkit.runners.recovery import unfinished
+
+    problems = []
+    store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
+    for node_id, execution in unfinished(store, "penguin"):
+        problems.append(f"{node_id} execution {execution.id} left unfinished")
+    serving = workspace / "penguin" / "serving_model"
+    for version in versions(serving):
+        if not (serving / str(version) / "saved_model.pb").is_file():
+            problems.append(f"model version {version} is partial")
+    if serving.is_dir():
+        problems += [
+            f"temporary {p.name} visible" for p in serving.iterdir() if p.name.startswith(".tmp")
+        ]
+    return problems
+
+
+COMPONENTS = (
+    "example_gen", "statistics_gen", "schema_gen", "example_validator", "anomaly_gate",
+    "transform", "trainer", "evaluator", "pusher",
+)  # fmt: skip
+
+
+def sweep(base: Path) -> list[tuple[str, str, str]]:
+    """(component, signal, verdict) for every component and both signals, fresh workspaces."""
+    from tests.pipeline_runs import versions
+
+    rows = []
+    for component in COMPONENTS:
+        for sig in (signal.SIGKILL, signal.SIGINT):
+            workspace = base / f"{component}-{sig.name}"
+            killed = kill_during(workspace, component, sig, delay=0.5)
+            again = rerun(workspace)
+            problems = store_problems(workspace)
+            if again.returncode != 0:
+                problems.append(f"re-run exited {again.returncode}")
+            if versions(workspace / "penguin" / "serving_model") != [1]:
+                problems.append("not exactly one model version")
+            if sig == signal.SIGINT and killed.reached and killed.returncode not in (0, 130):
+                problems.append(f"interrupted run exited {killed.returncode}")
+            verdict = "survived" if not problems else "FAILED: " + "; ".join(problems)
+            rows.append((component, sig.name, verdict))
+            print(f"{component:<18} {sig.name:<8} {verdict}", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tfxkit-chaos-") as tmp:
+        print(f"{'component':<18} {'signal':<8} verdict")
+        results = sweep(Path(tmp))
+    failed = [r for r in results if r[2] != "survived"]
+    print(f"\n{len(results) - len(failed)}/{len(results)} faults survived")
+    sys.exit(1 if failed else 0)

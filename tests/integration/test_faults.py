@@ -1,0 +1,101 @@
+"""Faults on real local runs: interrupts, kills and a concurrent run, then a re-run.
+
+One workspace, in order: SIGINT during Transform (canceled, cleaned, exit 130, one line);
+SIGKILL during Transform (left RUNNING by a dead process); SIGKILL during the push; then a
+run that must mark the dead executions abandoned, complete, and leave exactly one complete
+model version with nothing unfinished in ML Metadata. A second workspace checks that two runs
+at once do the work and push once.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import chaos
+from tests.paths import REPO
+from tests.pipeline_runs import sqlite_store, versions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory) -> dict:
+    workspace = tmp_path_factory.mktemp("faults")
+    steps = {
+        "sigint_transform": chaos.kill_during(workspace, "transform", signal.SIGINT),
+        "sigkill_transform": chaos.kill_during(workspace, "transform", signal.SIGKILL),
+        "sigkill_push": chaos.kill_during(workspace, "pusher", signal.SIGKILL, delay=0.0),
+    }
+    steps["final"] = chaos.rerun(workspace)
+    return {"workspace": workspace, **steps}
+
+
+def _stopped(workspace: Path, why: str) -> list[str]:
+    from tfxkit.runners.recovery import STOPPED_PROPERTY
+
+    store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
+    return [
+        e.custom_properties[STOPPED_PROPERTY].string_value
+        for e in store.get_executions()
+        if e.custom_properties[STOPPED_PROPERTY].string_value == why
+        and e.last_known_state == e.CANCELED
+    ]
+
+
+def test_sigint_cancels_cleans_and_says_one_line(faults: dict) -> None:
+    run = faults["sigint_transform"]
+    assert run.reached
+    assert run.returncode == 130, run.stderr[-2000:]
+    assert run.stderr.strip().splitlines()[-1] == (
+        "interrupted during transform; re-run to resume: completed components are cached"
+    )
+    assert "Traceback" not in run.stderr
+    assert _stopped(faults["workspace"], "interrupted")
+
+
+def test_sigkill_leaves_work_the_next_run_abandons(faults: dict) -> None:
+    assert faults["sigkill_transform"].returncode == -signal.SIGKILL
+    assert faults["sigkill_push"].reached and faults["sigkill_push"].returncode == -signal.SIGKILL
+    # The run after the Transform kill found the dead execution RUNNING and abandoned it.
+    assert "marked abandoned and cleaned: transform" in faults["sigkill_push"].stdout
+    assert _stopped(faults["workspace"], "abandoned")
+    final = faults["final"]
+    assert final.returncode == 0, final.stderr[-2000:]
+
+
+def test_after_the_faults_one_complete_version_and_nothing_unfinished(faults: dict) -> None:
+    workspace = faults["workspace"]
+    assert chaos.store_problems(workspace) == []
+    assert versions(workspace / "penguin" / "serving_model") == [1]
+    # The canceled Transform's partial outputs were removed: one output dir per finished run.
+    transform_graphs = list(
+        (workspace / "penguin" / "pipeline_root" / "transform" / "transform_graph").iterdir()
+    )
+    assert len(transform_graphs) == 1
+
+
+def test_two_runs_at_once_push_once(tmp_path: Path) -> None:
+    first = subprocess.Popen(
+        chaos.command(tmp_path), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert first.stdout is not None
+    for line in first.stdout:  # the first run holds the lock once it prints its first node
+        if "] example_gen: started" in line:
+            break
+    refused = chaos.rerun(tmp_path, "--no-wait")
+    assert refused.returncode == 3
+    assert f"pid {first.pid}" in refused.stderr and "holds the workspace" in refused.stderr
+    second = subprocess.Popen(
+        chaos.command(tmp_path), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    first_out = first.communicate(timeout=600)
+    second_out, second_err = second.communicate(timeout=600)
+    assert first.returncode == 0, first_out[1][-2000:]
+    assert second.returncode == 0, second_err[-2000:]
+    assert "[tfxkit] waiting for run" in second_out
+    assert "finished in" not in second_out.split("waiting for run", 1)[1]  # all cached
+    assert versions(tmp_path / "penguin" / "serving_model") == [1]
