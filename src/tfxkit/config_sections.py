@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,6 +25,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: Any) -> Any:
+        """``epochs: true`` is a mistake, not 1: YAML booleans never stand in for numbers."""
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name, data.get(name))
+            if isinstance(value, bool) and _is_number(field.annotation):
+                raise ValueError(f"{field.alias or name}: expected a number, got {value!r}")
+        return data
+
+
+def _is_number(annotation: Any) -> bool:
+    """int, float, or an Optional/Annotated of one (the number fields of the config)."""
+    if annotation in (int, float):
+        return True
+    return any(_is_number(arg) for arg in get_args(annotation) if arg is not type(None))
 
 
 # str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.

@@ -16,6 +16,7 @@ import tensorflow_model_analysis as tfma
 
 from tfxkit import features as F
 from tfxkit.config import PipelineConfig, Threshold
+from tfxkit.errors import ConfigError
 
 # Written by tfxkit's Evaluator executor next to TFMA's output (the components layer is a
 # sibling, so the file name is the interface, not an import).
@@ -41,8 +42,28 @@ def _metric_threshold(threshold: Threshold) -> tfma.MetricThreshold:
     return result
 
 
+def check_metric_names(names: list[str]) -> None:
+    """Every metric name must be a TFMA metric or a Keras metric class, found when the pipeline
+    is built (seconds), not when the Evaluator runs (minutes later)."""
+    import difflib
+
+    import tf_keras
+    from tensorflow_model_analysis.metrics import metric_types
+
+    known = set(metric_types.registered_metrics())
+    keras = {n for n in dir(tf_keras.metrics) if isinstance(getattr(tf_keras.metrics, n), type)}
+    for name in names:
+        if name not in known and name not in keras:
+            close = difflib.get_close_matches(name, sorted(known | keras), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(
+                f"evaluation.metrics: '{name}' is not a TFMA or Keras metric class{hint}"
+            )
+
+
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     evaluation = config.evaluation
+    check_metric_names(evaluation.resolved_metrics(config.label.resolved_task))
     metrics = []
     task = config.label.resolved_task
     names = evaluation.resolved_metrics(task)

@@ -144,8 +144,27 @@ class VertexConfig(Strict):
         return labels
 
 
+# An OCI image reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path.
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
 class RunnerProfile(Strict):
     """Everything a remote orchestrator needs that the pipeline definition must not contain."""
+
+    @field_validator("image")
+    @classmethod
+    def _image_reference(cls, image: str) -> str:
+        """Found when the profile loads, not when a cluster fails to pull it."""
+        if not _IMAGE.match(image):
+            raise ValueError(
+                f"'{image}' is not a container image reference "
+                "(registry/path[:tag][@sha256:digest], path in lower case)"
+            )
+        return image
 
     runner: Literal["kubeflow", "vertex"]
     image: str = Field(

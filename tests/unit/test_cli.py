@@ -220,3 +220,41 @@ def test_missing_csv_column_is_named(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "'bill_length_mm'" in err and "not in the CSV header" in err
     assert not (tmp_path / "penguin" / "pipeline_root").exists(), "nothing may be half-written"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["evaluation.metrics=[SparseCategoricalAccuracy, AUCC]"],
+            "'AUCC' is not a TFMA or Keras metric class (did you mean AUC",
+        ),
+        (["training.epochs=true"], "epochs: expected a number, got True"),
+        (["push.destination=/proc/tfxkit-cannot-write"], "push.destination: cannot write to /proc"),
+    ],
+)
+def test_mistakes_fail_before_any_component(
+    tmp_path: Path, penguin_overrides: list[str], overrides: list[str], message: str, capsys
+) -> None:
+    args = ["run", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG)]
+    for override in [*penguin_overrides, f"workspace={tmp_path}", *overrides]:
+        args += ["--set", override]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "started" not in captured.out, "no component may start"
+
+
+def test_an_invalid_image_reference_fails_when_the_profile_loads(tmp_path: Path, capsys) -> None:
+    profile = tmp_path / "kubeflow.yaml"
+    text = (REPO / "configs" / "kubeflow.yaml").read_text()
+    import re
+
+    profile.write_text(re.sub(r"(?m)^image: .*$", "image: 'Not An Image!'", text))
+    code = cli.main(
+        ["compile", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG), "--format", "kfp"]
+        + ["-p", str(profile), "-o", str(tmp_path / "spec.yaml")]
+    )
+    assert code == 2
+    assert "'Not An Image!' is not a container image reference" in capsys.readouterr().err
+    assert not (tmp_path / "spec.yaml").exists()

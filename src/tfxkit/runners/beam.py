@@ -15,11 +15,13 @@ import contextlib
 import json
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
@@ -31,6 +33,7 @@ from tfxkit.config import PipelineConfig
 from tfxkit.data_checks import check_local_data
 from tfxkit.dsl import PipelineBuilder
 from tfxkit.errors import (
+    ConfigError,
     Interrupted,
     MetadataStoreError,
     PipelineRunError,
@@ -103,6 +106,7 @@ def run(
     """
     config = builder.config
     check_local_data(config)
+    check_push_destination(config)
     conn = metadata.connection_config(config)
     _check_store(conn, config)
     run_id = run_id or new_run_id()
@@ -122,6 +126,22 @@ def run(
             stopped = recovery.unfinished(store, config.name, run_id)
             recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
             raise Interrupted(current[0]) from None
+
+
+def check_push_destination(config: PipelineConfig) -> None:
+    """A local push destination must be writable before hours of training, not after."""
+    destination = config.resolved_push_destination
+    if "://" in destination:
+        return  # remote storage: checked by its client at push time
+    try:
+        Path(destination).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=destination, prefix=".tfxkit-write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"push.destination: cannot write to {destination} ({exc.strerror or exc}); "
+            "nothing was run"
+        ) from exc
 
 
 @contextlib.contextmanager
