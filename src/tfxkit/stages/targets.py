@@ -44,21 +44,20 @@ class Target:
             strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
         )
 
-    def schema_baseline_resolver(self, statistics: tfx.dsl.Channel) -> tfx.dsl.Resolver:
+    def schema_baseline_resolver(self, statistics: tfx.dsl.Channel) -> tfx.dsl.Resolver | None:
         """Resolver of {schema}: the schema of the last run whose data passed the anomaly gate.
 
         Locally it skips the schema that approved these very statistics (``tfxkit.resolvers``),
-        so unchanged re-runs stay cached. Remote targets use LatestArtifactStrategy (the only
-        generic strategy TFX's Kubeflow V2 compiler accepts); the gate ignores a schema that is
-        not a gate's approval or that approved the same statistics.
+        so unchanged re-runs stay cached. None for TFX's Kubeflow V2 compiler: its only generic
+        strategy (LatestArtifactStrategy) cannot skip that schema, so every re-run would
+        re-execute the gate and everything after it; remote pipelines pin the schema of record
+        with ``schema.path`` (``tfxkit schema freeze``) instead.
         """
+        if not self.excludes_candidate_from_baseline:
+            return None
         schema = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Schema)
-        if self.excludes_candidate_from_baseline:
-            return tfx.dsl.Resolver(
-                strategy_class=PreviousApprovedSchemaStrategy, statistics=statistics, schema=schema
-            )
         return tfx.dsl.Resolver(
-            strategy_class=tfx.dsl.experimental.LatestArtifactStrategy, schema=schema
+            strategy_class=PreviousApprovedSchemaStrategy, statistics=statistics, schema=schema
         )
 
     def push_blessing_inputs(self, blessing: tfx.dsl.Channel) -> dict[str, Any]:

@@ -45,12 +45,9 @@ def validate(p: StageContext, data: Ingested) -> Validated:
     )
     validation = p.config.validation
     baseline = None
-    if not schema_cfg.path:  # a curated schema is the reference itself
-        resolver = p.add(
-            p.target.schema_baseline_resolver(stats.outputs["statistics"]),
-            node_ids.SCHEMA_BASELINE_RESOLVER,
-        )
-        baseline = resolver.outputs["schema"]
+    resolver = p.target.schema_baseline_resolver(stats.outputs["statistics"])
+    if resolver is not None and not schema_cfg.path:  # a curated schema is the reference
+        baseline = p.add(resolver, node_ids.SCHEMA_BASELINE_RESOLVER).outputs["schema"]
     gate = p.add(
         AnomalyGate(
             statistics=stats.outputs["statistics"],
