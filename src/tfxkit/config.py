@@ -227,6 +227,9 @@ class PipelineConfig(Strict):
                 f"{self.label.resolved_task} task: {unknown} (metrics: {metrics})"
             )
         columns = set(names) | {self.label.name}
+        split_column = self.data.split_column
+        if split_column and split_column == self.label.name:
+            raise ValueError("data.split_column: splitting by the label would leak it; pick an id")
         unknown_drift = sorted(set(self.validation.drift) - columns)
         if unknown_drift:
             raise ValueError(

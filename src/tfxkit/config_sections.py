@@ -80,7 +80,9 @@ _NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind
 
 
 class DataFormat(str, Enum):
-    CSV = "csv"
+    CSV = "csv"  # read with data.csv (tfxkit's CsvExampleGen)
+    TFRECORD = "tfrecord"  # tf.Example records, gzip or not (TFX's ImportExampleGen)
+    PARQUET = "parquet"  # one column per feature; nulls are missing values
 
 
 DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
@@ -120,6 +122,11 @@ class DataConfig(Strict):
     splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: {"train": 2, "eval": 1},
         description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
+    )
+    split_column: str | None = Field(
+        default=None,
+        description="Hash this column instead of the whole row, so all rows sharing a value "
+        "(a user, a day, a store) land in the same split: no leakage between train and eval.",
     )
 
     @field_validator("splits")

@@ -26,7 +26,8 @@ def needed_columns(config: PipelineConfig) -> list[str]:
     """The CSV columns a run reads: the features, and the label or the columns it derives from."""
     label = config.label
     label_columns = parse(label.derive).columns if label.derive else [label.name]
-    return [f.name for f in config.features] + [c for c in label_columns if c]
+    split = [config.data.split_column] if config.data.split_column else []
+    return [f.name for f in config.features] + [c for c in label_columns if c] + split
 
 
 def check_local_data(config: PipelineConfig) -> None:
@@ -36,8 +37,10 @@ def check_local_data(config: PipelineConfig) -> None:
         return  # remote storage: ExampleGen reports it
     if not Path(path).is_dir() or not data_files(path):
         raise DataError(f"data.path: {path} is not a directory holding input files")
+    if config.data.format == "parquet":
+        _check_parquet(config)
     if config.data.format != "csv":
-        return
+        return  # tfrecord: keys are checked against the schema by Transform
     header = read_header(path, config.data.csv)  # blank/repeated names, files that disagree
     keys = {column_key(c) for c in header}
     missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
@@ -47,6 +50,42 @@ def check_local_data(config: PipelineConfig) -> None:
             f"header {header}"
         )
     _scan_rows(config, header)
+
+
+def _check_parquet(config: PipelineConfig) -> None:
+    """Every file has the same columns, rows, and the configured columns under their own names
+    (Parquet column names become feature keys as they are, so they must be valid TF names)."""
+    import pyarrow.parquet as pq
+
+    files = data_files(config.data.path)
+    columns = None
+    for file in files:
+        try:
+            parquet = pq.ParquetFile(file)
+        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+            raise DataError(f"{file}: not a Parquet file ({exc})") from exc
+        names = parquet.schema_arrow.names
+        if columns is not None and names != columns:
+            raise DataError(
+                f"{files[0]} and {file} have different columns; every file under data.path "
+                "must have the same columns"
+            )
+        columns = names
+        if parquet.metadata.num_rows == 0:
+            raise DataError(f"{file}: no rows")
+    missing = [c for c in needed_columns(config) if c not in (columns or [])]
+    if missing:
+        raise DataError(
+            f"{config.data.path}: columns {missing} are configured (features/label) but not in "
+            f"the Parquet files' columns {columns}"
+        )
+    renamed = [c for c in needed_columns(config) if column_key(c) != c]
+    if renamed:
+        keys = [column_key(c) for c in renamed]
+        raise DataError(
+            f"{config.data.path}: Parquet columns {renamed} are not valid TensorFlow names "
+            f"(letters, digits, '_', '.', '-'); rename them, e.g. to {keys}"
+        )
 
 
 def _parses(value: str, kind: str) -> bool:

@@ -2,6 +2,9 @@
 
 CSV input goes through tfxkit's CsvExampleGen, which reads the files with the configured
 dialect (``data.csv``); TFX's own CsvExampleGen knows only comma-separated UTF-8 with a header.
+TFRecord files of tf.Example go through TFX's ImportExampleGen, Parquet through TFX's
+FileBasedExampleGen with its Parquet executor. ``data.split_column`` hashes one column instead
+of the whole row (TFX's ``partition_feature_name``).
 """
 
 from __future__ import annotations
@@ -9,8 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfx import v1 as tfx
+from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.components.example_gen.custom_executors import parquet_executor
+from tfx.dsl.components.base import executor_spec
 
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
+from tfxkit.features import column_key
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
 
@@ -22,13 +29,23 @@ class Ingested:
 
 def ingest(p: StageContext) -> Ingested:
     data = p.config.data
-    output = tfx.proto.Output(
-        split_config=tfx.proto.SplitConfig(
-            splits=[
-                tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
-                for name, buckets in data.splits.items()
-            ]
-        )
+    split_config = tfx.proto.SplitConfig(
+        splits=[
+            tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
+            for name, buckets in data.splits.items()
+        ]
     )
-    gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output)
+    if data.split_column:  # set only when used: the output config is part of the cache key
+        split_config.partition_feature_name = column_key(data.split_column)
+    output = tfx.proto.Output(split_config=split_config)
+    if data.format == "tfrecord":
+        gen = tfx.components.ImportExampleGen(input_base=data.path, output_config=output)
+    elif data.format == "parquet":
+        gen = FileBasedExampleGen(
+            input_base=data.path,
+            output_config=output,
+            custom_executor_spec=executor_spec.BeamExecutorSpec(parquet_executor.Executor),
+        )
+    else:
+        gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output)
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])

@@ -1,0 +1,69 @@
+"""Checks before any component for Parquet input, and the split column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.paths import PENGUIN_CONFIG
+from tfxkit.config import load_config
+from tfxkit.data_checks import check_local_data
+from tfxkit.errors import ConfigError, DataError
+
+
+def _parquet(folder: Path, columns: dict) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns), folder / "part-0.parquet")
+    return folder
+
+
+def _config(data: Path, *extra: str):
+    return load_config(PENGUIN_CONFIG, [f"data.path={data}", "data.format=parquet", *extra])
+
+
+PENGUIN_COLUMNS = {
+    "species": ["Adelie", "Gentoo"],
+    "island": ["Dream", "Biscoe"],
+    "bill_length_mm": [39.1, 46.1],
+    "bill_depth_mm": [18.7, 13.2],
+    "flipper_length_mm": [181, 211],
+    "body_mass_g": [3750, 4500],
+    "sex": ["male", None],
+}
+
+
+def test_good_parquet_passes(tmp_path: Path) -> None:
+    check_local_data(_config(_parquet(tmp_path, PENGUIN_COLUMNS)))
+
+
+def test_parquet_missing_a_configured_column_is_named(tmp_path: Path) -> None:
+    columns = {k: v for k, v in PENGUIN_COLUMNS.items() if k != "island"}
+    with pytest.raises(DataError, match=r"columns \['island'\] are configured"):
+        check_local_data(_config(_parquet(tmp_path, columns)))
+
+
+def test_parquet_column_that_is_not_a_tf_name_is_refused(tmp_path: Path) -> None:
+    columns = dict(PENGUIN_COLUMNS, **{"bill length": [1.0, 2.0]})
+    data = _parquet(tmp_path, columns)
+    feature = '[{"name": "bill length", "type": "float", "transform": "zscore"}]'
+    config = _config(data, f"features={feature}", "evaluation.slices=[]")
+    with pytest.raises(DataError, match=r"not valid TensorFlow names.*'bill_length'"):
+        check_local_data(config)
+
+
+def test_not_a_parquet_file_names_the_file(tmp_path: Path) -> None:
+    tmp_path.joinpath("data.parquet").write_text("species,island\n")
+    with pytest.raises(DataError, match=r"data\.parquet: not a Parquet file"):
+        check_local_data(_config(tmp_path))
+
+
+def test_split_column_must_exist_and_not_be_the_label(tmp_path: Path) -> None:
+    data = _parquet(tmp_path, PENGUIN_COLUMNS)
+    with pytest.raises(DataError, match=r"columns \['bird_id'\] are configured"):
+        check_local_data(_config(data, "data.split_column=bird_id"))
+    with pytest.raises(ConfigError, match=r"splitting by the label would leak it"):
+        _config(data, "data.split_column=species")
