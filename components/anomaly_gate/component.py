@@ -35,6 +35,7 @@ class AnomalyGateSpec(types.ComponentSpec):
         executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature or type: action}
         executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
         executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
+        executor.LABEL_KEY: ExecutionParameter(type=str, optional=True),
         # Part of the cache key, so an edit to the executor re-runs the gate.
         executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
     }
@@ -65,6 +66,7 @@ class AnomalyGate(base_component.BaseComponent):
         severity: dict[str, str] | None = None,
         drift: dict[str, float] | None = None,
         max_example_count_change: float | None = None,
+        label: str = "",
     ) -> None:
         spec = AnomalyGateSpec(
             statistics=statistics,
@@ -75,6 +77,7 @@ class AnomalyGate(base_component.BaseComponent):
             severity=json.dumps(severity or {}, sort_keys=True),
             drift=json.dumps(drift or {}, sort_keys=True),
             max_example_count_change=max_example_count_change,
+            label=label,
             code_fingerprint=code_fingerprint(executor.__name__),
             gated_schema=types.Channel(type=standard_artifacts.Schema),
         )

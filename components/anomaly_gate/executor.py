@@ -36,6 +36,7 @@ SCHEMA_KEY = "schema"
 BASELINE_SCHEMA_KEY = "baseline_schema"
 DRIFT_KEY = "drift"
 COUNT_CHANGE_KEY = "max_example_count_change"
+LABEL_KEY = "label"  # a classification label column's feature key; "" when there is none
 APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
@@ -153,6 +154,37 @@ def validate_against(
     return rows
 
 
+def label_rows(statistics: types.Artifact, label: str) -> list[dict[str, str]]:
+    """A label value seen in a non-train split but never in train: the model cannot learn it,
+    and the evaluation of that class is meaningless (found from string label statistics)."""
+    from tfx.components.statistics_gen import stats_artifact_utils
+
+    values: dict[str, set[str]] = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        view = stats_artifact_utils.load_statistics(statistics, split).proto()
+        seen: set[str] = set()
+        for feature in view.datasets[0].features:
+            name = feature.path.step[0] if feature.path.step else feature.name
+            if name == label and feature.HasField("string_stats"):
+                seen = {b.label for b in feature.string_stats.rank_histogram.buckets}
+        values[split] = seen
+    trained = values.get("train", set())
+    rows = []
+    for split, seen in sorted(values.items()):
+        unseen = sorted(seen - trained) if split != "train" and trained else []
+        if unseen:
+            rows.append(
+                {
+                    "split": split,
+                    "feature": label,
+                    "anomaly": "LABEL_VALUE_NOT_IN_TRAINING",
+                    "severity": "ERROR",
+                    "description": f"label values never seen in train: {', '.join(unseen[:5])}",
+                }
+            )
+    return rows
+
+
 class Executor(base_executor.BaseExecutor):
     """Raise AnomaliesFound on any ``fail`` row; otherwise copy the reference schema out."""
 
@@ -180,6 +212,9 @@ class Executor(base_executor.BaseExecutor):
         else:  # first run or a curated schema: ExampleValidator's verdict on this run's schema
             reference_uri = artifact_utils.get_single_uri(input_dict[SCHEMA_KEY])
             rows = read_anomalies(artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY]))
+        label = exec_properties.get(LABEL_KEY) or ""
+        if label:
+            rows += label_rows(statistics, label)
         decided = [(row, action(row, on_anomaly, severity)) for row in rows]
         failing = [row for row, verdict in decided if verdict == "fail"]
         if failing:

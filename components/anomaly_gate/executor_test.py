@@ -19,6 +19,7 @@ from tfxkit.components.anomaly_gate.executor import (
     Executor,
     action,
     anomaly_rows,
+    label_rows,
 )
 from tfxkit.errors import AnomaliesFound, format_error
 
@@ -166,3 +167,22 @@ def test_the_schema_that_approved_these_statistics_is_not_a_baseline(tmp_path: P
     _, fresh = _artifacts(tmp_path / "out", GOOD)
     Executor().Do(again, fresh, {"on_anomaly": "fail", "severity": "{}"})
     assert os.listdir(fresh["gated_schema"][0].uri) == ["schema.pbtxt"]
+
+
+def test_a_label_value_only_in_eval_stops_the_run(tmp_path: Path) -> None:
+    stats = standard_artifacts.ExampleStatistics()
+    stats.uri = str(tmp_path / "statistics")
+    stats.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    for split, species in (("train", ["Adelie", "Gentoo"]), ("eval", ["Adelie", "Chinstrap"])):
+        frame = pd.DataFrame({"species": species * 10})
+        os.makedirs(f"{stats.uri}/Split-{split}")
+        Path(f"{stats.uri}/Split-{split}/{STATS_FILE}").write_bytes(
+            tfdv.generate_statistics_from_dataframe(frame).SerializeToString()
+        )
+    rows = label_rows(stats, "species")
+    assert [(r["split"], r["anomaly"]) for r in rows] == [("eval", "LABEL_VALUE_NOT_IN_TRAINING")]
+    assert "Chinstrap" in rows[0]["description"]
+    inputs, outputs = _artifacts(tmp_path / "gate", GOOD)
+    inputs["statistics"] = [stats]
+    with pytest.raises(AnomaliesFound, match="Chinstrap"):
+        Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}", "label": "species"})

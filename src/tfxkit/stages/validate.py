@@ -58,6 +58,7 @@ def validate(p: StageContext, data: Ingested) -> Validated:
             severity={k: getattr(v, "value", v) for k, v in validation.severity.items()},
             drift={column_key(k): v for k, v in validation.drift.items()},
             max_example_count_change=validation.max_example_count_change,
+            label=_checked_label(p.config),
         ),
         node_ids.ANOMALY_GATE,
     )
@@ -66,3 +67,12 @@ def validate(p: StageContext, data: Ingested) -> Validated:
         schema=gate.outputs["gated_schema"],
         anomalies=validator.outputs["anomalies"],
     )
+
+
+def _checked_label(config) -> str:
+    """The label column whose values must all appear in train: a classification label read
+    from the data (a derived label has no column; regression has no classes)."""
+    label = config.label
+    if label.derive or label.resolved_task == "regression":
+        return ""
+    return column_key(label.name)
