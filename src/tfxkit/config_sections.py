@@ -123,6 +123,11 @@ class DataConfig(Strict):
         default_factory=lambda: {"train": 2, "eval": 1},
         description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
     )
+    pattern: str | None = Field(
+        default=None,
+        description="Files to read, relative to path; {SPAN} and {VERSION} pick the latest "
+        "span (and version), e.g. 'span-{SPAN}/*.csv'. Default: every file in path.",
+    )
     split_column: str | None = Field(
         default=None,
         description="Hash this column instead of the whole row, so all rows sharing a value "

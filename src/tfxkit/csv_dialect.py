@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,35 @@ def data_files(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+_SPAN_OR_VERSION = re.compile(r"\{(SPAN|VERSION)\}")
+
+
+def input_files(directory: str | os.PathLike[str], pattern: str | None = None) -> list[Path]:
+    """The files an ExampleGen reads: every non-hidden file of ``directory``, or those matching
+    ``pattern`` (relative, may hold ``{SPAN}`` and ``{VERSION}``: then the latest span, and its
+    latest version, as TFX's ExampleGen driver picks them)."""
+    if not pattern:
+        return data_files(directory)
+    folder = Path(directory)
+    regex = re.compile(
+        _SPAN_OR_VERSION.sub(
+            lambda m: f"(?P<{m.group(1).lower()}>\\d+)",
+            re.escape(pattern).replace("\\{", "{").replace("\\}", "}").replace("\\*", "[^/]*"),
+        )
+        + "$"
+    )
+    found = []
+    for path in sorted(folder.glob(_SPAN_OR_VERSION.sub("*", pattern))):
+        match = regex.match(path.relative_to(folder).as_posix())
+        if match and path.is_file() and not path.name.startswith("."):
+            groups = match.groupdict()
+            found.append((int(groups.get("span") or 0), int(groups.get("version") or 0), path))
+    if not found:
+        return []
+    latest = max((span, version) for span, version, _ in found)
+    return [path for span, version, path in found if (span, version) == latest]
+
+
 def _file_columns(path: Path, dialect: CsvDialect) -> list[str]:
     try:
         data = path.read_bytes()
@@ -122,8 +152,10 @@ def _file_columns(path: Path, dialect: CsvDialect) -> list[str]:
     return columns_of(decode(data, dialect, str(path)), dialect, str(path))
 
 
-def read_header(path: str | os.PathLike[str], dialect: CsvDialect) -> list[str]:
-    """The column names of a CSV file, or of every file in a directory (which must agree).
+def read_header(
+    path: str | os.PathLike[str], dialect: CsvDialect, pattern: str | None = None
+) -> list[str]:
+    """The column names of a CSV file, or of every input file in a directory (which must agree).
 
     Local paths only (it uses the standard library); the ExampleGen executor reads remote files
     itself and applies the same rules through ``columns_of``.
@@ -133,9 +165,10 @@ def read_header(path: str | os.PathLike[str], dialect: CsvDialect) -> list[str]:
         raise DataError(f"data.path: {target} does not exist")
     if not target.is_dir():
         return _file_columns(target, dialect)
-    files = data_files(target)
+    files = input_files(target, pattern)
     if not files:
-        raise DataError(f"data.path: {target} holds no data file")
+        what = f"no file matching data.pattern '{pattern}'" if pattern else "no data file"
+        raise DataError(f"data.path: {target} holds {what}")
     columns = _file_columns(files[0], dialect)
     for other in files[1:]:
         if _file_columns(other, dialect) != columns:
@@ -146,4 +179,4 @@ def read_header(path: str | os.PathLike[str], dialect: CsvDialect) -> list[str]:
     return columns
 
 
-__all__ = ["columns_of", "data_files", "decode", "read_header", "records"]
+__all__ = ["columns_of", "data_files", "decode", "input_files", "read_header", "records"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tfxkit.config import PipelineConfig
 from tfxkit.config_sections import column_key
-from tfxkit.csv_dialect import data_files, decode, read_header, records
+from tfxkit.csv_dialect import decode, input_files, read_header, records
 from tfxkit.errors import DataError
 from tfxkit.label_expr import parse
 
@@ -35,13 +35,16 @@ def check_local_data(config: PipelineConfig) -> None:
     path = config.data.path
     if "://" in path:
         return  # remote storage: ExampleGen reports it
-    if not Path(path).is_dir() or not data_files(path):
-        raise DataError(f"data.path: {path} is not a directory holding input files")
+    pattern = config.data.pattern
+    if not Path(path).is_dir() or not input_files(path, pattern):
+        what = f"files matching data.pattern '{pattern}'" if pattern else "input files"
+        raise DataError(f"data.path: {path} is not a directory holding {what}")
     if config.data.format == "parquet":
         _check_parquet(config)
     if config.data.format != "csv":
         return  # tfrecord: keys are checked against the schema by Transform
-    header = read_header(path, config.data.csv)  # blank/repeated names, files that disagree
+    # Blank or repeated names, and files that disagree, fail here.
+    header = read_header(path, config.data.csv, pattern)
     keys = {column_key(c) for c in header}
     missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
     if missing:
@@ -57,7 +60,7 @@ def _check_parquet(config: PipelineConfig) -> None:
     (Parquet column names become feature keys as they are, so they must be valid TF names)."""
     import pyarrow.parquet as pq
 
-    files = data_files(config.data.path)
+    files = input_files(config.data.path, config.data.pattern)
     columns = None
     for file in files:
         try:
@@ -106,7 +109,7 @@ def _scan_rows(config: PipelineConfig, header: list[str]) -> None:
     label_values: set[str] = set()
     label = None if config.label.derive else config.label.name
     rows = 0
-    for file in data_files(config.data.path):
+    for file in input_files(config.data.path, config.data.pattern):
         text = decode(file.read_bytes(), dialect, str(file))
         body = records(text, dialect, str(file))
         if dialect.header:

@@ -26,12 +26,14 @@ def data_statistics(config: PipelineConfig, data_path: str | None = None) -> Any
     import tensorflow_data_validation as tfdv
 
     from tfxkit.components.csv_example_gen import executor as csv_gen
-    from tfxkit.csv_dialect import data_files, read_header
+    from tfxkit.csv_dialect import input_files, read_header
 
     folder = data_path or config.data.path
     dialect = config.data.csv
-    columns = read_header(folder, dialect)
-    rows = [row for f in data_files(folder) for row in csv_gen.parse_file(str(f), dialect, columns)]
+    pattern = config.data.pattern
+    columns = read_header(folder, dialect, pattern)
+    files = input_files(folder, pattern)
+    rows = [row for f in files for row in csv_gen.parse_file(str(f), dialect, columns)]
     if not rows:
         raise DataError(f"{folder}: no data rows")
     types = csv_gen.infer_column_types(rows, csv_gen.feature_keys(columns))

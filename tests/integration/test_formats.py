@@ -111,3 +111,50 @@ def test_format_runs_end_to_end_and_splits_by_column(tmp_path: Path, fmt: str, w
     train, evaluation = _split_ids(examples, "train"), _split_ids(examples, "eval")
     assert train and evaluation
     assert not train & evaluation, "a bird in both splits: split_column was not honoured"
+
+
+SPANS_CONFIG = """\
+name: spans
+data: {path: DATA, pattern: "span-{SPAN}/*.csv"}
+features:
+  - {name: bill_length_mm, type: float, transform: zscore}
+  - {name: island, type: string, transform: vocabulary}
+label: {name: species}
+training: {train_steps: 40}
+evaluation: {thresholds: {SparseCategoricalAccuracy: {lower_bound: 0.4}}}
+validation: {drift: {bill_length_mm: 0.25}}
+"""
+
+
+def _span(data: Path, span: int, shift: float = 0.0) -> None:
+    with (PENGUIN_DATA / "penguins.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["bill_length_mm"] = str(float(row["bill_length_mm"]) + shift)
+    folder = data / f"span-{span}"
+    folder.mkdir(parents=True)
+    with (folder / "penguins.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_the_latest_span_is_read_and_a_drifted_span_is_stopped(tmp_path: Path) -> None:
+    from tests.pipeline_runs import executions, sqlite_store
+    from tfxkit.metadata import output_artifacts
+
+    data = tmp_path / "data"
+    _span(data, 1)
+    config = tmp_path / "config.yaml"
+    config.write_text(SPANS_CONFIG.replace("DATA", str(data)))
+    first = run_pipeline(tmp_path / "ws", config=config, data=None, summary=tmp_path / "1.json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    _span(data, 2, shift=15.0)  # the new span: bills 15 mm longer
+    second = run_pipeline(tmp_path / "ws", config=config, data=None, summary=tmp_path / "2.json")
+    assert second.returncode == 2, second.stderr[-2000:]
+    assert "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in second.stderr
+    summary = json.loads((tmp_path / "2.json").read_text())
+    store = sqlite_store(tmp_path / "ws" / "spans" / "metadata.sqlite")
+    run = executions(tmp_path / "ws", "spans", summary["run_id"])
+    [examples] = output_artifacts(store, run["example_gen"].execution_id, "Examples")
+    assert examples.custom_properties["span"].int_value == 2  # the latest span was read

@@ -38,14 +38,20 @@ def ingest(p: StageContext) -> Ingested:
     if data.split_column:  # set only when used: the output config is part of the cache key
         split_config.partition_feature_name = column_key(data.split_column)
     output = tfx.proto.Output(split_config=split_config)
+    inputs = {}
+    if data.pattern:  # {SPAN}/{VERSION}: TFX's driver picks the latest and records the span
+        inputs["input_config"] = tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern=data.pattern)]
+        )
     if data.format == "tfrecord":
-        gen = tfx.components.ImportExampleGen(input_base=data.path, output_config=output)
+        gen = tfx.components.ImportExampleGen(input_base=data.path, output_config=output, **inputs)
     elif data.format == "parquet":
         gen = FileBasedExampleGen(
             input_base=data.path,
             output_config=output,
             custom_executor_spec=executor_spec.BeamExecutorSpec(parquet_executor.Executor),
+            **inputs,
         )
     else:
-        gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output)
+        gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output, **inputs)
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])
