@@ -36,6 +36,10 @@ class AnomalyGateSpec(types.ComponentSpec):
         executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
         executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
         executor.LABEL_KEY: ExecutionParameter(type=str, optional=True),
+        executor.TARGET_KEY: ExecutionParameter(type=str, optional=True),
+        executor.SERVING_DATA_KEY: ExecutionParameter(type=str, optional=True),
+        executor.SERVING_DIALECT_KEY: ExecutionParameter(type=str, optional=True),
+        executor.SKEW_KEY: ExecutionParameter(type=str, optional=True),
         # Part of the cache key, so an edit to the executor re-runs the gate.
         executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
     }
@@ -67,6 +71,10 @@ class AnomalyGate(base_component.BaseComponent):
         drift: dict[str, float] | None = None,
         max_example_count_change: float | None = None,
         label: str = "",
+        targets: list[str] | None = None,
+        serving_data: str | None = None,
+        serving_dialect: str | None = None,
+        skew: dict[str, float] | None = None,
     ) -> None:
         spec = AnomalyGateSpec(
             statistics=statistics,
@@ -78,6 +86,10 @@ class AnomalyGate(base_component.BaseComponent):
             drift=json.dumps(drift or {}, sort_keys=True),
             max_example_count_change=max_example_count_change,
             label=label,
+            target=json.dumps(targets) if targets else None,
+            serving_data=serving_data,
+            serving_dialect=serving_dialect,
+            skew=json.dumps(skew, sort_keys=True) if skew else None,
             code_fingerprint=code_fingerprint(executor.__name__),
             gated_schema=types.Channel(type=standard_artifacts.Schema),
         )

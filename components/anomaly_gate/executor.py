@@ -37,6 +37,10 @@ BASELINE_SCHEMA_KEY = "baseline_schema"
 DRIFT_KEY = "drift"
 COUNT_CHANGE_KEY = "max_example_count_change"
 LABEL_KEY = "label"  # a classification label column's feature key; "" when there is none
+TARGET_KEY = "target"  # JSON list: the label column(s), absent from serving data
+SERVING_DATA_KEY = "serving_data"  # CSV files of logged serving requests
+SERVING_DIALECT_KEY = "serving_dialect"  # their dialect, JSON (data.csv)
+SKEW_KEY = "skew"  # JSON {feature key: threshold}: training vs serving distance
 APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
@@ -55,16 +59,18 @@ _COMPARATORS = {
 _IS_ABOVE = re.compile(r"is (?P<value>[-0-9.e]+).*?threshold (?P<bound>[-0-9.e]+)", re.S)
 
 
-def _short(kind: str, text: str) -> str:
+def _short(kind: str, text: str, against: str) -> str:
     """``JSD 0.758 > 0.25 (vs the last approved run)`` for comparators; else TFDV's text."""
     match = _IS_ABOVE.search(text)
     if kind in _COMPARATORS and match:
         value, bound = float(match["value"]), float(match["bound"].rstrip("."))
-        return f"{_COMPARATORS[kind]} {value:.3g} > {bound:g} (vs the last approved run)"
+        return f"{_COMPARATORS[kind]} {value:.3g} > {bound:g} ({against})"
     return " ".join(text.split())
 
 
-def anomaly_rows(split: str, anomalies: anomalies_pb2.Anomalies) -> list[dict[str, str]]:
+def anomaly_rows(
+    split: str, anomalies: anomalies_pb2.Anomalies, against: str = "vs the last approved run"
+) -> list[dict[str, str]]:
     """One row per anomaly reason (a feature can have several), dataset-level ones included."""
     infos = [(feature, info) for feature, info in sorted(anomalies.anomaly_info.items())]
     if anomalies.HasField("dataset_anomaly_info"):
@@ -81,7 +87,7 @@ def anomaly_rows(split: str, anomalies: anomalies_pb2.Anomalies) -> list[dict[st
                     "feature": feature,
                     "anomaly": kind,
                     "severity": severity,
-                    "description": _short(kind, text),
+                    "description": _short(kind, text, against),
                 }
             )
     return rows
@@ -154,6 +160,48 @@ def validate_against(
     return rows
 
 
+def skew_rows(
+    statistics: types.Artifact,
+    schema: Any,
+    serving_data: str,
+    dialect_json: str,
+    skew: dict[str, float],
+    targets: list[str],
+) -> list[dict[str, str]]:
+    """Training (the train split) against logged serving data: skew beyond ``skew``'s bounds,
+    and serving data that breaks the schema in the SERVING environment (no label there)."""
+    import tensorflow_data_validation as tfdv
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx.components.statistics_gen import stats_artifact_utils
+
+    from tfxkit.components.csv_example_gen.executor import dialect_from_json
+    from tfxkit.components.csv_example_gen.statistics import csv_statistics
+
+    serving = csv_statistics(serving_data, dialect_from_json(dialect_json))
+    schema = schema_pb2.Schema.FromString(schema.SerializeToString())
+    schema.default_environment[:] = ["TRAINING", "SERVING"]
+    for feature in schema.feature:
+        if feature.name in skew:
+            comparator = feature.skew_comparator
+            if feature.type == schema_pb2.BYTES:
+                comparator.infinity_norm.threshold = skew[feature.name]
+            else:
+                comparator.jensen_shannon_divergence.threshold = skew[feature.name]
+        if feature.name in targets:
+            feature.not_in_environment.append("SERVING")
+    train = stats_artifact_utils.load_statistics(statistics, "train").proto()
+    skewed = tfdv.validate_statistics(
+        train, schema, environment="TRAINING", serving_statistics=serving
+    )
+    rows = [
+        r
+        for r in anomaly_rows("train/serving", skewed, against="training vs serving")
+        if r["anomaly"] in _COMPARATORS
+    ]
+    served = tfdv.validate_statistics(serving, schema, environment="SERVING")
+    return rows + anomaly_rows("serving", served)
+
+
 def label_rows(statistics: types.Artifact, label: str) -> list[dict[str, str]]:
     """A label value seen in a non-train split but never in train: the model cannot learn it,
     and the evaluation of that class is meaningless (found from string label statistics)."""
@@ -215,6 +263,17 @@ class Executor(base_executor.BaseExecutor):
         label = exec_properties.get(LABEL_KEY) or ""
         if label:
             rows += label_rows(statistics, label)
+        serving_data = exec_properties.get(SERVING_DATA_KEY) or ""
+        if serving_data:
+            reference = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
+            rows += skew_rows(
+                statistics,
+                reference,
+                serving_data,
+                exec_properties.get(SERVING_DIALECT_KEY) or "{}",
+                json.loads(exec_properties.get(SKEW_KEY) or "{}"),
+                json.loads(exec_properties.get(TARGET_KEY) or "[]"),
+            )
         decided = [(row, action(row, on_anomaly, severity)) for row in rows]
         failing = [row for row, verdict in decided if verdict == "fail"]
         if failing:

@@ -20,6 +20,7 @@ from tfxkit.components.anomaly_gate.executor import (
     action,
     anomaly_rows,
     label_rows,
+    skew_rows,
 )
 from tfxkit.errors import AnomaliesFound, format_error
 
@@ -186,3 +187,32 @@ def test_a_label_value_only_in_eval_stops_the_run(tmp_path: Path) -> None:
     inputs["statistics"] = [stats]
     with pytest.raises(AnomaliesFound, match="Chinstrap"):
         Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}", "label": "species"})
+
+
+def test_serving_data_skew_and_the_serving_environment(tmp_path: Path) -> None:
+    """Logged requests lack the label (SERVING environment) and lean to one island: skew."""
+    from tfxkit.components.csv_example_gen.component import dialect_json
+    from tfxkit.config_sections import CsvDialect
+
+    training = pd.DataFrame(
+        {
+            "island": ["Biscoe", "Dream", "Torgersen"] * 20,
+            "mass": [3.5, 4.0, 5.0] * 20,
+            "species": ["Adelie", "Gentoo", "Chinstrap"] * 20,
+        }
+    )
+    stats = _statistics(tmp_path, "statistics", training)
+    schema = tfdv.infer_schema(tfdv.generate_statistics_from_dataframe(training))
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    (serving / "requests.csv").write_text(
+        "island,mass\n" + "".join(f"Torgersen,{3.5 + i % 3 * 0.5}\n" for i in range(60))
+    )
+    dialect = dialect_json(CsvDialect())
+    rows = skew_rows(stats, schema, str(serving), dialect, {"island": 0.2}, ["species"])
+    assert [(r["split"], r["feature"], r["anomaly"]) for r in rows] == [
+        ("train/serving", "island", "COMPARATOR_L_INFTY_HIGH")
+    ]
+    assert rows[0]["description"].endswith("(training vs serving)")
+    # Without a skew bound, nothing: the missing label is expected in SERVING.
+    assert skew_rows(stats, schema, str(serving), dialect, {}, ["species"]) == []

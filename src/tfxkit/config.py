@@ -230,10 +230,12 @@ class PipelineConfig(Strict):
         split_column = self.data.split_column
         if split_column and split_column == self.label.name:
             raise ValueError("data.split_column: splitting by the label would leak it; pick an id")
-        unknown_drift = sorted(set(self.validation.drift) - columns)
+        if self.validation.skew and not self.validation.serving_data:
+            raise ValueError("validation.skew needs validation.serving_data (the logged requests)")
+        unknown_drift = sorted((set(self.validation.drift) | set(self.validation.skew)) - columns)
         if unknown_drift:
             raise ValueError(
-                f"validation.drift: {unknown_drift} are not configured features or the label"
+                f"validation.drift/skew: {unknown_drift} are not configured features or the label"
             )
         for sl in self.evaluation.slices:
             for col in sl:

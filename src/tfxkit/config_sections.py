@@ -181,6 +181,16 @@ class ValidationConfig(Strict):
         description="Per column: the largest distance allowed between this run's data and the "
         "last approved run's (L-infinity for strings, Jensen-Shannon divergence for numbers).",
     )
+    serving_data: str | None = Field(
+        default=None,
+        description="Directory of logged serving requests (CSV in data.csv's dialect, label "
+        "absent): validated in the SERVING environment and compared with training (skew).",
+    )
+    skew: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per column: the largest distance allowed between training and serving "
+        "data (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+    )
     max_example_count_change: float | None = Field(
         default=None,
         gt=0,

@@ -10,8 +10,6 @@ file, else the last approved run's) and prints what it violates or adds.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from tfxkit.config import PipelineConfig
@@ -22,27 +20,9 @@ APPROVED_PROPERTY = "approved_statistics_uri"  # set by components/anomaly_gate 
 
 def data_statistics(config: PipelineConfig, data_path: str | None = None) -> Any:
     """TFDV statistics of every row under ``data_path`` (default ``data.path``), one dataset."""
-    import tensorflow as tf
-    import tensorflow_data_validation as tfdv
+    from tfxkit.components.csv_example_gen.statistics import csv_statistics
 
-    from tfxkit.components.csv_example_gen import executor as csv_gen
-    from tfxkit.csv_dialect import input_files, read_header
-
-    folder = data_path or config.data.path
-    dialect = config.data.csv
-    pattern = config.data.pattern
-    columns = read_header(folder, dialect, pattern)
-    files = input_files(folder, pattern)
-    rows = [row for f in files for row in csv_gen.parse_file(str(f), dialect, columns)]
-    if not rows:
-        raise DataError(f"{folder}: no data rows")
-    types = csv_gen.infer_column_types(rows, csv_gen.feature_keys(columns))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = str(Path(tmp) / "examples.tfrecord")
-        with tf.io.TFRecordWriter(path) as writer:
-            for row in rows:
-                writer.write(csv_gen.to_example(row, types).SerializeToString())
-        return tfdv.generate_statistics_from_tfrecord(data_location=path)
+    return csv_statistics(data_path or config.data.path, config.data.csv, config.data.pattern)
 
 
 def infer(config: PipelineConfig, data_path: str | None = None) -> Any:

@@ -90,6 +90,14 @@ def test_missing_required_section(tmp_path: Path) -> None:
             lambda d: d["evaluation"].update(min_slice_size=-1),
             r"evaluation\.min_slice_size: .*greater than or equal to 0",
         ),
+        (
+            lambda d: d.update(validation={"skew": {"island": 0.1}}),
+            r"validation\.skew needs validation\.serving_data",
+        ),
+        (
+            lambda d: d.update(validation={"drift": {"beak": 0.1}}),
+            r"validation\.drift/skew: \['beak'\] are not configured",
+        ),
         (lambda d: d["data"].update(splits={"train": 1}), r"must define the splits"),
         (lambda d: d.update(name="Bad Name"), r"name: String should match pattern"),
         (

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
+from tfxkit.components.csv_example_gen.component import dialect_json
 from tfxkit.features import column_key
+from tfxkit.label_expr import parse as parse_label
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
 from tfxkit.stages.ingest import Ingested
@@ -59,6 +61,7 @@ def validate(p: StageContext, data: Ingested) -> Validated:
             drift={column_key(k): v for k, v in validation.drift.items()},
             max_example_count_change=validation.max_example_count_change,
             label=_checked_label(p.config),
+            **_serving(p.config),
         ),
         node_ids.ANOMALY_GATE,
     )
@@ -76,3 +79,18 @@ def _checked_label(config) -> str:
     if label.derive or label.resolved_task == "regression":
         return ""
     return column_key(label.name)
+
+
+def _serving(config) -> dict:
+    """The skew check's parameters, only when logged serving data is configured."""
+    validation = config.validation
+    if not validation.serving_data:
+        return {}
+    label = config.label
+    targets = parse_label(label.derive).columns if label.derive else [label.name]
+    return {
+        "serving_data": validation.serving_data,
+        "serving_dialect": dialect_json(config.data.csv),
+        "skew": {column_key(k): v for k, v in validation.skew.items()},
+        "targets": [column_key(c) for c in targets if c],
+    }
