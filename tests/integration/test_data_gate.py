@@ -2,7 +2,8 @@
 
 One workspace, in order: a good first run (its schema becomes the reference), then new data
 whose island column is entirely an unseen value, then new data whose bill length drifted past
-its configured bound. Each bad run exits 2 with a table naming split, feature and anomaly,
+its configured bound, then the good data again with logged serving requests skewed to one
+island. Each bad run exits 2 with a table naming split, feature and anomaly,
 trains and pushes nothing, and keeps its anomalies in ML Metadata and the summary JSON.
 """
 
@@ -65,6 +66,17 @@ def gated(tmp_path_factory) -> dict:
         base / "longer", lambda r: r.update(bill_length_mm=str(float(r["bill_length_mm"]) + 15))
     )
     runs["drift"] = run("drift", longer)
+    # Logged serving requests (no label) that lean to one island: skew against training.
+    logs = base / "logs"
+    logs.mkdir()
+    (logs / "requests.csv").write_text(
+        "island,bill_length_mm,flipper_length_mm\n" + "Torgersen,40.1,190\n" * 50
+    )
+    skewed = base / "skewed.yaml"
+    skewed.write_text(CONFIG + f"  serving_data: {logs}\n  skew: {{island: 0.3}}\n")
+    summary = base / "skew.json"
+    result = run_pipeline(base / "ws", config=skewed, data=base / "good", summary=summary)
+    runs["skew"] = {"result": result, "summary": json.loads(summary.read_text())}
     return {"base": base, **runs}
 
 
@@ -79,6 +91,7 @@ def test_the_first_run_passes_and_pushes(gated: dict) -> None:
     [
         ("mars", "island", "ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
         ("drift", "bill_length_mm", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"),
+        ("skew", "island", "COMPARATOR_L_INFTY_HIGH"),
     ],
 )
 def test_bad_data_stops_before_transform(gated: dict, run: str, feature: str, anomaly: str) -> None:
