@@ -92,6 +92,21 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
     assert set(predicted) <= {"Adelie", "Chinstrap", "Gentoo"}
     correct = sum(p == r["species"] for p, r in zip(predicted, picked, strict=True))
     assert correct >= 5, list(zip(predicted, [r["species"] for r in picked], strict=True))
+    # Any numeric width that converts safely gives the same answer (numpy arrays and lists
+    # convert to the signature's float64; TF Serving's REST API converts JSON numbers too).
+    import numpy as np
+
+    for width in (np.int16, np.int32, np.int64, np.float32, list):
+        narrow = {
+            k: [int(float(r[k])) for r in picked] if width is list
+            else np.array([float(r[k]) for r in picked]).round().astype(width)
+            for k in numbers
+        }  # fmt: skip
+        wide = {k: tf.constant(np.asarray(v, dtype=np.float64)) for k, v in narrow.items()}
+        strings_in = {k: inputs[k] for k in strings}
+        same = serve(**narrow, **strings_in)["probabilities"].numpy()
+        expected = serve(**wide, **strings_in)["probabilities"].numpy()
+        assert np.abs(same - expected).max() < 1e-6, width
 
 
 def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
