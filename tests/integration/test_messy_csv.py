@@ -39,6 +39,8 @@ def _messy_copy(target: Path) -> list[dict]:
         for column in ("bill length (mm)", "sex", "body_mass_g"):
             if rng.random() < 0.1:
                 row[column] = ""
+        if rng.random() < 0.05:
+            row["species"] = ""  # a missing label: weight 0, never a class of its own
     target.mkdir(parents=True)
     with (target / "penguins.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

@@ -185,6 +185,11 @@ def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, 
     if task == "regression":
         return {F.transformed_name(key): tf.cast(value, tf.float32), F.LABEL_WEIGHT: weight}
     as_text = value if value.dtype == tf.string else tf.strings.as_string(value)
-    # Class indices are dense 0..n-1 (most frequent first) and the class names are kept.
-    index = tft.compute_and_apply_vocabulary(as_text, vocab_filename=F.LABEL_VOCAB_FILE)
+    # Class indices are dense 0..n-1 (most frequent first) and the class names are kept. The
+    # vocabulary counts only rows with a label (weight 1), so a missing label never becomes a
+    # class of its own; those rows map to index 0 and weigh 0 in training and evaluation.
+    vocabulary = tft.vocabulary(
+        as_text, weights=weight, frequency_threshold=0.5, vocab_filename=F.LABEL_VOCAB_FILE
+    )
+    index = tft.apply_vocabulary(as_text, vocabulary, default_value=0)
     return {F.transformed_name(key): index, F.LABEL_WEIGHT: weight}
