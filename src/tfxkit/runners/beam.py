@@ -129,19 +129,28 @@ def run(
 
 
 def check_push_destination(config: PipelineConfig) -> None:
-    """A local push destination must be writable before hours of training, not after."""
+    """A local push destination must be writable before hours of training, not after.
+
+    Checked without writing anything: the destination, or its nearest existing ancestor (the
+    pusher creates the rest), must be a writable directory.
+    """
     destination = config.resolved_push_destination
     if "://" in destination:
         return  # remote storage: checked by its client at push time
-    try:
-        Path(destination).mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=destination, prefix=".tfxkit-write-check-"):
-            pass
-    except OSError as exc:
+    existing = Path(destination).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    reason = f"{existing} is not a directory" if not existing.is_dir() else ""
+    if not reason:
+        try:  # os.access trusts mode bits; /proc, read-only mounts and ACLs need a real probe
+            with tempfile.NamedTemporaryFile(dir=existing, prefix=".tfxkit-write-check-"):
+                pass
+        except OSError as exc:
+            reason = f"{existing} is not writable: {exc.strerror or exc}"
+    if reason:
         raise ConfigError(
-            f"push.destination: cannot write to {destination} ({exc.strerror or exc}); "
-            "nothing was run"
-        ) from exc
+            f"push.destination: cannot write to {destination} ({reason}); nothing was run"
+        )
 
 
 @contextlib.contextmanager
