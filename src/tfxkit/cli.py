@@ -498,31 +498,9 @@ def _progress(line: str) -> None:
 
 
 def _print_summary(summary) -> None:
-    counts: dict[str, int] = {}
-    for node in summary.nodes:
-        counts[node.status] = counts.get(node.status, 0) + 1
-    blessed = {True: "yes", False: "no", None: "not evaluated"}[summary.blessed]
-    print("")
-    print(f"run id:    {summary.run_id}")
-    print(f"pipeline:  {summary.pipeline_name}")
-    print("nodes:     " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    print(f"blessed:   {blessed}")
-    if summary.metrics:
-        print("metrics:   " + ", ".join(f"{k}={v:g}" for k, v in sorted(summary.metrics.items())))
-    for failure in summary.blessing_failures:
-        print(f"  failed:  {failure}")
-    for small in summary.too_small_slices:
-        print(f"  too small to judge: {small}")
-    if summary.anomalies:
-        from tfxkit.errors import anomaly_table
+    from tfxkit.report import summary_lines
 
-        print(f"anomalies: {len(summary.anomalies)} reported as warnings (validation.severity)")
-        print(anomaly_table(summary.anomalies))
-    pushed = summary.pushed_path or "nothing pushed"
-    if summary.already_pushed:
-        pushed += " (this model was already there: not copied again)"
-    print(f"pushed:    {pushed}")
-    print(f"metadata:  {summary.metadata_store}")
+    print("\n".join(summary_lines(summary)))
 
 
 def _dispatch(args: argparse.Namespace) -> int:

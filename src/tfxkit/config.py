@@ -24,8 +24,11 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
     CsvDialect,
     DataConfig,
     DataFormat,
+    FairnessConfig,
+    FairnessMetric,
     FeatureConfig,
     FeatureType,
+    GapBound,
     Imputation,
     LabelConfig,
     MissingConfig,
@@ -190,6 +193,9 @@ class PipelineConfig(Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    fairness: FairnessConfig | None = Field(
+        default=None, description="Gate on rate gaps between sensitive slices (binary tasks)."
+    )
     push: PushConfig = Field(default_factory=PushConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
@@ -237,6 +243,13 @@ class PipelineConfig(Strict):
             raise ValueError(
                 f"validation.drift/skew: {unknown_drift} are not configured features or the label"
             )
+        if self.fairness and self.label.resolved_task != "binary":
+            raise ValueError(
+                f"fairness: compares binary decisions across slices, but label "
+                f"'{self.label.name}' is a {self.label.resolved_task} task"
+            )
+        if self.fairness and self.label.name in self.fairness.sensitive_features:
+            raise ValueError("fairness.sensitive_features: the label cannot be a sensitive slice")
         for sl in self.evaluation.slices:
             for col in sl:
                 if col not in names:
@@ -380,8 +393,11 @@ __all__ = [
     "DataConfig",
     "DataFormat",
     "EvaluationConfig",
+    "FairnessConfig",
+    "FairnessMetric",
     "FeatureConfig",
     "FeatureType",
+    "GapBound",
     "Imputation",
     "LabelConfig",
     "MissingConfig",

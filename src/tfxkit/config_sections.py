@@ -289,3 +289,71 @@ class LabelConfig(Strict):
         if self.resolved_task == "regression" and (self.type == "string" or self.derive):
             raise ValueError(f"label '{self.name}': a regression label must be a number column")
         return self
+
+
+class FairnessMetric(str, Enum):
+    """Rates compared across slices, each from the confusion matrix at the decision threshold."""
+
+    FALSE_POSITIVE_RATE = "false_positive_rate"
+    FALSE_NEGATIVE_RATE = "false_negative_rate"
+    TRUE_POSITIVE_RATE = "true_positive_rate"
+    TRUE_NEGATIVE_RATE = "true_negative_rate"
+    POSITIVE_RATE = "positive_rate"  # share predicted positive (selection rate, demographic parity)
+    PRECISION = "precision"
+    ACCURACY = "accuracy"
+
+
+class GapBound(Strict):
+    """How far a slice's rate may be from the reference slice's rate."""
+
+    max_difference: float | None = Field(
+        default=None, ge=0, le=1, description="|slice - reference| may be at most this."
+    )
+    min_ratio: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="min(slice, reference) / max(slice, reference) must be at least this "
+        "(0.8 is the four-fifths rule).",
+    )
+
+    @model_validator(mode="after")
+    def _something_set(self) -> GapBound:
+        if self.max_difference is None and self.min_ratio is None:
+            raise ValueError("set max_difference and/or min_ratio")
+        return self
+
+
+class FairnessConfig(Strict):
+    """A gate on the gaps between slices of sensitive columns (binary tasks)."""
+
+    sensitive_features: list[str] = Field(
+        min_length=1,
+        description="Data columns to slice by (they need not be model features).",
+    )
+    metrics: dict[FairnessMetric, GapBound] = Field(
+        min_length=1, description="Rate -> the gap allowed between a slice and its reference."
+    )
+    decision_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Score at or above which the model says positive."
+    )
+    reference: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per sensitive feature, the slice value others are compared with "
+        "(e.g. {sex: Male}); default: the whole evaluation set ('overall').",
+    )
+    min_slice_size: int = Field(
+        default=30,
+        ge=1,
+        description="A slice with fewer labelled examples is reported 'too small to judge'.",
+    )
+
+    @model_validator(mode="after")
+    def _references_are_sensitive(self) -> FairnessConfig:
+        dupes = sorted({f for f in self.sensitive_features if self.sensitive_features.count(f) > 1})
+        if dupes:
+            raise ValueError(f"sensitive_features listed twice: {dupes}")
+        unknown = sorted(set(self.reference) - set(self.sensitive_features))
+        if unknown:
+            raise ValueError(f"reference names columns not in sensitive_features: {unknown}")
+        return self

@@ -27,7 +27,24 @@ def needed_columns(config: PipelineConfig) -> list[str]:
     label = config.label
     label_columns = parse(label.derive).columns if label.derive else [label.name]
     split = [config.data.split_column] if config.data.split_column else []
-    return [f.name for f in config.features] + [c for c in label_columns if c] + split
+    sensitive = list(config.fairness.sensitive_features) if config.fairness else []
+    return [f.name for f in config.features] + [c for c in label_columns if c] + split + sensitive
+
+
+def _config_keys(config: PipelineConfig, columns: list[str]) -> str:
+    """Which config keys name these columns, so the error says where to fix it."""
+    sensitive = config.fairness.sensitive_features if config.fairness else []
+    keys = [
+        "fairness.sensitive_features"
+        if c in sensitive
+        else "data.split_column"
+        if c == config.data.split_column
+        else "features"
+        if c in {f.name for f in config.features}
+        else "label"
+        for c in columns
+    ]
+    return ", ".join(dict.fromkeys(keys))
 
 
 def check_local_data(config: PipelineConfig) -> None:
@@ -49,8 +66,8 @@ def check_local_data(config: PipelineConfig) -> None:
     missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
     if missing:
         raise DataError(
-            f"{path}: columns {missing} are configured (features/label) but not in the CSV "
-            f"header {header}"
+            f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
+            f"in the CSV header {header}"
         )
     _scan_rows(config, header)
 
@@ -79,8 +96,8 @@ def _check_parquet(config: PipelineConfig) -> None:
     missing = [c for c in needed_columns(config) if c not in (columns or [])]
     if missing:
         raise DataError(
-            f"{config.data.path}: columns {missing} are configured (features/label) but not in "
-            f"the Parquet files' columns {columns}"
+            f"{config.data.path}: columns {missing} are configured "
+            f"({_config_keys(config, missing)}) but not in the Parquet files' columns {columns}"
         )
     renamed = [c for c in needed_columns(config) if column_key(c) != c]
     if renamed:

@@ -10,7 +10,8 @@ A pipeline definition (see ``pipelines/penguin.py``) is a Python file with a fun
     transformed = p.transform(data, checked)   # Transformed(graph, examples)
     trained = p.train(transformed, checked)    # Trained(model, model_run)
     evaluated = p.evaluate(data, trained)      # Evaluated(blessing, evaluation, ...)
-    p.push(trained, evaluated)                 # any number of gates; pushes only if all bless
+    judged = p.fairness(trained, evaluated)    # Judged(blessing): rate gaps across slices
+    p.push(trained, evaluated, judged)         # any number of gates; pushes only if all bless
 
 The definition never names a runner: the builder's ``target`` (set by ``load_pipeline``) holds
 what differs between runners, and ``build()`` takes the runner's pieces (metadata connection,
@@ -30,12 +31,14 @@ from tfx.dsl.components.base.base_node import BaseNode
 from tfxkit.config import PipelineConfig, config_as_dict
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.stages import evaluate as _evaluate
+from tfxkit.stages import fairness as _fairness
 from tfxkit.stages import ingest as _ingest
 from tfxkit.stages import push as _push
 from tfxkit.stages import train as _train
 from tfxkit.stages import transform as _transform
 from tfxkit.stages import validate as _validate
 from tfxkit.stages.evaluate import Evaluated
+from tfxkit.stages.fairness import Judged
 from tfxkit.stages.ingest import Ingested
 from tfxkit.stages.push import Pushed
 from tfxkit.stages.targets import KUBEFLOW_V2, LOCAL, TARGETS, Target, current_target
@@ -83,6 +86,10 @@ class PipelineBuilder:
         """TFMA against the latest blessed model (if any)."""
         return _evaluate.evaluate(self, data, trained)
 
+    def fairness(self, trained: Trained, evaluated: Evaluated) -> Judged:
+        """Bless only when rate gaps between sensitive slices are within bounds."""
+        return _fairness.fairness(self, trained, evaluated)
+
     def push(self, trained: Trained, *gates: Any) -> Pushed:
         """Push the model only when every gate (a stage result with a blessing) blessed it."""
         return _push.push(self, trained, *gates)
@@ -114,7 +121,7 @@ class PipelineBuilder:
 
 
 def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
-    """ingest -> validate -> transform -> train -> evaluate -> push (blessed only).
+    """ingest -> validate -> transform -> train -> evaluate [-> fairness] -> push (blessed only).
 
     The one definition of the standard pipeline: ``pipelines/penguin.py`` and a run without a
     pipeline file both use it.
@@ -125,7 +132,10 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     transformed = p.transform(data, checked)
     trained = p.train(transformed, checked)
     evaluated = p.evaluate(data, trained)
-    p.push(trained, evaluated)
+    gates: list[Any] = [evaluated]
+    if config.fairness:
+        gates.append(p.fairness(trained, evaluated))
+    p.push(trained, *gates)
     return p
 
 

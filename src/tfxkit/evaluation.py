@@ -21,6 +21,7 @@ from tfxkit.errors import ConfigError
 # Written by tfxkit's Evaluator executor next to TFMA's output (the components layer is a
 # sibling, so the file name is the interface, not an import).
 JUDGEMENT_FILE = "judgement.json"
+FAIRNESS_FILE = "fairness.json"  # written by components/fairness_gate into its blessing
 
 # Tiny epsilon so "min_improvement: 0" means "no worse than the baseline".
 _NO_WORSE = -1e-10
@@ -82,6 +83,15 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                     )
                 )
         metrics.append(metric)
+    slicing_specs = [tfma.SlicingSpec()] + [
+        tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys]) for keys in evaluation.slices
+    ]
+    if config.fairness:  # the fairness gate reads these (components/fairness_gate)
+        metrics += fairness_metrics(config.fairness.decision_threshold, names)
+        known = {tuple(spec.feature_keys) for spec in slicing_specs}
+        for column in config.fairness.sensitive_features:
+            if (F.column_key(column),) not in known:
+                slicing_specs.append(tfma.SlicingSpec(feature_keys=[F.column_key(column)]))
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -92,11 +102,7 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                 preprocessing_function_names=[F.TRANSFORM_SIGNATURE],
             )
         ],
-        slicing_specs=[tfma.SlicingSpec()]
-        + [
-            tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys])
-            for keys in evaluation.slices
-        ],
+        slicing_specs=slicing_specs,
         metrics_specs=[
             tfma.MetricsSpec(
                 metrics=metrics,
@@ -104,6 +110,20 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             )
         ],
     )
+
+
+def fairness_metrics(decision_threshold: float, already: list[str]) -> list[tfma.MetricConfig]:
+    """The confusion matrix at the decision threshold, per slice (every rate the fairness gate
+    compares derives from it), and the slice sizes."""
+    extra = [
+        tfma.MetricConfig(
+            class_name="ConfusionMatrixAtThresholds",
+            config=json.dumps({"thresholds": [decision_threshold]}),
+        )
+    ]
+    if "ExampleCount" not in already:
+        extra.append(tfma.MetricConfig(class_name="ExampleCount"))
+    return extra
 
 
 def _slice_name(slice_key: Any) -> str:
@@ -145,6 +165,8 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
         if per_slice.slice_key.single_slice_keys:
             continue
         for item in per_slice.metric_keys_and_values:
+            if item.key.model_name == "baseline":  # with a baseline, TFMA reports both models
+                continue
             if item.value.HasField("double_value") and not item.key.is_diff:
                 metrics[item.key.name] = round(item.value.double_value.value, 4)
     failures = []
@@ -175,3 +197,9 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
                 f"{name} on {where}: {value:.4g} {_bound_text(failure.metric_threshold, value)}"
             )
     return {"metrics": metrics, "failures": failures, "too_small": too_small}
+
+
+def read_fairness(blessing_uri: str) -> dict[str, Any] | None:
+    """The fairness gate's verdict (per-slice rates, gaps, decision), if this blessing is one."""
+    path = Path(blessing_uri) / FAIRNESS_FILE
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -20,17 +20,25 @@ BLESSING_KEY = "model_blessing"
 
 
 class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
-    """Resolve {model, model_blessing} to the newest blessed model other than the candidate."""
+    """Resolve {model, model_blessing} to the newest model other than the candidate that every
+    gate blessed."""
 
     def resolve_artifacts(
         self, store, input_dict: dict[str, list[types.Artifact]]
     ) -> dict[str, list[types.Artifact]] | None:
         del store  # everything needed is in the resolved channels
         candidate_ids = {a.id for a in input_dict.get(CANDIDATE_KEY, [])}
+        # Every gate writes a ModelBlessing (the Evaluator's, the fairness gate's): a model is a
+        # baseline only if all of them blessed it, i.e. only if it could have been pushed.
+        verdicts: dict[int, list[types.Artifact]] = {}
+        for blessing in input_dict.get(BLESSING_KEY, []):
+            verdicts.setdefault(blessing.get_int_custom_property("current_model_id"), []).append(
+                blessing
+            )
         blessed_by_model = {
-            b.get_int_custom_property("current_model_id"): b
-            for b in input_dict.get(BLESSING_KEY, [])
-            if b.get_int_custom_property("blessed") == 1
+            model_id: blessings[0]
+            for model_id, blessings in verdicts.items()
+            if all(b.get_int_custom_property("blessed") == 1 for b in blessings)
         }
         result: dict[str, list[types.Artifact]] = {
             CANDIDATE_KEY: list(input_dict.get(CANDIDATE_KEY, [])),

@@ -225,3 +225,49 @@ def test_regression_on_a_string_label_is_an_error() -> None:
 
     with pytest.raises(ConfigError, match="regression label must be a number"):
         validate_config(_minimal(task="regression"), "cfg.yaml")
+
+
+def _binary_penguin() -> dict:
+    data = _penguin()
+    data["label"] = {"name": "adelie", "derive": "species == 'Adelie'"}
+    data["evaluation"] = {"thresholds": {"AUC": {"lower_bound": 0.5}}}
+    return data
+
+
+FAIRNESS = {
+    "sensitive_features": ["sex"],
+    "metrics": {"false_positive_rate": {"max_difference": 0.1}},
+}
+
+
+def test_fairness_section_loads_with_defaults(tmp_path: Path) -> None:
+    data = _binary_penguin()
+    data["fairness"] = FAIRNESS
+    fairness = load_config(_write(tmp_path, data)).fairness
+    assert fairness.decision_threshold == 0.5 and fairness.min_slice_size == 30
+    assert fairness.reference == {}
+    assert fairness.metrics["false_positive_rate"].max_difference == 0.1
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            {},
+            "fairness: compares binary decisions across slices, but label 'species' is a "
+            "multiclass task",
+        ),
+        ({"metrics": {"false_positive_rate": {}}}, "set max_difference and/or min_ratio"),
+        ({"metrics": {"fpr": {"max_difference": 0.1}}}, "fairness.metrics.fpr"),
+        ({"reference": {"race": "White"}}, "reference names columns not in sensitive_features"),
+        ({"sensitive_features": ["adelie"]}, "the label cannot be a sensitive slice"),
+        ({"metrics": {"true_positive_rate": {"min_ratio": 1.5}}}, "min_ratio"),
+        ({"sensitive_features": []}, "fairness.sensitive_features"),
+    ],
+)
+def test_fairness_mistakes_are_config_errors(tmp_path: Path, edit: dict, message: str) -> None:
+    data = _penguin() if not edit else _binary_penguin()
+    data["fairness"] = {**FAIRNESS, **edit}
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, data))
+    assert message in str(err.value)

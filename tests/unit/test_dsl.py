@@ -179,3 +179,36 @@ def test_public_api_is_exported() -> None:
 
     for name in ("PipelineBuilder", "PipelineConfig", "load_config", "TfxkitError"):
         assert name in tfxkit.__all__ and getattr(tfxkit, name) is not None
+
+
+def test_baseline_is_the_newest_model_every_gate_blessed() -> None:
+    from tfx.types import standard_artifacts
+
+    from tfxkit.resolvers import PreviousBlessedModelStrategy
+
+    def model(model_id: int):
+        artifact = standard_artifacts.Model()
+        artifact.id = model_id
+        return artifact
+
+    def blessing(model_id: int, blessed: int):
+        artifact = standard_artifacts.ModelBlessing()
+        artifact.set_int_custom_property("current_model_id", model_id)
+        artifact.set_int_custom_property("blessed", blessed)
+        return artifact
+
+    models = [model(1), model(2), model(3)]
+    blessings = [
+        blessing(1, 1),
+        blessing(1, 1),  # evaluator and fairness gate both said yes
+        blessing(2, 1),
+        blessing(2, 0),  # evaluator yes, fairness gate no: never pushed, not a baseline
+    ]
+    resolved = PreviousBlessedModelStrategy().resolve_artifacts(
+        None, {"model": models, "model_blessing": blessings, "candidate": [models[2]]}
+    )
+    assert [m.id for m in resolved["model"]] == [1]
+    resolved = PreviousBlessedModelStrategy().resolve_artifacts(
+        None, {"model": models, "model_blessing": blessings, "candidate": [models[0]]}
+    )
+    assert resolved["model"] == []  # the only fully blessed model is the candidate itself

@@ -65,6 +65,8 @@ class RunSummary:
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
     too_small_slices: list[str] = field(default_factory=list)
+    # The fairness gate's verdict (components/fairness_gate/gaps.py), when configured.
+    fairness: dict | None = None
     # Anomalies that stopped the run, or (when it went on) those reported as warnings.
     anomalies: list[dict] = field(default_factory=list)
     failed_component: str | None = None
@@ -270,12 +272,19 @@ def _describe_store(config: PipelineConfig) -> str:
 
 def _fill_outcome(summary: RunSummary, conn) -> None:
     """Blessing, its reasons and the push destination of this run, read back from MLMD."""
-    from tfxkit.evaluation import read_outcome  # TFMA loads only once a run has finished
+    # TFMA loads only once a run has finished.
+    from tfxkit.evaluation import read_fairness, read_outcome
 
     store = metadata.open_store(conn)
     for execution in metadata.run_executions(store, summary.pipeline_name, summary.run_id):
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
-            summary.blessed = blessing.custom_properties["blessed"].int_value == 1
+            if "blessed" not in blessing.custom_properties:
+                continue  # TFX writes none when no threshold is configured
+            blessed = blessing.custom_properties["blessed"].int_value == 1
+            summary.blessed = blessed and summary.blessed is not False  # every gate must bless
+            fairness = read_fairness(blessing.uri)
+            if fairness:
+                summary.fairness = fairness
         for evaluation in metadata.output_artifacts(
             store, execution.execution_id, "ModelEvaluation"
         ):

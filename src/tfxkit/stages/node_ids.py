@@ -18,6 +18,7 @@ TRANSFORM = "transform"
 TRAINER = "trainer"
 BASELINE_RESOLVER = "latest_blessed_model_resolver"
 EVALUATOR = "evaluator"
+FAIRNESS_GATE = "fairness_gate"  # only with a fairness section
 PUSHER = "pusher"
 
 # Nodes that run an executor in the standard pipeline with an inferred schema (no resolver).

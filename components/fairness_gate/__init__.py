@@ -1,0 +1,1 @@
+"""FairnessGate: deny the push when a rate gap between sensitive slices exceeds its bound."""

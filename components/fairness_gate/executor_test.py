@@ -1,0 +1,171 @@
+"""FairnessGate: the gap rule on counts, and the executor on TFMA-format metrics files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+from tensorflow_model_analysis.proto import metrics_for_slice_pb2
+from tfx.types import standard_artifacts
+
+from tfxkit.components.fairness_gate import executor, gaps
+from tfxkit.components.fairness_gate.gaps import Counts
+
+FPR_BOUND = {"false_positive_rate": {"max_difference": 0.1}}
+
+
+def settings(**overrides) -> dict:
+    base = {
+        "sensitive_features": ["group"],
+        "metrics": FPR_BOUND,
+        "reference": {},
+        "min_slice_size": 30,
+        "decision_threshold": 0.5,
+    }
+    return {**base, **overrides}
+
+
+def test_rates_come_from_the_confusion_matrix() -> None:
+    counts = Counts(tp=30, fp=10, tn=40, fn=20)
+    names = sorted(gaps.RATES)
+    got = gaps.rates(counts, names)
+    assert got["false_positive_rate"] == pytest.approx(10 / 50)
+    assert got["false_negative_rate"] == pytest.approx(20 / 50)
+    assert got["true_positive_rate"] == pytest.approx(30 / 50)
+    assert got["true_negative_rate"] == pytest.approx(40 / 50)
+    assert got["positive_rate"] == pytest.approx(40 / 100)
+    assert got["precision"] == pytest.approx(30 / 40)
+    assert got["accuracy"] == pytest.approx(70 / 100)
+    assert gaps.rates(Counts(tp=5, fp=0, tn=0, fn=0), ["false_positive_rate"]) == {
+        "false_positive_rate": None
+    }
+
+
+def test_a_slice_far_from_overall_fails_with_the_numbers_in_the_reason() -> None:
+    overall = Counts(tp=100, fp=20, tn=180, fn=10)
+    slices = {"group": {"a": Counts(60, 5, 150, 5), "b": Counts(40, 15, 30, 5)}}
+    verdict = gaps.judge(overall, slices, settings())
+    assert not verdict["blessed"]
+    (failure,) = verdict["failures"]
+    # b: FPR 15/45 = 0.333 vs overall 20/200 = 0.1 -> difference 0.233
+    assert failure.startswith("false_positive_rate on group=b: 0.333 vs 0.1 on overall")
+    assert "difference 0.233 above max_difference 0.1" in failure
+    assert verdict["reason"].startswith("not fair enough: false_positive_rate on group=b")
+    rows = {r["slice"]: r for r in verdict["rows"]}
+    assert rows["overall"]["status"] == "reference"
+    assert rows["group=a"]["status"] == "pass"
+    assert rows["group=b"]["status"] == "fail"
+    assert rows["group=b"]["gaps"]["false_positive_rate"]["difference"] == pytest.approx(0.233333)
+
+
+def test_ratio_bound_is_symmetric_four_fifths_rule() -> None:
+    overall = Counts(tp=50, fp=50, tn=50, fn=50)
+    # positive rate: a = 0.5 (== overall), b = 0.35 -> ratio 0.7 < 0.8
+    slices = {"group": {"a": Counts(25, 25, 25, 25), "b": Counts(20, 15, 40, 25)}}
+    bound = {"positive_rate": {"min_ratio": 0.8}}
+    verdict = gaps.judge(overall, slices, settings(metrics=bound))
+    assert [f.split(":")[0] for f in verdict["failures"]] == ["positive_rate on group=b"]
+    assert "ratio 0.7 below min_ratio 0.8" in verdict["failures"][0]
+    assert gaps.gap(0.7, 0.5) == gaps.gap(0.5, 0.7)
+
+
+def test_a_small_slice_is_reported_not_judged() -> None:
+    overall = Counts(tp=100, fp=20, tn=180, fn=10)
+    slices = {"group": {"a": Counts(60, 5, 150, 5), "tiny": Counts(1, 5, 2, 1)}}
+    verdict = gaps.judge(overall, slices, settings())
+    assert verdict["blessed"], verdict["reason"]
+    assert verdict["too_small"] == ["group=tiny (9 examples): under min_slice_size 30"]
+    assert "1 slice(s) too small to judge" in verdict["reason"]
+    assert {r["slice"]: r["status"] for r in verdict["rows"]}["group=tiny"] == (
+        "too small to judge"
+    )
+
+
+def test_a_configured_reference_slice_is_compared_with() -> None:
+    overall = Counts(tp=100, fp=20, tn=180, fn=10)
+    slices = {"group": {"a": Counts(60, 5, 150, 5), "b": Counts(40, 15, 30, 5)}}
+    verdict = gaps.judge(overall, slices, settings(reference={"group": "a"}))
+    assert verdict["failures"][0].startswith(
+        "false_positive_rate on group=b: 0.333 vs 0.0323 on group=a"
+    )
+    missing = gaps.judge(overall, slices, settings(reference={"group": "c"}))
+    assert not missing["blessed"]
+    assert "the reference slice group=c has no examples" in missing["failures"][0]
+
+
+def test_no_slices_for_a_feature_is_said() -> None:
+    verdict = gaps.judge(Counts(10, 1, 30, 2), {"group": {}}, settings())
+    assert verdict["blessed"]
+    assert verdict["not_judged"] == ["group: no slice in the evaluation data (all values missing?)"]
+
+
+def _metrics_file(directory: Path, slices: dict[tuple, Counts], threshold: float = 0.5) -> None:
+    """Write MetricsForSlice records as TFMA's writer does (``metrics-*.tfrecord``)."""
+    directory.mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(directory / "metrics-00000-of-00001.tfrecord")) as writer:
+        for key, counts in slices.items():
+            record = metrics_for_slice_pb2.MetricsForSlice()
+            if key:
+                column = record.slice_key.single_slice_keys.add(column=key[0])
+                column.bytes_value = key[1].encode()
+            for model_name in ("candidate", "baseline"):
+                item = record.metric_keys_and_values.add()
+                item.key.name = "confusion_matrix_at_thresholds"
+                item.key.model_name = model_name
+                matrix = item.value.confusion_matrix_at_thresholds.matrices.add()
+                matrix.threshold = threshold
+                scale = 1 if model_name == "candidate" else 100  # the baseline must be ignored
+                matrix.true_positives = counts.tp * scale
+                matrix.false_positives = counts.fp * scale
+                matrix.true_negatives = counts.tn * scale
+                matrix.false_negatives = counts.fn * scale
+            writer.write(record.SerializeToString())
+
+
+def test_executor_blesses_and_records_the_reason(tmp_path: Path) -> None:
+    evaluation = standard_artifacts.ModelEvaluation()
+    evaluation.uri = str(tmp_path / "evaluation")
+    _metrics_file(
+        tmp_path / "evaluation",
+        {
+            (): Counts(100, 20, 180, 10),
+            ("group", "a"): Counts(60, 5, 150, 5),
+            ("group", "b"): Counts(40, 15, 30, 5),
+            ("other", "x"): Counts(1, 1, 1, 1),
+        },
+    )
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")
+    model.id = 7
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.uri = str(tmp_path / "blessing")
+    executor.Executor().Do(
+        {"evaluation": [evaluation], "model": [model]},
+        {"blessing": [blessing]},
+        {"settings": json.dumps(settings()), "code_fingerprint": "x"},
+    )
+    assert blessing.get_int_custom_property("blessed") == 0
+    assert "false_positive_rate on group=b" in blessing.get_string_custom_property("reason")
+    assert blessing.get_int_custom_property("current_model_id") == 7
+    assert (tmp_path / "blessing" / "NOT_BLESSED").exists()
+    verdict = json.loads((tmp_path / "blessing" / executor.FAIRNESS_FILE).read_text())
+    assert [r["slice"] for r in verdict["rows"]] == ["overall", "group=a", "group=b"]
+    assert verdict["rows"][0]["examples"] == 310  # the candidate's counts, not the baseline's
+
+
+def test_executor_refuses_an_evaluation_without_confusion_matrices(tmp_path: Path) -> None:
+    evaluation = standard_artifacts.ModelEvaluation()
+    evaluation.uri = str(tmp_path / "evaluation")
+    (tmp_path / "evaluation").mkdir()
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.uri = str(tmp_path / "blessing")
+    with pytest.raises(RuntimeError, match="no confusion matrix at the decision threshold"):
+        executor.Executor().Do(
+            {"evaluation": [evaluation], "model": [model]},
+            {"blessing": [blessing]},
+            {"settings": json.dumps(settings()), "code_fingerprint": "x"},
+        )

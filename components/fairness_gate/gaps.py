@@ -1,0 +1,193 @@
+"""Rate gaps between slices and the fairness verdict, from confusion-matrix counts.
+
+Pure Python on purpose: the rule that decides whether a model is fair enough to push is tested
+directly on counts (no TFMA run needed), and the executor only turns TFMA's output into counts.
+
+For each sensitive feature, every slice (``sex=Female``) is compared with a reference slice
+(configured, or the whole evaluation set, ``overall``) on each configured rate:
+
+- ``difference``: ``|slice - reference|`` must be at most ``max_difference``;
+- ``ratio``: ``min(slice, reference) / max(slice, reference)`` must be at least ``min_ratio``
+  (symmetric, so it reads the same for rates where lower is better; 0.8 is the four-fifths rule).
+
+A slice with fewer labelled examples than ``min_slice_size`` is "too small to judge": reported,
+never counted as fair or unfair. A rate whose denominator is 0 (no negatives for a false
+positive rate) is undefined and not compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Weighted confusion-matrix counts of one slice at the decision threshold."""
+
+    tp: float
+    fp: float
+    tn: float
+    fn: float
+
+    @property
+    def examples(self) -> float:
+        return self.tp + self.fp + self.tn + self.fn
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+RATES = {
+    "false_positive_rate": lambda c: _share(c.fp, c.fp + c.tn),
+    "false_negative_rate": lambda c: _share(c.fn, c.fn + c.tp),
+    "true_positive_rate": lambda c: _share(c.tp, c.tp + c.fn),
+    "true_negative_rate": lambda c: _share(c.tn, c.tn + c.fp),
+    "positive_rate": lambda c: _share(c.tp + c.fp, c.examples),
+    "precision": lambda c: _share(c.tp, c.tp + c.fp),
+    "accuracy": lambda c: _share(c.tp + c.tn, c.examples),
+}
+
+
+def rates(counts: Counts, names: list[str]) -> dict[str, float | None]:
+    return {name: RATES[name](counts) for name in names}
+
+
+def gap(value: float, reference: float) -> dict[str, float]:
+    high = max(value, reference)
+    return {
+        "difference": round(abs(value - reference), 6),
+        "ratio": round(min(value, reference) / high, 6) if high > 0 else 1.0,
+    }
+
+
+def _violations(name: str, where: str, value: float, ref_name: str, ref: float, bound: dict):
+    measured = gap(value, ref)
+    found = []
+    max_difference, min_ratio = bound.get("max_difference"), bound.get("min_ratio")
+    if max_difference is not None and measured["difference"] > max_difference:
+        found.append(
+            f"difference {measured['difference']:.3g} above max_difference {max_difference:g}"
+        )
+    if min_ratio is not None and measured["ratio"] < min_ratio:
+        found.append(f"ratio {measured['ratio']:.3g} below min_ratio {min_ratio:g}")
+    return measured, [
+        f"{name} on {where}: {value:.3g} vs {ref:.3g} on {ref_name}: {text}" for text in found
+    ]
+
+
+def judge(
+    overall: Counts | None,
+    slices: dict[str, dict[str, Counts]],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """The gate's verdict: ``{"blessed", "reason", "rows", "failures", "too_small", ...}``.
+
+    ``slices`` maps each sensitive feature key to ``{slice value: counts}``; ``settings`` holds
+    ``sensitive_features``, ``metrics`` ({rate: {max_difference, min_ratio}}), ``reference``
+    ({feature: value}), ``min_slice_size`` and ``decision_threshold``.
+    """
+    bounds: dict[str, dict] = settings["metrics"]
+    names = sorted(bounds)
+    min_size = settings["min_slice_size"]
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    too_small: list[str] = []
+    unjudged: list[str] = []
+    if overall is not None:
+        rows.append(_row(None, OVERALL, overall, names, "reference"))
+    for feature in settings["sensitive_features"]:
+        values = slices.get(feature, {})
+        if not values:
+            unjudged.append(f"{feature}: no slice in the evaluation data (all values missing?)")
+            continue
+        ref_value = settings["reference"].get(feature)
+        if ref_value is None:
+            ref_name, ref_counts = OVERALL, overall
+        else:
+            ref_name, ref_counts = f"{feature}={ref_value}", values.get(ref_value)
+        if ref_counts is None:
+            failures.append(
+                f"{feature}: the reference slice {ref_name} has no examples in the evaluation "
+                f"data (slices: {', '.join(sorted(values))}); fairness cannot be judged"
+            )
+            continue
+        if ref_counts.examples < min_size:
+            unjudged.append(
+                f"{feature}: the reference slice {ref_name} has {ref_counts.examples:g} examples, "
+                f"under min_slice_size {min_size}; {feature} not judged"
+            )
+            continue
+        ref_rates = rates(ref_counts, names)
+        for value in sorted(values):
+            counts = values[value]
+            where = f"{feature}={value}"
+            if ref_value is not None and value == ref_value:
+                rows.append(_row(feature, where, counts, names, "reference"))
+                continue
+            if counts.examples < min_size:
+                rows.append(_row(feature, where, counts, names, "too small to judge"))
+                too_small.append(
+                    f"{where} ({counts.examples:g} examples): under min_slice_size {min_size}"
+                )
+                continue
+            row = _row(feature, where, counts, names, "pass")
+            row["reference"] = ref_name
+            for name in names:
+                value_rate, ref_rate = row["rates"][name], ref_rates[name]
+                if value_rate is None or ref_rate is None:
+                    continue  # undefined (no positives / negatives): nothing to compare
+                measured, found = _violations(
+                    name, where, value_rate, ref_name, ref_rate, bounds[name]
+                )
+                row["gaps"][name] = measured
+                row["failures"] += found
+            if row["failures"]:
+                row["status"] = "fail"
+                failures += row["failures"]
+            rows.append(row)
+    blessed = not failures
+    return {
+        "blessed": blessed,
+        "reason": _reason(blessed, failures, too_small, unjudged, settings),
+        "decision_threshold": settings["decision_threshold"],
+        "min_slice_size": min_size,
+        "metrics": bounds,
+        "rows": rows,
+        "failures": failures,
+        "too_small": too_small,
+        "not_judged": unjudged,
+    }
+
+
+def _row(feature: str | None, where: str, counts: Counts, names: list[str], status: str) -> dict:
+    return {
+        "feature": feature,
+        "slice": where,
+        "examples": counts.examples,
+        "rates": {
+            k: (round(v, 6) if v is not None else None) for k, v in rates(counts, names).items()
+        },
+        "gaps": {},
+        "status": status,
+        "failures": [],
+    }
+
+
+def _reason(
+    blessed: bool, failures: list[str], too_small: list[str], unjudged: list[str], settings
+) -> str:
+    if not blessed:
+        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+        return "not fair enough: " + "; ".join(failures[:3]) + more
+    features = ", ".join(settings["sensitive_features"])
+    notes = []
+    if too_small:
+        notes.append(f"{len(too_small)} slice(s) too small to judge")
+    if unjudged:
+        notes.append("; ".join(unjudged))
+    tail = f" ({'; '.join(notes)})" if notes else ""
+    return f"every judged slice of {features} is within its bounds{tail}"

@@ -1,0 +1,88 @@
+"""The run summary as people read it: what ran, whether the model was blessed and why.
+
+Split from the CLI because the summary grew a per-slice fairness table; this module formats
+only (plain data in, lines out), so it imports nothing heavier than ``tfxkit.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfxkit.errors import anomaly_table
+
+
+def summary_lines(summary: Any) -> list[str]:
+    """Lines for a finished run (``tfxkit.runners.beam.RunSummary``)."""
+    counts: dict[str, int] = {}
+    for node in summary.nodes:
+        counts[node.status] = counts.get(node.status, 0) + 1
+    blessed = {True: "yes", False: "no", None: "not evaluated"}[summary.blessed]
+    lines = [
+        "",
+        f"run id:    {summary.run_id}",
+        f"pipeline:  {summary.pipeline_name}",
+        "nodes:     " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+        f"blessed:   {blessed}",
+    ]
+    if summary.metrics:
+        lines.append(
+            "metrics:   " + ", ".join(f"{k}={v:g}" for k, v in sorted(summary.metrics.items()))
+        )
+    lines += [f"  failed:  {failure}" for failure in summary.blessing_failures]
+    lines += [f"  too small to judge: {small}" for small in summary.too_small_slices]
+    if summary.fairness:
+        lines += fairness_lines(summary.fairness)
+    if summary.anomalies:
+        lines.append(
+            f"anomalies: {len(summary.anomalies)} reported as warnings (validation.severity)"
+        )
+        lines.append(anomaly_table(summary.anomalies))
+    pushed = summary.pushed_path or "nothing pushed"
+    if summary.already_pushed:
+        pushed += " (this model was already there: not copied again)"
+    lines.append(f"pushed:    {pushed}")
+    lines.append(f"metadata:  {summary.metadata_store}")
+    return lines
+
+
+def _cell(rate: float | None, gap: dict[str, float] | None) -> str:
+    if rate is None:
+        return "undefined"
+    if not gap:
+        return f"{rate:.3f}"
+    return f"{rate:.3f} (diff {gap['difference']:.3f}, ratio {gap['ratio']:.2f})"
+
+
+def fairness_lines(verdict: dict[str, Any]) -> list[str]:
+    """The fairness gate's decision, its reason, and one table row per slice."""
+    decision = "passed" if verdict["blessed"] else "FAILED"
+    bounds = ", ".join(
+        f"{name} " + " and ".join(f"{k} {v:g}" for k, v in sorted(bound.items()))
+        for name, bound in sorted(verdict["metrics"].items())
+    )
+    lines = [
+        f"fairness:  {decision}: {verdict['reason']}",
+        f"  decision threshold {verdict['decision_threshold']:g}; bounds: {bounds}; "
+        f"slices under {verdict['min_slice_size']} examples are not judged",
+    ]
+    names = sorted(verdict["metrics"])
+    header = ["slice", "examples", *names, "vs", "result"]
+    table = [header]
+    for row in verdict["rows"]:
+        result = row["status"]
+        if row["failures"]:
+            result = "FAIL: " + "; ".join(f.split(": ")[-1] for f in row["failures"])
+        table.append(
+            [
+                row["slice"],
+                f"{row['examples']:g}",
+                *(_cell(row["rates"].get(n), row["gaps"].get(n)) for n in names),
+                row.get("reference", "-"),
+                result,
+            ]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    lines += [f"  not judged: {note}" for note in verdict.get("not_judged", [])]
+    return lines

@@ -1,0 +1,50 @@
+"""Fairness: a gate on rate gaps between slices of sensitive columns (``config.fairness``).
+
+Its blessing is one more gate for the push stage: the model is pushed only when the
+Evaluator's blessing and this one both say yes (``push(trained, evaluated, judged)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfx import v1 as tfx
+
+from tfxkit import features as F
+from tfxkit.components.fairness_gate.component import FairnessGate
+from tfxkit.errors import PipelineDefinitionError
+from tfxkit.stages import node_ids
+from tfxkit.stages._base import StageContext
+from tfxkit.stages.evaluate import Evaluated
+from tfxkit.stages.train import Trained
+
+
+@dataclass(frozen=True)
+class Judged:
+    blessing: tfx.dsl.Channel
+
+
+def fairness(p: StageContext, trained: Trained, evaluated: Evaluated) -> Judged:
+    settings = p.config.fairness
+    if settings is None:
+        raise PipelineDefinitionError(
+            "fairness() needs a 'fairness' section in the config (sensitive_features, metrics)"
+        )
+    gate = p.add(
+        FairnessGate(
+            evaluation=evaluated.evaluation,
+            model=trained.model,
+            settings={
+                "sensitive_features": [F.column_key(c) for c in settings.sensitive_features],
+                "metrics": {
+                    str(name): bound.model_dump(exclude_none=True)
+                    for name, bound in settings.metrics.items()
+                },
+                "reference": {F.column_key(k): v for k, v in settings.reference.items()},
+                "min_slice_size": settings.min_slice_size,
+                "decision_threshold": settings.decision_threshold,
+            },
+        ),
+        node_ids.FAIRNESS_GATE,
+    )
+    return Judged(blessing=gate.outputs["blessing"])
