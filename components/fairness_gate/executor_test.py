@@ -77,7 +77,7 @@ def test_a_small_slice_is_reported_not_judged() -> None:
     verdict = gaps.judge(overall, slices, settings())
     assert verdict["blessed"], verdict["reason"]
     assert verdict["too_small"] == ["group=tiny (9 examples): under min_slice_size 30"]
-    assert "1 slice(s) too small to judge" in verdict["reason"]
+    assert "1 slice(s) or rate(s) too small to judge" in verdict["reason"]
     assert {r["slice"]: r["status"] for r in verdict["rows"]}["group=tiny"] == (
         "too small to judge"
     )
@@ -169,3 +169,23 @@ def test_executor_refuses_an_evaluation_without_confusion_matrices(tmp_path: Pat
             {"blessing": [blessing]},
             {"settings": json.dumps(settings()), "code_fingerprint": "x"},
         )
+
+
+def test_a_rate_from_few_examples_is_reported_not_judged() -> None:
+    overall = Counts(tp=100, fp=20, tn=180, fn=100)
+    # b: 200 examples but 3 positives, all caught: TPR 1.0 against 0.5 overall.
+    slices = {"group": {"b": Counts(tp=3, fp=10, tn=187, fn=0)}}
+    bounds = {
+        "true_positive_rate": {"min_ratio": 0.8},
+        "false_positive_rate": {"max_difference": 0.1},
+    }
+    verdict = gaps.judge(overall, slices, settings(metrics=bounds, min_rate_examples=20))
+    assert verdict["blessed"], verdict["failures"]
+    (row,) = [r for r in verdict["rows"] if r["slice"] == "group=b"]
+    assert row["unjudged"] == {"true_positive_rate": "3 positives"}
+    assert "false_positive_rate" in row["gaps"]  # 197 negatives: judged
+    assert verdict["too_small"] == [
+        "true_positive_rate on group=b (3 positives): under min_rate_examples 20"
+    ]
+    strict = gaps.judge(overall, slices, settings(metrics=bounds, min_rate_examples=1))
+    assert [f.split(":")[0] for f in strict["failures"]] == ["true_positive_rate on group=b"]

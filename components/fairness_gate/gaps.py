@@ -17,6 +17,7 @@ positive rate) is undefined and not compared.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,23 +38,32 @@ class Counts:
         return self.tp + self.fp + self.tn + self.fn
 
 
-def _share(part: float, whole: float) -> float | None:
-    return part / whole if whole > 0 else None
-
-
-RATES = {
-    "false_positive_rate": lambda c: _share(c.fp, c.fp + c.tn),
-    "false_negative_rate": lambda c: _share(c.fn, c.fn + c.tp),
-    "true_positive_rate": lambda c: _share(c.tp, c.tp + c.fn),
-    "true_negative_rate": lambda c: _share(c.tn, c.tn + c.fp),
-    "positive_rate": lambda c: _share(c.tp + c.fp, c.examples),
-    "precision": lambda c: _share(c.tp, c.tp + c.fp),
-    "accuracy": lambda c: _share(c.tp + c.tn, c.examples),
+# rate -> (numerator, denominator, what the denominator counts), from the confusion matrix.
+RATES: dict[str, tuple[Callable[[Counts], float], Callable[[Counts], float], str]] = {
+    "false_positive_rate": (lambda c: c.fp, lambda c: c.fp + c.tn, "negatives"),
+    "false_negative_rate": (lambda c: c.fn, lambda c: c.fn + c.tp, "positives"),
+    "true_positive_rate": (lambda c: c.tp, lambda c: c.tp + c.fn, "positives"),
+    "true_negative_rate": (lambda c: c.tn, lambda c: c.tn + c.fp, "negatives"),
+    "positive_rate": (lambda c: c.tp + c.fp, lambda c: c.examples, "examples"),
+    "precision": (lambda c: c.tp, lambda c: c.tp + c.fp, "predicted positives"),
+    "accuracy": (lambda c: c.tp + c.tn, lambda c: c.examples, "examples"),
 }
 
 
 def rates(counts: Counts, names: list[str]) -> dict[str, float | None]:
-    return {name: RATES[name](counts) for name in names}
+    """Each rate, or None where its denominator is 0 (undefined)."""
+    found = {}
+    for name in names:
+        numerator, denominator, _ = RATES[name]
+        whole = denominator(counts)
+        found[name] = numerator(counts) / whole if whole > 0 else None
+    return found
+
+
+def support(counts: Counts, name: str) -> tuple[float, str]:
+    """How many examples a rate is computed from, and what they are ("positives")."""
+    _, denominator, what = RATES[name]
+    return denominator(counts), what
 
 
 def gap(value: float, reference: float) -> dict[str, float]:
@@ -93,6 +103,7 @@ def judge(
     bounds: dict[str, dict] = settings["metrics"]
     names = sorted(bounds)
     min_size = settings["min_slice_size"]
+    min_rate = settings.get("min_rate_examples", 0)
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
     too_small: list[str] = []
@@ -140,6 +151,17 @@ def judge(
                 value_rate, ref_rate = row["rates"][name], ref_rates[name]
                 if value_rate is None or ref_rate is None:
                     continue  # undefined (no positives / negatives): nothing to compare
+                count, what = support(counts, name)
+                ref_count, _ = support(ref_counts, name)
+                if min(count, ref_count) < min_rate:  # e.g. a true positive rate from 3 positives
+                    few = (
+                        f"{count:g} {what}" if count < min_rate else f"{ref_count:g} on {ref_name}"
+                    )
+                    row["unjudged"][name] = few
+                    too_small.append(
+                        f"{name} on {where} ({few}): under min_rate_examples {min_rate}"
+                    )
+                    continue
                 measured, found = _violations(
                     name, where, value_rate, ref_name, ref_rate, bounds[name]
                 )
@@ -155,6 +177,7 @@ def judge(
         "reason": _reason(blessed, failures, too_small, unjudged, settings),
         "decision_threshold": settings["decision_threshold"],
         "min_slice_size": min_size,
+        "min_rate_examples": min_rate,
         "metrics": bounds,
         "rows": rows,
         "failures": failures,
@@ -172,6 +195,7 @@ def _row(feature: str | None, where: str, counts: Counts, names: list[str], stat
             k: (round(v, 6) if v is not None else None) for k, v in rates(counts, names).items()
         },
         "gaps": {},
+        "unjudged": {},  # rate -> its few examples ("7 positives"), under min_rate_examples
         "status": status,
         "failures": [],
     }
@@ -186,7 +210,7 @@ def _reason(
     features = ", ".join(settings["sensitive_features"])
     notes = []
     if too_small:
-        notes.append(f"{len(too_small)} slice(s) too small to judge")
+        notes.append(f"{len(too_small)} slice(s) or rate(s) too small to judge")
     if unjudged:
         notes.append("; ".join(unjudged))
     tail = f" ({'; '.join(notes)})" if notes else ""

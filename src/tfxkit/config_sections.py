@@ -347,6 +347,12 @@ class FairnessConfig(Strict):
         ge=1,
         description="A slice with fewer labelled examples is reported 'too small to judge'.",
     )
+    min_rate_examples: int = Field(
+        default=20,
+        ge=1,
+        description="A rate computed from fewer examples (a true positive rate from 5 "
+        "positives) is reported, not judged.",
+    )
 
     @model_validator(mode="after")
     def _references_are_sensitive(self) -> FairnessConfig:

@@ -45,9 +45,11 @@ def summary_lines(summary: Any) -> list[str]:
     return lines
 
 
-def _cell(rate: float | None, gap: dict[str, float] | None) -> str:
+def _cell(rate: float | None, gap: dict[str, float] | None, few: str | None) -> str:
     if rate is None:
         return "undefined"
+    if few:
+        return f"{rate:.3f} (from {few}: not judged)"
     if not gap:
         return f"{rate:.3f}"
     return f"{rate:.3f} (diff {gap['difference']:.3f}, ratio {gap['ratio']:.2f})"
@@ -63,7 +65,8 @@ def fairness_lines(verdict: dict[str, Any]) -> list[str]:
     lines = [
         f"fairness:  {decision}: {verdict['reason']}",
         f"  decision threshold {verdict['decision_threshold']:g}; bounds: {bounds}; "
-        f"slices under {verdict['min_slice_size']} examples are not judged",
+        f"slices under {verdict['min_slice_size']} examples and rates from under "
+        f"{verdict['min_rate_examples']} are not judged",
     ]
     names = sorted(verdict["metrics"])
     header = ["slice", "examples", *names, "vs", "result"]
@@ -76,7 +79,10 @@ def fairness_lines(verdict: dict[str, Any]) -> list[str]:
             [
                 row["slice"],
                 f"{row['examples']:g}",
-                *(_cell(row["rates"].get(n), row["gaps"].get(n)) for n in names),
+                *(
+                    _cell(row["rates"].get(n), row["gaps"].get(n), row["unjudged"].get(n))
+                    for n in names
+                ),
                 row.get("reference", "-"),
                 result,
             ]

@@ -42,6 +42,7 @@ def fairness(p: StageContext, trained: Trained, evaluated: Evaluated) -> Judged:
                 },
                 "reference": {F.column_key(k): v for k, v in settings.reference.items()},
                 "min_slice_size": settings.min_slice_size,
+                "min_rate_examples": settings.min_rate_examples,
                 "decision_threshold": settings.decision_threshold,
             },
         ),
