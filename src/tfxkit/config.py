@@ -103,6 +103,12 @@ class EvaluationConfig(Strict):
         "'too small to judge' instead of failing the blessing.",
     )
 
+    per_class: bool = Field(
+        default=True,
+        description="Multiclass: precision and recall of every class in the summary (from "
+        "TFMA's multi-class confusion matrix).",
+    )
+
     def resolved_metrics(self, task: str) -> list[str]:
         return list(self.metrics) if self.metrics is not None else list(DEFAULT_METRICS[task])
 

@@ -86,6 +86,14 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     slicing_specs = [tfma.SlicingSpec()] + [
         tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys]) for keys in evaluation.slices
     ]
+    if task == "multiclass" and evaluation.per_class:  # read by per_class_metrics
+        # Threshold 0: the predicted class is always the top-scoring one.
+        metrics.append(
+            tfma.MetricConfig(
+                class_name="MultiClassConfusionMatrixAtThresholds",
+                config=json.dumps({"thresholds": [0.0]}),
+            )
+        )
     if config.fairness:  # the fairness gate reads these (components/fairness_gate)
         metrics += fairness_metrics(config.fairness.decision_threshold, names)
         known = {tuple(spec.feature_keys) for spec in slicing_specs}
@@ -126,6 +134,39 @@ def fairness_metrics(decision_threshold: float, already: list[str]) -> list[tfma
     return extra
 
 
+def per_class_metrics(per_slice: Any) -> dict[int, dict[str, float | None]]:
+    """{class id: {examples, precision, recall}} from one slice's multi-class confusion matrix
+    (class ids are the label vocabulary's indices; the runner names them)."""
+    for item in per_slice.metric_keys_and_values:
+        if item.key.model_name == "baseline" or item.key.is_diff:
+            continue
+        matrices = item.value.multi_class_confusion_matrix_at_thresholds.matrices
+        if not matrices:
+            continue
+        actual: dict[int, float] = {}
+        predicted: dict[int, float] = {}
+        correct: dict[int, float] = {}
+        for entry in matrices[0].entries:
+            n = entry.num_weighted_examples
+            actual[entry.actual_class_id] = actual.get(entry.actual_class_id, 0.0) + n
+            predicted[entry.predicted_class_id] = predicted.get(entry.predicted_class_id, 0.0) + n
+            if entry.actual_class_id == entry.predicted_class_id:
+                correct[entry.actual_class_id] = n
+        return {
+            class_id: {
+                "examples": round(actual.get(class_id, 0.0), 4),
+                "precision": _ratio(correct.get(class_id, 0.0), predicted.get(class_id, 0.0)),
+                "recall": _ratio(correct.get(class_id, 0.0), actual.get(class_id, 0.0)),
+            }
+            for class_id in sorted((set(actual) | set(predicted)) - {-1})
+        }
+    return {}
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole > 0 else None
+
+
 def _slice_name(slice_key: Any) -> str:
     parts = [
         f"{c.column}={c.bytes_value.decode() if c.HasField('bytes_value') else c.float_value}"
@@ -158,12 +199,15 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
     """Headline (overall) metrics and every failed bound of one Evaluator output, for people.
 
     ``{"metrics": {name: value}, "failures": ["<metric> on <slice>: <value> below ..."],
-    "too_small": ["<slice> (<n> examples): <metrics> not judged, under min_slice_size <m>"]}``
+    "too_small": ["<slice> (<n> examples): <metrics> not judged, under min_slice_size <m>"],
+    "per_class": {class id: {"examples", "precision", "recall"}}}`` (multiclass only)
     """
     metrics: dict[str, float] = {}
+    per_class: dict[int, dict[str, float | None]] = {}
     for per_slice in tfma.load_metrics(evaluation_uri):
         if per_slice.slice_key.single_slice_keys:
             continue
+        per_class = per_class_metrics(per_slice)
         for item in per_slice.metric_keys_and_values:
             if item.key.model_name == "baseline":  # with a baseline, TFMA reports both models
                 continue
@@ -196,7 +240,12 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
             failures.append(
                 f"{name} on {where}: {value:.4g} {_bound_text(failure.metric_threshold, value)}"
             )
-    return {"metrics": metrics, "failures": failures, "too_small": too_small}
+    return {
+        "metrics": metrics,
+        "failures": failures,
+        "too_small": too_small,
+        "per_class": per_class,
+    }
 
 
 def read_fairness(blessing_uri: str) -> dict[str, Any] | None:

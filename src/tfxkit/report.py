@@ -28,6 +28,10 @@ def summary_lines(summary: Any) -> list[str]:
         lines.append(
             "metrics:   " + ", ".join(f"{k}={v:g}" for k, v in sorted(summary.metrics.items()))
         )
+    if summary.per_class:
+        lines.append(
+            "per class: " + "; ".join(_class_text(n, v) for n, v in summary.per_class.items())
+        )
     lines += [f"  failed:  {failure}" for failure in summary.blessing_failures]
     lines += [f"  too small to judge: {small}" for small in summary.too_small_slices]
     if summary.fairness:
@@ -43,6 +47,16 @@ def summary_lines(summary: Any) -> list[str]:
     lines.append(f"pushed:    {pushed}")
     lines.append(f"metadata:  {summary.metadata_store}")
     return lines
+
+
+def _class_text(name: str, values: dict) -> str:
+    def rate(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    return (
+        f"{name} ({values['examples']:g} examples) precision {rate(values['precision'])}, "
+        f"recall {rate(values['recall'])}"
+    )
 
 
 def _cell(rate: float | None, gap: dict[str, float] | None, few: str | None) -> str:

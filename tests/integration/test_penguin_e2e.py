@@ -48,6 +48,18 @@ def test_cold_run_completes_every_component(workspace: Path, cold_run: dict) -> 
     assert summary["blessed"] is True
 
 
+def test_summary_has_per_class_metrics_by_species(cold_run: dict) -> None:
+    summary = cold_run["summary"]
+    per_class = summary["per_class"]
+    assert set(per_class) == {"Adelie", "Chinstrap", "Gentoo"}
+    # Every labelled evaluation example is counted once, under its true class.
+    total = sum(values["examples"] for values in per_class.values())
+    assert total == pytest.approx(summary["metrics"]["example_count"])
+    for values in per_class.values():
+        assert 0.0 <= values["precision"] <= 1.0 and 0.0 <= values["recall"] <= 1.0
+    assert "per class: Adelie (" in cold_run["stdout"]
+
+
 def test_model_and_pushed_model_recorded(workspace: Path, cold_run: dict) -> None:
     from tfxkit.metadata import output_artifacts
 

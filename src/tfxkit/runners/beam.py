@@ -67,6 +67,8 @@ class RunSummary:
     too_small_slices: list[str] = field(default_factory=list)
     # The fairness gate's verdict (components/fairness_gate/gaps.py), when configured.
     fairness: dict | None = None
+    # Multiclass: {label value: {examples, precision, recall}} on the evaluation split.
+    per_class: dict[str, dict] = field(default_factory=dict)
     # Anomalies that stopped the run, or (when it went on) those reported as warnings.
     anomalies: list[dict] = field(default_factory=list)
     failed_component: str | None = None
@@ -276,10 +278,11 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
     from tfxkit.evaluation import read_fairness, read_outcome
 
     store = metadata.open_store(conn)
+    per_class: dict = {}
+    transform_graph_uri = None
     for execution in metadata.run_executions(store, summary.pipeline_name, summary.run_id):
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
-            if "blessed" not in blessing.custom_properties:
-                continue  # TFX writes none when no threshold is configured
+            # TFX writes no 'blessed' when no threshold is configured: that is not blessed.
             blessed = blessing.custom_properties["blessed"].int_value == 1
             summary.blessed = blessed and summary.blessed is not False  # every gate must bless
             fairness = read_fairness(blessing.uri)
@@ -291,6 +294,9 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
             outcome = read_outcome(evaluation.uri)
             summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
             summary.too_small_slices = outcome["too_small"]
+            per_class = outcome["per_class"]
+        for graph in metadata.output_artifacts(store, execution.execution_id, "TransformGraph"):
+            transform_graph_uri = graph.uri
         for schema in metadata.output_artifacts(store, execution.execution_id, "Schema"):
             warnings = schema.custom_properties.get("anomaly_warnings")
             if warnings is not None:
@@ -300,3 +306,18 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
             if props["pushed"].int_value == 1:
                 summary.pushed_path = props["pushed_destination"].string_value
                 summary.already_pushed = props["already_pushed"].int_value == 1
+    if per_class and transform_graph_uri:
+        summary.per_class = _named_classes(per_class, transform_graph_uri)
+
+
+def _named_classes(per_class: dict[int, dict], transform_graph_uri: str) -> dict[str, dict]:
+    """Class ids -> the label values they stand for (the Transform's label vocabulary)."""
+    import tensorflow_transform as tft
+
+    from tfxkit.features import LABEL_VOCAB_FILE
+
+    names = tft.TFTransformOutput(transform_graph_uri).vocabulary_by_name(LABEL_VOCAB_FILE)
+    return {
+        (names[i].decode() if i < len(names) else f"class {i}"): values
+        for i, values in per_class.items()
+    }
