@@ -55,14 +55,32 @@ class Strategy(str, Enum):
     ONE_DEVICE = "one_device"
     MIRRORED = "mirrored"
     MULTI_WORKER_MIRRORED = "multi_worker_mirrored"
+    PARAMETER_SERVER = "parameter_server"
+    TPU = "tpu"
+
+
+class Accelerator(str, Enum):
+    AUTO = "auto"  # GPUs when TensorFlow sees any, else the CPU
+    CPU = "cpu"
+    GPU = "gpu"  # fail before training when there is none
 
 
 class TrainingConfig(Strict):
     epochs: int = Field(default=1, gt=0)
-    batch_size: int = Field(default=32, gt=0)
+    batch_size: int = Field(
+        default=32, gt=0, description="Per replica; the global batch is this x replicas."
+    )
     train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
     eval_steps: int = Field(default=20, gt=0)
     strategy: Strategy = Strategy.DEFAULT
+    accelerator: Accelerator = Accelerator.AUTO
+    cpu_devices: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Local runs: split the CPU into this many logical devices, so 'mirrored' "
+        "runs that many replicas without a GPU (for trying a strategy, not for speed).",
+    )
     seed: int = 42
 
 

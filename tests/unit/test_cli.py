@@ -222,6 +222,9 @@ def test_missing_csv_column_is_named(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "penguin" / "pipeline_root").exists(), "nothing may be half-written"
 
 
+_HAS_GPU = Path("/dev/nvidia0").exists()
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -231,11 +234,32 @@ def test_missing_csv_column_is_named(tmp_path: Path, capsys) -> None:
         ),
         (["training.epochs=true"], "epochs: expected a number, got True"),
         (["push.destination=/proc/tfxkit-cannot-write"], "push.destination: cannot write to /proc"),
+        (["training.strategy=tpu"], "training.strategy: tpu, but this machine has no TPU"),
+        (
+            ["training.strategy=multi_worker_mirrored"],
+            "multi_worker_mirrored runs one process per worker",
+        ),
+        (
+            ["training.strategy=parameter_server"],
+            "parameter_server needs a cluster with 'worker' and 'ps' tasks in TF_CONFIG",
+        ),
+        pytest.param(
+            ["training.accelerator=gpu"],
+            "training.accelerator: gpu, but TensorFlow sees no GPU",
+            marks=pytest.mark.skipif(_HAS_GPU, reason="this machine has a GPU"),
+        ),
     ],
 )
 def test_mistakes_fail_before_any_component(
-    tmp_path: Path, penguin_overrides: list[str], overrides: list[str], message: str, capsys
+    tmp_path: Path,
+    penguin_overrides: list[str],
+    overrides: list[str],
+    message: str,
+    capsys,
+    monkeypatch,
 ) -> None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("TPU_NAME", raising=False)
     args = ["run", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG)]
     for override in [*penguin_overrides, f"workspace={tmp_path}", *overrides]:
         args += ["--set", override]

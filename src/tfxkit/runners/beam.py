@@ -111,6 +111,7 @@ def run(
     config = builder.config
     check_local_data(config)
     check_push_destination(config)
+    check_training_hardware(config)
     conn = metadata.connection_config(config)
     _check_store(conn, config)
     run_id = run_id or new_run_id()
@@ -130,6 +131,22 @@ def run(
             stopped = recovery.unfinished(store, config.name, run_id)
             recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
             raise Interrupted(current[0]) from None
+
+
+def check_training_hardware(config: PipelineConfig) -> None:
+    """The strategy's devices exist here, before hours of ingest and transform; logical CPUs
+    (``training.cpu_devices``) are made now, while TensorFlow has not started."""
+    from tfxkit.training.strategies import (
+        IN_PROCESS_MWMS,
+        StrategyUnavailable,
+        check_available,
+        split_cpu,
+    )
+
+    if config.training.strategy == "multi_worker_mirrored":
+        raise StrategyUnavailable(f"training.strategy: {IN_PROCESS_MWMS}")
+    split_cpu(config.training.cpu_devices)
+    check_available(config.training.strategy, config.training.accelerator)
 
 
 def check_push_destination(config: PipelineConfig) -> None:

@@ -26,7 +26,7 @@ from tfx_bsl.public import tfxio
 
 from tfxkit import features as F
 from tfxkit import label_expr
-from tfxkit.training.strategies import make_strategy
+from tfxkit.training.strategies import describe, make_strategy, split_cpu
 
 
 def _input_fn(
@@ -250,26 +250,26 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """TFX Trainer entry point (referenced as ``tfxkit.training.keras_trainer.run_fn``)."""
     cfg = fn_args.custom_config
     training = cfg["training"]
+    split_cpu(training.get("cpu_devices", 1))  # local runs did it before TF started
+    strategy = make_strategy(training["strategy"], training.get("accelerator", "auto"))
+    global_batch = training["batch_size"] * strategy.num_replicas_in_sync
+    print(
+        f"[tfxkit] training with strategy {training['strategy']}: {describe(strategy)}; "
+        f"global batch {global_batch}",
+        flush=True,
+    )
     keras.utils.set_random_seed(training["seed"])
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     label_key = F.transformed_name(cfg["label"]["key"])
     train_ds = _input_fn(
-        fn_args.train_files,
-        fn_args.data_accessor,
-        tf_transform_output,
-        label_key,
-        training["batch_size"],
+        fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key, global_batch
     )
     eval_ds = _input_fn(
-        fn_args.eval_files,
-        fn_args.data_accessor,
-        tf_transform_output,
-        label_key,
-        training["batch_size"],
+        fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key, global_batch
     )
     if cfg["label"]["task"] == "regression":
         cfg = {**cfg, "label": {**cfg["label"], "stats": _label_stats(train_ds)}}
-    with make_strategy(training["strategy"]).scope():
+    with strategy.scope():
         model = build_model(cfg, tf_transform_output)
     epochs = training["epochs"]
     model.fit(
