@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from tfxkit.config_sections import (  # re-exported: the config API is one module
     DEFAULT_MISSING_VALUES,
+    CrossConfig,
     CsvDialect,
     DataConfig,
     DataFormat,
@@ -213,6 +214,9 @@ class PipelineConfig(Strict):
     schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     features: list[FeatureConfig] = Field(min_length=1)
+    crosses: list[CrossConfig] = Field(
+        default_factory=list, description="Feature crosses, each hashed to ids (one-hot)."
+    )
     label: LabelConfig
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
@@ -274,6 +278,13 @@ class PipelineConfig(Strict):
             )
         if self.fairness and self.label.name in self.fairness.sensitive_features:
             raise ValueError("fairness.sensitive_features: the label cannot be a sensitive slice")
+        for cross in self.crosses:
+            unknown_cross = sorted(set(cross.features) - set(names))
+            if unknown_cross or len(set(cross.features)) < len(cross.features):
+                raise ValueError(
+                    f"crosses: {cross.features} must name distinct configured features"
+                    + (f" ({unknown_cross} are not)" if unknown_cross else "")
+                )
         for sl in self.evaluation.slices:
             for col in sl:
                 if col not in names:
@@ -411,6 +422,7 @@ def config_as_dict(config: PipelineConfig) -> dict[str, Any]:
 __all__ = [
     "BeamMode",
     "ConfigError",
+    "CrossConfig",
     "CsvDialect",
     "DEFAULT_METRICS",
     "DEFAULT_MISSING_VALUES",

@@ -72,11 +72,22 @@ class TransformKind(str, Enum):
 
     ZSCORE = "zscore"
     MINMAX = "minmax"
-    VOCABULARY = "vocabulary"
+    VOCABULARY = "vocabulary"  # top_k most frequent values + oov_buckets; one-hot in the model
     IDENTITY = "identity"
+    BUCKETIZE = "bucketize"  # quantile buckets (buckets), one-hot in the model
+    HASH = "hash"  # hash_buckets ids of the value as text: no vocabulary pass, unbounded values
+    LOG = "log"  # z-score of log1p(max(x, 0)): long-tailed counts and amounts
 
 
-_NUMERIC_TRANSFORMS = {TransformKind.ZSCORE, TransformKind.MINMAX, TransformKind.IDENTITY}
+_NUMERIC_TRANSFORMS = {
+    TransformKind.ZSCORE,
+    TransformKind.MINMAX,
+    TransformKind.IDENTITY,
+    TransformKind.BUCKETIZE,
+    TransformKind.LOG,
+}
+# Transforms whose output is a category id (the model one-hot encodes it).
+CATEGORICAL_TRANSFORMS = {TransformKind.VOCABULARY, TransformKind.BUCKETIZE, TransformKind.HASH}
 
 
 class DataFormat(str, Enum):
@@ -227,15 +238,40 @@ class FeatureConfig(Strict):
     type: FeatureType
     transform: TransformKind
     missing: MissingConfig = Field(default_factory=MissingConfig)
+    clip: tuple[float, float] | None = Field(
+        default=None, description="Numbers: [low, high] applied before the transform."
+    )
+    buckets: int | None = Field(default=None, ge=2, le=1000, description="bucketize (default 10).")
+    top_k: int | None = Field(
+        default=None, ge=1, description="vocabulary: keep the k most frequent values."
+    )
+    oov_buckets: int = Field(
+        default=1, ge=1, le=1000, description="vocabulary: ids for values outside it."
+    )
+    hash_buckets: int | None = Field(default=None, ge=2, description="hash (default 100).")
 
     @model_validator(mode="after")
     def _transform_fits_type(self) -> FeatureConfig:
         kind = TransformKind(self.transform)
-        if self.type == FeatureType.STRING and kind in (TransformKind.ZSCORE, TransformKind.MINMAX):
+        if self.type == FeatureType.STRING and kind in _NUMERIC_TRANSFORMS:
             raise ValueError(
                 f"feature '{self.name}' is a string; transform '{kind.value}' needs a number "
-                "(use 'vocabulary')"
+                "(use 'vocabulary' or 'hash')"
             )
+        if self.type == FeatureType.STRING and self.clip is not None:
+            raise ValueError(f"feature '{self.name}' is a string; clip needs a number")
+        if self.clip is not None and self.clip[0] >= self.clip[1]:
+            raise ValueError(f"feature '{self.name}': clip [low, high] needs low < high")
+        for option, applies in (
+            ("buckets", TransformKind.BUCKETIZE),
+            ("top_k", TransformKind.VOCABULARY),
+            ("hash_buckets", TransformKind.HASH),
+        ):
+            if getattr(self, option) is not None and kind != applies:
+                raise ValueError(
+                    f"feature '{self.name}': {option} applies to transform '{applies.value}', "
+                    f"not '{kind.value}'"
+                )
         impute = self.missing.impute
         if self.type == FeatureType.STRING and impute in (Imputation.MEAN, Imputation.MEDIAN):
             raise ValueError(
@@ -245,6 +281,17 @@ class FeatureConfig(Strict):
         if self.type != FeatureType.STRING and isinstance(self.missing.value, str):
             raise ValueError(f"feature '{self.name}': missing.value must be a number")
         return self
+
+
+class CrossConfig(Strict):
+    """A feature cross: the combination of several features' values, hashed to ids."""
+
+    features: list[str] = Field(min_length=2, description="Configured features to combine.")
+    hash_buckets: int = Field(default=100, ge=2)
+
+    @property
+    def key(self) -> str:
+        return "cross_" + "_x_".join(column_key(f) for f in self.features)
 
 
 class Task(str, Enum):

@@ -14,7 +14,8 @@ from tfxkit.config_sections import column_key as column_key
 
 TRANSFORMED_SUFFIX = "_xf"
 LABEL_VOCAB_FILE = "label_vocab"
-OOV_BUCKETS = 1
+DEFAULT_BUCKETS = 10
+DEFAULT_HASH_BUCKETS = 100
 
 # SavedModel signatures exported by the trainer.
 SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
@@ -55,7 +56,7 @@ def imputation(feature: Any) -> dict[str, Any]:
 
 def feature_spec_config(config: Any) -> dict[str, Any]:
     """The part of a PipelineConfig that Transform and Trainer need, as JSON-safe custom_config."""
-    return {
+    spec: dict[str, Any] = {
         "features": [
             {
                 "name": f.name,
@@ -63,6 +64,7 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
                 "type": f.type,
                 "transform": f.transform,
                 "missing": imputation(f),
+                **transform_options(f),
             }
             for f in config.features
         ],
@@ -74,3 +76,27 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
             "derive": config.label.derive,
         },
     }
+    if config.crosses:
+        spec["crosses"] = [
+            {
+                "key": c.key,
+                "features": [column_key(name) for name in c.features],
+                "hash_buckets": c.hash_buckets,
+            }
+            for c in config.crosses
+        ]
+    return spec
+
+
+def transform_options(feature: Any) -> dict[str, Any]:
+    """Only the options the feature's transform uses (so other features' cache keys stay put)."""
+    options: dict[str, Any] = {"clip": list(feature.clip)} if feature.clip else {}
+    if feature.transform == "bucketize":
+        options["buckets"] = feature.buckets or DEFAULT_BUCKETS
+    if feature.transform == "vocabulary" and feature.top_k:
+        options["top_k"] = feature.top_k
+    if feature.transform == "vocabulary" and feature.oov_buckets != 1:
+        options["oov_buckets"] = feature.oov_buckets
+    if feature.transform == "hash":
+        options["hash_buckets"] = feature.hash_buckets or DEFAULT_HASH_BUCKETS
+    return options

@@ -271,3 +271,37 @@ def test_fairness_mistakes_are_config_errors(tmp_path: Path, edit: dict, message
     with pytest.raises(ConfigError) as err:
         load_config(_write(tmp_path, data))
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("feature", "message"),
+    [
+        ({"name": "island", "type": "string", "transform": "bucketize"}, "needs a number"),
+        ({"name": "island", "type": "string", "transform": "log"}, "needs a number"),
+        ({"name": "island", "type": "string", "transform": "vocabulary", "clip": [0, 1]},
+         "clip needs a number"),
+        ({"name": "bill_length_mm", "type": "float", "transform": "zscore", "clip": [5, 1]},
+         "low < high"),
+        ({"name": "bill_length_mm", "type": "float", "transform": "zscore", "buckets": 4},
+         "buckets applies to transform 'bucketize', not 'zscore'"),
+        ({"name": "island", "type": "string", "transform": "hash", "top_k": 3},
+         "top_k applies to transform 'vocabulary'"),
+    ],
+)  # fmt: skip
+def test_a_transform_that_does_not_fit_its_feature_is_a_config_error(
+    tmp_path: Path, feature: dict, message: str
+) -> None:
+    data = _penguin()
+    data["features"] = [feature]
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, data))
+    assert message in str(err.value)
+
+
+def test_crosses_must_name_distinct_configured_features(tmp_path: Path) -> None:
+    data = _penguin()
+    data["crosses"] = [{"features": ["island", "colony"]}]
+    with pytest.raises(ConfigError, match=r"\['colony'\] are not"):
+        load_config(_write(tmp_path, data))
+    data["crosses"] = [{"features": ["island", "sex"], "hash_buckets": 20}]
+    assert load_config(_write(tmp_path, data)).crosses[0].key == "cross_island_x_sex"

@@ -69,3 +69,10 @@ def test_multi_worker_mirrored_trains_one_model_on_two_processes(tmp_path: Path)
     assert results[0]["weights"] == pytest.approx(results[1]["weights"], abs=1e-6)
     assert results[0]["loss"] < 0.5
     assert (tmp_path / "model" / "saved_model.pb").is_file()
+
+
+def test_every_strategy_is_described_in_the_trainer_log_line() -> None:
+    from tfxkit.training.strategies import describe, make_strategy
+
+    assert describe(make_strategy("default")) == "1 replica(s) on the default device"
+    assert describe(make_strategy("one_device")).startswith("1 replica(s) on ")

@@ -56,6 +56,19 @@ def _input_fn(
     )
 
 
+def category_depth(feature: dict[str, Any], tf_transform_output: tft.TFTransformOutput) -> int:
+    """How many ids a categorical transform's output can take (0: a float input)."""
+    kind = feature["transform"]
+    if kind == "vocabulary":
+        size = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["key"]))
+        return size + feature.get("oov_buckets", 1)
+    if kind == "bucketize":
+        return feature["buckets"]
+    if kind in ("hash", "cross"):
+        return feature["hash_buckets"]
+    return 0
+
+
 def build_model(
     custom_config: dict[str, Any], tf_transform_output: tft.TFTransformOutput
 ) -> keras.Model:
@@ -63,21 +76,23 @@ def build_model(
     model_cfg = custom_config["model"]
     inputs: dict[str, keras.Input] = {}
     encoded = []
-    for feature in custom_config["features"]:
+    crosses = [
+        {"key": c["key"], "transform": "cross", "hash_buckets": c["hash_buckets"], "missing": {}}
+        for c in custom_config.get("crosses", [])
+    ]
+    for feature in [*custom_config["features"], *crosses]:
         key = F.transformed_name(feature["key"])
-        if feature["transform"] == "vocabulary":
+        depth = category_depth(feature, tf_transform_output)
+        if depth:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
-            depth = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["key"]))
             encoded.append(
-                keras.layers.CategoryEncoding(
-                    num_tokens=depth + F.OOV_BUCKETS, output_mode="one_hot"
-                )(inp)
+                keras.layers.CategoryEncoding(num_tokens=depth, output_mode="one_hot")(inp)
             )
         else:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.float32)
             encoded.append(inp)
         inputs[key] = inp
-        if feature["missing"]["indicator"]:
+        if feature["missing"].get("indicator"):
             name = F.missing_indicator_name(feature["key"])
             inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.float32)
             encoded.append(inputs[name])

@@ -108,5 +108,8 @@ def make_strategy(name: str, accelerator: str = "auto") -> tf.distribute.Strateg
 
 
 def describe(strategy: tf.distribute.Strategy) -> str:
-    devices = getattr(strategy.extended, "worker_devices", ()) or ("the default device",)
+    try:
+        devices = tuple(strategy.extended.worker_devices)
+    except RuntimeError:  # TF's default strategy has no device list
+        devices = ("the default device",)
     return f"{strategy.num_replicas_in_sync} replica(s) on {', '.join(devices)}"

@@ -1,7 +1,8 @@
 """The ``preprocessing_fn`` TFX's Transform component runs, built from the config's features.
 
 Why config-driven: the same function serves every tabular pipeline; each feature's transform
-(z-score, min-max, vocabulary, identity) and missing-value rule come from ``features[*]`` and
+(z-score, min-max, log, clip, vocabulary with top-k and OOV buckets, quantile buckets, hashing,
+identity), the feature crosses and missing-value rules come from ``features[*]``/``crosses`` and
 reach this function as Transform's ``custom_config``. Referenced by module path
 (``tfxkit.transform.preprocessing.preprocessing_fn``) so it is importable from the installed
 package in any container, never a local file.
@@ -92,24 +93,48 @@ def impute(raw: Any, feature: dict[str, Any]) -> tuple[tf.Tensor, tf.Tensor]:
     return tf.where(missing, tf.fill(tf.shape(dense), fill), dense), missing
 
 
+def _as_text(value: tf.Tensor) -> tf.Tensor:
+    return value if value.dtype == tf.string else tf.strings.as_string(value)
+
+
 def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
+    """One imputed feature -> its model input: a float, or a category id (``category_depth``)."""
     kind, key = feature["transform"], feature["key"]
+    if feature.get("clip"):
+        low, high = feature["clip"]
+        value = tf.clip_by_value(tf.cast(value, tf.float32), low, high)
     if kind == "zscore":
         return tft.scale_to_z_score(tf.cast(value, tf.float32))
     if kind == "minmax":
         return tft.scale_to_0_1(tf.cast(value, tf.float32))
+    if kind == "log":
+        return tft.scale_to_z_score(tf.math.log1p(tf.maximum(tf.cast(value, tf.float32), 0.0)))
     if kind == "vocabulary":
         return tft.compute_and_apply_vocabulary(
-            value, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.vocab_file(key)
+            value,
+            top_k=feature.get("top_k"),
+            num_oov_buckets=feature.get("oov_buckets", 1),
+            vocab_filename=F.vocab_file(key),
         )
+    if kind == "bucketize":
+        return tft.bucketize(tf.cast(value, tf.float32), num_buckets=feature["buckets"])
+    if kind == "hash":
+        return tf.strings.to_hash_bucket_fast(_as_text(value), feature["hash_buckets"])
     if kind == "identity":
         return tf.cast(value, tf.float32)
     raise ValueError(f"feature '{feature['name']}': unknown transform '{kind}'")
 
 
+def _cross(values: list[tf.Tensor], buckets: int) -> tf.Tensor:
+    """Ids of the combined values (``"Biscoe_x_male"``), hashed: a cross has no vocabulary."""
+    joined = tf.strings.join([_as_text(v) for v in values], separator="_x_")
+    return tf.strings.to_hash_bucket_fast(joined, buckets)
+
+
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
     """Map raw features to model inputs, and the label to what its task needs."""
     outputs: dict[str, Any] = {}
+    imputed: dict[str, tf.Tensor] = {}
     for feature in custom_config["features"]:
         key = feature["key"]
         if key not in inputs:
@@ -118,9 +143,13 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
                 f"(columns: {sorted(inputs)})"
             )
         value, missing = impute(inputs[key], feature)
+        imputed[key] = value
         outputs[F.transformed_name(key)] = _transform_feature(value, feature)
         if feature["missing"]["indicator"]:
             outputs[F.missing_indicator_name(key)] = tf.cast(missing, tf.float32)
+    for cross in custom_config.get("crosses", []):
+        parts = [imputed[key] for key in cross["features"]]
+        outputs[F.transformed_name(cross["key"])] = _cross(parts, cross["hash_buckets"])
 
     outputs.update(transform_label(inputs, custom_config["label"]))
     return outputs
