@@ -43,10 +43,31 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
 from tfxkit.errors import ConfigError
 
 
+class ModelKind(str, Enum):
+    DNN = "dnn"  # every input through the hidden layers
+    WIDE_AND_DEEP = "wide_and_deep"  # + a linear part over the one-hot ids and crosses
+
+
+class Optimizer(str, Enum):
+    ADAM = "adam"
+    SGD = "sgd"
+    RMSPROP = "rmsprop"
+    ADAGRAD = "adagrad"
+
+
 class ModelConfig(Strict):
+    type: ModelKind = ModelKind.DNN
     hidden_units: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [16, 8])
     learning_rate: float = Field(default=0.01, gt=0)
     dropout: float = Field(default=0.0, ge=0, lt=1)
+    optimizer: Optimizer = Optimizer.ADAM
+    embedding_dim: int | None = Field(
+        default=None,
+        ge=1,
+        le=512,
+        description="Categorical ids enter the hidden layers as learned embeddings of this "
+        "size (default: one-hot).",
+    )
 
 
 class Strategy(str, Enum):
@@ -66,6 +87,16 @@ class Accelerator(str, Enum):
     GPU = "gpu"  # fail before training when there is none
 
 
+class TransformConfig(Strict):
+    preprocessing_fn: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
+        description="Your own Transform preprocessing_fn(inputs, custom_config) "
+        "('package.module.function'); call tfxkit.transform.preprocessing.preprocessing_fn "
+        "inside it to keep the config-driven part.",
+    )
+
+
 class TrainingConfig(Strict):
     epochs: int = Field(default=1, gt=0)
     batch_size: int = Field(
@@ -74,6 +105,18 @@ class TrainingConfig(Strict):
     train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
     eval_steps: int = Field(default=20, gt=0)
     strategy: Strategy = Strategy.DEFAULT
+    early_stopping_patience: int | None = Field(
+        default=None,
+        ge=1,
+        description="Stop after this many epochs without a lower validation loss, keeping the "
+        "best weights (needs epochs > 1).",
+    )
+    run_fn: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
+        description="Your own Trainer run_fn ('package.module.function'), importable where the "
+        "trainer runs; it may call tfxkit.training.keras_trainer's build_model and friends.",
+    )
     accelerator: Accelerator = Accelerator.AUTO
     cpu_devices: int = Field(
         default=1,
@@ -83,6 +126,15 @@ class TrainingConfig(Strict):
         "runs that many replicas without a GPU (for trying a strategy, not for speed).",
     )
     seed: int = 42
+
+    @model_validator(mode="after")
+    def _early_stopping_has_epochs(self) -> TrainingConfig:
+        if self.early_stopping_patience and self.epochs < 2:
+            raise ValueError(
+                "early_stopping_patience stops between epochs; set epochs to 2 or more "
+                "(train_steps are spread over them)"
+            )
+        return self
 
 
 class Threshold(Strict):
@@ -218,6 +270,7 @@ class PipelineConfig(Strict):
         default_factory=list, description="Feature crosses, each hashed to ids (one-hot)."
     )
     label: LabelConfig
+    transform: TransformConfig = Field(default_factory=TransformConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)

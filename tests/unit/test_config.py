@@ -305,3 +305,13 @@ def test_crosses_must_name_distinct_configured_features(tmp_path: Path) -> None:
         load_config(_write(tmp_path, data))
     data["crosses"] = [{"features": ["island", "sex"], "hash_buckets": 20}]
     assert load_config(_write(tmp_path, data)).crosses[0].key == "cross_island_x_sex"
+
+
+def test_early_stopping_needs_epochs_and_user_code_needs_a_dotted_path(tmp_path: Path) -> None:
+    data = _penguin()
+    data["training"] = {"epochs": 1, "early_stopping_patience": 2}
+    with pytest.raises(ConfigError, match="set epochs to 2 or more"):
+        load_config(_write(tmp_path, data))
+    data["training"] = {"run_fn": "not a path"}
+    with pytest.raises(ConfigError, match=r"training\.run_fn"):
+        load_config(_write(tmp_path, data))

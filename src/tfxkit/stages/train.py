@@ -22,14 +22,15 @@ class Trained:
 
 def train(p: StageContext, transformed: Transformed, validated: Validated) -> Trained:
     cfg = p.config
+    run_fn = cfg.training.run_fn or RUN_FN
     custom_config = {
-        **code_custom_config(cfg, RUN_FN),
+        **code_custom_config(cfg, run_fn),
         "model": cfg.model.model_dump(mode="json"),
         "training": cfg.training.model_dump(mode="json"),
     }
     node = p.add(
         tfx.components.Trainer(
-            run_fn=RUN_FN,
+            run_fn=run_fn,
             examples=transformed.examples,
             transform_graph=transformed.graph,
             schema=validated.schema,

@@ -25,12 +25,13 @@ class Transformed:
 
 
 def transform(p: StageContext, data: Ingested, validated: Validated) -> Transformed:
-    custom_config = code_custom_config(p.config, PREPROCESSING_FN)
+    preprocessing_fn = p.config.transform.preprocessing_fn or PREPROCESSING_FN
+    custom_config = code_custom_config(p.config, preprocessing_fn)
     node = p.add(
         tfx.components.Transform(
             examples=data.examples,
             schema=validated.schema,
-            preprocessing_fn=PREPROCESSING_FN,
+            preprocessing_fn=preprocessing_fn,
             custom_config=custom_config,
         ),
         node_ids.TRANSFORM,

@@ -69,13 +69,29 @@ def category_depth(feature: dict[str, Any], tf_transform_output: tft.TFTransform
     return 0
 
 
+def _optimizer(model_cfg: dict[str, Any]) -> keras.optimizers.Optimizer:
+    classes = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adagrad": keras.optimizers.Adagrad,
+    }
+    return classes[model_cfg.get("optimizer", "adam")](model_cfg["learning_rate"])
+
+
 def build_model(
     custom_config: dict[str, Any], tf_transform_output: tft.TFTransformOutput
 ) -> keras.Model:
-    """One input per transformed feature; vocabularies are one-hot encoded in the model."""
+    """One input per transformed feature (and cross).
+
+    ``dnn``: numbers and categorical ids (one-hot, or embeddings of ``model.embedding_dim``)
+    through the hidden layers. ``wide_and_deep``: the same deep part, plus a linear (wide) part
+    over the one-hot ids and crosses, joined before the output layer.
+    """
     model_cfg = custom_config["model"]
+    embedding_dim = model_cfg.get("embedding_dim")
     inputs: dict[str, keras.Input] = {}
-    encoded = []
+    deep, wide = [], []
     crosses = [
         {"key": c["key"], "transform": "cross", "hash_buckets": c["hash_buckets"], "missing": {}}
         for c in custom_config.get("crosses", [])
@@ -85,29 +101,32 @@ def build_model(
         depth = category_depth(feature, tf_transform_output)
         if depth:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
-            encoded.append(
-                keras.layers.CategoryEncoding(num_tokens=depth, output_mode="one_hot")(inp)
-            )
+            one_hot = keras.layers.CategoryEncoding(num_tokens=depth, output_mode="one_hot")(inp)
+            wide.append(one_hot)
+            if embedding_dim:
+                embedded = keras.layers.Embedding(depth, embedding_dim)(inp)
+                deep.append(keras.layers.Flatten()(embedded))
+            else:
+                deep.append(one_hot)
         else:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.float32)
-            encoded.append(inp)
+            deep.append(inp)
         inputs[key] = inp
         if feature["missing"].get("indicator"):
             name = F.missing_indicator_name(feature["key"])
             inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.float32)
-            encoded.append(inputs[name])
-    x = keras.layers.concatenate(encoded) if len(encoded) > 1 else encoded[0]
+            deep.append(inputs[name])
+    x = keras.layers.concatenate(deep) if len(deep) > 1 else deep[0]
     for units in model_cfg["hidden_units"]:
         x = keras.layers.Dense(units, activation="relu")(x)
         if model_cfg.get("dropout"):
             x = keras.layers.Dropout(model_cfg["dropout"])(x)
+    if model_cfg.get("type") == "wide_and_deep" and wide:
+        # One output layer over [deep, wide] = the sum of a deep and a linear (wide) model.
+        x = keras.layers.concatenate([x, *wide], name="wide_and_deep")
     outputs, loss, metrics = _head(x, custom_config["label"], tf_transform_output)
     model = keras.Model(inputs=inputs, outputs=outputs)
-    model.compile(
-        optimizer=keras.optimizers.Adam(model_cfg["learning_rate"]),
-        loss=loss,
-        weighted_metrics=metrics,
-    )
+    model.compile(optimizer=_optimizer(model_cfg), loss=loss, weighted_metrics=metrics)
     return model
 
 
@@ -287,12 +306,23 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     with strategy.scope():
         model = build_model(cfg, tf_transform_output)
     epochs = training["epochs"]
+    callbacks = []
+    if training.get("early_stopping_patience"):
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=training["early_stopping_patience"],
+                restore_best_weights=True,
+                verbose=1,
+            )
+        )
     model.fit(
         train_ds,
         epochs=epochs,
         steps_per_epoch=max(1, fn_args.train_steps // epochs),
         validation_data=eval_ds,
         validation_steps=fn_args.eval_steps,
+        callbacks=callbacks,
         verbose=2,
     )
     signatures = _serving_signatures(model, tf_transform_output, cfg)

@@ -1,0 +1,79 @@
+"""Models from config and user code, in one real run on the penguins: a wide-and-deep model with
+embeddings, RMSprop and early stopping, plus a user preprocessing_fn that extends tfxkit's
+(keeping the config-driven features) and a user run_fn that wraps tfxkit's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_runs import executions, run_pipeline, sqlite_store
+
+pytestmark = pytest.mark.slow
+
+USER_CODE = '''\
+"""A user's module: extends tfxkit's preprocessing and wraps its run_fn."""
+import tensorflow as tf
+
+from tfxkit.training import keras_trainer
+from tfxkit.transform import preprocessing
+
+
+def preprocessing_fn(inputs, custom_config):
+    outputs = preprocessing.preprocessing_fn(inputs, custom_config)
+    length = tf.sparse.to_dense(inputs["bill_length_mm"], default_value=0.0)
+    outputs["bill_length_doubled_xf"] = tf.reshape(length, [-1]) * 2.0
+    return outputs
+
+
+def run_fn(fn_args):
+    print("[user] run_fn wraps tfxkit's", flush=True)
+    keras_trainer.run_fn(fn_args)
+'''
+
+
+def test_wide_and_deep_with_user_code(tmp_path: Path) -> None:
+    import tensorflow_transform as tft
+    import tf_keras as keras
+
+    from tfxkit.metadata import output_artifacts
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "penguin_user_code.py").write_text(USER_CODE)
+    overrides = [
+        "model.type=wide_and_deep",
+        "model.embedding_dim=4",
+        "model.optimizer=rmsprop",
+        "crosses=[{features: [island, sex], hash_buckets: 12}]",
+        "training.epochs=4",
+        "training.train_steps=160",
+        "training.early_stopping_patience=1",
+        "transform.preprocessing_fn=penguin_user_code.preprocessing_fn",
+        "training.run_fn=penguin_user_code.run_fn",
+    ]
+    summary_path = tmp_path / "summary.json"
+    result = run_pipeline(
+        tmp_path / "ws",
+        *[arg for o in overrides for arg in ("--set", o)],
+        summary=summary_path,
+        env={"PYTHONPATH": str(tmp_path / "code")},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    summary = json.loads(summary_path.read_text())
+    assert summary["blessed"] is True, summary["blessing_failures"]
+    assert "[user] run_fn wraps tfxkit's" in result.stdout
+
+    model = keras.models.load_model(summary["pushed_path"])
+    layers = {type(layer).__name__ for layer in model.layers}
+    assert {"Embedding", "CategoryEncoding"} <= layers
+    assert model.get_layer("wide_and_deep") is not None
+    assert "cross_island_x_sex_xf" in model.input
+
+    store = sqlite_store(tmp_path / "ws" / "penguin" / "metadata.sqlite")
+    transform = executions(tmp_path / "ws", "penguin", summary["run_id"])["transform"]
+    [graph] = output_artifacts(store, transform.execution_id, "TransformGraph")
+    spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
+    assert "bill_length_doubled_xf" in spec  # the user's feature, next to the config's
+    assert "island_xf" in spec and "species_xf" in spec
