@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo fairness-demo test test-fast lint format bench chaos data clean image mariadb
+.PHONY: install demo fairness-demo test test-fast lint format bench bench-training chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -50,6 +50,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/overhead.py
+
+# Examples/second for the default strategy and mirrored over two logical CPUs; input share.
+bench-training: install
+	$(BIN)/python bench/training.py
 
 # Regenerate the shipped penguin CSV from the palmerpenguins package (offline; a dev dependency).
 data: install
