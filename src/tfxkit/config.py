@@ -111,6 +111,11 @@ class TrainingConfig(Strict):
         description="Stop after this many epochs without a lower validation loss, keeping the "
         "best weights (needs epochs > 1).",
     )
+    warm_start: bool = Field(
+        default=False,
+        description="Start from the weights of the newest model every gate blessed (when its "
+        "layers match); the trainer then re-runs on every run, as continuous training does.",
+    )
     run_fn: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",

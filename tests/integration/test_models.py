@@ -77,3 +77,20 @@ def test_wide_and_deep_with_user_code(tmp_path: Path) -> None:
     spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
     assert "bill_length_doubled_xf" in spec  # the user's feature, next to the config's
     assert "island_xf" in spec and "species_xf" in spec
+
+
+def test_warm_start_continues_from_the_blessed_model(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    overrides = ["--set", "training.warm_start=true", "--set", "training.train_steps=60"]
+    first = run_pipeline(workspace, *overrides, summary=tmp_path / "first.json")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
+    assert "warm start: no blessed model yet; training from scratch" in first.stdout
+    second = run_pipeline(workspace, *overrides, summary=tmp_path / "second.json")
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
+    first_model = json.loads((tmp_path / "first.json").read_text())["pushed_path"]
+    assert first_model, "the first run must bless and push a model to start from"
+    assert "warm start: weights from " in second.stdout
+    summary = json.loads((tmp_path / "second.json").read_text())
+    statuses = {n["node_id"]: n["status"] for n in summary["nodes"]}
+    assert statuses["warm_start_model_resolver"] == "resolved"
+    assert statuses["trainer"] == "finished" and statuses["transform"] == "cached"

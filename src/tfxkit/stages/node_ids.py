@@ -16,6 +16,7 @@ SCHEMA_BASELINE_RESOLVER = "latest_approved_schema_resolver"
 ANOMALY_GATE = "anomaly_gate"
 TRANSFORM = "transform"
 TRAINER = "trainer"
+WARM_START_RESOLVER = "warm_start_model_resolver"  # only with training.warm_start
 BASELINE_RESOLVER = "latest_blessed_model_resolver"
 EVALUATOR = "evaluator"
 FAIRNESS_GATE = "fairness_gate"  # only with a fairness section

@@ -44,6 +44,21 @@ class Target:
             strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
         )
 
+    def warm_start_resolver(self) -> tfx.dsl.Resolver:
+        """Resolver of {model}: the newest model every gate blessed, to start training from
+        (``training.warm_start``). Locally tfxkit's strategy, which counts every gate's
+        blessing; remote targets use TFX's LatestBlessedModelStrategy."""
+        channels = {
+            "model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        }
+        strategy = (
+            PreviousBlessedModelStrategy
+            if self.excludes_candidate_from_baseline
+            else tfx.dsl.experimental.LatestBlessedModelStrategy
+        )
+        return tfx.dsl.Resolver(strategy_class=strategy, **channels)
+
     def schema_baseline_resolver(self, statistics: tfx.dsl.Channel) -> tfx.dsl.Resolver | None:
         """Resolver of {schema}: the schema of the last run whose data passed the anomaly gate.
 

@@ -28,9 +28,14 @@ def train(p: StageContext, transformed: Transformed, validated: Validated) -> Tr
         "model": cfg.model.model_dump(mode="json"),
         "training": cfg.training.model_dump(mode="json"),
     }
+    base_model = None
+    if cfg.training.warm_start:
+        resolver = p.add(p.target.warm_start_resolver(), node_ids.WARM_START_RESOLVER)
+        base_model = resolver.outputs["model"]
     node = p.add(
         tfx.components.Trainer(
             run_fn=run_fn,
+            base_model=base_model,
             examples=transformed.examples,
             transform_graph=transformed.graph,
             schema=validated.schema,

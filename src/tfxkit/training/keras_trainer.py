@@ -280,6 +280,25 @@ def _read_vocabulary(path: str) -> list[str]:
         return [line.rstrip("\n") for line in handle]
 
 
+def _warm_start(model: keras.Model, base_model_dir: str | None) -> None:
+    """Copy the blessed model's weights, layer by layer, when every shape matches."""
+    if not base_model_dir:
+        print("[tfxkit] warm start: no blessed model yet; training from scratch", flush=True)
+        return
+    base = keras.models.load_model(base_model_dir, compile=False)
+    ours, theirs = model.get_weights(), base.get_weights()
+    shapes = [w.shape for w in ours] == [w.shape for w in theirs]
+    if not shapes:
+        print(
+            f"[tfxkit] warm start: {base_model_dir} has other layers (features or model "
+            "changed); training from scratch",
+            flush=True,
+        )
+        return
+    model.set_weights(theirs)
+    print(f"[tfxkit] warm start: weights from {base_model_dir}", flush=True)
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """TFX Trainer entry point (referenced as ``tfxkit.training.keras_trainer.run_fn``)."""
     cfg = fn_args.custom_config
@@ -305,6 +324,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         cfg = {**cfg, "label": {**cfg["label"], "stats": _label_stats(train_ds)}}
     with strategy.scope():
         model = build_model(cfg, tf_transform_output)
+    if training.get("warm_start"):
+        _warm_start(model, fn_args.base_model)
     epochs = training["epochs"]
     callbacks = []
     if training.get("early_stopping_patience"):
