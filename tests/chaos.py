@@ -89,12 +89,12 @@ COMPONENTS = (
 )  # fmt: skip
 
 
-def sweep(base: Path) -> list[tuple[str, str, str]]:
+def sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, str, str]]:
     """(component, signal, verdict) for every component and both signals, fresh workspaces."""
     from tests.pipeline_runs import versions
 
     rows = []
-    for component in COMPONENTS:
+    for component in components or COMPONENTS:
         for sig in (signal.SIGKILL, signal.SIGINT):
             workspace = base / f"{component}-{sig.name}"
             killed = kill_during(workspace, component, sig, delay=0.5)
@@ -117,7 +117,7 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory(prefix="tfxkit-chaos-") as tmp:
         print(f"{'component':<18} {'signal':<8} verdict")
-        results = sweep(Path(tmp))
+        results = sweep(Path(tmp), sys.argv[1:] or None)  # or name components to sweep
     failed = [r for r in results if r[2] != "survived"]
     print(f"\n{len(results) - len(failed)}/{len(results)} faults survived")
     sys.exit(1 if failed else 0)

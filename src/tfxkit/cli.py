@@ -382,10 +382,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.summary_json and getattr(exc, "summary", None):
             _write_summary(args.summary_json, exc.summary)
         raise
+    _ignore_late_interrupts()
     _print_summary(summary)
     if args.summary_json:
         _write_summary(args.summary_json, summary)
     return 0
+
+
+def _ignore_late_interrupts() -> None:
+    """The run is complete and recorded: a Ctrl-C while the summary prints or the process
+    shuts TensorFlow down must not turn it into a traceback or a death by signal."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _write_summary(path: str, summary) -> None:

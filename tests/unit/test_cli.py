@@ -282,3 +282,24 @@ def test_an_invalid_image_reference_fails_when_the_profile_loads(tmp_path: Path,
     assert code == 2
     assert "'Not An Image!' is not a container image reference" in capsys.readouterr().err
     assert not (tmp_path / "spec.yaml").exists()
+
+
+def test_a_ctrl_c_after_a_completed_run_is_ignored(monkeypatch, tmp_path: Path, capsys) -> None:
+    """`make chaos` found it: SIGINT while the summary printed (after the pusher) killed the
+    process by signal (-2). Once beam.run returns, the run is recorded; SIGINT is ignored."""
+    import signal
+
+    from tfxkit.runners import beam
+
+    def finished_run(builder, **_):
+        return beam.RunSummary(pipeline_name="penguin", run_id="r1", blessed=True)
+
+    monkeypatch.setattr(beam, "run", finished_run)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        args = ["run", str(PENGUIN_PIPELINE), "-c", str(PENGUIN_CONFIG)]
+        assert cli.main([*args, "--set", f"workspace={tmp_path}"]) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert "run id:    r1" in capsys.readouterr().out
