@@ -14,6 +14,8 @@ import sys
 
 def main() -> None:
     index, port0, port1, out_dir = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    # Optional: stop the whole job (every worker) after this epoch, as a preemption would.
+    die_after_epoch = int(sys.argv[5]) if len(sys.argv) > 5 else None
     os.environ["TF_CONFIG"] = json.dumps(
         {
             "cluster": {"worker": [f"localhost:{port0}", f"localhost:{port1}"]},
@@ -36,7 +38,18 @@ def main() -> None:
         keras.utils.set_random_seed(1)
         model = keras.Sequential([keras.layers.Dense(1, input_shape=(4,))])
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    history = model.fit(dataset, epochs=1, steps_per_epoch=60, verbose=0)
+    from tfxkit.training.keras_trainer import resumable_callbacks
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            print(f"EPOCH {epoch}", flush=True)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == die_after_epoch:
+                os._exit(3)  # after BackupAndRestore saved this epoch
+
+    callbacks = [*resumable_callbacks("multi_worker_mirrored", out_dir), Epochs()]
+    history = model.fit(dataset, epochs=4, steps_per_epoch=15, verbose=0, callbacks=callbacks)
     # Only the chief's copy is the model; other workers write to a scratch directory.
     target = os.path.join(out_dir, "model" if index == 0 else f"scratch-{index}")
     model.save(target, save_format="tf")

@@ -45,11 +45,11 @@ def test_mirrored_runs_one_replica_per_logical_cpu() -> None:
     assert "CPU:0" in line and "CPU:1" in line
 
 
-def test_multi_worker_mirrored_trains_one_model_on_two_processes(tmp_path: Path) -> None:
+def _two_workers(out_dir: Path, *extra: str) -> list[tuple[int, str, str]]:
     ports = [str(_free_port()), str(_free_port())]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.strategy_worker", str(i), *ports, str(tmp_path)],
+            [sys.executable, "-m", "tests.strategy_worker", str(i), *ports, str(out_dir), *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -58,10 +58,17 @@ def test_multi_worker_mirrored_trains_one_model_on_two_processes(tmp_path: Path)
         )
         for i in range(2)
     ]
-    results = []
+    done = []
     for worker in workers:
         out, err = worker.communicate(timeout=300)
-        assert worker.returncode == 0, err[-3000:]
+        done.append((worker.returncode, out, err))
+    return done
+
+
+def test_multi_worker_mirrored_trains_one_model_on_two_processes(tmp_path: Path) -> None:
+    results = []
+    for code, out, err in _two_workers(tmp_path):
+        assert code == 0, err[-3000:]
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert [r["replicas"] for r in results] == [2, 2]
     assert [r["global_batch"] for r in results] == [16, 16]
@@ -76,3 +83,15 @@ def test_every_strategy_is_described_in_the_trainer_log_line() -> None:
 
     assert describe(make_strategy("default")) == "1 replica(s) on the default device"
     assert describe(make_strategy("one_device")).startswith("1 replica(s) on ")
+
+
+def test_a_stopped_multi_worker_job_resumes_from_its_backup(tmp_path: Path) -> None:
+    """Both workers die after epoch 1 (a preempted job); restarted, they resume at epoch 2."""
+    stopped = _two_workers(tmp_path, "1")
+    assert [code for code, _, _ in stopped] == [3, 3], [err[-2000:] for _, _, err in stopped]
+    assert all("EPOCH 1" in out and "EPOCH 2" not in out for _, out, _ in stopped)
+    resumed = _two_workers(tmp_path)
+    for code, out, err in resumed:
+        assert code == 0, err[-3000:]
+        epochs = [line for line in out.splitlines() if line.startswith("EPOCH")]
+        assert epochs == ["EPOCH 2", "EPOCH 3"], out[-1000:]

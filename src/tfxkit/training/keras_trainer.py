@@ -299,6 +299,15 @@ def _warm_start(model: keras.Model, base_model_dir: str | None) -> None:
     print(f"[tfxkit] warm start: weights from {base_model_dir}", flush=True)
 
 
+def resumable_callbacks(strategy_name: str, run_dir: str) -> list[keras.callbacks.Callback]:
+    """BackupAndRestore for strategies whose workers can die mid-job (multi-worker, parameter
+    server): a restarted worker (Vertex and Kubeflow restart the pod within the same job, so the
+    same run directory) resumes from the last finished epoch instead of starting over."""
+    if strategy_name not in ("multi_worker_mirrored", "parameter_server"):
+        return []
+    return [keras.callbacks.BackupAndRestore(backup_dir=f"{run_dir}/backup")]
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """TFX Trainer entry point (referenced as ``tfxkit.training.keras_trainer.run_fn``)."""
     cfg = fn_args.custom_config
@@ -327,7 +336,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     if training.get("warm_start"):
         _warm_start(model, fn_args.base_model)
     epochs = training["epochs"]
-    callbacks = []
+    callbacks = resumable_callbacks(training["strategy"], fn_args.model_run_dir)
     if training.get("early_stopping_patience"):
         callbacks.append(
             keras.callbacks.EarlyStopping(
