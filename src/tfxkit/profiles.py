@@ -47,6 +47,74 @@ class Accelerator(Strict):
     count: int = Field(gt=0)
 
 
+class WorkerPool(Strict):
+    """One Vertex worker pool: machines of one type, with optional accelerators."""
+
+    machine_type: str = Field(default="n1-standard-8", pattern=r"^[a-z0-9-]+$")
+    replicas: int = Field(default=1, ge=1)
+    accelerator: Accelerator | None = None
+
+    def spec(self, image: str) -> dict:
+        machine: dict = {"machine_type": self.machine_type}
+        if self.accelerator:
+            machine.update(
+                accelerator_type=self.accelerator.type,
+                accelerator_count=self.accelerator.count,
+            )
+        return {
+            "machine_spec": machine,
+            "replica_count": self.replicas,
+            "container_spec": {"image_uri": image},
+        }
+
+
+class DistributedTraining(Strict):
+    """Vertex worker pools for the Trainer, which then runs as a Vertex custom job.
+
+    Vertex starts one process per replica and sets TF_CONFIG, which the strategy reads
+    (``training.strategy`` in the pipeline config: multi_worker_mirrored needs ``workers``,
+    parameter_server needs ``workers`` and ``parameter_servers``)."""
+
+    chief: WorkerPool = Field(default_factory=WorkerPool)
+    workers: WorkerPool | None = None
+    parameter_servers: WorkerPool | None = None
+
+    @model_validator(mode="after")
+    def _one_chief(self) -> DistributedTraining:
+        if self.chief.replicas != 1:
+            raise ValueError("chief.replicas: a custom job has exactly one chief")
+        return self
+
+    def worker_pool_specs(self, image: str) -> list[dict]:
+        """Vertex's order: chief, workers, parameter servers (an empty pool keeps a place)."""
+        pools = [self.chief.spec(image)]
+        if self.workers or self.parameter_servers:
+            pools.append(self.workers.spec(image) if self.workers else {})
+        if self.parameter_servers:
+            pools.append(self.parameter_servers.spec(image))
+        return pools
+
+    def check_strategy(self, strategy: str) -> None:
+        """The pools must be the ones the configured strategy uses."""
+        needs = {
+            "multi_worker_mirrored": ("workers",),
+            "parameter_server": ("workers", "parameter_servers"),
+        }.get(strategy, ())
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ConfigError(
+                f"distributed_training: training.strategy {strategy} needs the pools {missing}"
+            )
+        unused = [
+            n for n in ("workers", "parameter_servers") if getattr(self, n) and n not in needs
+        ]
+        if unused:
+            raise ConfigError(
+                f"distributed_training: the pools {unused} would idle: training.strategy "
+                f"{strategy} trains on one machine (use multi_worker_mirrored or parameter_server)"
+            )
+
+
 class Resources(Strict):
     cpu: float | None = Field(default=None, gt=0, description="CPU limit (cores).")
     memory_gb: float | None = Field(default=None, gt=0, description="Memory limit in GB.")
@@ -185,12 +253,37 @@ class RunnerProfile(Strict):
     beam: RemoteBeamConfig = Field(default_factory=RemoteBeamConfig)
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
     vertex: VertexConfig | None = None
+    distributed_training: DistributedTraining | None = Field(
+        default=None,
+        description="Vertex only: run the Trainer as a custom job with these worker pools.",
+    )
 
     @model_validator(mode="after")
     def _vertex_needs_section(self) -> RunnerProfile:
         if self.runner == "vertex" and self.vertex is None:
             raise ValueError("runner 'vertex' needs a 'vertex' section (project, region, ...)")
+        if self.distributed_training and self.runner != "vertex":
+            raise ValueError(
+                "distributed_training: worker pools are a Vertex custom job; on Kubeflow, give "
+                "the trainer GPUs/TPUs with resources.trainer.accelerator"
+            )
         return self
+
+    def vertex_training_config(self, strategy: str) -> dict | None:
+        """The Trainer's custom_config entries that make TFX's Vertex Trainer extension run it
+        as a custom job with the configured pools; None without distributed_training."""
+        pools = self.distributed_training
+        if pools is None or self.vertex is None:
+            return None
+        pools.check_strategy(strategy)
+        return {
+            "ai_platform_enable_vertex": True,
+            "ai_platform_vertex_region": self.vertex.region,
+            "ai_platform_training_args": {
+                "project": self.vertex.project,
+                "job_spec": {"worker_pool_specs": pools.worker_pool_specs(self.image)},
+            },
+        }
 
     def expand(self, text: str, name: str) -> str:
         return text.replace("{name}", name)

@@ -59,7 +59,12 @@ def test_kfp_pipelinespec_matches_golden(entry: str, tmp_path: Path) -> None:
     overrides = [f"mounted_volumes=[{CORPUS / entry}]"]
     if entry == "validate_only":  # no transform or trainer to give resources to
         overrides.append("resources={default: {cpu: 1, memory_gb: 4}}")
-    profile = load_profile(CONFIGS / "kubeflow.yaml", overrides)
+    own_profile = CORPUS / entry / "profile.yaml"  # an entry may bring its runner profile
+    if own_profile.exists():
+        overrides = []
+    profile = load_profile(
+        own_profile if own_profile.exists() else CONFIGS / "kubeflow.yaml", overrides
+    )
     compiled = compile_pipeline(pipeline, cfg, profile, output=tmp_path / "spec.yaml")
     text = mask_fingerprints(compiled.path.read_text()).replace(str(CORPUS / entry), "{ENTRY}")
     assert_matches_golden(text, CORPUS / entry / "kfp-pipelinespec.yaml", f"{entry} KFP spec")

@@ -17,6 +17,7 @@ takes, ``runtimeConfig`` included). The file is written atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -192,7 +193,9 @@ def compile_pipeline(
     """Check, compile and atomically write the KFP v2 spec for ``profile.runner``."""
     remote_config = profile.apply_to(config)
     check_remote_locations(remote_config, profile)
-    builder = load_pipeline(pipeline_file, remote_config, target=KUBEFLOW_V2)
+    custom_job = profile.vertex_training_config(remote_config.training.strategy)
+    target = dataclasses.replace(KUBEFLOW_V2, trainer_custom_job=custom_job)
+    builder = load_pipeline(pipeline_file, remote_config, target=target)
     check_no_module_files(builder.components)
     applied = apply_resources(builder.components, profile)
     pipeline = builder.build(

@@ -9,7 +9,7 @@ Kubeflow V2 compiler (Kubeflow Pipelines and Vertex AI).
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tfx import v1 as tfx
@@ -24,6 +24,9 @@ class Target:
     name: str
     excludes_candidate_from_baseline: bool
     gate_as_regular_input: bool
+    # Vertex: the Trainer's extra custom_config that runs it as a custom job with worker pools
+    # (``RunnerProfile.vertex_training_config``); None trains inside the pipeline's own task.
+    trainer_custom_job: dict[str, Any] | None = field(default=None, compare=False)
 
     def baseline_resolver(self, candidate: tfx.dsl.Channel) -> tfx.dsl.Resolver:
         """Resolver of {model, model_blessing}: the latest blessed model to compare against.

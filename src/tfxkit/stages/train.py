@@ -32,8 +32,12 @@ def train(p: StageContext, transformed: Transformed, validated: Validated) -> Tr
     if cfg.training.warm_start:
         resolver = p.add(p.target.warm_start_resolver(), node_ids.WARM_START_RESOLVER)
         base_model = resolver.outputs["model"]
+    trainer_class = tfx.components.Trainer
+    if p.target.trainer_custom_job:  # Vertex worker pools from the runner profile
+        trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+        custom_config.update(p.target.trainer_custom_job)
     node = p.add(
-        tfx.components.Trainer(
+        trainer_class(
             run_fn=run_fn,
             base_model=base_model,
             examples=transformed.examples,
