@@ -97,6 +97,30 @@ class TransformConfig(Strict):
     )
 
 
+class SearchSpace(Strict):
+    """Candidate values per model setting; each trial picks one of each (unset: the model's)."""
+
+    hidden_units: list[list[Annotated[int, Field(gt=0)]]] | None = Field(default=None, min_length=1)
+    learning_rate: list[Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
+    dropout: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(default=None, min_length=1)
+    embedding_dim: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, min_length=1)
+
+
+class TuningConfig(Strict):
+    """Hyperparameter search with TFX's Tuner before training (random search, KerasTuner's
+    oracle); the Trainer trains with the best values, which ML Metadata records."""
+
+    search_space: SearchSpace
+    max_trials: int = Field(default=4, ge=1, le=200)
+    train_steps: int = Field(default=100, gt=0, description="Training steps of each trial.")
+
+    @model_validator(mode="after")
+    def _something_to_search(self) -> TuningConfig:
+        if not self.search_space.model_dump(exclude_none=True):
+            raise ValueError("search_space: name at least one setting to search")
+        return self
+
+
 class TrainingConfig(Strict):
     epochs: int = Field(default=1, gt=0)
     batch_size: int = Field(
@@ -278,6 +302,7 @@ class PipelineConfig(Strict):
     transform: TransformConfig = Field(default_factory=TransformConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    tuning: TuningConfig | None = None
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     fairness: FairnessConfig | None = Field(
         default=None, description="Gate on rate gaps between sensitive slices (binary tasks)."

@@ -94,3 +94,29 @@ def test_warm_start_continues_from_the_blessed_model(tmp_path: Path) -> None:
     statuses = {n["node_id"]: n["status"] for n in summary["nodes"]}
     assert statuses["warm_start_model_resolver"] == "resolved"
     assert statuses["trainer"] == "finished" and statuses["transform"] == "cached"
+
+
+def test_tuning_feeds_the_best_hyperparameters_to_the_trainer(tmp_path: Path) -> None:
+    from tfxkit.metadata import output_artifacts
+
+    workspace = tmp_path / "ws"
+    tuning = (
+        "tuning={max_trials: 2, train_steps: 30, search_space: "
+        "{learning_rate: [0.001, 0.05], hidden_units: [[8], [16, 8]]}}"
+    )
+    result = run_pipeline(
+        workspace, "--set", tuning, "--set", "training.train_steps=60", summary=tmp_path / "s.json"
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert {n["node_id"]: n["status"] for n in summary["nodes"]}["tuner"] == "finished"
+    trials = [line for line in result.stdout.splitlines() if line.startswith("[tfxkit] trial ")]
+    assert len(trials) == 2, result.stdout[-3000:]
+
+    # The best values are an artifact in ML Metadata, and they are what the Trainer used.
+    store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
+    tuner = executions(workspace, "penguin", summary["run_id"])["tuner"]
+    [best] = output_artifacts(store, tuner.execution_id, "HyperParameters")
+    values = json.loads((Path(best.uri) / "best_hyperparameters.txt").read_text())["values"]
+    assert set(values) == {"learning_rate", "hidden_units"}
+    assert f"training with the Tuner's best hyperparameters: {values}" in result.stdout

@@ -315,3 +315,12 @@ def test_early_stopping_needs_epochs_and_user_code_needs_a_dotted_path(tmp_path:
     data["training"] = {"run_fn": "not a path"}
     with pytest.raises(ConfigError, match=r"training\.run_fn"):
         load_config(_write(tmp_path, data))
+
+
+def test_tuning_needs_something_to_search(tmp_path: Path) -> None:
+    data = _penguin()
+    data["tuning"] = {"search_space": {}}
+    with pytest.raises(ConfigError, match="name at least one setting to search"):
+        load_config(_write(tmp_path, data))
+    data["tuning"] = {"search_space": {"learning_rate": [0.01, 0.1]}, "max_trials": 3}
+    assert load_config(_write(tmp_path, data)).tuning.max_trials == 3

@@ -15,6 +15,7 @@ EXAMPLE_VALIDATOR = "example_validator"
 SCHEMA_BASELINE_RESOLVER = "latest_approved_schema_resolver"
 ANOMALY_GATE = "anomaly_gate"
 TRANSFORM = "transform"
+TUNER = "tuner"  # only with a tuning section
 TRAINER = "trainer"
 WARM_START_RESOLVER = "warm_start_model_resolver"  # only with training.warm_start
 BASELINE_RESOLVER = "latest_blessed_model_resolver"

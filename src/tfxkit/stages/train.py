@@ -12,6 +12,7 @@ from tfxkit.stages.transform import Transformed
 from tfxkit.stages.validate import Validated
 
 RUN_FN = "tfxkit.training.keras_trainer.run_fn"
+TUNER_FN = "tfxkit.training.tuning.tuner_fn"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,26 @@ def train(p: StageContext, transformed: Transformed, validated: Validated) -> Tr
         "model": cfg.model.model_dump(mode="json"),
         "training": cfg.training.model_dump(mode="json"),
     }
+    hyperparameters = None
+    if cfg.tuning:
+        tuner = p.add(
+            tfx.components.Tuner(
+                tuner_fn=TUNER_FN,
+                examples=transformed.examples,
+                transform_graph=transformed.graph,
+                schema=validated.schema,
+                train_args=tfx.proto.TrainArgs(num_steps=cfg.tuning.train_steps),
+                eval_args=tfx.proto.EvalArgs(num_steps=cfg.training.eval_steps),
+                custom_config={
+                    **code_custom_config(cfg, TUNER_FN),
+                    "model": cfg.model.model_dump(mode="json"),
+                    "training": cfg.training.model_dump(mode="json"),
+                    "tuning": cfg.tuning.model_dump(mode="json"),
+                },
+            ),
+            node_ids.TUNER,
+        )
+        hyperparameters = tuner.outputs["best_hyperparameters"]
     base_model = None
     if cfg.training.warm_start:
         resolver = p.add(p.target.warm_start_resolver(), node_ids.WARM_START_RESOLVER)
@@ -40,6 +61,7 @@ def train(p: StageContext, transformed: Transformed, validated: Validated) -> Tr
         trainer_class(
             run_fn=run_fn,
             base_model=base_model,
+            hyperparameters=hyperparameters,
             examples=transformed.examples,
             transform_graph=transformed.graph,
             schema=validated.schema,

@@ -29,7 +29,7 @@ from tfxkit import label_expr
 from tfxkit.training.strategies import describe, make_strategy, split_cpu
 
 
-def _input_fn(
+def input_fn(
     file_pattern: list[str],
     data_accessor: tfx.components.DataAccessor,
     tf_transform_output: tft.TFTransformOutput,
@@ -299,6 +299,16 @@ def _warm_start(model: keras.Model, base_model_dir: str | None) -> None:
     print(f"[tfxkit] warm start: weights from {base_model_dir}", flush=True)
 
 
+def apply_hyperparameters(model_cfg: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The model config with tuned values in place (``hidden_units`` travels as "16,8")."""
+    updated = dict(model_cfg)
+    for name, value in values.items():
+        if name == "hidden_units" and isinstance(value, str):
+            value = [int(v) for v in value.split(",")]
+        updated[name] = value
+    return updated
+
+
 def resumable_callbacks(strategy_name: str, run_dir: str) -> list[keras.callbacks.Callback]:
     """BackupAndRestore for strategies whose workers can die mid-job (multi-worker, parameter
     server): a restarted worker (Vertex and Kubeflow restart the pod within the same job, so the
@@ -312,6 +322,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """TFX Trainer entry point (referenced as ``tfxkit.training.keras_trainer.run_fn``)."""
     cfg = fn_args.custom_config
     training = cfg["training"]
+    if fn_args.hyperparameters:  # the Tuner's best values (tuning section)
+        values = fn_args.hyperparameters.get("values", {})
+        cfg = {**cfg, "model": apply_hyperparameters(cfg["model"], values)}
+        print(f"[tfxkit] training with the Tuner's best hyperparameters: {values}", flush=True)
     split_cpu(training.get("cpu_devices", 1))  # local runs did it before TF started
     strategy = make_strategy(training["strategy"], training.get("accelerator", "auto"))
     global_batch = training["batch_size"] * strategy.num_replicas_in_sync
@@ -323,10 +337,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     keras.utils.set_random_seed(training["seed"])
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     label_key = F.transformed_name(cfg["label"]["key"])
-    train_ds = _input_fn(
+    train_ds = input_fn(
         fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key, global_batch
     )
-    eval_ds = _input_fn(
+    eval_ds = input_fn(
         fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key, global_batch
     )
     if cfg["label"]["task"] == "regression":
