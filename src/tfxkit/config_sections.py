@@ -77,6 +77,7 @@ class TransformKind(str, Enum):
     BUCKETIZE = "bucketize"  # quantile buckets (buckets), one-hot in the model
     HASH = "hash"  # hash_buckets ids of the value as text: no vocabulary pass, unbounded values
     LOG = "log"  # z-score of log1p(max(x, 0)): long-tailed counts and amounts
+    TEXT = "text"  # lower-cased words -> ids (vocabulary) -> averaged embeddings in the model
 
 
 _NUMERIC_TRANSFORMS = {
@@ -249,6 +250,9 @@ class FeatureConfig(Strict):
         default=1, ge=1, le=1000, description="vocabulary: ids for values outside it."
     )
     hash_buckets: int | None = Field(default=None, ge=2, description="hash (default 100).")
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=512, description="text: words kept per value (default 16)."
+    )
 
     @model_validator(mode="after")
     def _transform_fits_type(self) -> FeatureConfig:
@@ -262,14 +266,18 @@ class FeatureConfig(Strict):
             raise ValueError(f"feature '{self.name}' is a string; clip needs a number")
         if self.clip is not None and self.clip[0] >= self.clip[1]:
             raise ValueError(f"feature '{self.name}': clip [low, high] needs low < high")
+        if kind == TransformKind.TEXT and self.type != FeatureType.STRING:
+            raise ValueError(f"feature '{self.name}': transform 'text' needs a string feature")
         for option, applies in (
-            ("buckets", TransformKind.BUCKETIZE),
-            ("top_k", TransformKind.VOCABULARY),
-            ("hash_buckets", TransformKind.HASH),
+            ("buckets", (TransformKind.BUCKETIZE,)),
+            ("top_k", (TransformKind.VOCABULARY, TransformKind.TEXT)),
+            ("hash_buckets", (TransformKind.HASH,)),
+            ("max_tokens", (TransformKind.TEXT,)),
         ):
-            if getattr(self, option) is not None and kind != applies:
+            if getattr(self, option) is not None and kind not in applies:
+                names = " or ".join(f"'{a.value}'" for a in applies)
                 raise ValueError(
-                    f"feature '{self.name}': {option} applies to transform '{applies.value}', "
+                    f"feature '{self.name}': {option} applies to transform {names}, "
                     f"not '{kind.value}'"
                 )
         impute = self.missing.impute

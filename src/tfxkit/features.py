@@ -16,6 +16,7 @@ TRANSFORMED_SUFFIX = "_xf"
 LABEL_VOCAB_FILE = "label_vocab"
 DEFAULT_BUCKETS = 10
 DEFAULT_HASH_BUCKETS = 100
+DEFAULT_MAX_TOKENS = 16
 
 # SavedModel signatures exported by the trainer.
 SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
@@ -93,10 +94,12 @@ def transform_options(feature: Any) -> dict[str, Any]:
     options: dict[str, Any] = {"clip": list(feature.clip)} if feature.clip else {}
     if feature.transform == "bucketize":
         options["buckets"] = feature.buckets or DEFAULT_BUCKETS
-    if feature.transform == "vocabulary" and feature.top_k:
+    if feature.transform in ("vocabulary", "text") and feature.top_k:
         options["top_k"] = feature.top_k
-    if feature.transform == "vocabulary" and feature.oov_buckets != 1:
+    if feature.transform in ("vocabulary", "text") and feature.oov_buckets != 1:
         options["oov_buckets"] = feature.oov_buckets
+    if feature.transform == "text":
+        options["max_tokens"] = feature.max_tokens or DEFAULT_MAX_TOKENS
     if feature.transform == "hash":
         options["hash_buckets"] = feature.hash_buckets or DEFAULT_HASH_BUCKETS
     return options

@@ -44,9 +44,9 @@ def _sorted_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix[np.lexsort(matrix.T[::-1])]
 
 
-def test_every_transform_runs_and_serving_matches_the_materialized_transform(
-    tmp_path: Path,
-) -> None:
+def _served_and_materialized(tmp_path: Path, config: dict, data: Path):
+    """Run ``config`` on ``data``; the pushed model's answers for every row of the file through
+    its raw-feature signature, and on every example Transform materialized (train + eval)."""
     import tensorflow as tf
     import tensorflow_transform as tft
     import tf_keras as keras
@@ -54,9 +54,8 @@ def test_every_transform_runs_and_serving_matches_the_materialized_transform(
     from tfxkit.config import load_config
     from tfxkit.metadata import output_artifacts
 
-    data = real_data.palmer_penguins(tmp_path / "data")
     config_path = tmp_path / "config.yaml"
-    config_path.write_text(yaml.safe_dump({**CONFIG, "data": {"path": str(data)}}))
+    config_path.write_text(yaml.safe_dump({**config, "data": {"path": str(data)}}))
     summary_path = tmp_path / "summary.json"
     result = run_pipeline(
         tmp_path / "ws", pipeline=None, config=config_path, data=None, summary=summary_path
@@ -65,33 +64,87 @@ def test_every_transform_runs_and_serving_matches_the_materialized_transform(
     summary = json.loads(summary_path.read_text())
     assert summary["pushed_path"], summary
 
-    # Through the served model's raw-feature signature, every row of the file.
-    config = load_config(config_path, [f"workspace={tmp_path / 'ws'}"])
-    rows = [row for _, row in real_data.raw_rows(config)]
-    raw, _ = real_data.serve_both(summary["pushed_path"], config, rows)
+    loaded = load_config(config_path, [f"workspace={tmp_path / 'ws'}"])
+    rows = [row for _, row in real_data.raw_rows(loaded)]
+    raw, _ = real_data.serve_both(summary["pushed_path"], loaded, rows)
 
-    # Through the examples Transform materialized (train + eval: every row), fed to the model.
-    store = sqlite_store(tmp_path / "ws" / "transforms" / "metadata.sqlite")
-    transform = executions(tmp_path / "ws", "transforms", summary["run_id"])["transform"]
+    name = config["name"]
+    store = sqlite_store(tmp_path / "ws" / name / "metadata.sqlite")
+    transform = executions(tmp_path / "ws", name, summary["run_id"])["transform"]
     [graph] = output_artifacts(store, transform.execution_id, "TransformGraph")
     [examples] = output_artifacts(store, transform.execution_id, "Examples")
     spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
     files = sorted(str(p) for p in Path(examples.uri).glob("Split-*/*.gz"))
     model = keras.models.load_model(summary["pushed_path"])
     names = list(model.input.keys())
-    parsed = tf.io.parse_example(
-        list(tf.data.TFRecordDataset(files, compression_type="GZIP").batch(1000))[0], spec
-    )
-    dense = {k: tf.reshape(tf.sparse.to_dense(v) if isinstance(v, tf.SparseTensor) else v,
-                           [-1, 1]) for k, v in parsed.items() if k in names}  # fmt: skip
-    materialized = model(dense).numpy()
+    batch = list(tf.data.TFRecordDataset(files, compression_type="GZIP").batch(100_000))[0]
+    parsed = tf.io.parse_example(batch, spec)
+    inputs = {}
+    for key in names:
+        value = parsed[key]
+        value = tf.sparse.to_dense(value) if isinstance(value, tf.SparseTensor) else value
+        inputs[key] = tf.reshape(value, [-1, 1]) if value.shape.rank == 1 else value
+    return summary, raw, model(inputs).numpy(), inputs
 
+
+def test_every_transform_runs_and_serving_matches_the_materialized_transform(
+    tmp_path: Path,
+) -> None:
+    data = real_data.palmer_penguins(tmp_path / "data")
+    _, raw, materialized, dense = _served_and_materialized(tmp_path, CONFIG, data)
     assert raw["probabilities"].shape == materialized.shape == (344, 3)
     np.testing.assert_allclose(
         _sorted_rows(raw["probabilities"]), _sorted_rows(materialized), atol=1e-5
     )
     # Each operation produced what it promises (ids within their ranges).
-    assert set(names) >= {"island_xf", "sex_xf", "cross_island_x_sex_xf", "flipper_length_mm_xf"}
-    assert int(tf.reduce_max(dense["flipper_length_mm_xf"])) <= 4
-    assert int(tf.reduce_max(dense["island_xf"])) <= 3  # top 2 + 2 OOV buckets
-    assert int(tf.reduce_max(dense["cross_island_x_sex_xf"])) < 16
+    assert set(dense) >= {"island_xf", "sex_xf", "cross_island_x_sex_xf", "flipper_length_mm_xf"}
+    assert int(np.max(dense["flipper_length_mm_xf"])) <= 4
+    assert int(np.max(dense["island_xf"])) <= 3  # top 2 + 2 OOV buckets
+    assert int(np.max(dense["cross_island_x_sex_xf"])) < 16
+
+
+GOOD, BAD = ["great", "tasty", "friendly", "fresh"], ["cold", "rude", "slow", "stale"]
+
+
+def _reviews(target: Path, rows: int = 600) -> Path:
+    """Short reviews; the label is 1 when good words outnumber bad ones (some rows empty)."""
+    import csv
+    import random
+
+    rng = random.Random(5)
+    target.mkdir(parents=True)
+    with (target / "reviews.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["review", "stars_given", "liked"])
+        for index in range(rows):
+            words = rng.choices(GOOD + BAD + ["the", "food", "was", "and"], k=rng.randint(2, 12))
+            if index % 50 == 0:
+                words = []  # a missing review
+            score = sum(w in GOOD for w in words) - sum(w in BAD for w in words)
+            text = " ".join(w.upper() if rng.random() < 0.2 else w for w in words)
+            writer.writerow([text, rng.randint(1, 5), int(score > 0)])
+    return target
+
+
+def test_text_is_tokenized_and_serving_matches_the_materialized_transform(
+    tmp_path: Path,
+) -> None:
+    config = {
+        "name": "reviews",
+        "features": [
+            {"name": "review", "type": "string", "transform": "text", "max_tokens": 8},
+            {"name": "stars_given", "type": "int", "transform": "zscore"},
+        ],
+        "label": {"name": "liked", "type": "int", "task": "binary"},
+        "model": {"embedding_dim": 8},
+        "training": {"train_steps": 300},
+        "evaluation": {"thresholds": {"AUC": {"lower_bound": 0.8}}},
+    }
+    summary, raw, materialized, dense = _served_and_materialized(
+        tmp_path, config, _reviews(tmp_path / "data")
+    )
+    assert summary["blessed"] is True, summary["blessing_failures"]  # it learned the words
+    assert dense["review_xf"].shape[1] == 8  # ids + 1, 0-padded to max_tokens
+    np.testing.assert_allclose(
+        np.sort(raw["probabilities"].reshape(-1)), np.sort(materialized.reshape(-1)), atol=1e-5
+    )

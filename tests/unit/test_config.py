@@ -285,7 +285,9 @@ def test_fairness_mistakes_are_config_errors(tmp_path: Path, edit: dict, message
         ({"name": "bill_length_mm", "type": "float", "transform": "zscore", "buckets": 4},
          "buckets applies to transform 'bucketize', not 'zscore'"),
         ({"name": "island", "type": "string", "transform": "hash", "top_k": 3},
-         "top_k applies to transform 'vocabulary'"),
+         "top_k applies to transform 'vocabulary' or 'text'"),
+        ({"name": "bill_length_mm", "type": "float", "transform": "text"},
+         "transform 'text' needs a string feature"),
     ],
 )  # fmt: skip
 def test_a_transform_that_does_not_fit_its_feature_is_a_config_error(

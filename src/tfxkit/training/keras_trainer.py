@@ -59,7 +59,7 @@ def input_fn(
 def category_depth(feature: dict[str, Any], tf_transform_output: tft.TFTransformOutput) -> int:
     """How many ids a categorical transform's output can take (0: a float input)."""
     kind = feature["transform"]
-    if kind == "vocabulary":
+    if kind in ("vocabulary", "text"):
         size = tf_transform_output.vocabulary_size_by_name(F.vocab_file(feature["key"]))
         return size + feature.get("oov_buckets", 1)
     if kind == "bucketize":
@@ -99,7 +99,11 @@ def build_model(
     for feature in [*custom_config["features"], *crosses]:
         key = F.transformed_name(feature["key"])
         depth = category_depth(feature, tf_transform_output)
-        if depth:
+        if feature["transform"] == "text":  # ids + 1, 0 = padding: averaged word embeddings
+            inp = keras.Input(shape=(feature["max_tokens"],), name=key, dtype=tf.int64)
+            embedded = keras.layers.Embedding(depth + 1, embedding_dim or 8, mask_zero=True)(inp)
+            deep.append(keras.layers.GlobalAveragePooling1D()(embedded))
+        elif depth:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
             one_hot = keras.layers.CategoryEncoding(num_tokens=depth, output_mode="one_hot")(inp)
             wide.append(one_hot)
@@ -220,7 +224,15 @@ def _serving_signatures(
     classes = tf.constant(_class_names(custom_config["label"], tf_transform_output) or [""])
 
     def predict_transformed(transformed: dict[str, tf.Tensor]) -> tf.Tensor:
-        return model({k: tf.reshape(transformed[k], [-1, 1]) for k in model_inputs})
+        # Scalar features arrive as [batch]; text ids as [batch, max_tokens].
+        return model(
+            {
+                k: tf.reshape(transformed[k], [-1, 1])
+                if transformed[k].shape.rank == 1
+                else transformed[k]
+                for k in model_inputs
+            }
+        )
 
     raw_signature = {
         key: tf.TensorSpec(

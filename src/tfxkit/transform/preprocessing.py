@@ -120,9 +120,27 @@ def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
         return tft.bucketize(tf.cast(value, tf.float32), num_buckets=feature["buckets"])
     if kind == "hash":
         return tf.strings.to_hash_bucket_fast(_as_text(value), feature["hash_buckets"])
+    if kind == "text":
+        return _text_ids(value, feature)
     if kind == "identity":
         return tf.cast(value, tf.float32)
     raise ValueError(f"feature '{feature['name']}': unknown transform '{kind}'")
+
+
+def _text_ids(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
+    """Words -> vocabulary ids + 1, padded with 0 (and cut) to ``max_tokens`` per value."""
+    max_tokens = feature["max_tokens"]
+    words = tf.strings.split(tf.strings.lower(value))  # ragged [batch, words]
+    ids = tft.compute_and_apply_vocabulary(
+        words.to_sparse(),
+        top_k=feature.get("top_k"),
+        num_oov_buckets=feature.get("oov_buckets", 1),
+        vocab_filename=F.vocab_file(feature["key"]),
+    )
+    shifted = tf.sparse.SparseTensor(ids.indices, ids.values + 1, ids.dense_shape)
+    dense = tf.sparse.to_dense(shifted, default_value=0)
+    padded = tf.pad(dense, [[0, 0], [0, max_tokens]])
+    return tf.reshape(padded[:, :max_tokens], [-1, max_tokens])  # static width for TFT
 
 
 def _cross(values: list[tf.Tensor], buckets: int) -> tf.Tensor:
