@@ -9,6 +9,8 @@ implements only the documented Vertex AI v1 REST endpoints that the backend actu
 * ``POST   /v1/projects/{p}/locations/{l}/pipelineJobs?pipelineJobId=ID``  (create)
 * ``GET    /v1/projects/{p}/locations/{l}/pipelineJobs/{id}``              (get; the SDK's
   submit takes the job from the create response, so this serves tests and later callers)
+* ``POST   /v1/projects/{p}/locations/{l}/customJobs``                     (create; what TFX's
+  Vertex Trainer extension submits for a Trainer with worker pools)
 * ``POST   /v1/projects/{p}/locations/{l}/schedules``                      (create)
 * ``GET    /v1/projects/{p}/locations/{l}/schedules?filter=...``           (list)
 * ``GET    /v1/projects/{p}/locations/{l}/schedules/{id}``                 (get)
@@ -52,6 +54,7 @@ _LOCATION = r"(?P<parent>projects/(?P<project>[^/]+)/locations/(?P<location>[^/]
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^/v1/{_LOCATION}/pipelineJobs$"), "create_pipeline_job"),
     ("GET", re.compile(rf"^/v1/(?P<name>{_LOCATION}/pipelineJobs/[^/:]+)$"), "get_pipeline_job"),
+    ("POST", re.compile(rf"^/v1/{_LOCATION}/customJobs$"), "create_custom_job"),
     ("POST", re.compile(rf"^/v1/{_LOCATION}/schedules$"), "create_schedule"),
     ("GET", re.compile(rf"^/v1/{_LOCATION}/schedules$"), "list_schedules"),
     ("GET", re.compile(rf"^/v1/(?P<name>{_LOCATION}/schedules/[^/:]+)$"), "get_schedule"),
@@ -76,6 +79,7 @@ class VertexState:
     """In-memory resources; hold the stand-in's ``lock`` to read or change them."""
 
     pipeline_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # When False, DELETE answers a not-yet-done operation that completes on the first poll,
@@ -140,6 +144,12 @@ class VertexStandIn(StandIn):
             return json.loads(json.dumps(self.state.schedules))
 
     @property
+    def custom_jobs(self) -> dict[str, dict[str, Any]]:
+        """A copy of every custom job by resource name."""
+        with self.lock:
+            return json.loads(json.dumps(self.state.custom_jobs))
+
+    @property
     def pipeline_jobs(self) -> dict[str, dict[str, Any]]:
         """A copy of every pipeline job by resource name."""
         with self.lock:
@@ -162,6 +172,32 @@ class VertexStandIn(StandIn):
         job = copy.deepcopy(body)
         job.update(name=name, state="PIPELINE_STATE_PENDING", createTime=_now())
         self.state.pipeline_jobs[name] = job
+        return job
+
+    def create_custom_job(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        """Vertex's documented requirements: a display name, worker pools with a machine type,
+        a replica count and a container image, and exactly one replica in the first (chief)."""
+        if not isinstance(body, dict) or not body.get("displayName"):
+            raise HttpError(400, "customJob.displayName is required")
+        pools = (body.get("jobSpec") or {}).get("workerPoolSpecs") or []
+        if not pools:
+            raise HttpError(400, "customJob.jobSpec.workerPoolSpecs is required")
+        for index, pool in enumerate(pools):
+            if not pool and index > 0:
+                continue  # an empty pool keeps the workers' place before parameter servers
+            where = f"customJob.jobSpec.workerPoolSpecs[{index}]"
+            if not (pool.get("machineSpec") or {}).get("machineType"):
+                raise HttpError(400, f"{where}.machineSpec.machineType is required")
+            if int(pool.get("replicaCount", 0)) < 1:
+                raise HttpError(400, f"{where}.replicaCount must be at least 1")
+            if not (pool.get("containerSpec") or {}).get("imageUri"):
+                raise HttpError(400, f"{where}.containerSpec.imageUri is required")
+        if int(pools[0].get("replicaCount", 0)) != 1:
+            raise HttpError(400, "the first worker pool (the chief) must have replicaCount 1")
+        name = f"{match['parent']}/customJobs/{self.state.next_id()}"
+        job = copy.deepcopy(body)
+        job.update(name=name, state="JOB_STATE_PENDING", createTime=_now())
+        self.state.custom_jobs[name] = job
         return job
 
     def get_pipeline_job(self, match: re.Match[str], query: dict, body: Any) -> Any:

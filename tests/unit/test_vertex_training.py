@@ -2,7 +2,9 @@
 custom job. Tested up to Vertex's boundary (no Vertex here): the compiled spec carries the
 pools (golden: tests/golden/pipelines/vertex_pools), and the CustomJob that TFX's Vertex
 Trainer executor would submit, built by TFX's own client code from that spec, parses as
-Vertex's CustomJob message (google-cloud-aiplatform's types, which reject unknown fields)."""
+Vertex's CustomJob message (google-cloud-aiplatform's types, which reject unknown fields) and
+is accepted by the Vertex stand-in (tests/standins/vertex_server.py) when TFX's client submits
+it over Vertex's REST API."""
 
 from __future__ import annotations
 
@@ -58,7 +60,6 @@ def test_worker_pools_become_the_custom_job_vertex_receives(tmp_path: Path, monk
         None,
         None,
     )
-    # What launch_job sends to projects.locations.customJobs.create:
     job = CustomJob(**request)  # Vertex's message: unknown or mistyped fields raise
     pools = job.job_spec.worker_pool_specs
     assert [p.replica_count for p in pools] == [1, 2]
@@ -68,6 +69,29 @@ def test_worker_pools_become_the_custom_job_vertex_receives(tmp_path: Path, monk
         "us-docker.pkg.dev/my-project/tfxkit/pipeline:0.1.0"
     }
     assert all("--executor_class_path" in p.container_spec.command for p in pools)
+
+    # TFX's own submission (launch_job) against the Vertex stand-in, over Vertex's REST API.
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.aiplatform_v1.services.job_service import JobServiceClient
+
+    from tests.standins.vertex_server import running_vertex_server
+
+    with running_vertex_server() as server:
+        client._client = JobServiceClient(
+            credentials=AnonymousCredentials(),
+            transport="rest",
+            client_options={"api_endpoint": server.url},
+        )
+        client.launch_job("my-project", request)
+        [(name, accepted)] = server.custom_jobs.items()
+    assert name.startswith("projects/my-project/locations/us-central1/customJobs/")
+    specs = accepted["jobSpec"]["workerPoolSpecs"]
+    assert [int(p["replicaCount"]) for p in specs] == [1, 2]
+    # The REST client encodes enums as numbers (it asks for enum-encoding=int).
+    from google.cloud.aiplatform_v1.types import AcceleratorType
+
+    t4 = AcceleratorType.NVIDIA_TESLA_T4
+    assert specs[1]["machineSpec"]["acceleratorType"] in (t4.name, t4.value)
 
 
 @pytest.mark.parametrize(
