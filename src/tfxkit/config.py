@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,130 +40,18 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
     ValidationConfig,
     column_key,
 )
+from tfxkit.config_training import (  # re-exported: the config API is one module
+    Accelerator,
+    ModelConfig,
+    ModelKind,
+    Optimizer,
+    SearchSpace,
+    Strategy,
+    TrainingConfig,
+    TransformConfig,
+    TuningConfig,
+)
 from tfxkit.errors import ConfigError
-
-
-class ModelKind(str, Enum):
-    DNN = "dnn"  # every input through the hidden layers
-    WIDE_AND_DEEP = "wide_and_deep"  # + a linear part over the one-hot ids and crosses
-
-
-class Optimizer(str, Enum):
-    ADAM = "adam"
-    SGD = "sgd"
-    RMSPROP = "rmsprop"
-    ADAGRAD = "adagrad"
-
-
-class ModelConfig(Strict):
-    type: ModelKind = ModelKind.DNN
-    hidden_units: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [16, 8])
-    learning_rate: float = Field(default=0.01, gt=0)
-    dropout: float = Field(default=0.0, ge=0, lt=1)
-    optimizer: Optimizer = Optimizer.ADAM
-    embedding_dim: int | None = Field(
-        default=None,
-        ge=1,
-        le=512,
-        description="Categorical ids enter the hidden layers as learned embeddings of this "
-        "size (default: one-hot).",
-    )
-
-
-class Strategy(str, Enum):
-    """tf.distribute strategies the trainer can build from config."""
-
-    DEFAULT = "default"
-    ONE_DEVICE = "one_device"
-    MIRRORED = "mirrored"
-    MULTI_WORKER_MIRRORED = "multi_worker_mirrored"
-    PARAMETER_SERVER = "parameter_server"
-    TPU = "tpu"
-
-
-class Accelerator(str, Enum):
-    AUTO = "auto"  # GPUs when TensorFlow sees any, else the CPU
-    CPU = "cpu"
-    GPU = "gpu"  # fail before training when there is none
-
-
-class TransformConfig(Strict):
-    preprocessing_fn: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
-        description="Your own Transform preprocessing_fn(inputs, custom_config) "
-        "('package.module.function'); call tfxkit.transform.preprocessing.preprocessing_fn "
-        "inside it to keep the config-driven part.",
-    )
-
-
-class SearchSpace(Strict):
-    """Candidate values per model setting; each trial picks one of each (unset: the model's)."""
-
-    hidden_units: list[list[Annotated[int, Field(gt=0)]]] | None = Field(default=None, min_length=1)
-    learning_rate: list[Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
-    dropout: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(default=None, min_length=1)
-    embedding_dim: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, min_length=1)
-
-
-class TuningConfig(Strict):
-    """Hyperparameter search with TFX's Tuner before training (random search, KerasTuner's
-    oracle); the Trainer trains with the best values, which ML Metadata records."""
-
-    search_space: SearchSpace
-    max_trials: int = Field(default=4, ge=1, le=200)
-    train_steps: int = Field(default=100, gt=0, description="Training steps of each trial.")
-
-    @model_validator(mode="after")
-    def _something_to_search(self) -> TuningConfig:
-        if not self.search_space.model_dump(exclude_none=True):
-            raise ValueError("search_space: name at least one setting to search")
-        return self
-
-
-class TrainingConfig(Strict):
-    epochs: int = Field(default=1, gt=0)
-    batch_size: int = Field(
-        default=32, gt=0, description="Per replica; the global batch is this x replicas."
-    )
-    train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
-    eval_steps: int = Field(default=20, gt=0)
-    strategy: Strategy = Strategy.DEFAULT
-    early_stopping_patience: int | None = Field(
-        default=None,
-        ge=1,
-        description="Stop after this many epochs without a lower validation loss, keeping the "
-        "best weights (needs epochs > 1).",
-    )
-    warm_start: bool = Field(
-        default=False,
-        description="Start from the weights of the newest model every gate blessed (when its "
-        "layers match); the trainer then re-runs on every run, as continuous training does.",
-    )
-    run_fn: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
-        description="Your own Trainer run_fn ('package.module.function'), importable where the "
-        "trainer runs; it may call tfxkit.training.keras_trainer's build_model and friends.",
-    )
-    accelerator: Accelerator = Accelerator.AUTO
-    cpu_devices: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="Local runs: split the CPU into this many logical devices, so 'mirrored' "
-        "runs that many replicas without a GPU (for trying a strategy, not for speed).",
-    )
-    seed: int = 42
-
-    @model_validator(mode="after")
-    def _early_stopping_has_epochs(self) -> TrainingConfig:
-        if self.early_stopping_patience and self.epochs < 2:
-            raise ValueError(
-                "early_stopping_patience stops between epochs; set epochs to 2 or more "
-                "(train_steps are spread over them)"
-            )
-        return self
 
 
 class Threshold(Strict):
@@ -503,6 +391,7 @@ def config_as_dict(config: PipelineConfig) -> dict[str, Any]:
 
 
 __all__ = [
+    "Accelerator",
     "BeamMode",
     "ConfigError",
     "CrossConfig",
@@ -520,12 +409,19 @@ __all__ = [
     "Imputation",
     "LabelConfig",
     "MissingConfig",
+    "ModelConfig",
+    "ModelKind",
+    "Optimizer",
     "PipelineConfig",
     "SchemaConfig",
+    "SearchSpace",
     "Strategy",
     "Strict",
     "Task",
+    "TrainingConfig",
+    "TransformConfig",
     "TransformKind",
+    "TuningConfig",
     "apply_overrides",
     "config_as_dict",
     "format_validation_error",
