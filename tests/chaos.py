@@ -72,7 +72,7 @@ def store_problems(workspace: Path) -> list[str]:
     store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
     for node_id, execution in unfinished(store, "penguin"):
         problems.append(f"{node_id} execution {execution.id} left unfinished")
-    serving = workspace / "penguin" / "serving_model"
+    serving = workspace / "serving" / "penguin"
     for version in versions(serving):
         if not (serving / str(version) / "saved_model.pb").is_file():
             problems.append(f"model version {version} is partial")
@@ -102,7 +102,7 @@ def sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, st
             problems = store_problems(workspace)
             if again.returncode != 0:
                 problems.append(f"re-run exited {again.returncode}")
-            if versions(workspace / "penguin" / "serving_model") != [1]:
+            if versions(workspace / "serving" / "penguin") != [1]:
                 problems.append("not exactly one model version")
             if sig == signal.SIGINT and killed.reached and killed.returncode not in (0, 130):
                 problems.append(f"interrupted run exited {killed.returncode}")

@@ -24,6 +24,10 @@ BLESSING_KEY = "model_blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 BASE_DIRECTORY_KEY = "base_directory"
 CODE_FINGERPRINT_KEY = "code_fingerprint"
+SERVING_BASE_KEY = "serving_base"
+MODEL_NAME_KEY = "model_name"
+LABEL_KEY = "label"
+BATCHING_KEY = "batching"
 
 
 class ModelPusherSpec(types.ComponentSpec):
@@ -31,6 +35,11 @@ class ModelPusherSpec(types.ComponentSpec):
 
     PARAMETERS = {
         BASE_DIRECTORY_KEY: ExecutionParameter(type=str),
+        # With a serving base: label the new version and write models.config & co. there.
+        SERVING_BASE_KEY: ExecutionParameter(type=str, optional=True),
+        MODEL_NAME_KEY: ExecutionParameter(type=str, optional=True),
+        LABEL_KEY: ExecutionParameter(type=str, optional=True),
+        BATCHING_KEY: ExecutionParameter(type=str, optional=True),  # BatchingSettings JSON
         # Part of the cache key, so an edit to the executor re-runs the push.
         CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
     }
@@ -52,11 +61,21 @@ class ModelPusher(base_component.BaseComponent):
         model: types.BaseChannel,
         base_directory: str,
         model_blessing: types.BaseChannel | None = None,
+        serving_base: str | None = None,
+        model_name: str | None = None,
+        label: str = "auto",
+        batching: str | None = None,
     ) -> None:
+        """With ``serving_base`` and ``model_name`` (``base_directory`` is their join) the push
+        also labels the version and writes the server's config files."""
         spec = ModelPusherSpec(
             model=model,
             model_blessing=model_blessing,
             base_directory=base_directory,
+            serving_base=serving_base,
+            model_name=model_name,
+            label=label if serving_base else None,
+            batching=batching,
             code_fingerprint=code_fingerprint(executor.__name__),
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )

@@ -34,7 +34,10 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
-RECORDS_DIR = ".tfxkit-pushes"
+from tfxkit.config_serving import BatchingSettings
+from tfxkit.serving import rollout
+from tfxkit.serving.layout import RECORDS_DIR
+
 TMP_PREFIX = ".tmp-"
 
 
@@ -143,7 +146,8 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
         except (FileExistsError, OSError):
             fileio.rmtree(tmp)  # another pusher took this version first; try the next one
             continue
-        record = {"digest": digest, "model": model_dir, "pushed_at": time.time()}
+        # Only blessed models reach this point (the executor checks every blessing first).
+        record = {"digest": digest, "model": model_dir, "pushed_at": time.time(), "blessed": True}
         with fileio.open(_record_path(base_directory, version), "w") as handle:
             handle.write(json.dumps(record))
         return PushResult(version, final, digest, already_pushed=False)
@@ -183,3 +187,17 @@ class Executor(base_executor.BaseExecutor):
         pushed.set_int_custom_property("already_pushed", int(result.already_pushed))
         verb = "already pushed as" if result.already_pushed else "pushed to"
         logging.info("model %s %s", verb, result.path)
+        serving_base = exec_properties.get("serving_base")
+        if serving_base:
+            batching = exec_properties.get("batching")
+            change = rollout.label_new_version(
+                serving_base,
+                exec_properties["model_name"],
+                result.version,
+                exec_properties.get("label") or "auto",
+                BatchingSettings.model_validate_json(batching) if batching else None,
+            )
+            labels = change.labels if change else {}
+            pushed.set_string_custom_property("serving_labels", json.dumps(labels))
+            if change:
+                logging.info("serving labels: %s", change.describe())

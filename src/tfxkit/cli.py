@@ -1,5 +1,5 @@
-"""Command line: ``tfxkit run|compile|schedule|run-ir|init|schema``; ``run-pipeline`` =
-``tfxkit run``.
+"""Command line: ``tfxkit run|compile|schedule|run-ir|init|schema`` (and ``serve`` and
+``serving``, defined in ``cli_serving``); ``run-pipeline`` = ``tfxkit run``.
 
 Errors a user can fix (bad config, bad pipeline file, a failed component) print one paragraph
 and exit non-zero; ``--verbose`` shows TFX's own logs and the traceback.
@@ -18,6 +18,8 @@ import os
 import re
 import sys
 from pathlib import Path
+
+from tfxkit import cli_serving
 
 RUNNERS = ("beam", "kubeflow", "vertex")
 
@@ -229,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_p.add_argument("--force", action="store_true", help="freeze: overwrite FILE")
     schema_p.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    cli_serving.add_parsers(sub)
     return parser
 
 
@@ -530,6 +533,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "run-ir": _cmd_run_ir,
         "init": _cmd_init,
         "schema": _cmd_schema,
+        "serve": cli_serving.cmd_serve,
+        "serving": cli_serving.cmd_serving,
     }
     try:
         return commands[args.command](args)

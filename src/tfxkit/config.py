@@ -40,6 +40,7 @@ from tfxkit.config_sections import (  # re-exported: the config API is one modul
     ValidationConfig,
     column_key,
 )
+from tfxkit.config_serving import BatchingSettings, PushConfig  # re-exported
 from tfxkit.config_training import (  # re-exported: the config API is one module
     Accelerator,
     ModelConfig,
@@ -107,13 +108,6 @@ DEFAULT_METRICS = {
     "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "Calibration", "ExampleCount"),
     "regression": ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"),
 }
-
-
-class PushConfig(Strict):
-    destination: str | None = Field(
-        default=None,
-        description="Serving model base directory; default workspace/<name>/serving_model.",
-    )
 
 
 class BeamMode(str, Enum):
@@ -272,8 +266,18 @@ class PipelineConfig(Strict):
         return self.pipeline_root or str(self.run_dir / "pipeline_root")
 
     @property
+    def resolved_serving_base(self) -> str:
+        """The base one model server watches; several pipelines may push to the same one."""
+        return self.push.destination or str(Path(self.workspace) / "serving")
+
+    @property
+    def resolved_model_name(self) -> str:
+        return self.push.model_name or self.name
+
+    @property
     def resolved_push_destination(self) -> str:
-        return self.push.destination or str(self.run_dir / "serving_model")
+        """Where this pipeline's versions go: ``<base>/<model_name>``."""
+        return os.path.join(self.resolved_serving_base, self.resolved_model_name)
 
     @property
     def resolved_sqlite_path(self) -> str:
@@ -392,6 +396,7 @@ def config_as_dict(config: PipelineConfig) -> dict[str, Any]:
 
 __all__ = [
     "Accelerator",
+    "BatchingSettings",
     "BeamMode",
     "ConfigError",
     "CrossConfig",
@@ -413,6 +418,7 @@ __all__ = [
     "ModelKind",
     "Optimizer",
     "PipelineConfig",
+    "PushConfig",
     "SchemaConfig",
     "SearchSpace",
     "Strategy",

@@ -45,6 +45,12 @@ class MetadataStoreError(TfxkitError, RuntimeError):
     exit_code = EXIT_USAGE
 
 
+class ServingError(TfxkitError, ValueError):
+    """A serving request tfxkit refuses: a label on a missing or unblessed version, no model."""
+
+    exit_code = EXIT_USAGE
+
+
 class RemoteError(TfxkitError, RuntimeError):
     """A remote orchestrator (Kubeflow Pipelines, Vertex AI) refused or could not be reached."""
 

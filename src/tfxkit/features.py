@@ -21,6 +21,9 @@ DEFAULT_MAX_TOKENS = 16
 # SavedModel signatures exported by the trainer.
 SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
 EXAMPLES_SIGNATURE = "serving_examples"  # serialized tf.Example in (what TFMA feeds)
+# TF Serving's Classify / Regress APIs: serialized tf.Example in; method name classify/regress.
+CLASSIFY_SIGNATURE = "classification"
+REGRESS_SIGNATURE = "regression"
 TRANSFORM_SIGNATURE = "transform_features"  # serialized tf.Example in, transformed features out
 
 

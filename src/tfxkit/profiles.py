@@ -194,30 +194,127 @@ class KubeflowConfig(Strict):
     namespace: str | None = None
 
 
-class VertexConfig(Strict):
-    project: str = Field(min_length=1)
-    region: str = Field(pattern=r"^[a-z]+-[a-z]+[0-9]+$")
-    service_account: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("labels")
-    @classmethod
-    def _label_syntax(cls, labels: dict[str, str]) -> dict[str, str]:
-        pattern = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-        for key, value in labels.items():
-            if not pattern.match(key) or (value and not re.match(r"^[a-z0-9_-]{0,63}$", value)):
-                raise ValueError(
-                    f"label {key}={value!r}: Vertex labels are lowercase letters, digits, _ and -"
-                )
-        return labels
-
-
 # An OCI image reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path.
 _IMAGE = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*"
     r"(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
     r"(?:@sha256:[a-f0-9]{64})?$"
 )
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    pattern = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+    for key, value in labels.items():
+        if not pattern.match(key) or (value and not re.match(r"^[a-z0-9_-]{0,63}$", value)):
+            raise ValueError(
+                f"label {key}={value!r}: Vertex labels are lowercase letters, digits, _ and -"
+            )
+    return labels
+
+
+# Google's prebuilt TensorFlow prediction images (TF Serving inside), in the Artifact Registry
+# multi-region nearest the Vertex region; TF 2.16 matches the TFX 1.16 image that trains.
+PREBUILT_TF_SERVING = "{repo}-docker.pkg.dev/vertex-ai/prediction/tf2-{device}.2-16:latest"
+
+
+class VertexServing(Strict):
+    """Where and on what ``tfxkit serving deploy-vertex`` serves a blessed model on Vertex AI.
+
+    It lives under ``vertex:`` rather than as a top-level section because a deployment needs
+    exactly that section's project, region, service account (the serving container runs as
+    it) and labels, and nothing of the pipeline's orchestration: a profile that trains on
+    Kubeflow can still deploy to Vertex with a ``vertex:`` section holding only this.
+
+    ``{name}`` in a display name is replaced by the pipeline name, as in the locations.
+    """
+
+    model_display_name: str | None = Field(
+        default=None, max_length=128, description="Model Registry name; default: the pipeline's."
+    )
+    endpoint_display_name: str | None = Field(
+        default=None, max_length=128, description="Endpoint to deploy to (created if missing)."
+    )
+    serving_image: str | None = Field(
+        default=None,
+        description="Serving container; default Google's prebuilt TF 2.16 one (GPU with an "
+        "accelerator).",
+    )
+    machine_type: str = Field(default="n1-standard-4", pattern=r"^[a-z0-9-]+$")
+    accelerator: Accelerator | None = None
+    min_replica_count: int = Field(default=1, ge=1)
+    max_replica_count: int | None = Field(
+        default=None, ge=1, description="Autoscaling ceiling; default min_replica_count."
+    )
+    traffic_percentage: int = Field(
+        default=100,
+        ge=0,
+        le=100,
+        description="Share of the endpoint's traffic for the new version; the rest stays on "
+        "the versions already deployed, in their current proportions (a canary). The first "
+        "version on an endpoint takes all of it.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="On the model version and endpoint, over vertex.labels."
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_syntax(cls, labels: dict[str, str]) -> dict[str, str]:
+        return _check_labels(labels)
+
+    @field_validator("serving_image")
+    @classmethod
+    def _image_reference(cls, image: str | None) -> str | None:
+        if image is not None and not _IMAGE.match(image):
+            raise ValueError(
+                f"'{image}' is not a container image reference "
+                "(registry/path[:tag][@sha256:digest], path in lower case)"
+            )
+        return image
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VertexServing:
+        if self.max_replica_count is not None and self.max_replica_count < self.min_replica_count:
+            raise ValueError(
+                f"max_replica_count ({self.max_replica_count}) is below min_replica_count "
+                f"({self.min_replica_count}); Vertex autoscales between the two"
+            )
+        if self.accelerator and not self.serving_image and not self.gpu:
+            raise ValueError(
+                f"accelerator {self.accelerator.type}: the prebuilt TensorFlow serving images "
+                "run on CPUs or NVIDIA GPUs; set serving_image to an image built for it"
+            )
+        return self
+
+    @property
+    def gpu(self) -> bool:
+        """Whether the replicas get NVIDIA GPUs (the prebuilt images' only accelerator)."""
+        return bool(self.accelerator and self.accelerator.type.startswith("NVIDIA_"))
+
+    def image(self, region: str) -> str:
+        """The serving image: the configured one, else Google's prebuilt TF one for the
+        region's continent (``us`` outside Europe and Asia), GPU when an accelerator is set."""
+        if self.serving_image:
+            return self.serving_image
+        continent = region.split("-", 1)[0]
+        repo = continent if continent in ("europe", "asia") else "us"
+        return PREBUILT_TF_SERVING.format(repo=repo, device="gpu" if self.gpu else "cpu")
+
+
+class VertexConfig(Strict):
+    project: str = Field(min_length=1)
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+[0-9]+$")
+    service_account: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    serving: VertexServing = Field(
+        default_factory=VertexServing,
+        description="Model Registry upload and endpoint deployment of a blessed model.",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_syntax(cls, labels: dict[str, str]) -> dict[str, str]:
+        return _check_labels(labels)
 
 
 class RunnerProfile(Strict):
@@ -240,7 +337,9 @@ class RunnerProfile(Strict):
     )
     pipeline_root: str = Field(description="Shared artifact root, e.g. gs://bucket/tfxkit/{name}")
     data_path: str | None = Field(default=None, description="Replaces data.path remotely.")
-    push_destination: str | None = Field(default=None, description="Replaces push.destination.")
+    push_destination: str | None = Field(
+        default=None, description="Replaces push.destination (the serving base)."
+    )
     mounted_volumes: list[str] = Field(
         default_factory=list, description="Paths mounted into every pod (count as shared)."
     )

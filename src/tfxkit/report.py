@@ -44,6 +44,9 @@ def summary_lines(summary: Any) -> list[str]:
     pushed = summary.pushed_path or "nothing pushed"
     if summary.already_pushed:
         pushed += " (this model was already there: not copied again)"
+    labels = getattr(summary, "serving_labels", None)
+    if summary.pushed_path and labels:
+        pushed += "  [" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "]"
     lines.append(f"pushed:    {pushed}")
     lines.append(f"metadata:  {summary.metadata_store}")
     return lines

@@ -106,5 +106,5 @@ def test_bad_input_stops_the_run_naming_the_culprit(
     assert "\nerror: " in f"\n{message}" and "Traceback" not in message
     for part in expect["message"]:
         assert part in message, f"{case_dir.name}: {part!r} not in {message!r}"
-    serving_model = workspace / "bad" / "serving_model"
+    serving_model = workspace / "serving" / "bad"
     assert not serving_model.exists() or not any(serving_model.iterdir()), "nothing was pushed"

@@ -83,7 +83,7 @@ def gated(tmp_path_factory) -> dict:
 def test_the_first_run_passes_and_pushes(gated: dict) -> None:
     assert gated["good"]["result"].returncode == 0, gated["good"]["result"].stderr[-2000:]
     assert gated["good"]["summary"]["anomalies"] == []
-    assert versions(gated["base"] / "ws" / "gated" / "serving_model") == [1]
+    assert versions(gated["base"] / "ws" / "serving" / "gated") == [1]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_bad_data_stops_before_transform(gated: dict, run: str, feature: str, an
     assert "transform" not in ran and "trainer" not in ran and "pusher" not in ran
     assert ran["example_validator"].state in ("COMPLETE", "CACHED")
     assert ran["anomaly_gate"].state == "FAILED"
-    assert versions(gated["base"] / "ws" / "gated" / "serving_model") == [1]
+    assert versions(gated["base"] / "ws" / "serving" / "gated") == [1]
 
 
 def test_schema_diff_and_freeze_use_the_last_approved_schema(

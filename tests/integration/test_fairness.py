@@ -70,7 +70,7 @@ def test_a_planted_bias_is_denied_and_not_pushed(biased) -> None:
     base, summary, stdout = biased
     assert summary["blessed"] is False
     assert summary["pushed_path"] is None
-    assert versions(base / "ws" / "fairness" / "serving_model") == []
+    assert versions(base / "ws" / "serving" / "fairness") == []
     assert summary["blessing_failures"] == []  # the Evaluator's thresholds passed...
     verdict = summary["fairness"]  # ...the fairness gate did not
     assert verdict["blessed"] is False
@@ -97,7 +97,7 @@ def test_a_fair_model_passes_both_gates_and_is_pushed(fair) -> None:
     base, summary, stdout = fair
     assert summary["blessed"] is True, (summary["blessing_failures"], summary["fairness"])
     assert summary["fairness"]["blessed"] is True
-    assert versions(base / "ws" / "fairness" / "serving_model") == [1]
+    assert versions(base / "ws" / "serving" / "fairness") == [1]
     assert "fairness:  passed: every judged slice of group is within its bounds" in stdout
     assert any(s.startswith("group=c (") for s in summary["fairness"]["too_small"])
     reasons = _blessing_reasons(base, summary["run_id"])
@@ -113,7 +113,7 @@ def test_a_model_worse_than_the_blessed_baseline_is_not_blessed(fair) -> None:
     assert any(
         f.startswith("auc (vs baseline) on overall:") for f in summary["blessing_failures"]
     ), summary["blessing_failures"]
-    assert versions(base / "ws" / "fairness" / "serving_model") == [1]
+    assert versions(base / "ws" / "serving" / "fairness") == [1]
     assert first["pushed_path"] and summary["pushed_path"] is None
 
 

@@ -70,7 +70,7 @@ def test_sigkill_leaves_work_the_next_run_abandons(faults: dict) -> None:
 def test_after_the_faults_one_complete_version_and_nothing_unfinished(faults: dict) -> None:
     workspace = faults["workspace"]
     assert chaos.store_problems(workspace) == []
-    assert versions(workspace / "penguin" / "serving_model") == [1]
+    assert versions(workspace / "serving" / "penguin") == [1]
     # The canceled Transform's partial outputs were removed: one output dir per finished run.
     transform_graphs = list(
         (workspace / "penguin" / "pipeline_root" / "transform" / "transform_graph").iterdir()
@@ -98,4 +98,4 @@ def test_two_runs_at_once_push_once(tmp_path: Path) -> None:
     assert second.returncode == 0, second_err[-2000:]
     assert "[tfxkit] waiting for run" in second_out
     assert "finished in" not in second_out.split("waiting for run", 1)[1]  # all cached
-    assert versions(tmp_path / "penguin" / "serving_model") == [1]
+    assert versions(tmp_path / "serving" / "penguin") == [1]

@@ -72,7 +72,7 @@ def test_minimal_config_runs_every_component(messy_run: dict) -> None:
     assert states["trainer"] == states["evaluator"] == "COMPLETE", states
     assert summary["metrics"]["example_count"] > 50
     if summary["blessed"]:
-        assert versions(messy_run["base"] / "ws" / "messy" / "serving_model") == [1]
+        assert versions(messy_run["base"] / "ws" / "serving" / "messy") == [1]
 
 
 def test_serves_rows_with_missing_values_by_column_key(messy_run: dict) -> None:

@@ -71,7 +71,7 @@ def test_model_and_pushed_model_recorded(workspace: Path, cold_run: dict) -> Non
     assert pushed.custom_properties["pushed"].int_value == 1
     destination = pushed.custom_properties["pushed_destination"].string_value
     assert destination == cold_run["summary"]["pushed_path"]
-    assert Path(destination).parent == workspace / "penguin" / "serving_model"
+    assert Path(destination).parent == workspace / "serving" / "penguin"
 
 
 def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
@@ -132,7 +132,7 @@ def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
     assert set(states.values()) == {"CACHED"}, states
     # The cached run reports the same pushed model; nothing new was written.
     assert summary["pushed_path"] == cold_run["summary"]["pushed_path"]
-    assert versions(workspace / "penguin" / "serving_model") == [1]
+    assert versions(workspace / "serving" / "penguin") == [1]
 
 
 def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
@@ -151,7 +151,7 @@ def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
     executions = _executions(workspace, summary["run_id"])
     assert executions["evaluator"].state == "COMPLETE"
     assert "pusher" not in executions
-    assert versions(workspace / "penguin" / "serving_model") == [1]
+    assert versions(workspace / "serving" / "penguin") == [1]
 
 
 def test_failed_component_is_named_and_exit_nonzero(workspace: Path, cold_run: dict) -> None:

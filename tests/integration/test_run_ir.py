@@ -56,7 +56,12 @@ def compiled(tmp_path_factory) -> dict:
     result = compile_pipeline(PENGUIN_PIPELINE, cfg, profile, output=base / "penguin.json")
     spec = json.loads(result.path.read_text())
     assert spec["runtimeConfig"]["gcsOutputDirectory"] == str(root)
-    return {"spec_path": result.path, "spec": spec, "root": root, "push_dir": push_dir}
+    return {
+        "spec_path": result.path,
+        "spec": spec,
+        "root": root,
+        "push_dir": push_dir / cfg.resolved_model_name,
+    }
 
 
 def _run(compiled: dict) -> tuple:

@@ -27,7 +27,7 @@ def test_each_local_strategy_trains_and_pushes(tmp_path: Path) -> None:
     summary, out = _run(workspace, "training.strategy=mirrored", "training.cpu_devices=2")
     assert "training with strategy mirrored: 2 replica(s) on " in out
     assert "global batch 64" in out  # 32 per replica x 2
-    assert summary["blessed"] is True and versions(workspace / "penguin" / "serving_model") == [1]
+    assert summary["blessed"] is True and versions(workspace / "serving" / "penguin") == [1]
 
     summary, out = _run(workspace, "training.strategy=one_device")
     assert "training with strategy one_device: 1 replica(s) on " in out

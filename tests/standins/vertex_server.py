@@ -17,8 +17,20 @@ implements only the documented Vertex AI v1 REST endpoints that the backend actu
 * ``POST   /v1/projects/{p}/locations/{l}/schedules/{id}:pause``           (pause)
 * ``POST   /v1/projects/{p}/locations/{l}/schedules/{id}:resume``          (resume)
 * ``DELETE /v1/projects/{p}/locations/{l}/schedules/{id}``                 (delete, an LRO)
-* ``GET    /ui/projects/{p}/locations/{l}/schedules/{id}/operations/{op}`` (LRO polling; the
-  SDK's REST operations client picks the ``/ui/`` binding first; ``/v1/`` is served too)
+* ``POST   /v1/projects/{p}/locations/{l}/models:upload``                  (an LRO; with
+  ``parentModel`` it adds a version to that registry model; answers ``UploadModelResponse``)
+* ``GET    /v1/projects/{p}/locations/{l}/models?filter=...``              (list: the default
+  version of each model)
+* ``GET    /v1/projects/{p}/locations/{l}/models/{id}[@{version or alias}]`` (get one version;
+  the default one without ``@``)
+* ``POST   /v1/projects/{p}/locations/{l}/endpoints``                      (create, an LRO)
+* ``GET    /v1/projects/{p}/locations/{l}/endpoints?filter=...``           (list)
+* ``GET    /v1/projects/{p}/locations/{l}/endpoints/{id}``                 (get)
+* ``POST   /v1/projects/{p}/locations/{l}/endpoints/{id}:deployModel``     (an LRO; the
+  ``trafficSplit`` key ``"0"`` is the model being deployed, as Vertex documents)
+* ``GET    /ui/projects/{p}/locations/{l}/{schedules|models|endpoints}/{id}/operations/{op}``
+  (LRO polling; the SDK's REST operations client picks the ``/ui/`` binding first; ``/v1/``
+  is served too)
 
 plus one Cloud Storage JSON API call, ``GET /storage/v1/b/{bucket}``: ``PipelineJob.submit``
 in google-cloud-aiplatform always checks that the pipeline root's bucket exists and belongs to
@@ -26,7 +38,8 @@ the project (``projectNumber``), and the tests point that check here through the
 client's documented ``STORAGE_EMULATOR_HOST``. ``VertexStandIn.project_number`` supplies the
 matching Resource Manager answer, which the tests substitute for the SDK's lookup.
 
-It is deliberately small: no auth, no IAM, no real scheduling or pipeline execution; list
+It is deliberately small: no auth, no IAM, no real scheduling, pipeline execution or model
+serving (a deployed model is a record; nothing pulls the image or reads the artifact); list
 filters support only ``display_name="..."`` equality (the one the client sends); everything
 else answers 404/400 in Google's JSON error format. ``http_base`` serves it, records every
 request (method, path, query, JSON body) so tests can assert on what the client actually sent,
@@ -45,6 +58,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -61,9 +75,27 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^/v1/(?P<name>{_LOCATION}/schedules/[^/:]+):pause$"), "pause"),
     ("POST", re.compile(rf"^/v1/(?P<name>{_LOCATION}/schedules/[^/:]+):resume$"), "resume"),
     ("DELETE", re.compile(rf"^/v1/(?P<name>{_LOCATION}/schedules/[^/:]+)$"), "delete_schedule"),
+    ("POST", re.compile(rf"^/v1/{_LOCATION}/models:upload$"), "upload_model"),
+    ("GET", re.compile(rf"^/v1/{_LOCATION}/models$"), "list_models"),
     (
         "GET",
-        re.compile(rf"^/(?:v1|ui)/(?P<name>{_LOCATION}/schedules/[^/:]+/operations/[^/:]+)$"),
+        re.compile(rf"^/v1/(?P<name>{_LOCATION}/models/[^/:@]+)(?:@(?P<version>[^/:@]+))?$"),
+        "get_model",
+    ),
+    ("POST", re.compile(rf"^/v1/{_LOCATION}/endpoints$"), "create_endpoint"),
+    ("GET", re.compile(rf"^/v1/{_LOCATION}/endpoints$"), "list_endpoints"),
+    ("GET", re.compile(rf"^/v1/(?P<name>{_LOCATION}/endpoints/[^/:]+)$"), "get_endpoint"),
+    (
+        "POST",
+        re.compile(rf"^/v1/(?P<name>{_LOCATION}/endpoints/[^/:]+):deployModel$"),
+        "deploy_model",
+    ),
+    (
+        "GET",
+        re.compile(
+            rf"^/(?:v1|ui)/(?P<name>{_LOCATION}/(?:schedules|models|endpoints)/[^/:]+"
+            r"/operations/[^/:]+)$"
+        ),
         "get_operation",
     ),
     ("GET", re.compile(r"^/storage/v1/b/(?P<bucket>[^/]+)$"), "get_bucket"),
@@ -82,9 +114,17 @@ class VertexState:
     custom_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Registry models by resource name (no ``@``): every version, oldest first.
+    models: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     # When False, DELETE answers a not-yet-done operation that completes on the first poll,
     # so the client's long-running-operation polling path is exercised too.
     complete_deletes_immediately: bool = True
+    # The same for model upload, endpoint create and deployModel (the change itself is made
+    # at once; only the operation's answer waits for the first poll).
+    complete_model_operations_immediately: bool = True
+    # What a not-yet-done operation answers once polled, by operation name.
+    pending_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> str:
@@ -119,8 +159,9 @@ class VertexStandIn(StandIn):
     def route(self, request: RecordedRequest) -> tuple[int, Any]:
         if isinstance(request.body, str):
             raise HttpError(400, "request body is not JSON")
+        path = unquote(request.path)  # the REST transport may send a version's "@" as %40
         for method, pattern, handler in _ROUTES:
-            match = pattern.match(request.path)
+            match = pattern.match(path)
             if match and method == request.method:
                 return 200, getattr(self, handler)(match, request.query, request.body)
         message = f"the Vertex AI stand-in does not implement {request.method} {request.path}"
@@ -154,6 +195,18 @@ class VertexStandIn(StandIn):
         """A copy of every pipeline job by resource name."""
         with self.lock:
             return json.loads(json.dumps(self.state.pipeline_jobs))
+
+    @property
+    def models(self) -> dict[str, list[dict[str, Any]]]:
+        """A copy of every registry model's versions (oldest first) by resource name."""
+        with self.lock:
+            return json.loads(json.dumps(self.state.models))
+
+    @property
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        """A copy of every endpoint by resource name."""
+        with self.lock:
+            return json.loads(json.dumps(self.state.endpoints))
 
     # --------------------------------------------------------------------- endpoints
 
@@ -272,12 +325,173 @@ class VertexStandIn(StandIn):
         return operation
 
     def get_operation(self, match: re.Match[str], query: dict, body: Any) -> Any:
-        operation = self.state.operations.get(match["name"])
+        name = match["name"]
+        operation = self.state.operations.get(name)
         if operation is None:
-            raise HttpError(404, f"Operation {match['name']} not found")
+            raise HttpError(404, f"Operation {name} not found")
         # Every operation the stand-in starts has finished by the time it is polled.
-        operation.update(done=True, response={"@type": "type.googleapis.com/google.protobuf.Empty"})
+        if not operation["done"]:
+            empty = {"@type": "type.googleapis.com/google.protobuf.Empty"}
+            operation.update(done=True, response=self.state.pending_responses.pop(name, empty))
         return operation
+
+    def _operation(self, resource: str, kind: str, response: dict[str, Any]) -> dict[str, Any]:
+        """A long-running operation on ``resource`` answering ``response`` (a v1 message of
+        type ``kind``), done now or on its first poll (``complete_model_operations_...``)."""
+        name = f"{resource}/operations/{self.state.next_id()}"
+        response = {"@type": f"type.googleapis.com/google.cloud.aiplatform.v1.{kind}", **response}
+        done = self.state.complete_model_operations_immediately
+        operation: dict[str, Any] = {"name": name, "done": done}
+        if done:
+            operation["response"] = response
+        else:
+            self.state.pending_responses[name] = response
+        self.state.operations[name] = operation
+        return copy.deepcopy(operation)
+
+    # ------------------------------------------------------ Model Registry and endpoints
+
+    def upload_model(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        """Vertex's documented rules: a display name, a serving container image, a Cloud
+        Storage artifact directory; ``parentModel`` (an existing model of the same location)
+        makes the upload its next version. The first version, and one aliased "default",
+        becomes the default version."""
+        model = (body or {}).get("model")
+        if not isinstance(model, dict) or not model.get("displayName"):
+            raise HttpError(400, "model.displayName is required")
+        if not (model.get("containerSpec") or {}).get("imageUri"):
+            raise HttpError(400, "model.containerSpec.imageUri is required")
+        artifact = model.get("artifactUri", "")
+        if artifact and not artifact.startswith("gs://"):
+            raise HttpError(400, f"model.artifactUri {artifact!r} is not a Cloud Storage URI")
+        parent = body.get("parentModel") or ""
+        if parent:
+            if parent not in self.state.models:
+                raise HttpError(404, f"parent model {parent} not found")
+            name, versions = parent, self.state.models[parent]
+        else:
+            name, versions = f"{match['parent']}/models/{self.state.next_id()}", []
+        aliases = list(model.get("versionAliases") or [])
+        if not versions and "default" not in aliases:
+            aliases.insert(0, "default")
+        if "default" in aliases:
+            for old in versions:
+                old["versionAliases"] = [a for a in old["versionAliases"] if a != "default"]
+        version_id = str(len(versions) + 1)
+        record = copy.deepcopy(model)
+        record.update(
+            name=name,
+            versionId=version_id,
+            versionAliases=aliases,
+            createTime=versions[0]["createTime"] if versions else _now(),
+            versionCreateTime=_now(),
+            supportedDeploymentResourcesTypes=["DEDICATED_RESOURCES"],
+        )
+        versions.append(record)
+        self.state.models[name] = versions
+        response = {"model": name, "modelVersionId": version_id}
+        return self._operation(name, "UploadModelResponse", response)
+
+    def _model_version(self, name: str, version: str | None) -> dict[str, Any]:
+        versions = self.state.models.get(name)
+        if versions is None:
+            raise HttpError(404, f"Model {name} not found")
+        wanted = version or "default"
+        for record in versions:
+            if record["versionId"] == wanted or wanted in record["versionAliases"]:
+                return record
+        raise HttpError(404, f"Model {name}@{wanted} not found")
+
+    def list_models(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        prefix = match["parent"] + "/models/"
+        found = [
+            self._model_version(name, None) for name in self.state.models if name.startswith(prefix)
+        ]
+        found = self._filtered(found, query)
+        return {"models": found} if found else {}
+
+    def get_model(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        return self._model_version(match["name"], match["version"])
+
+    def _filtered(self, found: list[dict[str, Any]], query: dict) -> list[dict[str, Any]]:
+        filter_text = (query.get("filter") or [""])[0]
+        if not filter_text:
+            return found
+        wanted = _DISPLAY_NAME_FILTER.match(filter_text)
+        if wanted is None:
+            raise HttpError(400, f"stand-in does not support filter {filter_text!r}")
+        return [r for r in found if r.get("displayName") == wanted["value"]]
+
+    def create_endpoint(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        if not isinstance(body, dict) or not body.get("displayName"):
+            raise HttpError(400, "endpoint.displayName is required")
+        name = f"{match['parent']}/endpoints/{self.state.next_id()}"
+        endpoint = copy.deepcopy(body)
+        endpoint.update(
+            name=name, deployedModels=[], trafficSplit={}, createTime=_now(), updateTime=_now()
+        )
+        self.state.endpoints[name] = endpoint
+        return self._operation(name, "Endpoint", copy.deepcopy(endpoint))
+
+    def list_endpoints(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        prefix = match["parent"] + "/endpoints/"
+        found = [e for n, e in self.state.endpoints.items() if n.startswith(prefix)]
+        found = self._filtered(found, query)
+        return {"endpoints": found} if found else {}
+
+    def _endpoint(self, name: str) -> dict[str, Any]:
+        endpoint = self.state.endpoints.get(name)
+        if endpoint is None:
+            raise HttpError(404, f"Endpoint {name} not found")
+        return endpoint
+
+    def get_endpoint(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        return self._endpoint(match["name"])
+
+    def deploy_model(self, match: re.Match[str], query: dict, body: Any) -> Any:
+        """Vertex's documented rules: an existing model version; dedicated resources with a
+        machine type, ``1 <= minReplicaCount <= maxReplicaCount``, accelerator type and count
+        together; a traffic split over ``"0"`` (this model) and deployed ids summing to 100."""
+        endpoint = self._endpoint(match["name"])
+        deployed = (body or {}).get("deployedModel")
+        if not isinstance(deployed, dict) or not deployed.get("model"):
+            raise HttpError(400, "deployedModel.model is required")
+        model_name, _, version = deployed["model"].partition("@")
+        record = self._model_version(model_name, version or None)
+        resources = deployed.get("dedicatedResources") or {}
+        machine = resources.get("machineSpec") or {}
+        if not machine.get("machineType"):
+            raise HttpError(
+                400, "deployedModel.dedicatedResources.machineSpec.machineType required"
+            )
+        low, high = int(resources.get("minReplicaCount", 0)), resources.get("maxReplicaCount")
+        if low < 1 or (high is not None and int(high) < low):
+            raise HttpError(400, "replica counts need 1 <= minReplicaCount <= maxReplicaCount")
+        if bool(machine.get("acceleratorType")) != bool(machine.get("acceleratorCount")):
+            raise HttpError(400, "machineSpec.acceleratorType and acceleratorCount go together")
+        deployed_id = self.state.next_id()
+        split = {str(k): int(v) for k, v in (body.get("trafficSplit") or {}).items()}
+        known = {"0"} | {d["id"] for d in endpoint["deployedModels"]}
+        if set(split) - known:
+            raise HttpError(400, f"trafficSplit names unknown deployed models {set(split) - known}")
+        if split and sum(split.values()) != 100:
+            raise HttpError(400, "trafficSplit percentages must add up to 100")
+        if not split and not endpoint["deployedModels"]:
+            split = {"0": 100}  # Vertex: the first deployed model takes all traffic
+        if "0" in split:
+            split[deployed_id] = split.pop("0")
+        result = copy.deepcopy(deployed)
+        result.update(
+            id=deployed_id,
+            model=model_name,
+            modelVersionId=record["versionId"],
+            createTime=_now(),
+        )
+        endpoint["deployedModels"].append(result)
+        if split:
+            endpoint["trafficSplit"] = {k: v for k, v in split.items() if v}
+        endpoint["updateTime"] = _now()
+        return self._operation(endpoint["name"], "DeployModelResponse", {"deployedModel": result})
 
     def get_bucket(self, match: re.Match[str], query: dict, body: Any) -> Any:
         # Every bucket "exists" and belongs to the project the SDK checks it against, so its

@@ -28,7 +28,8 @@ def test_penguin_config_loads_with_defaults() -> None:
     assert cfg.training.strategy == "default"
     assert cfg.resolved_pipeline_root == "workspace/penguin/pipeline_root"
     assert cfg.resolved_sqlite_path == "workspace/penguin/metadata.sqlite"
-    assert cfg.resolved_push_destination == "workspace/penguin/serving_model"
+    assert cfg.resolved_serving_base == "workspace/serving"
+    assert cfg.resolved_push_destination == "workspace/serving/penguin"
     assert cfg.evaluation.thresholds["SparseCategoricalAccuracy"].lower_bound == 0.6
 
 
@@ -130,7 +131,7 @@ def test_overrides_keep_yaml_types() -> None:
             "model.hidden_units=[8, 4]",
             "runner.beam.mode=multi_threading",
             "features.0.transform=minmax",
-            "push.destination=/srv/models/penguin",
+            "push.destination=/srv/models",
         ],
     )
     assert cfg.training.epochs == 3

@@ -62,6 +62,7 @@ class RunSummary:
     blessed: bool | None = None
     pushed_path: str | None = None
     already_pushed: bool = False
+    serving_labels: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
     too_small_slices: list[str] = field(default_factory=list)
@@ -323,6 +324,8 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
             if props["pushed"].int_value == 1:
                 summary.pushed_path = props["pushed_destination"].string_value
                 summary.already_pushed = props["already_pushed"].int_value == 1
+                if "serving_labels" in props:
+                    summary.serving_labels = json.loads(props["serving_labels"].string_value)
     if per_class and transform_graph_uri:
         summary.per_class = _named_classes(per_class, transform_graph_uri)
 

@@ -51,6 +51,10 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
             ModelPusher(
                 model=trained.model,
                 base_directory=p.config.resolved_push_destination,
+                serving_base=p.config.resolved_serving_base,
+                model_name=p.config.resolved_model_name,
+                label=p.config.push.label,
+                batching=p.config.push.batching.model_dump_json(),
                 **p.target.push_blessing_inputs(blessings[0]),
             ),
             node_ids.PUSHER,

@@ -264,11 +264,55 @@ def _serving_signatures(
     def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
         return model.tft_layer(tf.io.parse_example(serialized, with_label))
 
-    return {
+    signatures = {
         F.SERVING_SIGNATURE: serve_raw.get_concrete_function(),
         F.EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
         F.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
     }
+
+    # TF Serving's Classify/Regress take serialized examples under the input name "inputs".
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
+    def classify(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        scores = predict_transformed(model.tft_layer(tf.io.parse_example(inputs, feature_spec)))
+        if task == "binary":
+            positive = tf.reshape(scores, [-1, 1])
+            scores = tf.concat([1.0 - positive, positive], axis=1)
+        batch = tf.shape(scores)[0]
+        return {"classes": tf.tile(classes[tf.newaxis, :], [batch, 1]), "scores": scores}
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
+    def regress(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        raw = tf.io.parse_example(inputs, feature_spec)
+        return {"outputs": tf.reshape(predict_transformed(model.tft_layer(raw)), [-1])}
+
+    if task == "regression":
+        signatures[F.REGRESS_SIGNATURE] = regress.get_concrete_function()
+    else:
+        signatures[F.CLASSIFY_SIGNATURE] = classify.get_concrete_function()
+    return signatures
+
+
+# Keras saves every signature with the predict method; TF Serving's Classify and Regress run
+# only signatures whose method name says classify / regress, so the saved proto is amended.
+_METHOD_NAMES = {
+    F.CLASSIFY_SIGNATURE: "tensorflow/serving/classify",
+    F.REGRESS_SIGNATURE: "tensorflow/serving/regress",
+}
+
+
+def set_signature_methods(saved_model_dir: str) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = f"{saved_model_dir}/saved_model.pb"
+    proto = saved_model_pb2.SavedModel()
+    with tf.io.gfile.GFile(path, "rb") as handle:
+        proto.ParseFromString(handle.read())
+    for meta_graph in proto.meta_graphs:
+        for name, method in _METHOD_NAMES.items():
+            if name in meta_graph.signature_def:
+                meta_graph.signature_def[name].method_name = method
+    with tf.io.gfile.GFile(path, "wb") as handle:
+        handle.write(proto.SerializeToString())
 
 
 def _label_stats(dataset: tf.data.Dataset, batches: int = 50) -> tuple[float, float]:
@@ -383,3 +427,4 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     )
     signatures = _serving_signatures(model, tf_transform_output, cfg)
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
+    set_signature_methods(fn_args.serving_model_dir)

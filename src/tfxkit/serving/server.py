@@ -1,0 +1,100 @@
+"""``tfxkit serve``: TF Serving's REST and gRPC APIs over a serving base, for local use.
+
+Production serves with the TF Serving image (``docker/serving/``); its binary cannot be
+installed here, so this in-process server stands in for it on a laptop, in tests and in CI. It
+reads the same base and ``models.config``, honours versions and labels, and polls the base so
+a new push or a ``serving promote`` is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from tfxkit.errors import ServingError
+from tfxkit.serving import grpc_service, rest
+from tfxkit.serving.models import ModelStore, base_exists
+
+
+class EmbeddedServer:
+    def __init__(
+        self,
+        base: str,
+        *,
+        host: str = "127.0.0.1",
+        rest_port: int = 8501,
+        grpc_port: int | None = 8500,
+        poll_seconds: float = 2.0,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        if not base_exists(base):
+            raise ServingError(
+                f"serving base {base} does not exist: run a pipeline that pushes a model first "
+                "(push.destination, default workspace/serving)"
+            )
+        self.base, self.host, self.poll_seconds, self.log = base, host, poll_seconds, log
+        self.store = ModelStore(base)
+        self._stop = threading.Event()
+        try:
+            self._rest = rest.make_server(self.store, host, rest_port)
+            self._grpc, self.grpc_port = (
+                grpc_service.make_server(self.store, host, grpc_port)
+                if grpc_port is not None
+                else (None, None)
+            )
+        except OSError as exc:
+            raise ServingError(
+                f"cannot listen on {host}:{rest_port}/{grpc_port}: {exc}; pick other ports "
+                "with --rest-port / --grpc-port"
+            ) from None
+        self.rest_port = self._rest.server_address[1]
+        self._poller: threading.Thread | None = None
+
+    def refresh(self) -> None:
+        for change in self.store.refresh():
+            self.log(f"[tfxkit serve] {change}")
+
+    def start(self) -> EmbeddedServer:
+        self.refresh()
+        rest.serve_in_thread(self._rest)
+        if self._grpc is not None:
+            self._grpc.start()
+        self._poller = threading.Thread(target=self._poll, name="tfxkit-poll", daemon=True)
+        self._poller.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - a bad edit must not kill the server
+                self.log(f"[tfxkit serve] could not read {self.base}: {exc}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._rest.shutdown()
+        self._rest.server_close()
+        if self._grpc is not None:
+            self._grpc.stop(grace=None)
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        self.start()
+        models = ", ".join(self.store.model_names()) or "none yet"
+        grpc_text = f", gRPC on {self.host}:{self.grpc_port}" if self._grpc else ""
+        self.log(
+            f"[tfxkit serve] {self.base}: models {models}; REST on "
+            f"http://{self.host}:{self.rest_port}/v1/models/<name>{grpc_text}. Local use only: "
+            "production runs the TF Serving image (docker/serving/). Ctrl-C stops."
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.stop()
