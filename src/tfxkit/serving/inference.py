@@ -22,6 +22,8 @@ PREDICT_METHOD = "tensorflow/serving/predict"
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 DEFAULT_SIGNATURE = "serving_default"
+# TF Serving's wording in classifier.cc / regressor.cc ("Expected classification signature ...").
+_METHOD_WORDS = {CLASSIFY_METHOD: "classification", REGRESS_METHOD: "regression"}
 
 
 def signature(loaded: LoadedVersion, name: str | None, method: str | None = None) -> Any:
@@ -33,8 +35,8 @@ def signature(loaded: LoadedVersion, name: str | None, method: str | None = None
     if method and loaded.signature_defs[name].method_name != method:
         raise RequestError(
             "INVALID_ARGUMENT",
-            f"Expected {method.rsplit('/', 1)[-1]} signature method_name to be {method}. Was: "
-            f"{loaded.signature_defs[name].method_name}",
+            f"Expected {_METHOD_WORDS.get(method, method)} signature method_name to be {method}. "
+            f"Was: {loaded.signature_defs[name].method_name}",
         )
     return loaded.saved_model.signatures[name]
 

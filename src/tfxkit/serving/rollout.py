@@ -45,6 +45,15 @@ def history(base: str, model_name: str) -> list[dict[str, Any]]:
     return json.loads(storage.read_text(path)) if storage.exists(path) else []
 
 
+def _check_base(base: str) -> None:
+    """A rollout command on a mistyped base must not create it (the lock would)."""
+    if not storage.isdir(base):
+        raise ServingError(
+            f"serving base {base} does not exist (pass --base, or push a model first); "
+            "nothing changed"
+        )
+
+
 def _check_version(base: str, model_name: str, version: int) -> None:
     directory = layout.model_dir(base, model_name)
     present = layout.versions(directory)
@@ -120,6 +129,7 @@ def label_new_version(
 def promote(base: str, model_name: str, version: int, label: str) -> LabelChange:
     if label not in layout.LABELS:
         raise ServingError(f"--label must be one of {', '.join(layout.LABELS)}, not '{label}'")
+    _check_base(base)
     with storage.locked(base):
         _check_version(base, model_name, version)
         return _apply(base, model_name, label, version, "promote", None)
@@ -130,6 +140,7 @@ def rollback(base: str, model_name: str, label: str = "stable") -> LabelChange:
     the version it pointed at before, if that version still exists and is blessed."""
     if label not in layout.LABELS:
         raise ServingError(f"--label must be one of {', '.join(layout.LABELS)}, not '{label}'")
+    _check_base(base)
     with storage.locked(base):
         labels = server_config.labels_of(server_config.read_models_config(base), model_name)
         current = labels.get(label)
