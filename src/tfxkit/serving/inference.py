@@ -129,7 +129,12 @@ def run_signature(function: Any, columns: dict[str, Any]) -> dict[str, np.ndarra
 def predict_json(loaded: LoadedVersion, body: dict) -> dict:
     function = signature(loaded, body.get("signature_name"))
     specs = input_specs(function)
-    if ("instances" in body) == ("inputs" in body):
+    if "instances" in body and "inputs" in body:
+        raise RequestError(
+            "INVALID_ARGUMENT",
+            "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist",
+        )
+    if "instances" not in body and "inputs" not in body:
         raise RequestError("INVALID_ARGUMENT", "Missing 'inputs' or 'instances' key")
     if "instances" in body:
         outputs = run_signature(function, _columns_from_rows(body["instances"], specs))

@@ -73,7 +73,8 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         self._stop.set()
-        self._rest.shutdown()
+        if self._poller is not None:  # shutdown() waits for a serve loop that start() began
+            self._rest.shutdown()
         self._rest.server_close()
         if self._grpc is not None:
             self._grpc.stop(grace=None)
