@@ -33,8 +33,12 @@ fairness-demo: install
 	$(BIN)/python -m tfxkit.datasets.census workspace/data/census
 	$(BIN)/run-pipeline pipelines/census_fairness.py --config configs/census_fairness.yaml --runner beam
 
+# Two workers (pytest-xdist; one test module per worker at a time, see tests/conftest.py): most
+# of a pipeline run is single-threaded Python, so two runs share two cores well. TEST_WORKERS=0
+# runs in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) --durations=20
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"

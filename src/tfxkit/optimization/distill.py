@@ -62,7 +62,7 @@ class Distiller(keras.Model):
     ) -> None:
         super().__init__()
         self.teacher, self.student = teacher, student
-        self.task, self.outputs = task, outputs
+        self.task, self.output_kind = task, outputs
         self.temperature, self.alpha = float(temperature), float(alpha)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.hard_tracker = keras.metrics.Mean(name="hard_loss")
@@ -80,18 +80,21 @@ class Distiller(keras.Model):
         teacher_out = tf.stop_gradient(self.teacher(x, training=False))
         with tf.GradientTape() as tape:
             student_out = self.student(x, training=True)
-            hard, soft = self._losses(y, teacher_out, student_out)
+            hard, soft = self._distillation_losses(y, teacher_out, student_out)
             loss = self.alpha * hard + (1.0 - self.alpha) * soft
             if self.student.losses:
                 loss += tf.add_n(self.student.losses)
         variables = self.student.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
         self.loss_tracker.update_state(loss)
         self.hard_tracker.update_state(hard)
         self.soft_tracker.update_state(soft)
         return {m.name: m.result() for m in self.metrics}
 
-    def _losses(self, y: tf.Tensor, teacher: tf.Tensor, student: tf.Tensor) -> tuple[Any, Any]:
+    def _distillation_losses(
+        self, y: tf.Tensor, teacher: tf.Tensor, student: tf.Tensor
+    ) -> tuple[Any, Any]:
         teacher, student = tf.cast(teacher, tf.float32), tf.cast(student, tf.float32)
         if self.task == "regression":
             y = tf.reshape(tf.cast(y, tf.float32), tf.shape(student))
@@ -114,11 +117,11 @@ class Distiller(keras.Model):
         """Class logits (up to a per-row constant) from probabilities or raw logits."""
         if self.task == "binary":
             out = tf.reshape(out, [-1, 1])
-            if self.outputs == "logits":
+            if self.output_kind == "logits":
                 return tf.concat([tf.zeros_like(out), out], axis=-1)  # sigmoid(z) = softmax(0, z)
             p = tf.clip_by_value(out, _EPS, 1.0 - _EPS)
             return tf.math.log(tf.concat([1.0 - p, p], axis=-1))
-        if self.outputs == "logits":
+        if self.output_kind == "logits":
             return out
         return tf.math.log(tf.clip_by_value(out, _EPS, 1.0))
 

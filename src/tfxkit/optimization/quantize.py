@@ -10,12 +10,14 @@ per-tensor scale and zero point itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
+from tensorflow.lite.python.convert_phase import ConverterError
 
 from tfxkit.errors import ConfigError
 
@@ -33,6 +35,7 @@ def to_tflite(
     *,
     signature_key: str = "serving_default",
     int8_float_fallback: bool = False,
+    select_tf_ops: bool = False,
 ) -> bytes:
     """Convert a Keras model or a SavedModel signature to a TFLite flatbuffer.
 
@@ -44,6 +47,9 @@ def to_tflite(
 
     Convert the model on transformed features, not a tfxkit export's ``serving_examples``: that
     signature parses tf.Example strings and runs the Transform graph, ops TFLite builtins lack.
+    ``select_tf_ops`` lets such ops (and ``CategoryEncoding``'s DenseBincount, which tfxkit's
+    one-hot categorical inputs use) run as TensorFlow kernels, which the runtime must link
+    (``tf.lite.Interpreter`` in the tensorflow wheel does); not with int8.
     ``int8_float_fallback`` keeps ops without an int8 kernel in float instead of failing.
     """
     if mode not in MODES:
@@ -53,12 +59,21 @@ def to_tflite(
             "int8 quantization needs representative_examples: a callable yielding batches of "
             "transformed training features, to calibrate the activation ranges"
         )
-    if isinstance(keras_model_or_saved_model_dir, keras.Model):
-        converter = tf.lite.TFLiteConverter.from_keras_model(keras_model_or_saved_model_dir)
-    else:
-        converter = tf.lite.TFLiteConverter.from_saved_model(
-            str(keras_model_or_saved_model_dir), signature_keys=[signature_key]
+    if mode == "int8" and select_tf_ops:
+        raise ConfigError(
+            "int8 quantization cannot keep TensorFlow ops (select_tf_ops): TF 2.16's calibrator "
+            "crashes the process on them; use dynamic or float16 for such models"
         )
+    if mode == "int8":
+        # The int8 calibrator segfaults (no exception) on ops without a TFLite builtin, such as
+        # CategoryEncoding's DenseBincount; a plain conversion reports them as an error first.
+        _convert(_converter(keras_model_or_saved_model_dir, signature_key), "int8")
+    converter = _converter(keras_model_or_saved_model_dir, signature_key)
+    if select_tf_ops:
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+            tf.lite.OpsSet.SELECT_TF_OPS,
+        ]
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
@@ -70,7 +85,34 @@ def to_tflite(
             ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
         converter.target_spec.supported_ops = ops
         # inference_input_type / inference_output_type stay tf.float32: see the module docstring.
-    return bytes(converter.convert())
+    return _convert(converter, mode)
+
+
+def _converter(model_or_dir: keras.Model | str, signature_key: str) -> tf.lite.TFLiteConverter:
+    if isinstance(model_or_dir, keras.Model):
+        return tf.lite.TFLiteConverter.from_keras_model(model_or_dir)
+    return tf.lite.TFLiteConverter.from_saved_model(
+        str(model_or_dir), signature_keys=[signature_key]
+    )
+
+
+def _convert(converter: tf.lite.TFLiteConverter, mode: str) -> bytes:
+    """Run the converter; ops TFLite lacks become a ConfigError naming them and the way out."""
+    try:
+        return bytes(converter.convert())
+    except ConverterError as exc:
+        ops = sorted(
+            set(re.findall(r"'(tf\.\w+)' op is neither a custom op nor a flex op", str(exc)))
+        )
+        if not ops:
+            raise
+        way_out = (
+            "int8 needs every op as a TFLite builtin: use dynamic or float16 with "
+            "select_tf_ops=True, or move those ops (e.g. one-hot encoding) out of the model"
+            if mode == "int8"
+            else "pass select_tf_ops=True to keep them as TensorFlow ops"
+        )
+        raise ConfigError(f"TFLite has no builtin for {', '.join(ops)}; {way_out}") from exc
 
 
 def _float32_batches(examples: RepresentativeExamples) -> Callable[[], Iterator[Any]]:

@@ -132,10 +132,12 @@ class Client:
         context: dict | None = None,
         version: int | None = None,
         label: str | None = None,
-        signature_name: str | None = None,
+        signature_name: str | None = "classification",
     ) -> list[list]:
         """[[[class, score], ...] per example]; features as JSON (floats need a decimal point
-        to become float_list values, as in TF Serving)."""
+        to become float_list values, as in TF Serving). The default signature is the one
+        tfxkit's trainer exports for TF Serving's Classify API (TF Serving's own default,
+        serving_default, is a predict signature)."""
         return self._examples_call(
             "classify", model, examples, context, version, label, signature_name
         )
@@ -148,7 +150,7 @@ class Client:
         context: dict | None = None,
         version: int | None = None,
         label: str | None = None,
-        signature_name: str | None = None,
+        signature_name: str | None = "regression",
     ) -> list[float]:
         return self._examples_call(
             "regress", model, examples, context, version, label, signature_name
