@@ -8,6 +8,7 @@ raised at once as ``ServingRequestError`` carrying TF Serving's own message.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -61,8 +62,14 @@ class Client:
 
     def _rest(self, method: str, path: str, body: dict | None = None) -> dict:
         def call() -> dict:
+            # NaN marks a missing number (TF Serving's JSON parser accepts it); requests' json=
+            # would refuse it, so the body is encoded here.
             response = self._session.request(
-                method, self.rest_url + path, json=body, timeout=self.timeout
+                method,
+                self.rest_url + path,
+                data=None if body is None else json.dumps(body),
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
             )
             if response.status_code == 503:
                 raise ServingRequestError(503, response.text)
