@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-training bench-serving chaos data clean image mariadb
+.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-training bench-optimize bench-serving chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ bench: install
 # Examples/second for the default strategy and mirrored over two logical CPUs; input share.
 bench-training: install
 	$(BIN)/python bench/training.py
+
+# Optimized vs original (penguin from `make demo`, a 1M-parameter flights model): TFLite int8,
+# dynamic, float16, 80 % pruning, a distilled student; size, latency, accuracy against targets.
+bench-optimize: install
+	$(BIN)/python bench/optimize.py
 
 # Requests/second and p50/p99 latency of `tfxkit serve` at batch 1 and 32 (REST and gRPC).
 bench-serving: install

@@ -43,6 +43,7 @@ def penguin_cold_run(penguin_workspace: Path) -> dict:
 _SHARED_GROUPS = {
     "test_penguin_e2e": "penguin_session",  # both build on the session's penguin cold run
     "test_serving": "penguin_session",
+    "test_optimize": "penguin_session",
     "test_mysql_metadata": "mariadb",  # one MariaDB server, its databases and named locks
     "test_run_lock": "mariadb",
 }

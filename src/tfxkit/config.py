@@ -45,6 +45,7 @@ from tfxkit.config_training import (  # re-exported: the config API is one modul
     Accelerator,
     ModelConfig,
     ModelKind,
+    OptimizeConfig,
     Optimizer,
     SearchSpace,
     Strategy,
@@ -185,6 +186,9 @@ class PipelineConfig(Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     tuning: TuningConfig | None = None
+    optimize: OptimizeConfig | None = Field(
+        default=None, description="Quantize / prune / distill the trained model, gated."
+    )
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     fairness: FairnessConfig | None = Field(
         default=None, description="Gate on rate gaps between sensitive slices (binary tasks)."
@@ -416,6 +420,7 @@ __all__ = [
     "MissingConfig",
     "ModelConfig",
     "ModelKind",
+    "OptimizeConfig",
     "Optimizer",
     "PipelineConfig",
     "PushConfig",

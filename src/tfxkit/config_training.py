@@ -8,7 +8,7 @@ lines; like it, this module never imports TFX, runners or TensorFlow.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -135,4 +135,63 @@ class TrainingConfig(Strict):
                 "early_stopping_patience stops between epochs; set epochs to 2 or more "
                 "(train_steps are spread over them)"
             )
+        return self
+
+
+class QuantizeSettings(Strict):
+    """Post-training quantization to TFLite (``optimize.quantize: int8`` is shorthand)."""
+
+    mode: Literal["dynamic", "float16", "int8"]
+    representative_examples: int = Field(
+        default=200, ge=1, description="int8: transformed training rows used to calibrate."
+    )
+
+
+class PruneSettings(Strict):
+    sparsity: float = Field(gt=0, lt=1, description="Share of kernel weights set to zero.")
+    schedule: Literal["polynomial", "constant"] = "polynomial"
+    steps: int = Field(default=200, ge=1, description="Fine-tuning steps while pruning.")
+
+
+class DistillSettings(Strict):
+    hidden_units: list[int] | None = Field(
+        default=None, description="The student's hidden layers; default the teacher's / 2."
+    )
+    temperature: float = Field(default=4.0, gt=0)
+    alpha: float = Field(default=0.3, ge=0, le=1, description="Weight of the hard-label loss.")
+    steps: int = Field(default=300, ge=1)
+
+
+class OptimizeGate(Strict):
+    """Only an optimized model within these bounds (measured against the original) is pushed."""
+
+    max_accuracy_drop: float = Field(
+        default=1.0, ge=0, description="Points of accuracy (or % more MAE) it may lose."
+    )
+    min_speedup: float | None = Field(default=None, gt=0, description="Batch-1 p50 latency.")
+    max_size_ratio: float | None = Field(default=None, gt=0, description="gzip size ratio.")
+
+
+class OptimizeConfig(Strict):
+    """Independent optimizations of the trained model, each its own node, report and gate."""
+
+    quantize: QuantizeSettings | None = None
+    prune: PruneSettings | None = None
+    distill: DistillSettings | None = None
+    gate: OptimizeGate = Field(default_factory=OptimizeGate)
+    tflite_destination: str | None = Field(
+        default=None, description="Where passing TFLite models go; default workspace/tflite."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("quantize"), str):
+            data = {**data, "quantize": {"mode": data["quantize"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _something(self) -> OptimizeConfig:
+        if not (self.quantize or self.prune or self.distill):
+            raise ValueError("optimize: name at least one of quantize, prune or distill")
         return self

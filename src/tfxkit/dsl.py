@@ -33,6 +33,7 @@ from tfxkit.errors import PipelineDefinitionError
 from tfxkit.stages import evaluate as _evaluate
 from tfxkit.stages import fairness as _fairness
 from tfxkit.stages import ingest as _ingest
+from tfxkit.stages import optimize as _optimize
 from tfxkit.stages import push as _push
 from tfxkit.stages import train as _train
 from tfxkit.stages import transform as _transform
@@ -40,6 +41,7 @@ from tfxkit.stages import validate as _validate
 from tfxkit.stages.evaluate import Evaluated
 from tfxkit.stages.fairness import Judged
 from tfxkit.stages.ingest import Ingested
+from tfxkit.stages.optimize import Optimized
 from tfxkit.stages.push import Pushed
 from tfxkit.stages.targets import KUBEFLOW_V2, LOCAL, TARGETS, Target, current_target
 from tfxkit.stages.train import Trained
@@ -90,6 +92,14 @@ class PipelineBuilder:
         """Bless only when rate gaps between sensitive slices are within bounds."""
         return _fairness.fairness(self, trained, evaluated)
 
+    def optimize(self, trained: Trained, transformed: Transformed) -> Optimized:
+        """Quantize / prune / distill (``config.optimize``), each measured and gated."""
+        return _optimize.optimize(self, trained, transformed)
+
+    def push_optimized(self, optimized: Optimized, *gates: Any) -> dict[str, Pushed]:
+        """Push each optimized model that passed its gate and every gate given."""
+        return _optimize.push_optimized(self, optimized, *gates)
+
     def push(self, trained: Trained, *gates: Any) -> Pushed:
         """Push the model only when every gate (a stage result with a blessing) blessed it."""
         return _push.push(self, trained, *gates)
@@ -121,7 +131,8 @@ class PipelineBuilder:
 
 
 def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
-    """ingest -> validate -> transform -> train -> evaluate [-> fairness] -> push (blessed only).
+    """ingest -> validate -> transform -> train -> evaluate [-> fairness] -> push (blessed only)
+    [-> optimize -> push each optimized model that passed its gate too].
 
     The one definition of the standard pipeline: ``pipelines/penguin.py`` and a run without a
     pipeline file both use it.
@@ -136,6 +147,8 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     if config.fairness:
         gates.append(p.fairness(trained, evaluated))
     p.push(trained, *gates)
+    if config.optimize:
+        p.push_optimized(p.optimize(trained, transformed), *gates)
     return p
 
 

@@ -248,6 +248,12 @@ def read_outcome(evaluation_uri: str) -> dict[str, Any]:
     }
 
 
+def read_optimization(blessing_uri: str) -> dict[str, Any]:
+    """An optimization component's report (``components/model_optimizer``: optimization.json)."""
+    path = Path(blessing_uri) / "optimization.json"
+    return json.loads(path.read_text()) if path.is_file() else {"kind": "?", "gate": {}}
+
+
 def read_fairness(blessing_uri: str) -> dict[str, Any] | None:
     """The fairness gate's verdict (per-slice rates, gaps, decision), if this blessing is one."""
     path = Path(blessing_uri) / FAIRNESS_FILE

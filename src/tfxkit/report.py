@@ -48,6 +48,9 @@ def summary_lines(summary: Any) -> list[str]:
     if summary.pushed_path and labels:
         pushed += "  [" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "]"
     lines.append(f"pushed:    {pushed}")
+    lines += optimization_lines(
+        getattr(summary, "optimizations", []), getattr(summary, "optimized_pushes", {})
+    )
     lines.append(f"metadata:  {summary.metadata_store}")
     return lines
 
@@ -108,4 +111,37 @@ def fairness_lines(verdict: dict[str, Any]) -> list[str]:
     for r in table:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     lines += [f"  not judged: {note}" for note in verdict.get("not_judged", [])]
+    return lines
+
+
+_PUSHER_OF = {
+    "quantize": "quantized_pusher",
+    "prune": "pruned_pusher",
+    "distill": "distilled_pusher",
+}
+
+
+def optimization_lines(reports: list[dict], pushes: dict[str, str]) -> list[str]:
+    """One line per optimized model: measured ratios against the original and the gate."""
+
+    def ratio(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}x"
+
+    lines = []
+    for report in sorted(reports, key=lambda r: r.get("kind", "")):
+        c, gate = report.get("comparison", {}), report.get("gate", {})
+        if not c:
+            continue
+        quality = f"{c['metric']} {c['original_quality']:.3f} -> {c['optimized_quality']:.3f}"
+        sparsity = report.get("sparsity")
+        extra = f", sparsity {sparsity:.2f}" if sparsity is not None else ""
+        verdict = "passed" if gate.get("passed") else "rejected: " + "; ".join(gate["reasons"])
+        where = pushes.get(_PUSHER_OF.get(report["kind"], ""))
+        pushed = f" -> {where}" if where else " (not pushed)"
+        lines.append(
+            f"optimized: {report['kind']} ({report['optimized']['name']}): gzip size "
+            f"{ratio(c['gzip_size_ratio'])}, params {ratio(c['params_ratio'])}{extra}, p50 "
+            f"latency b1 {ratio(c['latency_ratio_b1'])} b32 {ratio(c['latency_ratio_b32'])}, "
+            f"{quality} (drop {c['accuracy_drop_points']:.1f} pt): {verdict}{pushed}"
+        )
     return lines

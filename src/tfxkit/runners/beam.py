@@ -43,6 +43,7 @@ from tfxkit.errors import (
 )
 from tfxkit.runners import recovery
 from tfxkit.runners.run_lock import run_lock
+from tfxkit.stages import node_ids
 
 Progress = Callable[[str], None]
 
@@ -63,6 +64,10 @@ class RunSummary:
     pushed_path: str | None = None
     already_pushed: bool = False
     serving_labels: dict[str, int] = field(default_factory=dict)
+    # Each optimized model's report and gate (optimization.json), and where those that passed
+    # were pushed (by pusher node id).
+    optimizations: list[dict] = field(default_factory=list)
+    optimized_pushes: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
     too_small_slices: list[str] = field(default_factory=list)
@@ -293,7 +298,7 @@ def _describe_store(config: PipelineConfig) -> str:
 def _fill_outcome(summary: RunSummary, conn) -> None:
     """Blessing, its reasons and the push destination of this run, read back from MLMD."""
     # TFMA loads only once a run has finished.
-    from tfxkit.evaluation import read_fairness, read_outcome
+    from tfxkit.evaluation import read_fairness, read_optimization, read_outcome
 
     store = metadata.open_store(conn)
     per_class: dict = {}
@@ -302,6 +307,9 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
         for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
             # TFX writes no 'blessed' when no threshold is configured: that is not blessed.
             blessed = blessing.custom_properties["blessed"].int_value == 1
+            if "optimization" in blessing.custom_properties:  # an optimized model's own gate
+                summary.optimizations.append(read_optimization(blessing.uri))
+                continue
             summary.blessed = blessed and summary.blessed is not False  # every gate must bless
             fairness = read_fairness(blessing.uri)
             if fairness:
@@ -321,6 +329,12 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
                 summary.anomalies = json.loads(warnings.string_value)
         for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
             props = pushed.custom_properties
+            if execution.node_id != node_ids.PUSHER:  # an optimized model's push
+                if props["pushed"].int_value == 1:
+                    summary.optimized_pushes[execution.node_id] = props[
+                        "pushed_destination"
+                    ].string_value
+                continue
             if props["pushed"].int_value == 1:
                 summary.pushed_path = props["pushed_destination"].string_value
                 summary.already_pushed = props["already_pushed"].int_value == 1

@@ -35,3 +35,11 @@ STANDARD_EXECUTOR_NODES = (
     EVALUATOR,
     PUSHER,
 )
+
+# Only with an optimize section: each optimization and the push of its model.
+MODEL_QUANTIZER = "model_quantizer"
+MODEL_PRUNER = "model_pruner"
+DISTILLER = "distiller"
+QUANTIZED_PUSHER = "quantized_pusher"
+PRUNED_PUSHER = "pruned_pusher"
+DISTILLED_PUSHER = "distilled_pusher"

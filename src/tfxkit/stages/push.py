@@ -38,6 +38,30 @@ def _blessing_channel(gate: Any) -> tfx.dsl.Channel:
 
 
 def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
+    config = p.config
+    return push_model(
+        p,
+        trained.model,
+        gates,
+        node_id=node_ids.PUSHER,
+        base_directory=config.resolved_push_destination,
+        serving_base=config.resolved_serving_base,
+        model_name=config.resolved_model_name,
+    )
+
+
+def push_model(
+    p: StageContext,
+    model: tfx.dsl.Channel,
+    gates: tuple[Any, ...] | list[Any],
+    *,
+    node_id: str,
+    base_directory: str,
+    serving_base: str | None,
+    model_name: str | None,
+) -> Pushed:
+    """One ModelPusher under one ``Cond`` per gate. Without ``serving_base`` (a TFLite
+    destination) versions are written but no TF Serving config."""
     if not gates:
         raise PipelineDefinitionError(
             "push() needs at least one gate (e.g. the evaluate stage's result): tfxkit never "
@@ -49,14 +73,14 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
             conds.enter_context(tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1))
         node = p.add(
             ModelPusher(
-                model=trained.model,
-                base_directory=p.config.resolved_push_destination,
-                serving_base=p.config.resolved_serving_base,
-                model_name=p.config.resolved_model_name,
+                model=model,
+                base_directory=base_directory,
+                serving_base=serving_base,
+                model_name=model_name,
                 label=p.config.push.label,
-                batching=p.config.push.batching.model_dump_json(),
+                batching=p.config.push.batching.model_dump_json() if serving_base else None,
                 **p.target.push_blessing_inputs(blessings[0]),
             ),
-            node_ids.PUSHER,
+            node_id,
         )
     return Pushed(pushed_model=node.outputs["pushed_model"])

@@ -1,0 +1,1 @@
+"""ModelQuantizer, ModelPruner and Distiller: optimized models, measured and gated."""

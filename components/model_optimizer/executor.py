@@ -1,0 +1,223 @@
+"""Executors of the optimization components: optimize, measure side by side, gate.
+
+Each executor rebuilds the trained Keras model (``tfxkit.optimization.pipeline_io``), makes
+its optimized model, then measures both on the same eval-split rows with the same code
+(``measure``): bytes and gzip bytes, parameters and sparsity, CPU latency p50/p95 at batch 1
+and 32, accuracy (or MAE). ``gate`` turns the comparison into the blessing; the report goes to
+``<blessing>/optimization.json`` and the run summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from absl import logging
+from tfx import types
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+from tfx.utils import io_utils, path_utils
+
+MODEL_KEY = "model"
+TRANSFORM_GRAPH_KEY = "transform_graph"
+EXAMPLES_KEY = "examples"
+OPTIMIZED_MODEL_KEY = "optimized_model"
+BLESSING_KEY = "blessing"
+SETTINGS_KEY = "settings"
+CODE_FINGERPRINT_KEY = "code_fingerprint"
+REPORT_FILE = "optimization.json"
+TFLITE_FILE = "model.tflite"
+EVAL_ROWS = 2000
+
+
+class _OptimizerExecutor(base_executor.BaseExecutor):
+    kind = ""
+
+    def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
+        """Build the optimized model under ``context['out_dir']``; return how to measure it."""
+        raise NotImplementedError
+
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        import tensorflow_transform as tft
+
+        from tfxkit.optimization import gate, measure, pipeline_io
+
+        settings = json.loads(exec_properties[SETTINGS_KEY])
+        model_artifact = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
+        tft_output = tft.TFTransformOutput(
+            artifact_utils.get_single_uri(input_dict[TRANSFORM_GRAPH_KEY])
+        )
+        examples_uri = artifact_utils.get_single_uri(input_dict[EXAMPLES_KEY])
+        original_dir = path_utils.serving_model_path(model_artifact.uri)
+        original, cfg = pipeline_io.load_trained(
+            original_dir, settings["custom_config"], tft_output
+        )
+        names = list(original.input.keys())
+        eval_inputs, eval_labels = pipeline_io.arrays(
+            pipeline_io.dataset(examples_uri, "eval", tft_output, cfg, names, 256, False),
+            EVAL_ROWS,
+        )
+        out = artifact_utils.get_single_instance(output_dict[OPTIMIZED_MODEL_KEY])
+        context = {
+            "settings": settings,
+            "cfg": cfg,
+            "original": original,
+            "tft_output": tft_output,
+            "examples_uri": examples_uri,
+            "names": names,
+            "out_dir": path_utils.serving_model_path(out.uri),
+            "train": lambda batch, repeat=True: pipeline_io.dataset(
+                examples_uri, "train", tft_output, cfg, names, batch, repeat
+            ),
+        }
+        built = self.optimize(context)
+        task = pipeline_io.task(cfg)
+        b1, b32 = pipeline_io.first_rows(eval_inputs, 1), pipeline_io.first_rows(eval_inputs, 32)
+        before = measure.make_report(
+            "original",
+            predict=measure.keras_predictor(original),
+            size=measure.saved_model_size(original_dir),
+            params=measure.parameter_count(original),
+            eval_inputs=eval_inputs,
+            eval_labels=eval_labels,
+            task=task,
+            inputs_batch1=b1,
+            inputs_batch32=b32,
+        )
+        after = measure.make_report(
+            built["name"],
+            predict=built["predict"],
+            size=built["size"],
+            params=built["params"],
+            eval_inputs=eval_inputs,
+            eval_labels=eval_labels,
+            task=task,
+            inputs_batch1=b1,
+            inputs_batch32=b32,
+        )
+        comparison = measure.compare(before, after)
+        bounds = settings["gate"]
+        passed, reasons = gate.gate(
+            comparison,
+            max_accuracy_drop=bounds["max_accuracy_drop"],
+            min_speedup=bounds.get("min_speedup"),
+            max_size_ratio=bounds.get("max_size_ratio"),
+        )
+        report = {
+            "kind": self.kind,
+            "original": before.to_dict(),
+            "optimized": after.to_dict(),
+            "comparison": comparison,
+            "sparsity": built.get("sparsity"),
+            "eval_rows": int(len(eval_labels)),
+            "gate": {**bounds, "passed": passed, "reasons": reasons},
+        }
+        blessing = artifact_utils.get_single_instance(output_dict[BLESSING_KEY])
+        io_utils.write_string_file(
+            os.path.join(blessing.uri, REPORT_FILE), json.dumps(report, indent=1)
+        )
+        io_utils.write_string_file(
+            os.path.join(blessing.uri, "BLESSED" if passed else "NOT_BLESSED"), ""
+        )
+        reason = "; ".join(reasons) or "within every bound"
+        blessing.set_int_custom_property("blessed", int(passed))
+        blessing.set_string_custom_property("reason", f"{self.kind}: {reason}"[:4000])
+        blessing.set_string_custom_property("optimization", self.kind)
+        blessing.set_string_custom_property("current_model", out.uri)
+        out.set_string_custom_property("optimization", self.kind)
+        logging.info("%s: %s", self.kind, "passed the gate" if passed else reason)
+
+
+class QuantizerExecutor(_OptimizerExecutor):
+    kind = "quantize"
+
+    def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
+        from tfxkit.optimization import measure, pipeline_io, quantize
+
+        settings = context["settings"]["quantize"]
+        mode = settings["mode"]
+        model = pipeline_io.tflite_ready(context["original"])
+        calibration = None
+        if mode == "int8":
+            rows, _ = pipeline_io.arrays(
+                context["train"](64, repeat=False), settings["representative_examples"]
+            )
+            calibration = lambda: pipeline_io.representative(  # noqa: E731
+                rows, settings["representative_examples"]
+            )
+        tflite = quantize.to_tflite(model, mode, calibration)
+        os.makedirs(context["out_dir"], exist_ok=True)
+        with open(os.path.join(context["out_dir"], TFLITE_FILE), "wb") as handle:
+            handle.write(tflite)
+        predictor = quantize.TFLitePredictor(tflite)
+        return {
+            "name": f"tflite-{mode}",
+            "predict": predictor,
+            "size": measure.tflite_size(tflite),
+            "params": measure.parameter_count(context["original"]),
+        }
+
+
+class PrunerExecutor(_OptimizerExecutor):
+    kind = "prune"
+
+    def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
+        from tfxkit.optimization import measure, pipeline_io, prune
+
+        settings = context["settings"]["prune"]
+        batch = context["cfg"].get("training", {}).get("batch_size", 32)
+        epochs = 2
+        pruned = prune.prune(
+            context["original"],
+            context["train"](batch),
+            target_sparsity=settings["sparsity"],
+            schedule=settings["schedule"],
+            epochs=epochs,
+            steps_per_epoch=max(1, settings["steps"] // epochs),
+        )
+        pipeline_io.export(pruned, context["tft_output"], context["cfg"], context["out_dir"])
+        return {
+            "name": f"pruned-{settings['sparsity']:g}",
+            "predict": measure.keras_predictor(pruned),
+            "size": measure.saved_model_size(context["out_dir"]),
+            "params": measure.parameter_count(pruned),
+            "sparsity": prune.sparsity(pruned),
+        }
+
+
+class DistillerExecutor(_OptimizerExecutor):
+    kind = "distill"
+
+    def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
+        from tfxkit.optimization import distill, measure, pipeline_io
+
+        settings = context["settings"]["distill"]
+        cfg = context["cfg"]
+        hidden = settings.get("hidden_units") or distill.student_like(
+            cfg["model"]["hidden_units"], 0.5
+        )
+        student = pipeline_io.build_like(cfg, context["tft_output"], hidden)
+        batch = cfg.get("training", {}).get("batch_size", 32)
+        epochs = 2
+        trained = distill.distill(
+            context["original"],
+            student,
+            context["train"](batch),
+            temperature=settings["temperature"],
+            alpha=settings["alpha"],
+            epochs=epochs,
+            steps_per_epoch=max(1, settings["steps"] // epochs),
+        )
+        pipeline_io.export(trained, context["tft_output"], cfg, context["out_dir"])
+        return {
+            "name": f"student-{'x'.join(map(str, hidden))}",
+            "predict": measure.keras_predictor(trained),
+            "size": measure.saved_model_size(context["out_dir"]),
+            "params": measure.parameter_count(trained),
+        }

@@ -1,0 +1,100 @@
+"""Optimize: quantize, prune and distill the trained model, each its own node and gate.
+
+Each optimized model is measured against the original (size, parameters, latency, accuracy
+on the eval split) and pushed only when its own gate passes *and* every gate of the original
+passed (an optimization of an unblessed model is never pushed): quantized TFLite files to
+``optimize.tflite_destination`` (default ``workspace/tflite/<model>-<mode>/<version>/``),
+pruned and distilled SavedModels to the serving base as models of their own
+(``<model>-pruned``, ``<model>-distilled``), so TF Serving serves them side by side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tfx import v1 as tfx
+
+from tfxkit.components.model_optimizer.component import Distiller, ModelPruner, ModelQuantizer
+from tfxkit.errors import PipelineDefinitionError
+from tfxkit.stages import node_ids
+from tfxkit.stages._base import StageContext, code_custom_config
+from tfxkit.stages.push import Pushed, push_model
+from tfxkit.stages.train import RUN_FN, Trained
+from tfxkit.stages.transform import Transformed
+
+
+@dataclass(frozen=True)
+class Optimized:
+    """One entry per configured optimization: its model and its blessing."""
+
+    models: dict[str, tfx.dsl.Channel] = field(default_factory=dict)
+    blessings: dict[str, tfx.dsl.Channel] = field(default_factory=dict)
+
+
+_COMPONENTS = {
+    "quantize": (ModelQuantizer, node_ids.MODEL_QUANTIZER),
+    "prune": (ModelPruner, node_ids.MODEL_PRUNER),
+    "distill": (Distiller, node_ids.DISTILLER),
+}
+
+
+def optimize(p: StageContext, trained: Trained, transformed: Transformed) -> Optimized:
+    config = p.config
+    if config.optimize is None:
+        raise PipelineDefinitionError(
+            "optimize() needs an 'optimize' section in the config (quantize, prune, distill)"
+        )
+    custom_config = {
+        **code_custom_config(config, RUN_FN),
+        "model": config.model.model_dump(mode="json"),
+        "training": config.training.model_dump(mode="json"),
+    }
+    result = Optimized()
+    for kind, (component, node_id) in _COMPONENTS.items():
+        settings = getattr(config.optimize, kind)
+        if settings is None:
+            continue
+        node = p.add(
+            component(
+                model=trained.model,
+                transform_graph=transformed.graph,
+                examples=transformed.examples,
+                settings={
+                    kind: settings.model_dump(mode="json"),
+                    "gate": config.optimize.gate.model_dump(mode="json"),
+                    "custom_config": custom_config,
+                },
+            ),
+            node_id,
+        )
+        result.models[kind] = node.outputs["optimized_model"]
+        result.blessings[kind] = node.outputs["blessing"]
+    return result
+
+
+def push_optimized(p: StageContext, optimized: Optimized, *gates: Any) -> dict[str, Pushed]:
+    """Push each optimized model that passed its own gate and every gate in ``gates``."""
+    config = p.config
+    name = config.resolved_model_name
+    tflite_base = config.optimize.tflite_destination or str(Path(config.workspace) / "tflite")
+    pushed = {}
+    for kind, model in optimized.models.items():
+        own_gate = optimized.blessings[kind]
+        if kind == "quantize":
+            target = os.path.join(tflite_base, f"{name}-{config.optimize.quantize.mode}")
+            pushed[kind] = push_model(
+                p, model, [*gates, own_gate], node_id=node_ids.QUANTIZED_PUSHER,
+                base_directory=target, serving_base=None, model_name=None,
+            )  # fmt: skip
+            continue
+        suffix = "pruned" if kind == "prune" else "distilled"
+        node_id = node_ids.PRUNED_PUSHER if kind == "prune" else node_ids.DISTILLED_PUSHER
+        pushed[kind] = push_model(
+            p, model, [*gates, own_gate], node_id=node_id,
+            base_directory=os.path.join(config.resolved_serving_base, f"{name}-{suffix}"),
+            serving_base=config.resolved_serving_base, model_name=f"{name}-{suffix}",
+        )  # fmt: skip
+    return pushed
