@@ -92,9 +92,9 @@ class PipelineBuilder:
         """Bless only when rate gaps between sensitive slices are within bounds."""
         return _fairness.fairness(self, trained, evaluated)
 
-    def optimize(self, trained: Trained, transformed: Transformed) -> Optimized:
+    def optimize(self, data: Ingested, trained: Trained, transformed: Transformed) -> Optimized:
         """Quantize / prune / distill (``config.optimize``), each measured and gated."""
-        return _optimize.optimize(self, trained, transformed)
+        return _optimize.optimize(self, data, trained, transformed)
 
     def push_optimized(self, optimized: Optimized, *gates: Any) -> dict[str, Pushed]:
         """Push each optimized model that passed its gate and every gate given."""
@@ -148,7 +148,7 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
         gates.append(p.fairness(trained, evaluated))
     p.push(trained, *gates)
     if config.optimize:
-        p.push_optimized(p.optimize(trained, transformed), *gates)
+        p.push_optimized(p.optimize(data, trained, transformed), *gates)
     return p
 
 

@@ -120,6 +120,42 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
 
 
+_QUALITY_METRIC = {
+    "multiclass": "SparseCategoricalAccuracy",
+    "binary": "BinaryAccuracy",
+    "regression": "MeanAbsoluteError",
+}
+
+
+def build_optimized_eval_config(config: PipelineConfig, max_drop: float) -> tfma.EvalConfig:
+    """TFMA's verdict on an optimized SavedModel against the original (the baseline model):
+    accuracy may fall by at most ``max_drop`` points (regression: MAE may rise by at most
+    ``max_drop`` percent). Overall only: the optimization gate is about the model, the
+    Evaluator of the original already judged the slices."""
+    task = config.label.resolved_task
+    name = _QUALITY_METRIC[task]
+    if task == "regression":
+        change = tfma.GenericChangeThreshold(direction=tfma.MetricDirection.LOWER_IS_BETTER)
+        change.relative.value = max_drop / 100.0
+    else:
+        change = tfma.GenericChangeThreshold(direction=tfma.MetricDirection.HIGHER_IS_BETTER)
+        change.absolute.value = -max_drop / 100.0 - 1e-9  # "no worse than" needs a margin
+    metric = tfma.MetricConfig(
+        class_name=name, threshold=tfma.MetricThreshold(change_threshold=change)
+    )
+    base = build_eval_config(config)
+    return tfma.EvalConfig(
+        model_specs=base.model_specs,
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[metric, tfma.MetricConfig(class_name="ExampleCount")],
+                example_weights=tfma.ExampleWeightOptions(weighted=True, unweighted=False),
+            )
+        ],
+    )
+
+
 def fairness_metrics(decision_threshold: float, already: list[str]) -> list[tfma.MetricConfig]:
     """The confusion matrix at the decision threshold, per slice (every rate the fairness gate
     compares derives from it), and the slice sizes."""

@@ -49,7 +49,9 @@ def summary_lines(summary: Any) -> list[str]:
         pushed += "  [" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "]"
     lines.append(f"pushed:    {pushed}")
     lines += optimization_lines(
-        getattr(summary, "optimizations", []), getattr(summary, "optimized_pushes", {})
+        getattr(summary, "optimizations", []),
+        getattr(summary, "optimized_pushes", {}),
+        getattr(summary, "optimized_evaluations", {}),
     )
     lines.append(f"metadata:  {summary.metadata_store}")
     return lines
@@ -119,9 +121,12 @@ _PUSHER_OF = {
     "prune": "pruned_pusher",
     "distill": "distilled_pusher",
 }
+_EVALUATOR_OF = {"prune": "pruned_evaluator", "distill": "distilled_evaluator"}
 
 
-def optimization_lines(reports: list[dict], pushes: dict[str, str]) -> list[str]:
+def optimization_lines(
+    reports: list[dict], pushes: dict[str, str], evaluations: dict[str, bool] | None = None
+) -> list[str]:
     """One line per optimized model: measured ratios against the original and the gate."""
 
     def ratio(value: float | None) -> str:
@@ -136,6 +141,9 @@ def optimization_lines(reports: list[dict], pushes: dict[str, str]) -> list[str]
         sparsity = report.get("sparsity")
         extra = f", sparsity {sparsity:.2f}" if sparsity is not None else ""
         verdict = "passed" if gate.get("passed") else "rejected: " + "; ".join(gate["reasons"])
+        tfma = (evaluations or {}).get(_EVALUATOR_OF.get(report["kind"], ""))
+        if tfma is not None:
+            verdict += "; TFMA vs original: " + ("blessed" if tfma else "not blessed")
         where = pushes.get(_PUSHER_OF.get(report["kind"], ""))
         pushed = f" -> {where}" if where else " (not pushed)"
         lines.append(

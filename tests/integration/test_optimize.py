@@ -42,6 +42,7 @@ def test_only_the_optimizers_and_their_pushers_execute(optimized: dict) -> None:
     ran = executions(optimized["ws"], "penguin", optimized["summary"]["run_id"])
     executed = {node for node, e in ran.items() if e.state == "COMPLETE"}
     assert {"model_quantizer", "model_pruner", "distiller"} <= executed
+    assert {"pruned_evaluator", "distilled_evaluator"} <= executed  # TFMA vs the original
     assert "trainer" not in executed, "the trained model is re-used, not re-trained"
 
 
@@ -59,6 +60,14 @@ def test_reports_are_measured_side_by_side(optimized: dict) -> None:
     assert _report(optimized, "distill")["comparison"]["params_ratio"] < 0.5
     lines = [line for line in optimized["stdout"].splitlines() if line.startswith("optimized:")]
     assert len(lines) == 3, optimized["stdout"][-2000:]
+    # The SavedModels are also judged by TFMA against the original (an Evaluator each).
+    assert optimized["summary"]["optimized_evaluations"] == {
+        "pruned_evaluator": True,
+        "distilled_evaluator": True,
+    }
+    assert sum("TFMA vs original: blessed" in line for line in lines) == 2
+    # The original's metrics stay the main Evaluator's, not an optimized model's.
+    assert optimized["summary"]["metrics"]["sparse_categorical_accuracy"] > 0.6
 
 
 def test_passing_models_are_pushed_each_to_its_destination(optimized: dict) -> None:
@@ -126,4 +135,7 @@ def test_a_zero_drop_bound_rejects_a_worse_student_and_pushes_nothing(optimized:
     assert report["comparison"]["accuracy_drop_points"] > 0
     assert any("accuracy drop" in reason for reason in report["gate"]["reasons"])
     assert versions(ws / "serving" / "strict-distilled") == []
+    assert json.loads(summary.read_text())["optimized_evaluations"] == {
+        "distilled_evaluator": False  # TFMA, with the same zero bound, says no too
+    }
     assert "rejected" in result.stdout

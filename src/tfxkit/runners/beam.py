@@ -68,6 +68,7 @@ class RunSummary:
     # were pushed (by pusher node id).
     optimizations: list[dict] = field(default_factory=list)
     optimized_pushes: dict[str, str] = field(default_factory=dict)
+    optimized_evaluations: dict[str, bool] = field(default_factory=dict)  # TFMA blessed?
     metrics: dict[str, float] = field(default_factory=dict)
     blessing_failures: list[str] = field(default_factory=list)
     too_small_slices: list[str] = field(default_factory=list)
@@ -310,13 +311,15 @@ def _fill_outcome(summary: RunSummary, conn) -> None:
             if "optimization" in blessing.custom_properties:  # an optimized model's own gate
                 summary.optimizations.append(read_optimization(blessing.uri))
                 continue
+            if execution.node_id in node_ids.OPTIMIZATION_EVALUATORS:  # TFMA on an optimized
+                summary.optimized_evaluations[execution.node_id] = blessed
+                continue
             summary.blessed = blessed and summary.blessed is not False  # every gate must bless
             fairness = read_fairness(blessing.uri)
             if fairness:
                 summary.fairness = fairness
-        for evaluation in metadata.output_artifacts(
-            store, execution.execution_id, "ModelEvaluation"
-        ):
+        evaluations = metadata.output_artifacts(store, execution.execution_id, "ModelEvaluation")
+        for evaluation in evaluations if execution.node_id == node_ids.EVALUATOR else []:
             outcome = read_outcome(evaluation.uri)
             summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
             summary.too_small_slices = outcome["too_small"]

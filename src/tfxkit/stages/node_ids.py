@@ -43,3 +43,6 @@ DISTILLER = "distiller"
 QUANTIZED_PUSHER = "quantized_pusher"
 PRUNED_PUSHER = "pruned_pusher"
 DISTILLED_PUSHER = "distilled_pusher"
+PRUNED_EVALUATOR = "pruned_evaluator"  # TFMA: the pruned SavedModel against the original
+DISTILLED_EVALUATOR = "distilled_evaluator"
+OPTIMIZATION_EVALUATORS = (PRUNED_EVALUATOR, DISTILLED_EVALUATOR)

@@ -17,10 +17,13 @@ from typing import Any
 
 from tfx import v1 as tfx
 
+from tfxkit.components.evaluator.component import Evaluator
 from tfxkit.components.model_optimizer.component import Distiller, ModelPruner, ModelQuantizer
 from tfxkit.errors import PipelineDefinitionError
+from tfxkit.evaluation import build_optimized_eval_config
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext, code_custom_config
+from tfxkit.stages.ingest import Ingested
 from tfxkit.stages.push import Pushed, push_model
 from tfxkit.stages.train import RUN_FN, Trained
 from tfxkit.stages.transform import Transformed
@@ -31,7 +34,9 @@ class Optimized:
     """One entry per configured optimization: its model and its blessing."""
 
     models: dict[str, tfx.dsl.Channel] = field(default_factory=dict)
-    blessings: dict[str, tfx.dsl.Channel] = field(default_factory=dict)
+    # Every gate an optimized model must pass: its own measurement gate and, for SavedModels,
+    # TFMA's verdict against the original.
+    blessings: dict[str, list[tfx.dsl.Channel]] = field(default_factory=dict)
 
 
 _COMPONENTS = {
@@ -41,7 +46,9 @@ _COMPONENTS = {
 }
 
 
-def optimize(p: StageContext, trained: Trained, transformed: Transformed) -> Optimized:
+def optimize(
+    p: StageContext, data: Ingested, trained: Trained, transformed: Transformed
+) -> Optimized:
     config = p.config
     if config.optimize is None:
         raise PipelineDefinitionError(
@@ -71,7 +78,20 @@ def optimize(p: StageContext, trained: Trained, transformed: Transformed) -> Opt
             node_id,
         )
         result.models[kind] = node.outputs["optimized_model"]
-        result.blessings[kind] = node.outputs["blessing"]
+        result.blessings[kind] = [node.outputs["blessing"]]
+        if kind != "quantize":  # a SavedModel: TFMA judges it against the original too
+            evaluator = p.add(
+                Evaluator(
+                    examples=data.examples,
+                    model=node.outputs["optimized_model"],
+                    baseline_model=trained.model,
+                    eval_config=build_optimized_eval_config(
+                        config, config.optimize.gate.max_accuracy_drop
+                    ),
+                ),
+                node_ids.PRUNED_EVALUATOR if kind == "prune" else node_ids.DISTILLED_EVALUATOR,
+            )
+            result.blessings[kind].append(evaluator.outputs["blessing"])
     return result
 
 
@@ -82,18 +102,18 @@ def push_optimized(p: StageContext, optimized: Optimized, *gates: Any) -> dict[s
     tflite_base = config.optimize.tflite_destination or str(Path(config.workspace) / "tflite")
     pushed = {}
     for kind, model in optimized.models.items():
-        own_gate = optimized.blessings[kind]
+        own_gates = optimized.blessings[kind]
         if kind == "quantize":
             target = os.path.join(tflite_base, f"{name}-{config.optimize.quantize.mode}")
             pushed[kind] = push_model(
-                p, model, [*gates, own_gate], node_id=node_ids.QUANTIZED_PUSHER,
+                p, model, [*gates, *own_gates], node_id=node_ids.QUANTIZED_PUSHER,
                 base_directory=target, serving_base=None, model_name=None,
             )  # fmt: skip
             continue
         suffix = "pruned" if kind == "prune" else "distilled"
         node_id = node_ids.PRUNED_PUSHER if kind == "prune" else node_ids.DISTILLED_PUSHER
         pushed[kind] = push_model(
-            p, model, [*gates, own_gate], node_id=node_id,
+            p, model, [*gates, *own_gates], node_id=node_id,
             base_directory=os.path.join(config.resolved_serving_base, f"{name}-{suffix}"),
             serving_base=config.resolved_serving_base, model_name=f"{name}-{suffix}",
         )  # fmt: skip
