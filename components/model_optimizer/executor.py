@@ -31,7 +31,9 @@ TFLITE_FILE = "model.tflite"
 EVAL_ROWS = 2000
 
 
-class _OptimizerExecutor(base_executor.BaseExecutor):
+class Executor(base_executor.BaseExecutor):
+    """The shared flow (optimize, measure both, gate, report); subclasses only optimize."""
+
     kind = ""
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +136,7 @@ class _OptimizerExecutor(base_executor.BaseExecutor):
         logging.info("%s: %s", self.kind, "passed the gate" if passed else reason)
 
 
-class QuantizerExecutor(_OptimizerExecutor):
+class QuantizerExecutor(Executor):
     kind = "quantize"
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +166,7 @@ class QuantizerExecutor(_OptimizerExecutor):
         }
 
 
-class PrunerExecutor(_OptimizerExecutor):
+class PrunerExecutor(Executor):
     kind = "prune"
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class PrunerExecutor(_OptimizerExecutor):
         }
 
 
-class DistillerExecutor(_OptimizerExecutor):
+class DistillerExecutor(Executor):
     kind = "distill"
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:

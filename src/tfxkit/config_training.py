@@ -180,7 +180,8 @@ class OptimizeConfig(Strict):
     distill: DistillSettings | None = None
     gate: OptimizeGate = Field(default_factory=OptimizeGate)
     tflite_destination: str | None = Field(
-        default=None, description="Where passing TFLite models go; default workspace/tflite."
+        default=None,
+        description="Where passing TFLite models go; default: tflite/ next to the serving base.",
     )
 
     @model_validator(mode="before")

@@ -106,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
     store: ModelStore
     counters: Counter
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, a kept-alive connection waits for
+    # the client's delayed ACK (~40 ms) before the body: every answer took 47 ms.
+    disable_nagle_algorithm = True
 
     def _answer(self, status: int, payload: dict | str, content_type: str) -> None:
         data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()

@@ -3,7 +3,8 @@
 Each optimized model is measured against the original (size, parameters, latency, accuracy
 on the eval split) and pushed only when its own gate passes *and* every gate of the original
 passed (an optimization of an unblessed model is never pushed): quantized TFLite files to
-``optimize.tflite_destination`` (default ``workspace/tflite/<model>-<mode>/<version>/``),
+``optimize.tflite_destination`` (default ``tflite/<model>-<mode>/<version>/`` next to the
+serving base),
 pruned and distilled SavedModels to the serving base as models of their own
 (``<model>-pruned``, ``<model>-distilled``), so TF Serving serves them side by side.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tfx import v1 as tfx
@@ -99,7 +99,10 @@ def push_optimized(p: StageContext, optimized: Optimized, *gates: Any) -> dict[s
     """Push each optimized model that passed its own gate and every gate in ``gates``."""
     config = p.config
     name = config.resolved_model_name
-    tflite_base = config.optimize.tflite_destination or str(Path(config.workspace) / "tflite")
+    # Default: a tflite folder next to the serving base (workspace/tflite; gs://b/tflite when a
+    # runner profile puts the base at gs://b/serving), so remote runs write somewhere shared.
+    serving_parent = os.path.dirname(config.resolved_serving_base.rstrip("/"))
+    tflite_base = config.optimize.tflite_destination or os.path.join(serving_parent, "tflite")
     pushed = {}
     for kind, model in optimized.models.items():
         own_gates = optimized.blessings[kind]
