@@ -34,6 +34,9 @@ class ModelOptimizerSpec(types.ComponentSpec):
         executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         executor.TRANSFORM_GRAPH_KEY: ChannelParameter(type=standard_artifacts.TransformGraph),
         executor.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        # The model the report and gate compare with (default: ``model``); the trained model
+        # when ``model`` is itself an optimized one (quantizing a pruned model).
+        executor.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
     }
     OUTPUTS = {
         executor.OPTIMIZED_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -50,9 +53,11 @@ class _ModelOptimizer(base_component.BaseComponent):
         transform_graph: types.BaseChannel,
         examples: types.BaseChannel,
         settings: dict[str, Any],
+        baseline_model: types.BaseChannel | None = None,
     ) -> None:
         spec = ModelOptimizerSpec(
             model=model,
+            baseline_model=baseline_model,
             transform_graph=transform_graph,
             examples=examples,
             settings=json.dumps(settings, sort_keys=True),

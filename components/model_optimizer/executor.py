@@ -22,6 +22,7 @@ from tfx.utils import io_utils, path_utils
 MODEL_KEY = "model"
 TRANSFORM_GRAPH_KEY = "transform_graph"
 EXAMPLES_KEY = "examples"
+BASELINE_MODEL_KEY = "baseline_model"
 OPTIMIZED_MODEL_KEY = "optimized_model"
 BLESSING_KEY = "blessing"
 SETTINGS_KEY = "settings"
@@ -79,13 +80,20 @@ class Executor(base_executor.BaseExecutor):
             ),
         }
         built = self.optimize(context)
+        baseline, baseline_dir = original, original_dir
+        if input_dict.get(BASELINE_MODEL_KEY):
+            baseline_artifact = artifact_utils.get_single_instance(input_dict[BASELINE_MODEL_KEY])
+            baseline_dir = path_utils.serving_model_path(baseline_artifact.uri)
+            baseline, _ = pipeline_io.load_trained(
+                baseline_dir, settings["custom_config"], tft_output
+            )
         task = pipeline_io.task(cfg)
         b1, b32 = pipeline_io.first_rows(eval_inputs, 1), pipeline_io.first_rows(eval_inputs, 32)
         before = measure.make_report(
             "original",
-            predict=measure.keras_predictor(original),
-            size=measure.saved_model_size(original_dir),
-            params=measure.parameter_count(original),
+            predict=measure.keras_predictor(baseline),
+            size=measure.saved_model_size(baseline_dir),
+            params=measure.parameter_count(baseline),
             eval_inputs=eval_inputs,
             eval_labels=eval_labels,
             task=task,
@@ -111,6 +119,19 @@ class Executor(base_executor.BaseExecutor):
             min_speedup=bounds.get("min_speedup"),
             max_size_ratio=bounds.get("max_size_ratio"),
         )
+        tolerance = built.get("max_prediction_diff")
+        if tolerance is not None:  # answers row by row, not only the accuracy they add up to
+            import numpy as np
+
+            expected = np.asarray(measure.keras_predictor(baseline)(eval_inputs))
+            got = np.asarray(built["predict"](eval_inputs)).reshape(expected.shape)
+            comparison["max_prediction_diff"] = float(np.abs(got - expected).max())
+            if comparison["max_prediction_diff"] > tolerance:
+                passed = False
+                reasons.append(
+                    f"max prediction difference {comparison['max_prediction_diff']:.4g} on the "
+                    f"eval rows > allowed {tolerance:g}"
+                )
         report = {
             "kind": self.kind,
             "original": before.to_dict(),
@@ -159,10 +180,11 @@ class QuantizerExecutor(Executor):
             handle.write(tflite)
         predictor = quantize.TFLitePredictor(tflite)
         return {
-            "name": f"tflite-{mode}",
+            "name": f"tflite-{mode}" + ("-after-pruning" if settings.get("after_pruning") else ""),
             "predict": predictor,
             "size": measure.tflite_size(tflite),
             "params": measure.parameter_count(context["original"]),
+            "max_prediction_diff": settings.get("max_prediction_diff"),
         }
 
 

@@ -145,6 +145,17 @@ class QuantizeSettings(Strict):
     representative_examples: int = Field(
         default=200, ge=1, description="int8: transformed training rows used to calibrate."
     )
+    max_prediction_diff: float | None = Field(
+        default=0.1,
+        gt=0,
+        description="Gate: the largest |TFLite - original| output on any eval row (a "
+        "probability, or label units for regression); None skips it.",
+    )
+    after_pruning: bool = Field(
+        default=False,
+        description="Quantize the pruned model (needs prune) instead of the trained one; still "
+        "measured and gated against the trained model.",
+    )
 
 
 class PruneSettings(Strict):
@@ -195,4 +206,6 @@ class OptimizeConfig(Strict):
     def _something(self) -> OptimizeConfig:
         if not (self.quantize or self.prune or self.distill):
             raise ValueError("optimize: name at least one of quantize, prune or distill")
+        if self.quantize and self.quantize.after_pruning and not self.prune:
+            raise ValueError("optimize.quantize.after_pruning needs a prune section")
         return self

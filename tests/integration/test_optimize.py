@@ -56,6 +56,8 @@ def test_reports_are_measured_side_by_side(optimized: dict) -> None:
         assert all(v > 0 for v in ours["latency_ms"].values())
         assert 0.0 <= ours["quality"] <= 1.0 and report["eval_rows"] > 50
     assert _report(optimized, "quantize")["comparison"]["size_ratio"] < 0.3
+    # The configured tolerance (default 0.1) on every eval row's answer is part of the gate.
+    assert 0 < _report(optimized, "quantize")["comparison"]["max_prediction_diff"] <= 0.1
     assert _report(optimized, "prune")["sparsity"] >= 0.79
     assert _report(optimized, "distill")["comparison"]["params_ratio"] < 0.5
     lines = [line for line in optimized["stdout"].splitlines() if line.startswith("optimized:")]
@@ -122,20 +124,28 @@ def test_tflite_answers_agree_with_the_original_on_eval_rows(optimized: dict) ->
 
 
 def test_a_zero_drop_bound_rejects_a_worse_student_and_pushes_nothing(optimized: dict) -> None:
+    """Also: a pruned model quantized after pruning, measured against the trained model, is
+    rejected by a prediction tolerance no quantized model meets."""
     ws = optimized["ws"]
     summary = ws.parent / "reject.json"
     strict = (
-        "optimize={distill: {hidden_units: [2], steps: 5}, "
-        "tflite_destination: " + str(ws / "tflite-strict") + ", gate: {max_accuracy_drop: 0}}"
+        "optimize={distill: {hidden_units: [2], steps: 5}, prune: {sparsity: 0.5, steps: 20}, "
+        "quantize: {mode: dynamic, after_pruning: true, max_prediction_diff: 0.000001}, "
+        "tflite_destination: " + str(ws / "tflite-strict") + ", "
+        "gate: {max_accuracy_drop: 0, max_size_ratio: 100}}"
     )
     result = run_pipeline(ws, "--set", strict, "--set", "push.model_name=strict", summary=summary)
     assert result.returncode == 0, result.stderr[-3000:]
-    [report] = json.loads(summary.read_text())["optimizations"]
-    assert report["gate"]["passed"] is False
-    assert report["comparison"]["accuracy_drop_points"] > 0
-    assert any("accuracy drop" in reason for reason in report["gate"]["reasons"])
+    reports = {r["kind"]: r for r in json.loads(summary.read_text())["optimizations"]}
+    student = reports["distill"]
+    assert student["gate"]["passed"] is False
+    assert student["comparison"]["accuracy_drop_points"] > 0
+    assert any("accuracy drop" in reason for reason in student["gate"]["reasons"])
     assert versions(ws / "serving" / "strict-distilled") == []
-    assert json.loads(summary.read_text())["optimized_evaluations"] == {
-        "distilled_evaluator": False  # TFMA, with the same zero bound, says no too
-    }
+    assert json.loads(summary.read_text())["optimized_evaluations"]["distilled_evaluator"] is False
+    quantized = reports["quantize"]
+    assert quantized["optimized"]["name"] == "tflite-dynamic-after-pruning"
+    assert quantized["original"]["params"] == _report(optimized, "quantize")["original"]["params"]
+    assert any("max prediction difference" in r for r in quantized["gate"]["reasons"])
+    assert versions(ws / "tflite-strict" / "strict-pruned-dynamic") == []
     assert "rejected" in result.stdout

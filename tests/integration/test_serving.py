@@ -140,7 +140,7 @@ def test_rest_and_grpc_predictions_equal_in_process_calls(base: Path, client) ->
     assert np.abs(grpc_out["probabilities"] - expected["probabilities"]).max() < 1e-6
 
 
-def test_classify_over_rest_matches_predict(base: Path, client) -> None:
+def test_classify_over_rest_and_grpc_matches_predict(base: Path, client) -> None:
     rows = _rows()
     expected = _in_process(base / "penguin" / str(_labels(base)["stable"]), rows)
     results = client.classify("penguin", [_example(r) for r in rows], label="stable")
@@ -151,6 +151,10 @@ def test_classify_over_rest_matches_predict(base: Path, client) -> None:
         assert sorted(c for c, _ in result) == ["Adelie", "Chinstrap", "Gentoo"]
         assert np.abs(np.array([s for _, s in result]) - probabilities).max() < 1e-5
         assert max(result, key=lambda pair: pair[1])[0] == predicted
+    over_grpc = client.classify_grpc("penguin", [_example(r) for r in rows], label="stable")
+    for rest_row, grpc_row in zip(results, over_grpc, strict=True):
+        assert [c for c, _ in rest_row] == [c for c, _ in grpc_row]
+        assert np.abs(np.array([s for _, s in rest_row]) - [s for _, s in grpc_row]).max() < 1e-6
 
 
 def test_malformed_requests_get_tf_serving_errors(server) -> None:

@@ -230,6 +230,53 @@ class Client:
         response = self._grpc_call(self._stub("predict").Predict, request)
         return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 
+    def _examples_grpc(self, request: Any, examples: list[dict]) -> None:
+        import tensorflow as tf
+
+        from tfxkit.serving.inference import examples_from_json
+
+        for serialized in examples_from_json({"examples": examples}):
+            request.input.example_list.examples.add().CopyFrom(
+                tf.train.Example.FromString(serialized)
+            )
+
+    def classify_grpc(
+        self,
+        model: str,
+        examples: list[dict],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str = "classification",
+    ) -> list[list[tuple[str, float]]]:
+        """PredictionService.Classify: [[(class, score), ...] per example]."""
+        from tensorflow_serving.apis import classification_pb2
+
+        request = classification_pb2.ClassificationRequest()
+        self._spec(request.model_spec, model, version, label, signature_name)
+        self._examples_grpc(request, examples)
+        response = self._grpc_call(self._stub("predict").Classify, request)
+        return [
+            [(c.label, c.score) for c in row.classes] for row in response.result.classifications
+        ]
+
+    def regress_grpc(
+        self,
+        model: str,
+        examples: list[dict],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str = "regression",
+    ) -> list[float]:
+        from tensorflow_serving.apis import regression_pb2
+
+        request = regression_pb2.RegressionRequest()
+        self._spec(request.model_spec, model, version, label, signature_name)
+        self._examples_grpc(request, examples)
+        response = self._grpc_call(self._stub("predict").Regress, request)
+        return [r.value for r in response.result.regressions]
+
     def status_grpc(self, model: str, version: int | None = None) -> list[tuple[int, str]]:
         from tensorflow_serving.apis import get_model_status_pb2
 

@@ -60,13 +60,17 @@ def optimize(
         "training": config.training.model_dump(mode="json"),
     }
     result = Optimized()
-    for kind, (component, node_id) in _COMPONENTS.items():
+    # The pruner before the quantizer: quantize.after_pruning quantizes the pruned model.
+    for kind in ("prune", "distill", "quantize"):
+        component, node_id = _COMPONENTS[kind]
         settings = getattr(config.optimize, kind)
         if settings is None:
             continue
+        after_pruning = kind == "quantize" and settings.after_pruning
         node = p.add(
             component(
-                model=trained.model,
+                model=result.models["prune"] if after_pruning else trained.model,
+                baseline_model=trained.model if after_pruning else None,
                 transform_graph=transformed.graph,
                 examples=transformed.examples,
                 settings={
@@ -107,7 +111,8 @@ def push_optimized(p: StageContext, optimized: Optimized, *gates: Any) -> dict[s
     for kind, model in optimized.models.items():
         own_gates = optimized.blessings[kind]
         if kind == "quantize":
-            target = os.path.join(tflite_base, f"{name}-{config.optimize.quantize.mode}")
+            pruned = "-pruned" if config.optimize.quantize.after_pruning else ""
+            target = os.path.join(tflite_base, f"{name}{pruned}-{config.optimize.quantize.mode}")
             pushed[kind] = push_model(
                 p, model, [*gates, *own_gates], node_id=node_ids.QUANTIZED_PUSHER,
                 base_directory=target, serving_base=None, model_name=None,
