@@ -161,11 +161,22 @@ class QuantizerExecutor(Executor):
     kind = "quantize"
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
+        import tf_keras as keras
+
         from tfxkit.optimization import measure, pipeline_io, quantize
 
         settings = context["settings"]["quantize"]
         mode = settings["mode"]
         model = pipeline_io.tflite_ready(context["original"])
+        qat = settings.get("aware_training_steps", 0)
+        if qat:  # fine-tune with fake-quant ops first: the model learns the int8 ranges
+            model = quantize.quantization_aware(
+                model, dense_only=True, custom_objects={"OneHot": pipeline_io.OneHot}
+            )
+            original = context["original"]
+            model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=original.loss)
+            batch = context["cfg"].get("training", {}).get("batch_size", 32)
+            model.fit(context["train"](batch), epochs=1, steps_per_epoch=qat, verbose=0)
         calibration = None
         if mode == "int8":
             rows, _ = pipeline_io.arrays(
@@ -180,7 +191,9 @@ class QuantizerExecutor(Executor):
             handle.write(tflite)
         predictor = quantize.TFLitePredictor(tflite)
         return {
-            "name": f"tflite-{mode}" + ("-after-pruning" if settings.get("after_pruning") else ""),
+            "name": f"tflite-{mode}"
+            + ("-qat" if qat else "")
+            + ("-after-pruning" if settings.get("after_pruning") else ""),
             "predict": predictor,
             "size": measure.tflite_size(tflite),
             "params": measure.parameter_count(context["original"]),

@@ -151,6 +151,12 @@ class QuantizeSettings(Strict):
         description="Gate: the largest |TFLite - original| output on any eval row (a "
         "probability, or label units for regression); None skips it.",
     )
+    aware_training_steps: int = Field(
+        default=0,
+        ge=0,
+        description="Quantization-aware training: fine-tune this many steps with fake-quant "
+        "ops before converting (0: post-training quantization only).",
+    )
     after_pruning: bool = Field(
         default=False,
         description="Quantize the pruned model (needs prune) instead of the trained one; still "

@@ -124,13 +124,14 @@ def test_tflite_answers_agree_with_the_original_on_eval_rows(optimized: dict) ->
 
 
 def test_a_zero_drop_bound_rejects_a_worse_student_and_pushes_nothing(optimized: dict) -> None:
-    """Also: a pruned model quantized after pruning, measured against the trained model, is
-    rejected by a prediction tolerance no quantized model meets."""
+    """Also: a pruned model, quantization-aware trained and quantized, measured against the
+    trained model, is rejected by a prediction tolerance no quantized model meets."""
     ws = optimized["ws"]
     summary = ws.parent / "reject.json"
     strict = (
         "optimize={distill: {hidden_units: [2], steps: 5}, prune: {sparsity: 0.5, steps: 20}, "
-        "quantize: {mode: dynamic, after_pruning: true, max_prediction_diff: 0.000001}, "
+        "quantize: {mode: dynamic, after_pruning: true, aware_training_steps: 20, "
+        "max_prediction_diff: 0.000001}, "
         "tflite_destination: " + str(ws / "tflite-strict") + ", "
         "gate: {max_accuracy_drop: 0, max_size_ratio: 100}}"
     )
@@ -144,7 +145,8 @@ def test_a_zero_drop_bound_rejects_a_worse_student_and_pushes_nothing(optimized:
     assert versions(ws / "serving" / "strict-distilled") == []
     assert json.loads(summary.read_text())["optimized_evaluations"]["distilled_evaluator"] is False
     quantized = reports["quantize"]
-    assert quantized["optimized"]["name"] == "tflite-dynamic-after-pruning"
+    # Quantization-aware training (20 steps) on the pruned model, then dynamic-range TFLite.
+    assert quantized["optimized"]["name"] == "tflite-dynamic-qat-after-pruning"
     assert quantized["original"]["params"] == _report(optimized, "quantize")["original"]["params"]
     assert any("max prediction difference" in r for r in quantized["gate"]["reasons"])
     assert versions(ws / "tflite-strict" / "strict-pruned-dynamic") == []

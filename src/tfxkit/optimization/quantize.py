@@ -191,13 +191,34 @@ def tflite_predict(tflite_bytes: bytes, inputs: Inputs) -> np.ndarray:
     return TFLitePredictor(tflite_bytes)(inputs)
 
 
-def quantization_aware(model: keras.Model) -> keras.Model:
+def quantization_aware(
+    model: keras.Model,
+    *,
+    dense_only: bool = False,
+    custom_objects: Mapping[str, Any] | None = None,
+) -> keras.Model:
     """Wrap a functional/Sequential model for quantization-aware training (tfmot).
 
     Fine-tune the result with ``compile``/``fit`` (it needs recompiling), then convert it with
-    ``to_tflite(..., "dynamic")``: the fake-quant ops already carry the int8 ranges, so no
-    representative dataset is needed. Layers tfmot has no quantize config for raise here.
+    ``to_tflite``: the fake-quant ops carry the int8 ranges learnt in training. Layers tfmot
+    has no quantize config for raise with ``dense_only=False``; ``dense_only=True`` annotates
+    only the Dense layers (tfxkit's models also hold input encodings and concatenations, which
+    carry no weights to quantize), with ``custom_objects`` naming any custom layer.
     """
     import tensorflow_model_optimization as tfmot
 
-    return tfmot.quantization.keras.quantize_model(model)
+    quantization = tfmot.quantization.keras
+    if not dense_only:
+        return quantization.quantize_model(model)
+
+    def annotate(layer: keras.layers.Layer) -> keras.layers.Layer:
+        copy = layer.__class__.from_config(layer.get_config())
+        if isinstance(layer, keras.layers.Dense):
+            return quantization.quantize_annotate_layer(copy)
+        return copy
+
+    with keras.utils.custom_object_scope(dict(custom_objects or {})):
+        annotated = keras.models.clone_model(model, clone_function=annotate)
+        annotated.set_weights(model.get_weights())
+        with quantization.quantize_scope(dict(custom_objects or {})):
+            return quantization.quantize_apply(annotated)
