@@ -19,6 +19,9 @@ MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
 
 
+OPTIMIZATION_PROPERTY = "optimization"
+
+
 class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
     """Resolve {model, model_blessing} to the newest model other than the candidate that every
     gate blessed."""
@@ -45,10 +48,14 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
             MODEL_KEY: [],
             BLESSING_KEY: [],
         }
+        # Optimized models (quantized, pruned, distilled: tagged "optimization" by their
+        # component) are Models with blessings too, but never a baseline or a warm start.
         models = [
             m
             for m in input_dict.get(MODEL_KEY, [])
-            if isinstance(m, standard_artifacts.Model) and m.id not in candidate_ids
+            if isinstance(m, standard_artifacts.Model)
+            and m.id not in candidate_ids
+            and not m.has_custom_property(OPTIMIZATION_PROPERTY)
         ]
         for model in sorted(models, key=lambda a: a.id, reverse=True):
             if model.id in blessed_by_model:

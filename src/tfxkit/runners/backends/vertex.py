@@ -105,6 +105,22 @@ def console_url(target: VertexTarget, job_id: str) -> str:
     )
 
 
+def configure_sdk(target: Any) -> Any:
+    """Point the SDK's process-wide config at the target; returns the credentials to use
+    (the target's, else Application Default Credentials)."""
+    credentials = target.credentials
+    if credentials is None:
+        credentials, _ = google.auth.default(scopes=list(_SCOPES))
+    aiplatform.init(
+        project=target.project,
+        location=target.region,
+        credentials=credentials,
+        api_endpoint=target.endpoint,
+        api_transport="rest",
+    )
+    return credentials
+
+
 class VertexBackend(RemoteBackend):
     """Vertex AI Pipelines in one project and region; schedules run one job at a time unless
     ``max_concurrent_run_count`` says otherwise."""
@@ -286,18 +302,7 @@ class VertexBackend(RemoteBackend):
         return found
 
     def _configure(self) -> Any:
-        """Point the SDK's process-wide config at the target; returns the credentials to use."""
-        credentials = self.target.credentials
-        if credentials is None:
-            credentials, _ = google.auth.default(scopes=list(_SCOPES))
-        aiplatform.init(
-            project=self.target.project,
-            location=self.target.region,
-            credentials=credentials,
-            api_endpoint=self.target.endpoint,
-            api_transport="rest",
-        )
-        return credentials
+        return configure_sdk(self.target)
 
     def _package(self, path: Path, operation: str) -> Package:
         try:

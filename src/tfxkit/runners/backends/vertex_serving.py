@@ -26,13 +26,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import google.auth
 from google.cloud import aiplatform
 
 from tfxkit.errors import ConfigError
 from tfxkit.profiles import RunnerProfile, VertexConfig, VertexServing
 from tfxkit.runners.backends.base import Connection
-from tfxkit.runners.backends.vertex import VertexBackend, VertexTarget
+from tfxkit.runners.backends.vertex import VertexBackend, VertexTarget, configure_sdk
 from tfxkit.runners.backends.vertex_calls import VertexError, vertex_error, vertex_errors
 
 __all__ = [
@@ -47,7 +46,6 @@ __all__ = [
 
 VERSION_LABEL = "tfxkit-version"
 NEW_MODEL_KEY = "0"  # Vertex's traffic-split key for the model being deployed
-_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _GOOGLE = Connection()  # Google's regional endpoint, Application Default Credentials
 
 
@@ -92,17 +90,7 @@ class _Deploy:
 
     def configure(self) -> Any:
         """Point the SDK's process-wide config at the target; returns the credentials."""
-        credentials = self.target.credentials
-        if credentials is None:
-            credentials, _ = google.auth.default(scopes=list(_SCOPES))
-        aiplatform.init(
-            project=self.target.project,
-            location=self.target.region,
-            credentials=credentials,
-            api_endpoint=self.target.endpoint,
-            api_transport="rest",
-        )
-        return credentials
+        return configure_sdk(self.target)
 
     def where(self, credentials: Any) -> dict[str, Any]:
         target = self.target
