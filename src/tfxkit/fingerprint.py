@@ -74,8 +74,15 @@ def _imported_modules(source: str, module: str, is_package: bool) -> set[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
                 base = ".".join([*anchor, base] if base else anchor)
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
+            imported = {f"{base}.{alias.name}" for alias in node.names}
+            names.update(imported)
+            # ``from pkg import module`` runs pkg/__init__ but uses only the module: following
+            # the package's __init__ would pull in everything it re-exports (for tfxkit, every
+            # stage and component), so one component's edit would re-run unrelated nodes.
+            # (Checked only inside our own package: find_spec would import foreign packages.)
+            own = base.split(".")[0] == module.split(".")[0]
+            if not own or not all(_module_file(name) is not None for name in imported):
+                names.add(base)
     return names
 
 
