@@ -33,12 +33,13 @@ fairness-demo: install
 	$(BIN)/python -m tfxkit.datasets.census workspace/data/census
 	$(BIN)/run-pipeline pipelines/census_fairness.py --config configs/census_fairness.yaml --runner beam
 
-# Two workers (pytest-xdist; one test module per worker at a time, see tests/conftest.py): most
-# of a pipeline run is single-threaded Python, so two runs share two cores well. TEST_WORKERS=0
-# runs in one process.
+# Two workers (pytest-xdist, --dist loadfile: a test module runs on one worker, so its module
+# fixtures run once; a session fixture runs once per worker): most of a pipeline run is
+# single-threaded Python, so two runs share two cores well. TEST_WORKERS=0: one process.
+# (--dist loadgroup does not group with pytest 9.2 + xdist 3.8 here: it spreads a module's tests.)
 TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) --durations=20
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) --durations=20
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"

@@ -36,20 +36,3 @@ def penguin_cold_run(penguin_workspace: Path) -> dict:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {"stdout": result.stdout, "summary": json.loads(summary_path.read_text())}
 
-
-# `make test` runs the suite on two pytest-xdist workers with --dist loadgroup: each test module
-# is one group (its module- and session-scoped pipeline runs happen once, on one worker); the
-# modules below share a group because they share a session fixture or a server resource.
-_SHARED_GROUPS = {
-    "test_penguin_e2e": "penguin_session",  # both build on the session's penguin cold run
-    "test_serving": "penguin_session",
-    "test_optimize": "penguin_session",
-    "test_mysql_metadata": "mariadb",  # one MariaDB server, its databases and named locks
-    "test_run_lock": "mariadb",
-}
-
-
-def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001 - pytest hook
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
-        item.add_marker(pytest.mark.xdist_group(_SHARED_GROUPS.get(module, module)))

@@ -19,8 +19,8 @@ from tests.pipeline_runs import executions, run_pipeline, versions
 pytestmark = pytest.mark.slow
 
 OPTIMIZE = (
-    "optimize={quantize: int8, prune: {sparsity: 0.8, steps: 100}, "
-    "distill: {steps: 200}, gate: {max_accuracy_drop: 5.0}}"
+    "optimize={quantize: int8, prune: {sparsity: 0.8, steps: 300}, "
+    "distill: {steps: 800}, gate: {max_accuracy_drop: 10.0}}"
 )
 
 
