@@ -35,4 +35,3 @@ def penguin_cold_run(penguin_workspace: Path) -> dict:
     result = run_pipeline(penguin_workspace, summary=summary_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {"stdout": result.stdout, "summary": json.loads(summary_path.read_text())}
-
