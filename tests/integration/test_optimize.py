@@ -102,7 +102,9 @@ def test_tflite_answers_agree_with_the_original_on_eval_rows(optimized: dict) ->
     examples = max(
         (root / "transform" / "transformed_examples").iterdir(), key=lambda p: int(p.name)
     )
-    model_dir = max((root / "trainer" / "model").iterdir(), key=lambda p: int(p.name))
+    # The model this run optimized: what its pusher pushed (a copy of the Trainer's output; the
+    # newest trainer output may be another run's when the penguin tests share the workspace).
+    model_dir = Path(optimized["summary"]["pushed_path"])
     tft_output = tft.TFTransformOutput(str(graph))
     from tests.paths import PENGUIN_CONFIG
     from tfxkit.config import load_config
@@ -110,9 +112,7 @@ def test_tflite_answers_agree_with_the_original_on_eval_rows(optimized: dict) ->
 
     config = load_config(PENGUIN_CONFIG)
     custom = {**feature_spec_config(config), "model": config.model.model_dump(mode="json")}
-    original, custom = pipeline_io.load_trained(
-        str(model_dir / "Format-Serving"), custom, tft_output
-    )
+    original, custom = pipeline_io.load_trained(str(model_dir), custom, tft_output)
     names = list(original.input.keys())
     data = pipeline_io.dataset(str(examples), "eval", tft_output, custom, names, 64, False)
     inputs, _ = pipeline_io.arrays(data, 500)
