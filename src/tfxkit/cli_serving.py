@@ -157,7 +157,7 @@ def _deploy_vertex(args: argparse.Namespace) -> int:
     from tfxkit.profiles import load_profile
     from tfxkit.runners.backends import vertex_serving
     from tfxkit.runners.backends.base import Connection
-    from tfxkit.serving import layout, server_config
+    from tfxkit.serving import layout, rollout, server_config
 
     profile = load_profile(args.profile)
     config = profile.apply_to(load_config(args.config)) if args.config else None
@@ -173,12 +173,8 @@ def _deploy_vertex(args: argparse.Namespace) -> int:
             raise ServingError(
                 f"model '{model}' has no stable version in {base}/models.config; pass --version"
             )
+    rollout.check_version(base, model, version)  # exists, and tfxkit's pusher pushed it
     directory = layout.model_dir(base, model)
-    if version not in layout.versions(directory) or not layout.is_blessed(directory, version):
-        raise ServingError(
-            f"model '{model}' version {version} is missing under {directory} or was not pushed "
-            "by tfxkit's pusher (only blessed models are): refusing to deploy it"
-        )
     connection = Connection(endpoint=args.endpoint)
     result = vertex_serving.deploy_model(
         profile, model, f"{directory}/{version}", version, connection=connection

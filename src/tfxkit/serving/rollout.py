@@ -54,7 +54,7 @@ def _check_base(base: str) -> None:
         )
 
 
-def _check_version(base: str, model_name: str, version: int) -> None:
+def check_version(base: str, model_name: str, version: int) -> None:
     directory = layout.model_dir(base, model_name)
     present = layout.versions(directory)
     if not present:
@@ -131,7 +131,7 @@ def promote(base: str, model_name: str, version: int, label: str) -> LabelChange
         raise ServingError(f"--label must be one of {', '.join(layout.LABELS)}, not '{label}'")
     _check_base(base)
     with storage.locked(base):
-        _check_version(base, model_name, version)
+        check_version(base, model_name, version)
         return _apply(base, model_name, label, version, "promote", None)
 
 
