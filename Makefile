@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-training bench-optimize bench-serving chaos data clean image mariadb
+.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-scale bench-training bench-optimize bench-serving chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -59,6 +59,16 @@ format: install
 
 bench: install
 	$(BIN)/python bench/overhead.py
+
+# Rows/second, per-component time and peak RSS at 100k..3M rows (npm vega-datasets' 3 M
+# flights, unpacked once), TFX's default Beam settings vs tfxkit's `mode: auto`; about 2 hours.
+SCALE_DATA := workspace/data/vega-datasets/flights-3m.parquet
+$(SCALE_DATA):
+	@mkdir -p $(@D) && cd $(@D) && npm pack --silent vega-datasets@3.2.1 >/dev/null && \
+	  tar xzf vega-datasets-3.2.1.tgz --strip-components=2 package/data/flights-3m.parquet && \
+	  rm vega-datasets-3.2.1.tgz
+bench-scale: install $(SCALE_DATA)
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 # Examples/second for the default strategy and mirrored over two logical CPUs; input share.
 bench-training: install

@@ -254,12 +254,20 @@ def _quiet_frameworks(verbose: bool) -> None:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="apache_beam")
+        # Beam's multi_processing workers are new Python processes: they read this instead.
+        os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::DeprecationWarning")
 
         from absl import logging as absl_logging
 
         absl_logging.set_verbosity(absl_logging.WARNING)
         absl_logging.get_absl_logger().addFilter(_drop_known_noise)
         logging.getLogger("apache_beam").setLevel(logging.WARNING)
+        # Relays every multi_processing worker's start-up warnings (python-snappy, __main__...).
+        for chatty in (
+            "apache_beam.runners.portability.local_job_service",
+            "apache_beam.io.tfrecordio",  # python-snappy: crcmod's C CRC is used instead
+        ):
+            logging.getLogger(chatty).setLevel(logging.ERROR)
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
@@ -380,9 +388,37 @@ def _cmd_run_ir(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.runner != "beam":
         return _cmd_run_remote(args)
-    builder = _load(args)
+    from tfxkit import rerun
+    from tfxkit.config import load_config
+
+    config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
+    key = rerun.run_key(config, args.pipeline)
+    previous = rerun.unchanged_summary(config, key) if args.cache else None
+    if previous is not None:  # nothing it depends on changed: no TFX import, no run
+        _progress(
+            f"[tfxkit] nothing changed since run {previous.run_id} (config, pipeline, code, "
+            "data files, store): reporting it without running; --no-cache runs it again"
+        )
+        summary = previous
+    else:
+        summary = _run_local(args, config, key)
+    _ignore_late_interrupts()
+    _print_summary(summary)
+    if args.summary_json:
+        _write_summary(args.summary_json, summary)
+    return 0
+
+
+def _run_local(args: argparse.Namespace, config, key: str | None):
+    """Run on this machine; record the run for the next unchanged re-run (``tfxkit.rerun``)."""
+    from tfxkit import rerun
+
+    _quiet_frameworks(args.verbose)
+    from tfxkit.dsl import load_pipeline
     from tfxkit.runners import beam
 
+    builder = load_pipeline(args.pipeline, config)
+    rerun.forget(config)
     try:
         summary = beam.run(
             builder, enable_cache=args.cache, progress=_progress, wait=not args.no_wait
@@ -391,11 +427,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.summary_json and getattr(exc, "summary", None):
             _write_summary(args.summary_json, exc.summary)
         raise
-    _ignore_late_interrupts()
-    _print_summary(summary)
-    if args.summary_json:
-        _write_summary(args.summary_json, summary)
-    return 0
+    rerun.remember(config, key, summary)
+    return summary
 
 
 def _ignore_late_interrupts() -> None:

@@ -112,15 +112,22 @@ DEFAULT_METRICS = {
 
 
 class BeamMode(str, Enum):
+    AUTO = "auto"
     IN_MEMORY = "in_memory"
     MULTI_THREADING = "multi_threading"
     MULTI_PROCESSING = "multi_processing"
 
 
 class BeamConfig(Strict):
-    mode: BeamMode = BeamMode.IN_MEMORY
-    workers: int = Field(
-        default=1, ge=0, description="direct_num_workers; 0 means one per CPU core."
+    mode: BeamMode = Field(
+        default=BeamMode.AUTO,
+        description="auto picks in_memory, multi_threading or multi_processing from the input "
+        "rows, cores and memory (tfxkit.beam_settings) and says why in the run output.",
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="direct_num_workers; 0 means one per CPU core; unset: chosen with the mode.",
     )
     extra_args: list[str] = Field(default_factory=list)
 

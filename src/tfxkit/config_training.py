@@ -67,6 +67,12 @@ class TransformConfig(Strict):
         "('package.module.function'); call tfxkit.transform.preprocessing.preprocessing_fn "
         "inside it to keep the config-driven part.",
     )
+    statistics: bool = Field(
+        default=False,
+        description="Also compute Transform's pre- and post-transform statistics (TFDV, two more "
+        "passes over the data). Off: StatisticsGen's already cover the raw data, and nothing in "
+        "tfxkit reads them.",
+    )
 
 
 class SearchSpace(Strict):

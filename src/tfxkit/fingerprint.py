@@ -50,6 +50,11 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+def module_source(module: str) -> Path | None:
+    """The source file of a module or package (``__init__.py``), found without importing it."""
+    return _module_file(module)
+
+
 def split_reference(reference: str) -> tuple[str, Path]:
     """``pkg.module.attr`` or ``pkg.module`` -> (module name, source file)."""
     parts = reference.split(".")

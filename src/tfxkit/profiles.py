@@ -121,18 +121,41 @@ class Resources(Strict):
     accelerator: Accelerator | None = None
 
 
+_MACHINE_TYPE = re.compile(
+    r"^(?:[a-z][a-z0-9]{1,3}-(?:standard|highmem|highcpu|highgpu|megagpu|ultramem|megamem|"
+    r"hypermem|micro|small|medium)(?:-\d+)?(?:-lssd)?|(?:[a-z][a-z0-9]{1,3}-)?custom-\d+-\d+(?:-ext)?)$"
+)
+
+
 class DataflowConfig(Strict):
-    """Beam on Google Cloud Dataflow; every field becomes one typed pipeline option."""
+    """Beam on Google Cloud Dataflow; every field becomes one typed pipeline option.
+
+    Workers must import tfxkit, its components and the pipeline's own modules to run the
+    Transform and TFMA functions: stage them with ``sdk_container_image`` (the pipeline image;
+    recommended: workers start with everything installed) or ``setup_file`` (a setup.py inside
+    the pipeline image, e.g. ``/tfxkit/setup.py``, packaged and pip-installed on every worker at
+    start-up). Without either, TFX would stage only an sdist of TFX itself, and the first
+    Transform worker would fail to import tfxkit.
+    """
 
     project: str
     region: str
     temp_location: str
     staging_location: str | None = None
-    machine_type: str | None = None
+    machine_type: str | None = Field(
+        default=None,
+        description="Worker Compute Engine type, e.g. n2-standard-4 or custom-4-16384; TF "
+        "Transform and TFMA workers want >= 4 GB per vCPU-sized worker (no highcpu).",
+    )
     max_num_workers: int | None = Field(default=None, gt=0)
+    num_workers: int | None = Field(default=None, gt=0, description="Workers at start.")
     disk_size_gb: int | None = Field(default=None, gt=0)
     sdk_container_image: str | None = None
+    setup_file: str | None = Field(
+        default=None, description="Path of a setup.py in the pipeline image that packages tfxkit."
+    )
     service_account_email: str | None = None
+    experiments: list[str] = Field(default_factory=list, description="--experiments=...")
 
     @field_validator("temp_location", "staging_location")
     @classmethod
@@ -140,6 +163,50 @@ class DataflowConfig(Strict):
         if value is not None and not value.startswith("gs://"):
             raise ValueError(f"Dataflow needs a gs:// location, got {value!r}")
         return value
+
+    @field_validator("machine_type")
+    @classmethod
+    def _machine_type(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not _MACHINE_TYPE.match(value):
+            raise ValueError(
+                f"'{value}' is not a Compute Engine machine type (e.g. n1-standard-4, "
+                "n2-highmem-8, e2-standard-2, custom-4-16384)"
+            )
+        if "-highcpu-" in value or value.split("-")[1] in ("micro", "small", "medium"):
+            raise ValueError(
+                f"machine_type {value}: too little memory per vCPU for TF Transform and TFMA "
+                "workers (each loads TensorFlow); use a standard or highmem type"
+            )
+        return value
+
+    @field_validator("setup_file")
+    @classmethod
+    def _setup_py(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith("setup.py"):
+            raise ValueError(f"setup_file must name a setup.py, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _stages_tfxkit(self) -> DataflowConfig:
+        if not self.sdk_container_image and not self.setup_file:
+            raise ValueError(
+                "Dataflow workers need tfxkit: set sdk_container_image (the pipeline image, "
+                "recommended) or setup_file (e.g. /tfxkit/setup.py in the pipeline image); "
+                "otherwise TFX stages only itself and Transform's workers cannot import tfxkit"
+            )
+        if self.sdk_container_image and self.setup_file:
+            raise ValueError(
+                "set one of sdk_container_image and setup_file: the image already holds tfxkit, "
+                "and a setup file would reinstall it on every worker"
+            )
+        if self.num_workers and self.max_num_workers and self.num_workers > self.max_num_workers:
+            raise ValueError(
+                f"num_workers ({self.num_workers}) is above max_num_workers "
+                f"({self.max_num_workers})"
+            )
+        return self
 
 
 class RemoteBeamConfig(Strict):
@@ -177,14 +244,17 @@ class RemoteBeamConfig(Strict):
                 "temp_location",
                 "staging_location",
                 "machine_type",
+                "num_workers",
                 "max_num_workers",
                 "disk_size_gb",
                 "sdk_container_image",
+                "setup_file",
                 "service_account_email",
             ):
                 value = getattr(flow, key)
                 if value is not None:
                     args.append(f"--{key}={value}")
+            args += [f"--experiments={experiment}" for experiment in flow.experiments]
         return args + list(self.extra_args)
 
 

@@ -1,14 +1,16 @@
 """End to end: the penguin pipeline really runs on this machine (TFX LocalDagRunner + Beam).
 
-One workspace is shared by the runs in this module, in order: a cold run, a cached re-run, a
-run whose blessing threshold cannot be met (nothing may be pushed), and a run whose Transform
-fails. Every claim is checked against ML Metadata or the pushed SavedModel, not the console.
+One workspace is shared by the runs in this module, in order: a cold run, an unchanged re-run
+(reported without TFX), a cached re-run, a run whose blessing threshold cannot be met (nothing
+may be pushed), and a run whose Transform fails. Every claim is checked against ML Metadata or
+the pushed SavedModel, not the console.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -121,7 +123,30 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
         assert np.abs(same - expected).max() < 1e-6, width
 
 
+def test_unchanged_rerun_reports_without_importing_tfx(workspace: Path, cold_run: dict) -> None:
+    """Nothing changed: the last run is reported from its record (tfxkit.rerun), and the
+    process never imports TensorFlow, TFX or Beam (``-X importtime`` lists every import)."""
+    # Other modules may have run other configs in this session's workspace since the cold
+    # run: this run makes the standard config the last one (fast, cached, either way).
+    first_path, summary_path = workspace.parent / "last.json", workspace.parent / "unchanged.json"
+    assert run_pipeline(workspace, summary=first_path).returncode == 0
+    first = json.loads(first_path.read_text())
+    result = run_pipeline(workspace, summary=summary_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"nothing changed since run {first['run_id']}" in result.stdout
+    assert json.loads(summary_path.read_text()) == first
+    assert first["pushed_path"] == cold_run["summary"]["pushed_path"]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "tfxkit.rerun" in imported  # the listing works
+    for heavy in ("tensorflow", "tfx", "apache_beam", "ml_metadata"):
+        assert heavy not in imported, f"{heavy} was imported by an unchanged re-run"
+
+
 def test_cached_rerun_executes_nothing(workspace: Path, cold_run: dict) -> None:
+    """The store was touched since the recorded run: any doubt means a real (TFX-cached) run."""
+    store = workspace / "penguin" / "metadata.sqlite"
+    info = store.stat()
+    os.utime(store, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
     summary_path = workspace.parent / "cached.json"
     result = run_pipeline(workspace, summary=summary_path)
     assert result.returncode == 0, result.stderr[-3000:]

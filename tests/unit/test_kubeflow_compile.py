@@ -118,20 +118,98 @@ def test_resources_become_platform_config(tmp_path: Path) -> None:
     }
 
 
+BEAM_EXECUTORS = ("example_gen", "statistics_gen", "transform", "evaluator")
+
+
 def test_dataflow_profile_builds_typed_beam_args(tmp_path: Path) -> None:
+    """Every Beam component of the compiled job gets the same Dataflow options, and the
+    workers' copy of tfxkit comes from the image (so TFX stages no sdist of itself)."""
     spec = load_spec(_compile(tmp_path, DATAFLOW, "penguin.json").path)
-    args = spec["deploymentSpec"]["executors"]["statistics_gen_executor"]["container"]["args"]
-    for flag in (
-        "--runner=DataflowRunner",
-        "--project=my-project",
-        "--region=us-central1",
-        "--temp_location=gs://my-bucket/tfxkit/tmp",
-        "--max_num_workers=8",
-        "--machine_type=n1-standard-4",
-        "--disk_size_gb=50",
+    executors = spec["deploymentSpec"]["executors"]
+    for node in BEAM_EXECUTORS:
+        args = executors[f"{node}_executor"]["container"]["args"]
+        for flag in (
+            "--runner=DataflowRunner",
+            "--project=my-project",
+            "--region=us-central1",
+            "--temp_location=gs://my-bucket/tfxkit/tmp",
+            "--max_num_workers=8",
+            "--machine_type=n2-standard-4",
+            "--disk_size_gb=50",
+            "--sdk_container_image=us-docker.pkg.dev/my-project/tfxkit/pipeline:0.1.0",
+        ):
+            assert flag in args, (node, flag)
+        assert not any(a.startswith("--direct_") for a in args)
+
+
+def test_dataflow_setup_file_route(tmp_path: Path) -> None:
+    spec = load_spec(
+        _compile(
+            tmp_path,
+            DATAFLOW,
+            "penguin.json",
+            profile_overrides=[
+                "beam.dataflow.sdk_container_image=null",
+                "beam.dataflow.setup_file=/tfxkit/setup.py",
+                "beam.dataflow.experiments=[use_runner_v2]",
+                "beam.dataflow.num_workers=2",
+            ],
+        ).path
+    )
+    args = spec["deploymentSpec"]["executors"]["transform_executor"]["container"]["args"]
+    assert "--setup_file=/tfxkit/setup.py" in args and "--experiments=use_runner_v2" in args
+    assert "--num_workers=2" in args
+    assert not any(a.startswith("--sdk_container_image") for a in args)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["beam.dataflow.sdk_container_image=null"], "Dataflow workers need tfxkit"),
+        (["beam.dataflow.setup_file=/tfxkit/setup.py"], "set one of sdk_container_image"),
+        (["beam.dataflow.setup_file=/tfxkit/pyproject.toml"], "must name a setup.py"),
+        (["beam.dataflow.machine_type=n2-highcpu-8"], "too little memory per vCPU"),
+        (["beam.dataflow.machine_type=big-box"], "not a Compute Engine machine type"),
+        (["beam.dataflow.num_workers=9"], "above max_num_workers"),
+        (["beam.dataflow.temp_location=/tmp"], "needs a gs:// location"),
+    ],
+)
+def test_dataflow_profile_mistakes_are_named(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_profile(DATAFLOW, overrides)
+
+
+def test_unknown_beam_flag_is_an_error(tmp_path: Path) -> None:
+    """Beam would drop it with a log line on a worker; the compile names it instead."""
+    with pytest.raises(ConfigError, match=r"--max_num_wrokers"):
+        _compile(
+            tmp_path,
+            DATAFLOW,
+            "x.json",
+            profile_overrides=["beam.extra_args=['--max_num_wrokers=3']"],
+        )
+
+
+def test_setup_file_packages_tfxkit_and_its_components(tmp_path: Path) -> None:
+    """What Beam does with --setup_file: ``python setup.py sdist`` in the image's /tfxkit."""
+    import subprocess
+    import sys
+    import tarfile
+
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "sdist", "--dist-dir", str(tmp_path)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    (sdist,) = tmp_path.glob("tfxkit-*.tar.gz")
+    names = tarfile.open(sdist).getnames()
+    for module in (
+        "tfxkit/training/keras_trainer.py",
+        "tfxkit/transform/preprocessing.py",
+        "tfxkit/components/model_pusher/executor.py",
     ):
-        assert flag in args
-    assert any(a.startswith("--sdk_container_image=") for a in args)
+        assert any(name.endswith(module) for name in names), module
 
 
 def test_code_comes_from_the_installed_package(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tfxkit.errors import ConfigError
+from tfxkit.training.autograph import skip_tf_keras_conversion
+
+skip_tf_keras_conversion()
 
 Task = Literal["auto", "multiclass", "binary", "regression"]
 Outputs = Literal["auto", "probabilities", "logits"]

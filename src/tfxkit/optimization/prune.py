@@ -17,6 +17,9 @@ import tf_keras as keras
 from tensorflow_model_optimization.python.core.sparsity.keras import prune_registry
 
 from tfxkit.errors import ConfigError
+from tfxkit.training.autograph import skip_tf_keras_conversion
+
+skip_tf_keras_conversion()
 
 Schedule = Literal["polynomial", "constant"]
 # Variable names of the weights pruning applies to: Dense/Conv kernels and embedding tables.

@@ -20,6 +20,9 @@ import tf_keras as keras
 from tensorflow.lite.python.convert_phase import ConverterError
 
 from tfxkit.errors import ConfigError
+from tfxkit.training.autograph import skip_tf_keras_conversion
+
+skip_tf_keras_conversion()
 
 Mode = Literal["float32", "dynamic", "float16", "int8"]
 MODES: tuple[str, ...] = ("float32", "dynamic", "float16", "int8")

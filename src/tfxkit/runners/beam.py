@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,7 +25,8 @@ from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
 from tfx.orchestration.portable import launcher
 
-from tfxkit import metadata
+from tfxkit import beam_settings, metadata
+from tfxkit.beam_settings import BeamChoice
 from tfxkit.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.config import PipelineConfig
 from tfxkit.data_checks import check_local_data
@@ -41,6 +40,7 @@ from tfxkit.errors import (
     format_error,
     one_line,
 )
+from tfxkit.run_summary import NodeResult, RunSummary
 from tfxkit.runners import recovery
 from tfxkit.runners.run_lock import run_lock
 from tfxkit.stages import node_ids
@@ -48,53 +48,11 @@ from tfxkit.stages import node_ids
 Progress = Callable[[str], None]
 
 
-@dataclass
-class NodeResult:
-    node_id: str
-    status: str  # finished | cached | resolved | skipped | failed
-    seconds: float
-
-
-@dataclass
-class RunSummary:
-    pipeline_name: str
-    run_id: str
-    nodes: list[NodeResult] = field(default_factory=list)
-    blessed: bool | None = None
-    pushed_path: str | None = None
-    already_pushed: bool = False
-    serving_labels: dict[str, int] = field(default_factory=dict)
-    # Each optimized model's report and gate (optimization.json), and where those that passed
-    # were pushed (by pusher node id).
-    optimizations: list[dict] = field(default_factory=list)
-    optimized_pushes: dict[str, str] = field(default_factory=dict)
-    optimized_evaluations: dict[str, bool] = field(default_factory=dict)  # TFMA blessed?
-    metrics: dict[str, float] = field(default_factory=dict)
-    blessing_failures: list[str] = field(default_factory=list)
-    too_small_slices: list[str] = field(default_factory=list)
-    # The fairness gate's verdict (components/fairness_gate/gaps.py), when configured.
-    fairness: dict | None = None
-    # Multiclass: {label value: {examples, precision, recall}} on the evaluation split.
-    per_class: dict[str, dict] = field(default_factory=dict)
-    # Anomalies that stopped the run, or (when it went on) those reported as warnings.
-    anomalies: list[dict] = field(default_factory=list)
-    failed_component: str | None = None
-    error: str | None = None
-    metadata_store: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def beam_pipeline_args(config: PipelineConfig) -> list[str]:
-    """DirectRunner flags from typed config (never string-formatted by users)."""
-    beam = config.runner.beam
-    workers = beam.workers or (os.cpu_count() or 1)
-    return [
-        f"--direct_running_mode={beam.mode}",
-        f"--direct_num_workers={workers}",
-        *beam.extra_args,
-    ]
+def beam_pipeline_args(config: PipelineConfig, choice: BeamChoice | None = None) -> list[str]:
+    """DirectRunner flags from typed config (never string-formatted by users); ``mode: auto``
+    is resolved by ``beam_settings.choose`` unless the caller already did."""
+    choice = choice or beam_settings.choose(config)
+    return [*choice.args(), *config.runner.beam.extra_args]
 
 
 def new_run_id() -> str:
@@ -133,7 +91,8 @@ def run(
             )
         current: list[str | None] = [None]
         try:
-            return _run_nodes(builder, conn, run_id, enable_cache, progress, current)
+            with _no_ephemeral_tfx_package():
+                return _run_nodes(builder, conn, run_id, enable_cache, progress, current)
         except KeyboardInterrupt:
             stopped = recovery.unfinished(store, config.name, run_id)
             recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
@@ -182,6 +141,26 @@ def check_push_destination(config: PipelineConfig) -> None:
 
 
 @contextlib.contextmanager
+def _no_ephemeral_tfx_package() -> Iterator[None]:
+    """Skip TFX's per-executor copy of its own install into an sdist for Beam workers.
+
+    Every Beam component's executor calls ``make_beam_dependency_flags``, which copies TFX's
+    install dir (~60 MB) to a temp dir and runs ``setup.py sdist`` (1.4 s here) unless a
+    dependency flag is set; DirectRunner workers import TFX from this very environment, so it
+    is pure cost, and TFX never deletes the copy (it filled /tmp in our test runs). Remote
+    runners stage dependencies with the profile's image or setup file instead.
+    """
+    from tfx.utils import dependency_utils
+
+    original = dependency_utils.make_beam_dependency_flags
+    dependency_utils.make_beam_dependency_flags = lambda args: list(args)
+    try:
+        yield
+    finally:
+        dependency_utils.make_beam_dependency_flags = original
+
+
+@contextlib.contextmanager
 def _interrupts_raise() -> Iterator[None]:
     """SIGTERM behaves as Ctrl-C (KeyboardInterrupt) while a run holds its lock."""
 
@@ -208,10 +187,11 @@ def _run_nodes(
 ) -> RunSummary:
     """The node loop; ``current[0]`` names the node running (for an interrupt's message)."""
     config = builder.config
+    choice = beam_settings.choose(config)
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
-        beam_pipeline_args=beam_pipeline_args(config),
+        beam_pipeline_args=beam_pipeline_args(config, choice),
     )
     ir = compile_tfx_ir(pipeline)
     bind_run_id(ir, run_id)
@@ -224,6 +204,7 @@ def _run_nodes(
         pipeline_name=config.name, run_id=run_id, metadata_store=_describe_store(config)
     )
     progress(f"[tfxkit] run {run_id} of '{config.name}': {len(ir.nodes)} components")
+    progress(f"[tfxkit] beam: {choice.describe()}")
     for index, node in enumerate(ir.nodes, start=1):
         pipeline_node = node.pipeline_node
         node_id = pipeline_node.node_info.id

@@ -182,6 +182,36 @@ def check_code_is_packaged(pipeline_spec: dict[str, Any]) -> None:
         )
 
 
+def check_beam_args(args: list[str]) -> None:
+    """Every flag is one Beam knows: Beam drops unknown ones with a log line on the worker, so a
+    typo in ``beam.extra_args`` would otherwise vanish silently in the cloud."""
+    import logging
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    beam_log = logging.getLogger("apache_beam.options.pipeline_options")
+    level = beam_log.level
+    beam_log.setLevel(logging.ERROR)  # its own "Discarding unparseable args" lines
+    try:
+        options = PipelineOptions(args)
+        known = options.get_all_options(retain_unknown_options=False)
+        every = options.get_all_options(retain_unknown_options=True)
+    finally:
+        beam_log.setLevel(level)
+    unknown = sorted(set(every) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"runner profile beam options {['--' + name for name in unknown]} are not Beam "
+            f"pipeline options (Beam {_beam_version()} would drop them); check the spelling"
+        )
+
+
+def _beam_version() -> str:
+    import apache_beam
+
+    return apache_beam.__version__
+
+
 def compile_pipeline(
     pipeline_file: str | Path | None,
     config: PipelineConfig,
@@ -198,9 +228,9 @@ def compile_pipeline(
     builder = load_pipeline(pipeline_file, remote_config, target=target)
     check_no_module_files(builder.components)
     applied = apply_resources(builder.components, profile)
-    pipeline = builder.build(
-        enable_cache=enable_cache, beam_pipeline_args=profile.beam.pipeline_args()
-    )
+    beam_args = profile.beam.pipeline_args()
+    check_beam_args(beam_args)
+    pipeline = builder.build(enable_cache=enable_cache, beam_pipeline_args=beam_args)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             display_name=remote_config.name, default_image=profile.image

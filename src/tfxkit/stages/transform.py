@@ -33,6 +33,7 @@ def transform(p: StageContext, data: Ingested, validated: Validated) -> Transfor
             schema=validated.schema,
             preprocessing_fn=preprocessing_fn,
             custom_config=custom_config,
+            disable_statistics=not p.config.transform.statistics,
         ),
         node_ids.TRANSFORM,
     )

@@ -26,7 +26,10 @@ from tfx_bsl.public import tfxio
 
 from tfxkit import features as F
 from tfxkit import label_expr
+from tfxkit.training.autograph import skip_tf_keras_conversion
 from tfxkit.training.strategies import describe, make_strategy, split_cpu
+
+skip_tf_keras_conversion()
 
 
 def input_fn(
@@ -246,11 +249,16 @@ def _serving_signatures(
         raw = {k: _raw_input(v, feature_spec[k]) for k, v in raw_features.items()}
         return _named_outputs(predict_transformed(model.tft_layer(raw)), task, classes)
 
+    # One traced function from serialized examples to predictions, called by every signature
+    # that takes examples: the Transform layer and the model are traced once for all three.
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string)])
+    def predict_examples(serialized: tf.Tensor) -> tf.Tensor:
+        return predict_transformed(model.tft_layer(tf.io.parse_example(serialized, feature_spec)))
+
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
-        raw = tf.io.parse_example(serialized, feature_spec)
         output = "predictions" if task == "regression" else "probabilities"
-        return {output: predict_transformed(model.tft_layer(raw))}
+        return {output: predict_examples(serialized)}
 
     label = custom_config["label"]
     label_columns = (
@@ -273,7 +281,7 @@ def _serving_signatures(
     # TF Serving's Classify/Regress take serialized examples under the input name "inputs".
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
     def classify(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        scores = predict_transformed(model.tft_layer(tf.io.parse_example(inputs, feature_spec)))
+        scores = predict_examples(inputs)
         if task == "binary":
             positive = tf.reshape(scores, [-1, 1])
             scores = tf.concat([1.0 - positive, positive], axis=1)
@@ -282,8 +290,7 @@ def _serving_signatures(
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
     def regress(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        raw = tf.io.parse_example(inputs, feature_spec)
-        return {"outputs": tf.reshape(predict_transformed(model.tft_layer(raw)), [-1])}
+        return {"outputs": tf.reshape(predict_examples(inputs), [-1])}
 
     if task == "regression":
         signatures[F.REGRESS_SIGNATURE] = regress.get_concrete_function()

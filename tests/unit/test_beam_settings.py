@@ -1,0 +1,123 @@
+"""runner.beam.mode: auto picks each mode at the right sizes; explicit settings win."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import pytest
+
+from tfxkit import beam_settings
+from tfxkit.beam_settings import (
+    MULTI_PROCESSING_MIN_ROWS,
+    Machine,
+    choose,
+    choose_for,
+    estimate_rows,
+)
+from tfxkit.config import BeamMode, validate_config
+
+GIB = 2**30
+LAPTOP = Machine(cores=8, memory_bytes=16 * GIB)
+
+
+def _config(path: Path, fmt: str = "csv", **beam) -> object:
+    return validate_config(
+        {
+            "name": "m",
+            "data": {"path": str(path), "format": fmt},
+            "features": [{"name": "a", "type": "float", "transform": "zscore"}],
+            "label": {"name": "y"},
+            "runner": {"beam": beam},
+        }
+    )
+
+
+def test_auto_is_the_default_mode(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    assert cfg.runner.beam.mode == BeamMode.AUTO.value and cfg.runner.beam.workers is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "machine", "mode", "workers"),
+    [
+        (333, LAPTOP, BeamMode.IN_MEMORY, 1),  # the penguin data: start-up would dominate
+        (MULTI_PROCESSING_MIN_ROWS - 1, LAPTOP, BeamMode.IN_MEMORY, 1),
+        (MULTI_PROCESSING_MIN_ROWS, LAPTOP, BeamMode.MULTI_PROCESSING, 8),
+        (3_000_000, Machine(2, 24 * GIB), BeamMode.MULTI_PROCESSING, 2),  # this machine
+        (3_000_000, Machine(1, 24 * GIB), BeamMode.IN_MEMORY, 1),  # one core: nothing to share
+        (3_000_000, Machine(64, 8 * GIB), BeamMode.MULTI_PROCESSING, 3),  # capped by memory
+        (3_000_000, Machine(8, 4 * GIB), BeamMode.MULTI_THREADING, 8),  # no room for 2 processes
+        (None, LAPTOP, BeamMode.MULTI_PROCESSING, 8),  # size unknown (remote data): use the cores
+    ],
+)
+def test_auto_picks_mode_by_size_cores_and_memory(
+    rows: int | None, machine: Machine, mode: BeamMode, workers: int
+) -> None:
+    choice = choose_for(rows, machine)
+    assert (choice.mode, choice.workers) == (mode, workers)
+    assert choice.reason.startswith("auto: ")
+    assert choice.args() == [
+        f"--direct_running_mode={mode.value}",
+        f"--direct_num_workers={workers}",
+    ]
+
+
+def test_auto_says_why(tmp_path: Path) -> None:
+    small = choose_for(333, LAPTOP).describe()
+    assert "in_memory, 1 worker" in small and "~333 input rows <" in small
+    capped = choose_for(10**7, Machine(64, 8 * GIB)).describe()
+    assert "capped by memory at 3" in capped
+
+
+def test_explicit_settings_win(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("a,y\n" + "1,0\n" * 10)
+    choice = choose(_config(tmp_path, mode="multi_threading", workers=3), LAPTOP)
+    assert (choice.mode, choice.workers, choice.reason) == (
+        BeamMode.MULTI_THREADING,
+        3,
+        "set in runner.beam",
+    )
+    assert choose(_config(tmp_path, mode="multi_processing", workers=0), LAPTOP).workers == 8
+    assert choose(_config(tmp_path, mode="in_memory"), LAPTOP).workers == 1
+    # auto with one worker: nothing to spread over, so in_memory
+    many = tmp_path / "many"
+    many.mkdir()
+    (many / "d.csv").write_text("a,y\n" + "1,0\n" * (MULTI_PROCESSING_MIN_ROWS + 10))
+    assert choose(_config(many, workers=1), LAPTOP).mode is BeamMode.IN_MEMORY
+    assert choose(_config(many, workers=4), LAPTOP).workers == 4
+
+
+def test_csv_rows_estimated_from_a_sample(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(beam_settings, "_SAMPLE_BYTES", 4096)  # force extrapolation
+    body = "".join(f"{i:05d}.5,{i % 2}\n" for i in range(20_000))  # same length
+    (tmp_path / "part-1.csv").write_text("a,y\n" + body)
+    with gzip.open(tmp_path / "part-2.csv.gz", "wt") as handle:
+        handle.write("a,y\n" + body)
+    rows = estimate_rows(_config(tmp_path))
+    assert rows is not None and abs(rows - 40_000) / 40_000 < 0.1
+
+
+def test_parquet_rows_are_exact(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"a": [1.0] * 1234, "y": [0] * 1234}), tmp_path / "d.parquet")
+    assert estimate_rows(_config(tmp_path, "parquet")) == 1234
+
+
+def test_tfrecord_rows_from_framing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(beam_settings, "_SAMPLE_RECORDS", 100)
+    payload = b"x" * 50
+    record = struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4
+    (tmp_path / "d.tfrecord").write_bytes(record * 1000)
+    with gzip.open(tmp_path / "e.tfrecord.gz", "wb") as handle:
+        handle.write(record * 10)
+    assert estimate_rows(_config(tmp_path, "tfrecord")) == 1010
+
+
+def test_unknown_size_for_remote_or_unreadable_data(tmp_path: Path) -> None:
+    assert estimate_rows(_config("gs://bucket/data")) is None
+    (tmp_path / "d.parquet").write_text("not parquet")
+    assert estimate_rows(_config(tmp_path, "parquet")) is None
