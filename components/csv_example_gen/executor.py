@@ -6,7 +6,7 @@ files of one input split into tf.Examples, built from plain functions tested wit
 
 * ``split_columns``: the column names (via ``tfxkit.csv_dialect``; every file must agree).
 * ``feature_keys``: column -> tf.Example key (``tfxkit.features.column_key``), collisions refused.
-* ``parse_file``: one whole file (so quoted fields may span lines) -> rows of ``{key: cell}``;
+* ``iter_file``: one file, streamed (quoted fields may span lines) -> rows of ``{key: cell}``;
   cells in ``missing_values`` (compared after stripping) are left out of the row, which is how
   TFX represents a missing value. A row with the wrong number of cells fails naming the file
   and the line.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
@@ -32,7 +32,7 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
 from tfxkit.config import CsvDialect
-from tfxkit.csv_dialect import columns_of, decode, records
+from tfxkit.csv_dialect import columns_of, records, stream_lines
 from tfxkit.errors import DataError
 from tfxkit.features import column_key
 
@@ -54,15 +54,14 @@ def dialect_from_json(text: str) -> CsvDialect:
     return CsvDialect.model_validate(json.loads(text))
 
 
-def read_text(path: str, dialect: CsvDialect) -> str:
-    """A whole file (local or remote, through TFX's fileio) decoded with the dialect."""
-    with fileio.open(path, "rb") as handle:
-        return decode(handle.read(), dialect, path)
+def read_lines(path: str, dialect: CsvDialect) -> Iterator[str]:
+    """A file's lines (local or remote, through TFX's fileio), decoded and streamed."""
+    return stream_lines(lambda: fileio.open(path, "rb"), dialect, path)
 
 
 def read_columns(path: str, dialect: CsvDialect) -> list[str]:
     """The column names of one file (header row, or ``column_names`` when header-less)."""
-    return columns_of(read_text(path, dialect), dialect, path)
+    return columns_of(read_lines(path, dialect), dialect, path)
 
 
 def split_columns(files: list[str], dialect: CsvDialect) -> list[str]:
@@ -88,11 +87,12 @@ def feature_keys(columns: list[str]) -> list[str]:
     return list(owner)
 
 
-def parse_text(text: str, dialect: CsvDialect, columns: list[str], source: str) -> list[Row]:
-    """Rows of ``{feature key: cell}`` of one file's text; missing cells are left out."""
+def iter_rows(
+    text: str | Iterable[str], dialect: CsvDialect, columns: list[str], source: str
+) -> Iterator[Row]:
+    """Rows of ``{feature key: cell}`` of one file's text or lines; missing cells are left out."""
     keys = feature_keys(columns)
     missing = set(dialect.missing_values)
-    rows: list[Row] = []
     body = records(text, dialect, source)
     if dialect.header:
         next(body, None)
@@ -102,13 +102,21 @@ def parse_text(text: str, dialect: CsvDialect, columns: list[str], source: str) 
                 f"{source} line {line}: {len(cells)} cells, but there are {len(keys)} columns "
                 f"({', '.join(columns)})"
             )
-        rows.append({k: c for k, c in zip(keys, cells, strict=True) if c.strip() not in missing})
-    return rows
+        yield {k: c for k, c in zip(keys, cells, strict=True) if c.strip() not in missing}
+
+
+def parse_text(text: str, dialect: CsvDialect, columns: list[str], source: str) -> list[Row]:
+    return list(iter_rows(text, dialect, columns, source))
+
+
+def iter_file(path: str, dialect: CsvDialect, columns: list[str]) -> Iterator[Row]:
+    """Rows of one file, streamed (quoted fields may still hold newlines): Beam consumes them
+    one by one, so a 10 GB file never sits in memory as text or as a list of rows."""
+    return iter_rows(read_lines(path, dialect), dialect, columns, path)
 
 
 def parse_file(path: str, dialect: CsvDialect, columns: list[str]) -> list[Row]:
-    """Rows of one whole file (read at once, so quoted fields may hold newlines)."""
-    return parse_text(read_text(path, dialect), dialect, columns, path)
+    return list(iter_file(path, dialect, columns))
 
 
 def value_kind(value: str) -> str:
@@ -210,7 +218,7 @@ def CsvToExample(
     rows = (
         pipeline
         | "ListFiles" >> beam.Create(files)
-        | "ParseFiles" >> beam.FlatMap(parse_file, dialect=dialect, columns=columns)
+        | "ParseFiles" >> beam.FlatMap(iter_file, dialect=dialect, columns=columns)
     )
     types = rows | "InferTypes" >> beam.CombineGlobally(ColumnTypesFn(keys))
     return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))

@@ -215,3 +215,34 @@ def test_beam_run_writes_split_examples(tmp_path: Path) -> None:
     assert "arr_delay__min_" not in by_id[5]  # '?' is missing: the feature is absent
     assert list(by_id[3]["arr_delay__min_"].float_list.value) == [4.5]
     assert list(by_id[3]["name"].bytes_list.value) == [b"n3"]
+
+
+def test_files_are_streamed_row_by_row(tmp_path: Path, monkeypatch) -> None:
+    """Beam gets rows one at a time: a big file is never held as one text or row list."""
+    path = _write(tmp_path / "big.csv", "a,b\n" + "1,x\n" * 200_000)
+    reads: list[int] = []
+    real_open = executor.fileio.open
+
+    def counting_open(name: str, mode: str = "r"):
+        handle = real_open(name, mode)
+        original = handle.read
+
+        def read(size: int = -1) -> bytes:
+            data = original(size)
+            reads.append(len(data))
+            return data
+
+        handle.read = read
+        return handle
+
+    monkeypatch.setattr(executor.fileio, "open", counting_open)
+    rows = executor.iter_file(path, CsvDialect(), ["a", "b"])
+    assert next(rows) == {"a": "1", "b": "x"}
+    assert max(reads, default=0) < 1_000_000 > sum(reads)  # ~1.6 MB file: one buffer read
+
+
+def test_undecodable_byte_deep_in_a_file_names_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"a,b\n" + b"1,x\n" * 5000 + b"2,caf\xe9\n")
+    with pytest.raises(DataError, match=r"a\.csv line 5002: not valid utf-8 at byte 20009"):
+        list(executor.iter_file(str(path), CsvDialect(), ["a", "b"]))

@@ -19,12 +19,14 @@ Rules, in one place:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tfxkit.config import CsvDialect
 from tfxkit.errors import DataError
@@ -47,14 +49,42 @@ def decode(data: bytes, dialect: CsvDialect, source: str) -> str:
     return text[1:] if text.startswith(BOM) else text
 
 
-def records(text: str, dialect: CsvDialect, source: str) -> Iterator[tuple[int, list[str]]]:
+def stream_lines(
+    open_binary: Callable[[], BinaryIO], dialect: CsvDialect, source: str
+) -> Iterator[str]:
+    """A file's lines decoded with the dialect, streamed: memory stays at one buffer however
+    big the file (a whole-file ``decode`` held several copies of a 1 GB CSV). An undecodable
+    byte is reported as ``decode`` does (line and byte), from a second, whole read."""
+    try:
+        codecs.lookup(dialect.encoding)
+    except LookupError as exc:
+        raise DataError(f"data.csv.encoding: unknown encoding '{dialect.encoding}'") from exc
+    with open_binary() as handle:
+        raw = handle if isinstance(handle, io.IOBase) else io.BytesIO(handle.read())
+        text = io.TextIOWrapper(raw, encoding=dialect.encoding, newline="")
+        try:
+            first = next(text, "")
+            if first:
+                yield first.removeprefix(BOM)
+            yield from text
+            return
+        except UnicodeDecodeError:
+            pass
+    with open_binary() as handle:
+        decode(handle.read(), dialect, source)  # raises the DataError naming line and byte
+    raise DataError(f"{source}: not valid {dialect.encoding}")  # pragma: no cover
+
+
+def records(
+    text: str | Iterable[str], dialect: CsvDialect, source: str
+) -> Iterator[tuple[int, list[str]]]:
     """``(line number, cells)`` of each record, header included; line numbers count from 1.
 
     The line number is where the record starts (a quoted field may span lines). Blank lines
     are skipped.
     """
     reader = csv.reader(
-        io.StringIO(text, newline=""),
+        io.StringIO(text, newline="") if isinstance(text, str) else text,
         delimiter=dialect.delimiter,
         quotechar=dialect.quote_char,
         skipinitialspace=dialect.skip_initial_space,
@@ -76,7 +106,7 @@ def records(text: str, dialect: CsvDialect, source: str) -> Iterator[tuple[int, 
         yield start, cells
 
 
-def columns_of(text: str, dialect: CsvDialect, source: str) -> list[str]:
+def columns_of(text: str | Iterable[str], dialect: CsvDialect, source: str) -> list[str]:
     """The column names of one file's text (see the module docstring for the rules)."""
     first = next(records(text, dialect, source), None)
     if first is None:
@@ -146,10 +176,10 @@ def input_files(directory: str | os.PathLike[str], pattern: str | None = None) -
 
 def _file_columns(path: Path, dialect: CsvDialect) -> list[str]:
     try:
-        data = path.read_bytes()
+        lines = stream_lines(lambda: open(path, "rb"), dialect, str(path))
+        return columns_of(lines, dialect, str(path))
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return columns_of(decode(data, dialect, str(path)), dialect, str(path))
 
 
 def read_header(

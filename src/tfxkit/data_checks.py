@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tfxkit.config import PipelineConfig
 from tfxkit.config_sections import column_key
-from tfxkit.csv_dialect import decode, input_files, read_header, records
+from tfxkit.csv_dialect import input_files, read_header, records, stream_lines
 from tfxkit.errors import DataError
 from tfxkit.label_expr import parse
 
@@ -93,6 +93,15 @@ def _check_parquet(config: PipelineConfig) -> None:
         columns = names
         if parquet.metadata.num_rows == 0:
             raise DataError(f"{file}: no rows")
+        odd = [
+            f"{f.name} ({f.type})" for f in parquet.schema_arrow if not _has_example_form(f.type)
+        ]
+        if odd:
+            raise DataError(
+                f"{file}: Parquet columns {odd} have no tf.Example form (ingest converts numbers, "
+                "strings, booleans, timestamps, dates, decimals and lists of them); convert or "
+                "drop them before ingest"
+            )
     missing = [c for c in needed_columns(config) if c not in (columns or [])]
     if missing:
         raise DataError(
@@ -106,6 +115,21 @@ def _check_parquet(config: PipelineConfig) -> None:
             f"{config.data.path}: Parquet columns {renamed} are not valid TensorFlow names "
             f"(letters, digits, '_', '.', '-'); rename them, e.g. to {keys}"
         )
+
+
+def _has_example_form(kind) -> bool:
+    """What ParquetExampleGen's executor converts (components/parquet_example_gen/executor.py)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        kind = kind.value_type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return False
+    checks = ("boolean", "integer", "floating", "decimal", "string", "large_string", "binary")
+    more = ("large_binary", "timestamp", "date")
+    return any(getattr(pa.types, f"is_{name}")(kind) for name in (*checks, *more))
 
 
 def _parses(value: str, kind: str) -> bool:
@@ -127,8 +151,8 @@ def _scan_rows(config: PipelineConfig, header: list[str]) -> None:
     label = None if config.label.derive else config.label.name
     rows = 0
     for file in input_files(config.data.path, config.data.pattern):
-        text = decode(file.read_bytes(), dialect, str(file))
-        body = records(text, dialect, str(file))
+        lines = stream_lines(lambda file=file: open(file, "rb"), dialect, str(file))
+        body = records(lines, dialect, str(file))
         if dialect.header:
             next(body, None)
         file_rows = 0

@@ -67,3 +67,18 @@ def test_split_column_must_exist_and_not_be_the_label(tmp_path: Path) -> None:
         check_local_data(_config(data, "data.split_column=bird_id"))
     with pytest.raises(ConfigError, match=r"splitting by the label would leak it"):
         _config(data, "data.split_column=species")
+
+
+def test_parquet_timestamps_pass_and_structs_are_named(tmp_path: Path) -> None:
+    """Timestamps are converted by ingest (TFX's executor crashed on them); a struct column has
+    no tf.Example form and is named before any component starts."""
+    import datetime
+
+    import pyarrow as pa
+
+    moment = datetime.datetime(2001, 1, 1)
+    timed = dict(PENGUIN_COLUMNS, date=[moment, moment])
+    check_local_data(_config(_parquet(tmp_path / "timed", timed)))
+    nested = dict(PENGUIN_COLUMNS, extra=pa.array([{"a": 1}, {"a": 2}]))
+    with pytest.raises(DataError, match=r"columns \['extra \(struct<a: int64>\)'\] have no tf"):
+        check_local_data(_config(_parquet(tmp_path / "nested", nested)))

@@ -2,9 +2,9 @@
 
 CSV input goes through tfxkit's CsvExampleGen, which reads the files with the configured
 dialect (``data.csv``); TFX's own CsvExampleGen knows only comma-separated UTF-8 with a header.
-TFRecord files of tf.Example go through TFX's ImportExampleGen, Parquet through TFX's
-FileBasedExampleGen with its Parquet executor. ``data.split_column`` hashes one column instead
-of the whole row (TFX's ``partition_feature_name``).
+TFRecord files of tf.Example go through TFX's ImportExampleGen, Parquet through tfxkit's
+ParquetExampleGen (Arrow record batches; TFX's Parquet executor turns every 0 into "missing").
+``data.split_column`` hashes one column instead of the whole row (TFX's ``partition_feature_name``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfx import v1 as tfx
-from tfx.components.example_gen.component import FileBasedExampleGen
-from tfx.components.example_gen.custom_executors import parquet_executor
-from tfx.dsl.components.base import executor_spec
 
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
+from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
 from tfxkit.features import column_key
 from tfxkit.stages import node_ids
 from tfxkit.stages._base import StageContext
@@ -46,12 +44,7 @@ def ingest(p: StageContext) -> Ingested:
     if data.format == "tfrecord":
         gen = tfx.components.ImportExampleGen(input_base=data.path, output_config=output, **inputs)
     elif data.format == "parquet":
-        gen = FileBasedExampleGen(
-            input_base=data.path,
-            output_config=output,
-            custom_executor_spec=executor_spec.BeamExecutorSpec(parquet_executor.Executor),
-            **inputs,
-        )
+        gen = ParquetExampleGen(input_base=data.path, output_config=output, **inputs)
     else:
         gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output, **inputs)
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])
