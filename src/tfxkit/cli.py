@@ -275,6 +275,9 @@ def _quiet_frameworks(verbose: bool) -> None:
 _KNOWN_NOISE = (
     "ArtifactQuery.property_predicate is not supported",
     "does not have payload_format custom property",
+    # TF Transform, on every vocabulary and z-score of every traced preprocessing_fn: harmless.
+    "Tables initialized inside a tf.function",
+    "node's cache key varies on repeated tracing",
 )
 # TFX's "Execution 29 failed.": tfxkit's own error line names the component and why.
 _EXECUTION_FAILED = re.compile(r"Execution \d+ failed\.")
