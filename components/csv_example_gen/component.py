@@ -75,19 +75,37 @@ class CsvExampleGen(FileBasedExampleGen):
         output_config: example_gen_pb2.Output | None = None,
         range_config: range_config_pb2.RangeConfig | None = None,
     ) -> None:
-        # As FileBasedExampleGen.__init__ does, but with this component's spec.
-        input_config = input_config or utils.make_default_input_config()
-        output_config = output_config or utils.make_default_output_config(input_config)
-        spec = CsvExampleGenSpec(
-            input_base=input_base,
-            input_config=input_config,
-            output_config=output_config,
-            custom_config=None,
-            range_config=range_config,
-            output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
-            output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+        spec = file_based_spec(
+            CsvExampleGenSpec,
+            input_base,
+            input_config,
+            output_config,
+            range_config,
             csv_dialect=dialect_json(dialect or CsvDialect()),
             code_fingerprint=code_fingerprint(executor.__name__),
-            examples=types.Channel(type=standard_artifacts.Examples),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)
+
+
+def file_based_spec(
+    spec_class: type[FileBasedExampleGenSpec],
+    input_base: str,
+    input_config: example_gen_pb2.Input | None,
+    output_config: example_gen_pb2.Output | None,
+    range_config: range_config_pb2.RangeConfig | None,
+    **parameters: str,
+) -> FileBasedExampleGenSpec:
+    """The spec FileBasedExampleGen.__init__ builds (gzipped tf.Example TFRecords, default
+    input/output configs), of a subclass spec with extra exec properties (tfxkit's readers)."""
+    input_config = input_config or utils.make_default_input_config()
+    return spec_class(
+        input_base=input_base,
+        input_config=input_config,
+        output_config=output_config or utils.make_default_output_config(input_config),
+        custom_config=None,
+        range_config=range_config,
+        output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
+        output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+        examples=types.Channel(type=standard_artifacts.Examples),
+        **parameters,
+    )

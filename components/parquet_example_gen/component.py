@@ -8,15 +8,13 @@ as an exec property: an edit to the executor re-runs ingest and everything downs
 
 from __future__ import annotations
 
-from tfx import types
-from tfx.components.example_gen import utils
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.proto import example_gen_pb2, range_config_pb2
-from tfx.types import standard_artifacts
 from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import FileBasedExampleGenSpec
 
+from tfxkit.components.csv_example_gen.component import file_based_spec
 from tfxkit.components.parquet_example_gen import executor
 from tfxkit.fingerprint import code_fingerprint
 
@@ -43,18 +41,12 @@ class ParquetExampleGen(FileBasedExampleGen):
         output_config: example_gen_pb2.Output | None = None,
         range_config: range_config_pb2.RangeConfig | None = None,
     ) -> None:
-        # As FileBasedExampleGen.__init__ does, but with this component's spec.
-        input_config = input_config or utils.make_default_input_config()
-        output_config = output_config or utils.make_default_output_config(input_config)
-        spec = ParquetExampleGenSpec(
-            input_base=input_base,
-            input_config=input_config,
-            output_config=output_config,
-            custom_config=None,
-            range_config=range_config,
-            output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
-            output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+        spec = file_based_spec(
+            ParquetExampleGenSpec,
+            input_base,
+            input_config,
+            output_config,
+            range_config,
             code_fingerprint=code_fingerprint(executor.__name__),
-            examples=types.Channel(type=standard_artifacts.Examples),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

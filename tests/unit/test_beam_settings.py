@@ -121,3 +121,33 @@ def test_unknown_size_for_remote_or_unreadable_data(tmp_path: Path) -> None:
     assert estimate_rows(_config("gs://bucket/data")) is None
     (tmp_path / "d.parquet").write_text("not parquet")
     assert estimate_rows(_config(tmp_path, "parquet")) is None
+
+
+def test_local_runs_skip_tfx_ephemeral_sdist() -> None:
+    """TFX would copy its install and run `setup.py sdist` in every Beam executor (1.4 s each,
+    left in /tmp); a local run's workers import TFX from this environment instead."""
+    from tfx.utils import dependency_utils
+
+    from tfxkit.runners.beam import _no_ephemeral_tfx_package
+
+    original = dependency_utils.make_beam_dependency_flags
+    with _no_ephemeral_tfx_package():
+        args = ["--direct_running_mode=in_memory"]
+        assert dependency_utils.make_beam_dependency_flags(args) == args
+    assert dependency_utils.make_beam_dependency_flags is original
+
+
+def test_keras_2_is_kept_out_of_autograph(monkeypatch) -> None:
+    from tensorflow.python.autograph.core import config
+
+    from tfxkit.training import autograph
+
+    monkeypatch.setattr(config, "CONVERSION_RULES", config.CONVERSION_RULES)
+    autograph.skip_tf_keras_conversion()
+    autograph.skip_tf_keras_conversion()  # once only
+    names = [str(rule) for rule in config.CONVERSION_RULES]
+    assert names.count("DoNotConvert rule for tf_keras") == 1
+    monkeypatch.setenv("TFXKIT_KERAS_AUTOGRAPH", "1")
+    monkeypatch.setattr(config, "CONVERSION_RULES", ())
+    autograph.skip_tf_keras_conversion()
+    assert config.CONVERSION_RULES == ()
