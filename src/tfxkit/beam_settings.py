@@ -7,10 +7,7 @@ which is pure loss on small data. ``runner.beam.mode: auto`` (the default) there
 
 - ``in_memory``, one worker, below ``MULTI_PROCESSING_MIN_ROWS`` input rows, or on one core;
 - ``multi_processing`` with one worker per core, capped so the workers fit in memory
-  (``WORKER_MEMORY_BYTES`` each, after ``RESERVED_MEMORY_BYTES`` for the driver), except for
-  ExampleGen, which stays ``in_memory``: TFX's ExampleGen reshuffles every example through one
-  GroupByKey, which the DirectRunner holds in the runner process (~0.6 GiB per million rows
-  here), and worker processes would add ~1 GiB each on top (3 M rows: 4.9 GiB instead of 2.7);
+  (``WORKER_MEMORY_BYTES`` each, after ``RESERVED_MEMORY_BYTES`` for the driver);
 - ``multi_threading`` with one thread per core when memory cannot hold two worker processes
   (threads share one process; TensorFlow's kernels release the GIL, Python code does not).
 
@@ -51,15 +48,11 @@ class Machine:
         return cls(cores=cores or os.cpu_count() or 1, memory_bytes=pages * page_size)
 
 
-IN_MEMORY_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
-
-
 @dataclass(frozen=True)
 class BeamChoice:
     mode: BeamMode
     workers: int
     reason: str
-    ingest_in_memory: bool = False  # ExampleGen gets IN_MEMORY_ARGS (see the module docstring)
 
     def args(self) -> list[str]:
         return [f"--direct_running_mode={self.mode.value}", f"--direct_num_workers={self.workers}"]
@@ -67,10 +60,7 @@ class BeamChoice:
     def describe(self) -> str:
         unit = "thread" if self.mode is BeamMode.MULTI_THREADING else "worker"
         plural = "s" if self.workers != 1 else ""
-        text = f"{self.mode.value}, {self.workers} {unit}{plural} ({self.reason})"
-        if self.ingest_in_memory:
-            text += "; example_gen in_memory (its shuffle holds every example in one process)"
-        return text
+        return f"{self.mode.value}, {self.workers} {unit}{plural} ({self.reason})"
 
 
 def choose(config: PipelineConfig, machine: Machine | None = None) -> BeamChoice:
@@ -111,10 +101,7 @@ def choose_for(rows: int | None, machine: Machine, workers: int | None = None) -
         count = min(wanted, fits)
         capped = f", capped by memory at {fits}" if fits < wanted else ""
         return BeamChoice(
-            BeamMode.MULTI_PROCESSING,
-            count,
-            f"auto: {size}, {cores} cores, {memory}{capped}",
-            ingest_in_memory=True,
+            BeamMode.MULTI_PROCESSING, count, f"auto: {size}, {cores} cores, {memory}{capped}"
         )
     return BeamChoice(
         BeamMode.MULTI_THREADING,

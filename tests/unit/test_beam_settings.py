@@ -57,7 +57,6 @@ def test_auto_picks_mode_by_size_cores_and_memory(
 ) -> None:
     choice = choose_for(rows, machine)
     assert (choice.mode, choice.workers) == (mode, workers)
-    assert choice.ingest_in_memory == (mode is BeamMode.MULTI_PROCESSING)
     assert choice.reason.startswith("auto: ")
     assert choice.args() == [
         f"--direct_running_mode={mode.value}",
@@ -152,31 +151,3 @@ def test_keras_2_is_kept_out_of_autograph(monkeypatch) -> None:
     monkeypatch.setattr(config, "CONVERSION_RULES", ())
     autograph.skip_tf_keras_conversion()
     assert config.CONVERSION_RULES == ()
-
-
-def test_example_gen_stays_in_memory_under_multi_processing(tmp_path: Path) -> None:
-    """TFX's ExampleGen reshuffles every example in the runner process: workers would only add
-    their own memory on top (measured 4.9 GiB instead of 2.7 at 3M rows), so its flags win."""
-    from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
-
-    from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE
-    from tfxkit.config import load_config
-    from tfxkit.dsl import load_pipeline
-    from tfxkit.runners.beam import beam_pipeline_args, pin_ingest
-
-    config = load_config(PENGUIN_CONFIG, [f"workspace={tmp_path}"])
-    builder = load_pipeline(PENGUIN_PIPELINE, config)
-    choice = choose_for(3_000_000, Machine(2, 24 * GIB))
-    pin_ingest(builder, choice)
-    pin_ingest(builder, choice)  # idempotent
-    pipeline = builder.build(beam_pipeline_args=beam_pipeline_args(config, choice))
-    beam_nodes = {c.id: c for c in pipeline.components if isinstance(c, BaseBeamComponent)}
-    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
-
-    def mode(node: str) -> str:
-        args = beam_nodes[node].executor_spec.beam_pipeline_args
-        return PipelineOptions(args).view_as(DirectOptions).direct_running_mode
-
-    assert mode("example_gen") == "in_memory"  # Beam reads the last flag: the component's
-    assert mode("transform") == mode("statistics_gen") == "multi_processing"
-    assert "example_gen in_memory" in choice.describe()

@@ -55,18 +55,6 @@ def beam_pipeline_args(config: PipelineConfig, choice: BeamChoice | None = None)
     return [*choice.args(), *config.runner.beam.extra_args]
 
 
-def pin_ingest(builder: PipelineBuilder, choice: BeamChoice) -> None:
-    """ExampleGen's own Beam flags when ``auto`` keeps it in memory (``beam_settings``); a
-    component's flags come after the pipeline's, so they win. Idempotent per builder."""
-    if not choice.ingest_in_memory:
-        return
-    for component in builder.components:
-        if component.id == node_ids.EXAMPLE_GEN:
-            args = component.executor_spec.beam_pipeline_args
-            if args[-len(beam_settings.IN_MEMORY_ARGS) :] != beam_settings.IN_MEMORY_ARGS:
-                component.with_beam_pipeline_args(beam_settings.IN_MEMORY_ARGS)
-
-
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
@@ -200,7 +188,6 @@ def _run_nodes(
     """The node loop; ``current[0]`` names the node running (for an interrupt's message)."""
     config = builder.config
     choice = beam_settings.choose(config)
-    pin_ingest(builder, choice)
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
