@@ -303,3 +303,43 @@ def test_a_ctrl_c_after_a_completed_run_is_ignored(monkeypatch, tmp_path: Path, 
     finally:
         signal.signal(signal.SIGINT, previous)
     assert "run id:    r1" in capsys.readouterr().out
+
+
+def test_unchanged_rerun_skips_the_runner_and_no_cache_does_not(
+    monkeypatch, tmp_path: Path, capsys
+) -> None:
+    """The CLI path of tfxkit.rerun: a recorded run is reported without calling the runner;
+    --no-cache and a changed config run it (stand-in runner, real CLI and record)."""
+    import signal
+
+    from tfxkit.runners import beam
+
+    calls: list[str] = []
+
+    def finished_run(builder, **_):
+        store = Path(builder.config.resolved_sqlite_path)
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_bytes(b"store after run %d" % len(calls))
+        calls.append("run")
+        return beam.RunSummary(pipeline_name="penguin", run_id=f"r{len(calls)}", blessed=True)
+
+    monkeypatch.setattr(beam, "run", finished_run)
+    previous = signal.getsignal(signal.SIGINT)
+    args = [
+        "run",
+        str(PENGUIN_PIPELINE),
+        "-c",
+        str(PENGUIN_CONFIG),
+        "--set",
+        f"workspace={tmp_path}",
+    ]
+    try:
+        assert cli.main(args) == 0
+        assert cli.main(args) == 0
+        assert calls == ["run"]
+        assert "nothing changed since run r1" in capsys.readouterr().out
+        assert cli.main([*args, "--no-cache"]) == 0
+        assert cli.main([*args, "--set", "training.train_steps=7"]) == 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert calls == ["run", "run", "run"]
