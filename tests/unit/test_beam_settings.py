@@ -151,3 +151,24 @@ def test_keras_2_is_kept_out_of_autograph(monkeypatch) -> None:
     monkeypatch.setattr(config, "CONVERSION_RULES", ())
     autograph.skip_tf_keras_conversion()
     assert config.CONVERSION_RULES == ()
+
+
+def test_a_ctrl_c_a_component_swallows_is_still_an_interrupt() -> None:
+    """Code inside a component may catch the KeyboardInterrupt and raise its own error; the
+    signal handler remembers it, so the runner ends the run as interrupted (exit 130)."""
+    import os
+    import signal
+    import time
+
+    from tfxkit.runners import beam
+
+    with beam._interrupts_raise():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises before this returns
+            raise AssertionError("no KeyboardInterrupt")
+        except KeyboardInterrupt:
+            pass  # what a framework does before raising its own error instead
+        assert beam._INTERRUPTED.is_set()
+    with beam._interrupts_raise():
+        assert not beam._INTERRUPTED.is_set()  # each run starts clean

@@ -162,19 +162,28 @@ def _no_ephemeral_tfx_package() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _interrupts_raise() -> Iterator[None]:
-    """SIGTERM behaves as Ctrl-C (KeyboardInterrupt) while a run holds its lock."""
+    """SIGTERM behaves as Ctrl-C (KeyboardInterrupt) while a run holds its lock, and either
+    signal is remembered: code inside a component (Beam, TF) may catch the KeyboardInterrupt and
+    raise its own error instead, which must still end as an interrupt (exit 130), not as that
+    component's failure (found by tests/integration/test_faults.py once Transform got faster)."""
 
     def _raise(signum, frame) -> None:
+        _INTERRUPTED.set()
         raise KeyboardInterrupt
 
+    _INTERRUPTED.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_INTERRUPTED = threading.Event()
 
 
 def _run_nodes(
@@ -227,6 +236,8 @@ def _run_nodes(
         try:
             info = node_launcher.launch()
         except Exception as exc:
+            if _INTERRUPTED.is_set():  # a Ctrl-C that the component turned into its own error
+                raise KeyboardInterrupt from exc
             seconds = time.monotonic() - started
             summary.nodes.append(NodeResult(node_id, "failed", seconds))
             progress(f"{prefix}: FAILED after {seconds:.1f}s")
