@@ -49,13 +49,13 @@ chaos: install
 	$(BIN)/python -m tests.chaos
 
 lint: install
-	$(BIN)/ruff check src components pipelines tests bench
-	$(BIN)/ruff format --check src components pipelines tests bench
+	$(BIN)/ruff check src pipelines tests bench
+	$(BIN)/ruff format --check src pipelines tests bench
 	$(BIN)/lint-imports --no-cache
 
 format: install
-	$(BIN)/ruff format src components pipelines tests bench
-	$(BIN)/ruff check --fix src components pipelines tests bench
+	$(BIN)/ruff format src pipelines tests bench
+	$(BIN)/ruff check --fix src pipelines tests bench
 
 bench: install
 	$(BIN)/python bench/overhead.py

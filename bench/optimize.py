@@ -75,8 +75,8 @@ def penguin(args: argparse.Namespace) -> dict[str, Any] | None:
         return None
     import tensorflow_transform as tft
 
-    from tfxkit import features as F
-    from tfxkit.config import load_config
+    from tfxkit.config import features as F
+    from tfxkit.config.pipeline_config import load_config
 
     config = load_config(REPO / "configs" / "penguin.yaml")
     custom = F.feature_spec_config(config)

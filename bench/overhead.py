@@ -11,7 +11,7 @@ Each run is a cold start in a fresh child process and workspace (same machine, s
    ``plain+rule``    - ``plain`` with tfxkit's AutoGraph rule too (only its orchestration differs).
 3. ``tfxkit``        - ``run-pipeline pipelines/penguin.py -c configs/penguin.yaml`` (the CLI).
 4. ``unchanged``     - the same command again: nothing changed, so it reports the last run
-   without importing TFX (``tfxkit.rerun``).
+   without importing TFX (``tfxkit.runners.rerun``).
 5. ``cached``        - the same command after touching the store: TFX's cache, every node cached.
 
 Prints pipeline seconds (measured inside each child after TensorFlow and TFX are imported, so
@@ -47,10 +47,11 @@ def plain_tfx_pipeline(workspace: Path, beam_args: list[str]):
     from tfx import v1 as tfx
     from tfx.orchestration import metadata
 
+    from tfxkit.config.features import feature_spec_config
+
     # The same Transform/Trainer code and hyperparameters as tfxkit's run: the custom_config
     # those functions read, built from configs/penguin.yaml.
-    from tfxkit.config import load_config
-    from tfxkit.features import feature_spec_config
+    from tfxkit.config.pipeline_config import load_config
 
     config = load_config(CONFIG)
     code_config = feature_spec_config(config)
@@ -173,7 +174,7 @@ def child(variant: str, workspace: Path) -> None:
         beam_args = [] if variant == "plain-default" else BEAM_ARGS  # plain, plain+rule
         tfx.orchestration.LocalDagRunner().run(plain_tfx_pipeline(workspace, beam_args))
     else:
-        from tfxkit.cli import run_pipeline_main
+        from tfxkit.cli.main import run_pipeline_main
 
         code = run_pipeline_main(_tfxkit_args(workspace))
         if code:

@@ -141,9 +141,9 @@ def child(rows: int, setting: str, data: Path, workspace: Path) -> None:
     absl_logging.set_verbosity(absl_logging.ERROR)
     sampler = TreeSampler()
     sampler.start()
-    from tfxkit.config import load_config
-    from tfxkit.dsl import standard_pipeline
-    from tfxkit.runners import beam
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.pipeline.dsl import standard_pipeline
+    from tfxkit.runners import local as beam
 
     config_file = workspace / "flights.yaml"
     config_file.write_text(CONFIG.format(data=data))

@@ -2,7 +2,7 @@
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer ->
 Resolver (latest blessed model) -> Evaluator -> ModelPusher (only when blessed).
-The stages are spelled out in ``tfxkit.dsl.standard_pipeline``; a custom pipeline calls the
+The stages are spelled out in ``tfxkit.pipeline.dsl.standard_pipeline``; a custom pipeline calls the
 same ``PipelineBuilder`` stage methods (see README).
 
 Run it:  run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam

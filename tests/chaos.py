@@ -66,7 +66,7 @@ def rerun(workspace: Path, *extra: str) -> subprocess.CompletedProcess:
 def store_problems(workspace: Path) -> list[str]:
     """Executions left NEW/RUNNING, and model versions that are partial or temporary."""
     from tests.pipeline_runs import sqlite_store, versions
-    from tfxkit.runners.recovery import unfinished
+    from tfxkit.metadata.recovery import unfinished
 
     problems = []
     store = sqlite_store(workspace / "penguin" / "metadata.sqlite")

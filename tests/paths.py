@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfxkit.stages.node_ids import STANDARD_EXECUTOR_NODES
+from tfxkit.pipeline.stages.node_ids import STANDARD_EXECUTOR_NODES
 
 REPO = Path(__file__).resolve().parents[1]
 PENGUIN_PIPELINE = REPO / "pipelines" / "penguin.py"

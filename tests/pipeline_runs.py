@@ -44,7 +44,7 @@ def sqlite_store(path: Path):
 
 def executions(workspace: Path, pipeline_name: str, run_id: str) -> dict:
     """{node id: NodeExecution} of one run, read from the workspace's MLMD."""
-    from tfxkit.metadata import run_executions
+    from tfxkit.metadata.store import run_executions
 
     store = sqlite_store(workspace / pipeline_name / "metadata.sqlite")
     return {e.node_id: e for e in run_executions(store, pipeline_name, run_id)}

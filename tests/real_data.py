@@ -64,7 +64,7 @@ def init_config(data: Path, label: str, output: Path) -> dict[str, Any]:
 
 def raw_rows(config: Any) -> list[tuple[int, dict[str, str | None]]]:
     """``(line, {column: cell or None when missing})`` of every data row, read with the dialect."""
-    from tfxkit import csv_dialect
+    from tfxkit.data import csv_dialect
 
     dialect = config.data.csv
     rows = []
@@ -92,7 +92,7 @@ def serve_both(model_dir: str, config: Any, rows: list[dict[str, str | None]]):
     """
     import tensorflow as tf
 
-    from tfxkit.features import column_key
+    from tfxkit.config.features import column_key
 
     model = tf.saved_model.load(model_dir)
     raw_inputs, examples = {}, [tf.train.Example() for _ in rows]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.config import PipelineConfig, load_config
+from tfxkit.config.pipeline_config import PipelineConfig, load_config
 from tfxkit.errors import (
     ConfigError,
     DataError,
@@ -22,14 +22,14 @@ from tfxkit.errors import (
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from tfxkit.dsl import PipelineBuilder, standard_pipeline
+    from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
 
 _LAZY = {"PipelineBuilder", "standard_pipeline"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from tfxkit import dsl
+        from tfxkit.pipeline import dsl
 
         return getattr(dsl, name)
     raise AttributeError(f"module 'tfxkit' has no attribute {name!r}")

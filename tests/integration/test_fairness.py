@@ -55,7 +55,7 @@ def fair(tmp_path_factory) -> tuple[Path, dict, str]:
 
 def _blessing_reasons(base: Path, run_id: str) -> dict[str, tuple[int, str]]:
     """{node id: (blessed, reason)} of the run's ModelBlessing artifacts, read from MLMD."""
-    from tfxkit.metadata import output_artifacts
+    from tfxkit.metadata.store import output_artifacts
 
     store = sqlite_store(base / "ws" / "fairness" / "metadata.sqlite")
     found = {}

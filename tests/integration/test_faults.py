@@ -35,7 +35,7 @@ def faults(tmp_path_factory) -> dict:
 
 
 def _stopped(workspace: Path, why: str) -> list[str]:
-    from tfxkit.runners.recovery import STOPPED_PROPERTY
+    from tfxkit.metadata.recovery import STOPPED_PROPERTY
 
     store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
     return [

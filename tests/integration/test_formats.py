@@ -142,7 +142,7 @@ def _span(data: Path, span: int, shift: float = 0.0) -> None:
 def test_the_latest_span_is_read(tmp_path: Path) -> None:
     """Drift against the previous span is the bad-input corpus case ``numeric_drift``."""
     from tests.pipeline_runs import executions, sqlite_store
-    from tfxkit.metadata import output_artifacts
+    from tfxkit.metadata.store import output_artifacts
 
     data = tmp_path / "data"
     _span(data, 1)

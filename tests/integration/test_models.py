@@ -95,7 +95,7 @@ def tuned(base: Path, second) -> tuple[dict, str]:
 
 
 def _output(base: Path, run_id: str, node: str, type_name: str):
-    from tfxkit.metadata import output_artifacts
+    from tfxkit.metadata.store import output_artifacts
 
     store = sqlite_store(base / "ws" / "penguin" / "metadata.sqlite")
     execution = executions(base / "ws", "penguin", run_id)[node]

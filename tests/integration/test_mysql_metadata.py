@@ -19,7 +19,7 @@ from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA
 pytestmark = pytest.mark.slow
 
 SHORT_PIPELINE = """
-from tfxkit.dsl import PipelineBuilder
+from tfxkit.pipeline.dsl import PipelineBuilder
 
 
 def create_pipeline(config):
@@ -43,10 +43,10 @@ def mysql_overrides() -> list[str]:
 
 
 def test_runs_record_into_mysql_and_cache_from_it(tmp_path: Path, mysql_overrides) -> None:
-    from tfxkit.config import load_config
-    from tfxkit.dsl import load_pipeline
-    from tfxkit.metadata import connection_config, open_store, run_executions
-    from tfxkit.runners import beam
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.metadata.store import connection_config, open_store, run_executions
+    from tfxkit.pipeline.dsl import load_pipeline
+    from tfxkit.runners import local as beam
 
     pipeline_file = tmp_path / "short.py"
     pipeline_file.write_text(SHORT_PIPELINE)
@@ -86,10 +86,10 @@ def test_runs_record_into_mysql_and_cache_from_it(tmp_path: Path, mysql_override
 def test_wrong_password_fails_before_any_component(
     tmp_path: Path, mysql_overrides, monkeypatch
 ) -> None:
-    from tfxkit.config import load_config
-    from tfxkit.dsl import load_pipeline
+    from tfxkit.config.pipeline_config import load_config
     from tfxkit.errors import MetadataStoreError
-    from tfxkit.runners import beam
+    from tfxkit.pipeline.dsl import load_pipeline
+    from tfxkit.runners import local as beam
 
     monkeypatch.setenv("TFXKIT_MYSQL_PASSWORD", "not-the-password")
     pipeline_file = tmp_path / "short.py"

@@ -107,8 +107,8 @@ def test_tflite_answers_agree_with_the_original_on_eval_rows(optimized: dict) ->
     model_dir = Path(optimized["summary"]["pushed_path"])
     tft_output = tft.TFTransformOutput(str(graph))
     from tests.paths import PENGUIN_CONFIG
-    from tfxkit.config import load_config
-    from tfxkit.features import feature_spec_config
+    from tfxkit.config.features import feature_spec_config
+    from tfxkit.config.pipeline_config import load_config
 
     config = load_config(PENGUIN_CONFIG)
     custom = {**feature_spec_config(config), "model": config.model.model_dump(mode="json")}

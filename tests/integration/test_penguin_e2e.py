@@ -63,7 +63,7 @@ def test_summary_has_per_class_metrics_by_species(cold_run: dict) -> None:
 
 
 def test_model_and_pushed_model_recorded(workspace: Path, cold_run: dict) -> None:
-    from tfxkit.metadata import output_artifacts
+    from tfxkit.metadata.store import output_artifacts
 
     store = sqlite_store(workspace / "penguin" / "metadata.sqlite")
     executions = _executions(workspace, cold_run["summary"]["run_id"])
@@ -124,7 +124,7 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
 
 
 def test_unchanged_rerun_reports_without_importing_tfx(workspace: Path, cold_run: dict) -> None:
-    """Nothing changed: the last run is reported from its record (tfxkit.rerun), and the
+    """Nothing changed: the last run is reported from its record (tfxkit.runners.rerun), and the
     process never imports TensorFlow, TFX or Beam (``-X importtime`` lists every import)."""
     # Other modules may have run other configs in this session's workspace since the cold
     # run: this run makes the standard config the last one (fast, cached, either way).
@@ -137,7 +137,7 @@ def test_unchanged_rerun_reports_without_importing_tfx(workspace: Path, cold_run
     assert json.loads(summary_path.read_text()) == first
     assert first["pushed_path"] == cold_run["summary"]["pushed_path"]
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
-    assert "tfxkit.rerun" in imported  # the listing works
+    assert "tfxkit.runners.rerun" in imported  # the listing works
     for heavy in ("tensorflow", "tfx", "apache_beam", "ml_metadata"):
         assert heavy not in imported, f"{heavy} was imported by an unchanged re-run"
 

@@ -26,7 +26,7 @@ STEPS = ("--set", "training.train_steps=100")
 
 def _run(base: Path, draft: dict, *extra: str) -> tuple[dict, object, str]:
     """Write ``draft`` as the config, run it; returns (summary, typed config, stdout)."""
-    from tfxkit.config import load_config
+    from tfxkit.config.pipeline_config import load_config
 
     base.mkdir(parents=True, exist_ok=True)
     path = base / "config.yaml"

@@ -28,9 +28,9 @@ TASK_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3"}
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> dict:
     """Compiled exactly as `tfxkit compile --format kfp -p configs/local-ir.yaml` does."""
-    from tfxkit.config import load_config
-    from tfxkit.profiles import load_profile
-    from tfxkit.runners.kubeflow import compile_pipeline
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.config.profiles import load_profile
+    from tfxkit.pipeline.kfp_compiler import compile_pipeline
 
     base = tmp_path_factory.mktemp("run_ir")
     root, push_dir = base / "pipeline_root", base / "serving_model"

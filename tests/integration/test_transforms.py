@@ -51,8 +51,8 @@ def _served_and_materialized(tmp_path: Path, config: dict, data: Path):
     import tensorflow_transform as tft
     import tf_keras as keras
 
-    from tfxkit.config import load_config
-    from tfxkit.metadata import output_artifacts
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.metadata.store import output_artifacts
 
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump({**config, "data": {"path": str(data)}}))

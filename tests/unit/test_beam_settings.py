@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tfxkit import beam_settings
-from tfxkit.beam_settings import (
+from tfxkit.config.pipeline_config import BeamMode, validate_config
+from tfxkit.runners import beam_settings
+from tfxkit.runners.beam_settings import (
     MULTI_PROCESSING_MIN_ROWS,
     Machine,
     choose,
     choose_for,
     estimate_rows,
 )
-from tfxkit.config import BeamMode, validate_config
 
 GIB = 2**30
 LAPTOP = Machine(cores=8, memory_bytes=16 * GIB)
@@ -128,7 +128,7 @@ def test_local_runs_skip_tfx_ephemeral_sdist() -> None:
     left in /tmp); a local run's workers import TFX from this environment instead."""
     from tfx.utils import dependency_utils
 
-    from tfxkit.runners.beam import _no_ephemeral_tfx_package
+    from tfxkit.runners.local import _no_ephemeral_tfx_package
 
     original = dependency_utils.make_beam_dependency_flags
     with _no_ephemeral_tfx_package():
@@ -160,7 +160,7 @@ def test_a_ctrl_c_a_component_swallows_is_still_an_interrupt() -> None:
     import signal
     import time
 
-    from tfxkit.runners import beam
+    from tfxkit.runners import local as beam
 
     with beam._interrupts_raise():
         try:

@@ -289,7 +289,7 @@ def test_a_ctrl_c_after_a_completed_run_is_ignored(monkeypatch, tmp_path: Path, 
     process by signal (-2). Once beam.run returns, the run is recorded; SIGINT is ignored."""
     import signal
 
-    from tfxkit.runners import beam
+    from tfxkit.runners import local as beam
 
     def finished_run(builder, **_):
         return beam.RunSummary(pipeline_name="penguin", run_id="r1", blessed=True)
@@ -308,11 +308,11 @@ def test_a_ctrl_c_after_a_completed_run_is_ignored(monkeypatch, tmp_path: Path, 
 def test_unchanged_rerun_skips_the_runner_and_no_cache_does_not(
     monkeypatch, tmp_path: Path, capsys
 ) -> None:
-    """The CLI path of tfxkit.rerun: a recorded run is reported without calling the runner;
+    """The CLI path of tfxkit.runners.rerun: a recorded run is reported without calling the runner;
     --no-cache and a changed config run it (stand-in runner, real CLI and record)."""
     import signal
 
-    from tfxkit.runners import beam
+    from tfxkit.runners import local as beam
 
     calls: list[str] = []
 

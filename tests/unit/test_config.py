@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.paths import PENGUIN_CONFIG
-from tfxkit.config import ConfigError, load_config
+from tfxkit.config.pipeline_config import ConfigError, load_config
 
 
 def _write(tmp_path: Path, data: dict) -> Path:
@@ -185,8 +185,8 @@ def _minimal(**label) -> dict:
 
 
 def test_minimal_config_defaults_are_plain_values() -> None:
-    from tfxkit.config import validate_config
-    from tfxkit.runners.beam import beam_pipeline_args
+    from tfxkit.config.pipeline_config import validate_config
+    from tfxkit.runners.local import beam_pipeline_args
 
     cfg = validate_config(_minimal())
     # Once reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY' (an unvalidated default).
@@ -207,7 +207,7 @@ def test_minimal_config_defaults_are_plain_values() -> None:
     ],
 )
 def test_task_and_its_metrics_follow_the_label(label: dict, task: str, metric: str) -> None:
-    from tfxkit.config import validate_config
+    from tfxkit.config.pipeline_config import validate_config
 
     cfg = validate_config(_minimal(**label))
     assert cfg.label.resolved_task == task
@@ -215,7 +215,7 @@ def test_task_and_its_metrics_follow_the_label(label: dict, task: str, metric: s
 
 
 def test_a_threshold_on_a_metric_the_task_does_not_compute_is_an_error() -> None:
-    from tfxkit.config import validate_config
+    from tfxkit.config.pipeline_config import validate_config
 
     data = _minimal(type="float")
     data["evaluation"] = {"thresholds": {"AUC": {"lower_bound": 0.7}}}
@@ -224,7 +224,7 @@ def test_a_threshold_on_a_metric_the_task_does_not_compute_is_an_error() -> None
 
 
 def test_regression_on_a_string_label_is_an_error() -> None:
-    from tfxkit.config import validate_config
+    from tfxkit.config.pipeline_config import validate_config
 
     with pytest.raises(ConfigError, match="regression label must be a number"):
         validate_config(_minimal(task="regression"), "cfg.yaml")

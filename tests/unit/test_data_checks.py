@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.paths import PENGUIN_CONFIG
-from tfxkit.config import load_config
-from tfxkit.data_checks import check_local_data
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.data.checks import check_local_data
 from tfxkit.errors import ConfigError, DataError
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.paths import GOLDEN_DIR, PENGUIN_CONFIG, PENGUIN_PIPELINE
-from tfxkit.compiler import compile_tfx_ir
-from tfxkit.config import load_config
-from tfxkit.dsl import PipelineBuilder, PipelineDefinitionError, load_pipeline
-from tfxkit.runners.beam import beam_pipeline_args
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.pipeline.compiler import compile_tfx_ir
+from tfxkit.pipeline.dsl import PipelineBuilder, PipelineDefinitionError, load_pipeline
+from tfxkit.runners.local import beam_pipeline_args
 
 STANDARD_NODES = [
     "example_gen",
@@ -144,7 +144,7 @@ def test_push_is_gated_by_every_gate(penguin_overrides: list[str], tmp_path: Pat
 
 
 def test_push_without_a_gate_is_refused(builder: PipelineBuilder) -> None:
-    from tfxkit.stages.train import Trained
+    from tfxkit.pipeline.stages.train import Trained
 
     trainer = next(c for c in builder.components if c.id == "trainer")
     trained = Trained(model=trainer.outputs["model"], model_run=trainer.outputs["model_run"])
@@ -184,7 +184,7 @@ def test_public_api_is_exported() -> None:
 def test_baseline_is_the_newest_model_every_gate_blessed() -> None:
     from tfx.types import standard_artifacts
 
-    from tfxkit.resolvers import PreviousBlessedModelStrategy
+    from tfxkit.pipeline.resolvers import PreviousBlessedModelStrategy
 
     def model(model_id: int):
         artifact = standard_artifacts.Model()

@@ -9,14 +9,14 @@ import pytest
 
 from tests.goldens import assert_matches_golden
 from tests.paths import CONFIGS, GOLDEN_DIR, PENGUIN_CONFIG, PENGUIN_PIPELINE
-from tfxkit.compiler import compile_tfx_ir, portable_ir_text
-from tfxkit.config import load_config
-from tfxkit.dsl import load_pipeline
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.config.profiles import load_profile
 from tfxkit.fingerprint import mask_fingerprints
-from tfxkit.metadata import connection_config
-from tfxkit.profiles import load_profile
-from tfxkit.runners.beam import beam_pipeline_args
-from tfxkit.runners.kubeflow import compile_pipeline
+from tfxkit.metadata.store import connection_config
+from tfxkit.pipeline.compiler import compile_tfx_ir, portable_ir_text
+from tfxkit.pipeline.dsl import load_pipeline
+from tfxkit.pipeline.kfp_compiler import compile_pipeline
+from tfxkit.runners.local import beam_pipeline_args
 
 CORPUS = GOLDEN_DIR / "pipelines"
 ENTRIES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())

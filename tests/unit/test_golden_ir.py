@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_PIPELINE
-from tfxkit.compiler import compile_tfx_ir, portable_ir_text
-from tfxkit.config import load_config
-from tfxkit.dsl import load_pipeline
-from tfxkit.metadata import connection_config
-from tfxkit.runners.beam import beam_pipeline_args
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.metadata.store import connection_config
+from tfxkit.pipeline.compiler import compile_tfx_ir, portable_ir_text
+from tfxkit.pipeline.dsl import load_pipeline
+from tfxkit.runners.local import beam_pipeline_args
 
 
 def _penguin_ir_text(tmp_path: Path) -> str:

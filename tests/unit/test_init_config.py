@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from tfxkit import cli
-from tfxkit.config import DEFAULT_MISSING_VALUES, PipelineConfig, validate_config
+from tfxkit.config.pipeline_config import DEFAULT_MISSING_VALUES, PipelineConfig, validate_config
+from tfxkit.data.init_draft import build_draft, draft_config, profile_columns, sniff_dialect
 from tfxkit.errors import ConfigError, DataError
-from tfxkit.init_config import build_draft, draft_config, profile_columns, sniff_dialect
 
 SPECIES = ("Adelie", "Gentoo", "Chinstrap")
 WORDS = "the a penguin swims far and fast over cold blue water ice fish eats sleeps".split()

@@ -26,14 +26,14 @@ import yaml
 
 from tests.paths import CONFIGS
 from tests.standins.kfp_server import KfpStandIn, running_kfp_server
+from tfxkit.config.profiles import load_profile
 from tfxkit.errors import ConfigError, RemoteError
-from tfxkit.profiles import load_profile
+from tfxkit.pipeline.kfp_compiler import CompiledPipeline
 from tfxkit.runners.backends import get_backend
 from tfxkit.runners.backends import kubeflow as kfp_backend
 from tfxkit.runners.backends.base import ScheduleAction, ScheduleState
 from tfxkit.runners.backends.kubeflow import KfpError, KubeflowBackend
 from tfxkit.runners.backends.package import load_package
-from tfxkit.runners.kubeflow import CompiledPipeline
 
 API = "/apis/v2beta1"
 GCS_ROOT = "gs://b/root"

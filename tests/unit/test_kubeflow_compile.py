@@ -12,10 +12,10 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
-from tfxkit.config import load_config
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.config.profiles import load_profile
 from tfxkit.errors import ConfigError, PipelineDefinitionError
-from tfxkit.profiles import load_profile
-from tfxkit.runners.kubeflow import compile_pipeline, load_spec
+from tfxkit.pipeline.kfp_compiler import compile_pipeline, load_spec
 
 KUBEFLOW = REPO / "configs" / "kubeflow.yaml"
 VERTEX = REPO / "configs" / "vertex.yaml"
@@ -23,7 +23,7 @@ DATAFLOW = REPO / "configs" / "dataflow.yaml"
 
 CUSTOM_COMPONENT_PIPELINE = """
 from tfx import v1 as tfx
-from tfxkit.dsl import PipelineBuilder
+from tfxkit.pipeline.dsl import PipelineBuilder
 
 
 @tfx.dsl.components.component
@@ -41,7 +41,7 @@ def create_pipeline(config):
 
 MODULE_FILE_PIPELINE = """
 from tfx import v1 as tfx
-from tfxkit.dsl import PipelineBuilder
+from tfxkit.pipeline.dsl import PipelineBuilder
 
 
 def create_pipeline(config):

@@ -8,7 +8,7 @@ import random
 import pandas as pd
 import pytest
 
-from tfxkit import label_expr
+from tfxkit.config import label_expr
 from tfxkit.errors import ConfigError
 
 EXPR = "arr_delay > 15 and not (carrier == 'UA' or dep_delay * 2 <= -10)"

@@ -1,8 +1,8 @@
-"""Every folder in components/ is a packaged, importable TFX-style component.
+"""Every folder in src/tfxkit/components/ is a packaged, importable TFX-style component.
 
-A new ``components/<name>/`` needs no other edit: ``src/tfxkit/components`` links to
-``components/`` and setuptools discovers packages under ``src``. These tests fail naming the
-folder when one is not a complete component or would not be packaged.
+A new ``src/tfxkit/components/<name>/`` needs no other edit: setuptools discovers packages
+under ``src``. These tests fail naming the folder when one is not a complete component or would
+not be packaged.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from setuptools import find_packages
 
 from tests.paths import REPO
 
-COMPONENTS = REPO / "components"
+COMPONENTS = REPO / "src" / "tfxkit" / "components"
 FOLDERS = sorted(
     p.name
     for p in COMPONENTS.iterdir()
@@ -22,13 +22,13 @@ FOLDERS = sorted(
 )
 
 
-def test_components_folder_is_linked_into_the_package() -> None:
-    link = REPO / "src" / "tfxkit" / "components"
-    assert link.is_symlink() and link.resolve() == COMPONENTS.resolve()
+def test_components_live_in_the_package_not_behind_a_link() -> None:
+    assert COMPONENTS.is_dir() and not COMPONENTS.is_symlink()
+    assert not (REPO / "components").exists(), "components/ moved into src/tfxkit/components/"
 
 
 def test_there_is_at_least_one_component() -> None:
-    assert FOLDERS, "components/ holds no component"
+    assert FOLDERS, "src/tfxkit/components/ holds no component"
 
 
 @pytest.mark.parametrize("name", FOLDERS)
@@ -37,15 +37,21 @@ def test_folder_is_a_complete_component(name: str) -> None:
     missing = [
         f for f in ("__init__.py", "component.py", "executor.py") if not (folder / f).is_file()
     ]
-    assert not missing, f"components/{name}/ lacks {missing} (see components/model_pusher/)"
-    assert list(folder.glob("*_test.py")), f"components/{name}/ has no *_test.py"
+    assert not missing, (
+        f"src/tfxkit/components/{name}/ lacks {missing} (see src/tfxkit/components/model_pusher/)"
+    )
+    assert list(folder.glob("*_test.py")), f"src/tfxkit/components/{name}/ has no *_test.py"
 
 
 @pytest.mark.parametrize("name", FOLDERS)
 def test_folder_is_packaged_and_importable(name: str) -> None:
     packages = find_packages(str(REPO / "src"), include=["tfxkit*"])
-    assert f"tfxkit.components.{name}" in packages, f"components/{name}/ would not be packaged"
+    assert f"tfxkit.components.{name}" in packages, (
+        f"src/tfxkit/components/{name}/ would not be packaged"
+    )
     module = importlib.import_module(f"tfxkit.components.{name}.component")
     executor = importlib.import_module(f"tfxkit.components.{name}.executor")
-    assert hasattr(executor, "Executor"), f"components/{name}/executor.py defines no Executor"
+    assert hasattr(executor, "Executor"), (
+        f"src/tfxkit/components/{name}/executor.py defines no Executor"
+    )
     assert module.__file__ and module.__file__.startswith(str(REPO / "src" / "tfxkit"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tfxkit import rerun
-from tfxkit.config import validate_config
-from tfxkit.run_summary import NodeResult, RunSummary
+from tfxkit.config.pipeline_config import validate_config
+from tfxkit.runners import rerun
+from tfxkit.runners.summary import NodeResult, RunSummary
 
 PIPELINE = """
 import helpers

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.paths import PENGUIN_CONFIG
-from tfxkit.config import load_config
-from tfxkit.runners.run_lock import RunLocked, run_lock
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.metadata.lock import RunLocked, run_lock
 
 
 def _config(tmp_path: Path, *extra: str):

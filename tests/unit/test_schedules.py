@@ -21,11 +21,11 @@ from google.auth.credentials import AnonymousCredentials
 from tests.standins.kfp_server import API, KfpStandIn, running_kfp_server
 from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
 from tfxkit.errors import RemoteError
+from tfxkit.pipeline.kfp_compiler import CompiledPipeline
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import ScheduleAction, ScheduleInfo, ScheduleState
 from tfxkit.runners.backends.kubeflow import KfpError, KubeflowBackend
 from tfxkit.runners.backends.vertex import VertexBackend, VertexTarget
-from tfxkit.runners.kubeflow import CompiledPipeline
 
 KEY = "penguin:nightly"
 ROOT = "gs://tfxkit-bucket/root/penguin"

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from tensorflow_serving.config.model_server_config_pb2 import ModelServerConfig
 
 from tests.paths import PENGUIN_CONFIG
-from tfxkit.cli import main
-from tfxkit.config import ConfigError, load_config
-from tfxkit.config_serving import BatchingSettings
+from tfxkit.cli.main import main
+from tfxkit.config.pipeline_config import ConfigError, load_config
+from tfxkit.config.serving import BatchingSettings
 from tfxkit.errors import ServingError
 from tfxkit.serving import layout, rollout, server_config
 from tfxkit.serving.protos import BatchingParameters, MonitoringConfig
@@ -63,7 +63,7 @@ def base(tmp_path: Path) -> Path:
 def test_rollout_modules_load_without_tensorflow() -> None:
     # The CLI's rollout commands and the pusher's labelling must not pay for a TF import.
     code = (
-        "import sys, tfxkit.cli, tfxkit.serving.rollout, tfxkit.serving.server_config; "
+        "import sys, tfxkit.cli.main, tfxkit.serving.rollout, tfxkit.serving.server_config; "
         "sys.exit('tensorflow' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

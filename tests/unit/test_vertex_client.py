@@ -26,13 +26,13 @@ from google.auth.credentials import AnonymousCredentials
 
 from tests.paths import CONFIGS, GOLDEN_DIR
 from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
+from tfxkit.config.profiles import load_profile
 from tfxkit.errors import RemoteError
-from tfxkit.profiles import load_profile
+from tfxkit.pipeline.kfp_compiler import CompiledPipeline
 from tfxkit.runners.backends import get_backend
 from tfxkit.runners.backends.base import ScheduleAction, ScheduleState
 from tfxkit.runners.backends.schedules import FINGERPRINT_LABEL
 from tfxkit.runners.backends.vertex import VertexBackend, VertexError, VertexTarget
-from tfxkit.runners.kubeflow import CompiledPipeline
 
 PROJECT = "tfxkit-test"
 REGION = "us-central1"

@@ -19,8 +19,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.aiplatform_v1.types import AcceleratorType
 
 from tests.standins.vertex_server import VertexStandIn, vertex_sdk_stand_in
+from tfxkit.config.profiles import RunnerProfile, VertexServing, load_profile
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import RunnerProfile, VertexServing, load_profile
 from tfxkit.runners.backends.base import Connection
 from tfxkit.runners.backends.vertex_calls import VertexError
 from tfxkit.runners.backends.vertex_serving import (

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE, REPO
-from tfxkit.config import load_config
+from tfxkit.config.pipeline_config import load_config
+from tfxkit.config.profiles import load_profile
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import load_profile
-from tfxkit.runners.kubeflow import compile_pipeline
+from tfxkit.pipeline.kfp_compiler import compile_pipeline
 
 POOLS = REPO / "tests" / "golden" / "pipelines" / "vertex_pools" / "profile.yaml"
 

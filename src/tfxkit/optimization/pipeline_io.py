@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from tfxkit import features as F
+from tfxkit.config import features as F
 from tfxkit.training import keras_trainer
 
 

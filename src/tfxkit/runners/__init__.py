@@ -1,7 +1,8 @@
-"""Runners: where a pipeline executes.
+"""Running a pipeline: where it executes and what a run reports.
 
-``beam`` runs the TFX IR locally (LocalDagRunner's node loop on Beam's DirectRunner);
-``kubeflow`` compiles a KFP PipelineSpec; ``backends`` submits and schedules it on Kubeflow
-Pipelines or Vertex AI behind one interface; ``spec_launcher`` runs a compiled KFP PipelineSpec
-here, task by task (``tfxkit run-ir``).
+``local`` runs the TFX IR here (LocalDagRunner's node loop on Beam's DirectRunner), with
+``beam_settings`` choosing the Beam mode; ``remote`` compiles and submits to Kubeflow Pipelines
+or Vertex AI through ``backends`` (one adapter per orchestrator); ``spec_launcher`` runs a
+compiled KFP PipelineSpec here, task by task. ``rerun`` skips a run nothing changed for;
+``summary`` and ``report`` are what a run returns and prints.
 """

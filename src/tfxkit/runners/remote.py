@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tfxkit.config import PipelineConfig
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.config.profiles import RunnerProfile
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import RunnerProfile
+from tfxkit.pipeline.kfp_compiler import CompiledPipeline, compile_pipeline
 from tfxkit.runners.backends import get_backend
-from tfxkit.runners.kubeflow import CompiledPipeline, compile_pipeline
 
 Progress = Callable[[str], None]
 DEFAULT_SCHEDULE = "default"

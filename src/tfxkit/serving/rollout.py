@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tfxkit.config_serving import BatchingSettings
+from tfxkit.config.serving import BatchingSettings
 from tfxkit.errors import ServingError
 from tfxkit.serving import layout, server_config, storage
 

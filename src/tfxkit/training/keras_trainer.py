@@ -3,7 +3,7 @@
 The exported SavedModel carries the Transform graph, so serving takes raw feature values:
 
 * ``serving_default``: one tensor per configured feature, named by its column key
-  (``tfxkit.features.column_key``) -> ``probabilities`` and ``classes`` (what TF Serving's
+  (``tfxkit.config.features.column_key``) -> ``probabilities`` and ``classes`` (what TF Serving's
   REST ``instances`` format feeds). Numbers are float64 (any JSON number; ints convert), NaN
   means missing; strings are strings, "" means missing. A missing input is imputed by the
   same Transform graph as in training. Unused CSV columns and the label are not inputs.
@@ -24,8 +24,8 @@ import tf_keras as keras
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from tfxkit import features as F
-from tfxkit import label_expr
+from tfxkit.config import features as F
+from tfxkit.config import label_expr
 from tfxkit.training.autograph import skip_tf_keras_conversion
 from tfxkit.training.strategies import describe, make_strategy, split_cpu
 

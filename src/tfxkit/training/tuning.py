@@ -14,7 +14,7 @@ import keras_tuner
 import tensorflow_transform as tft
 from tfx import v1 as tfx
 
-from tfxkit import features as F
+from tfxkit.config import features as F
 from tfxkit.training import keras_trainer
 
 OBJECTIVE = "val_loss"

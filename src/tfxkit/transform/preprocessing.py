@@ -21,8 +21,8 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from tfxkit import features as F
-from tfxkit import label_expr
+from tfxkit.config import features as F
+from tfxkit.config import label_expr
 
 
 def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tfxkit.config.profiles import RunnerProfile
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import RunnerProfile
 from tfxkit.runners.backends.base import Connection, RemoteBackend
 
 _FLAVORS = {

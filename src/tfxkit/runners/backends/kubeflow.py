@@ -32,8 +32,8 @@ from typing import Any
 import kfp
 import yaml
 
+from tfxkit.config.profiles import RunnerProfile
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import RunnerProfile
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,

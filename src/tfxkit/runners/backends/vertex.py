@@ -35,7 +35,7 @@ import google.auth
 from google.cloud import aiplatform
 from google.cloud.aiplatform import utils as aiplatform_utils
 
-from tfxkit.profiles import RunnerProfile
+from tfxkit.config.profiles import RunnerProfile
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,

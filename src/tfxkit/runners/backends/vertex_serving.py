@@ -28,8 +28,8 @@ from typing import Any
 
 from google.cloud import aiplatform
 
+from tfxkit.config.profiles import RunnerProfile, VertexConfig, VertexServing
 from tfxkit.errors import ConfigError
-from tfxkit.profiles import RunnerProfile, VertexConfig, VertexServing
 from tfxkit.runners.backends.base import Connection
 from tfxkit.runners.backends.vertex import VertexBackend, VertexTarget, configure_sdk
 from tfxkit.runners.backends.vertex_calls import VertexError, vertex_error, vertex_errors

@@ -1,0 +1,108 @@
+"""Feature naming shared by Transform, Trainer and Evaluator.
+
+Why one module: the transformed name of a feature, the label vocabulary file and the signature
+names are a contract between three TFX components that run in different processes (and, on
+Kubeflow, different containers). Defining them once keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Defined beside the config (a bottom layer, so config can check key collisions early).
+from tfxkit.config.sections import column_key as column_key
+
+TRANSFORMED_SUFFIX = "_xf"
+LABEL_VOCAB_FILE = "label_vocab"
+DEFAULT_BUCKETS = 10
+DEFAULT_HASH_BUCKETS = 100
+DEFAULT_MAX_TOKENS = 16
+
+# SavedModel signatures exported by the trainer.
+SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
+EXAMPLES_SIGNATURE = "serving_examples"  # serialized tf.Example in (what TFMA feeds)
+# TF Serving's Classify / Regress APIs: serialized tf.Example in; method name classify/regress.
+CLASSIFY_SIGNATURE = "classification"
+REGRESS_SIGNATURE = "regression"
+TRANSFORM_SIGNATURE = "transform_features"  # serialized tf.Example in, transformed features out
+
+
+LABEL_WEIGHT = "label_weight_xf"  # 1.0 where the label is present, 0.0 where it is missing
+DERIVED_CLASSES = ("false", "true")
+
+
+def transformed_name(name: str) -> str:
+    return f"{name}{TRANSFORMED_SUFFIX}"
+
+
+def vocab_file(name: str) -> str:
+    return f"{name}_vocab"
+
+
+MISSING_SUFFIX = "_missing"
+STRING_MISSING_TOKEN = "__missing__"
+
+
+def missing_indicator_name(name: str) -> str:
+    return f"{name}{MISSING_SUFFIX}{TRANSFORMED_SUFFIX}"
+
+
+def imputation(feature: Any) -> dict[str, Any]:
+    """The resolved missing-value rule of a feature config: mean for numbers, a token for text."""
+    missing = feature.missing
+    numeric = feature.type != "string"
+    impute = missing.impute or ("mean" if numeric else "constant")
+    value = missing.value
+    if impute == "constant" and value is None:
+        value = 0 if numeric else STRING_MISSING_TOKEN
+    return {"impute": impute, "value": value, "indicator": missing.indicator}
+
+
+def feature_spec_config(config: Any) -> dict[str, Any]:
+    """The part of a PipelineConfig that Transform and Trainer need, as JSON-safe custom_config."""
+    spec: dict[str, Any] = {
+        "features": [
+            {
+                "name": f.name,
+                "key": column_key(f.name),
+                "type": f.type,
+                "transform": f.transform,
+                "missing": imputation(f),
+                **transform_options(f),
+            }
+            for f in config.features
+        ],
+        "label": {
+            "name": config.label.name,
+            "key": column_key(config.label.name),
+            "type": config.label.type,
+            "task": config.label.resolved_task,
+            "derive": config.label.derive,
+        },
+    }
+    if config.crosses:
+        spec["crosses"] = [
+            {
+                "key": c.key,
+                "features": [column_key(name) for name in c.features],
+                "hash_buckets": c.hash_buckets,
+            }
+            for c in config.crosses
+        ]
+    return spec
+
+
+def transform_options(feature: Any) -> dict[str, Any]:
+    """Only the options the feature's transform uses (so other features' cache keys stay put)."""
+    options: dict[str, Any] = {"clip": list(feature.clip)} if feature.clip else {}
+    if feature.transform == "bucketize":
+        options["buckets"] = feature.buckets or DEFAULT_BUCKETS
+    if feature.transform in ("vocabulary", "text") and feature.top_k:
+        options["top_k"] = feature.top_k
+    if feature.transform in ("vocabulary", "text") and feature.oov_buckets != 1:
+        options["oov_buckets"] = feature.oov_buckets
+    if feature.transform == "text":
+        options["max_tokens"] = feature.max_tokens or DEFAULT_MAX_TOKENS
+    if feature.transform == "hash":
+        options["hash_buckets"] = feature.hash_buckets or DEFAULT_HASH_BUCKETS
+    return options

@@ -1,0 +1,420 @@
+"""Config sections for the data and what is learned from it: input files and their CSV
+dialect, the schema, features with their missing-value rules, and the label with its task.
+
+Split from ``config.pipeline_config`` to keep each module readable; like
+it, this module never imports TFX, runners or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tfxkit.config.label_expr import parse as parse_label_expression
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors, not silently ignored."""
+
+    # validate_default: defaults pass through validation too, so an enum default becomes its
+    # value ('in_memory'), exactly like a value written in the YAML (a minimal config once
+    # reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY').
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: Any) -> Any:
+        """``epochs: true`` is a mistake, not 1: YAML booleans never stand in for numbers."""
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name, data.get(name))
+            if isinstance(value, bool) and _is_number(field.annotation):
+                raise ValueError(f"{field.alias or name}: expected a number, got {value!r}")
+        return data
+
+
+def _is_number(annotation: Any) -> bool:
+    """int, float, or an Optional/Annotated of one (the number fields of the config)."""
+    if annotation in (int, float):
+        return True
+    return any(_is_number(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+# str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
+_NOT_IN_TF_NAMES = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def column_key(column: str) -> str:
+    """The feature key (tf.Example key, Transform input, serving input name) of a CSV column.
+
+    Serving signature inputs must be valid TensorFlow names, so characters outside
+    ``[A-Za-z0-9_.-]`` become ``_`` and a name starting with anything but a letter or digit
+    gets a ``f_`` prefix: ``"arr delay (min)"`` -> ``"arr_delay__min_"``. Stable and documented.
+    """
+    key = _NOT_IN_TF_NAMES.sub("_", column.strip())
+    return key if key[:1].isalnum() else f"f_{key}"
+
+
+class FeatureType(str, Enum):
+    FLOAT = "float"
+    INT = "int"
+    STRING = "string"
+
+
+class TransformKind(str, Enum):
+    """How a raw feature becomes a model input inside the TF Transform graph."""
+
+    ZSCORE = "zscore"
+    MINMAX = "minmax"
+    VOCABULARY = "vocabulary"  # top_k most frequent values + oov_buckets; one-hot in the model
+    IDENTITY = "identity"
+    BUCKETIZE = "bucketize"  # quantile buckets (buckets), one-hot in the model
+    HASH = "hash"  # hash_buckets ids of the value as text: no vocabulary pass, unbounded values
+    LOG = "log"  # z-score of log1p(max(x, 0)): long-tailed counts and amounts
+    TEXT = "text"  # lower-cased words -> ids (vocabulary) -> averaged embeddings in the model
+
+
+_NUMERIC_TRANSFORMS = {
+    TransformKind.ZSCORE,
+    TransformKind.MINMAX,
+    TransformKind.IDENTITY,
+    TransformKind.BUCKETIZE,
+    TransformKind.LOG,
+}
+# Transforms whose output is a category id (the model one-hot encodes it).
+CATEGORICAL_TRANSFORMS = {TransformKind.VOCABULARY, TransformKind.BUCKETIZE, TransformKind.HASH}
+
+
+class DataFormat(str, Enum):
+    CSV = "csv"  # read with data.csv (tfxkit's CsvExampleGen)
+    TFRECORD = "tfrecord"  # tf.Example records, gzip or not (TFX's ImportExampleGen)
+    PARQUET = "parquet"  # one column per feature; nulls are missing values
+
+
+DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
+
+
+class CsvDialect(Strict):
+    """How the CSV files are written; the defaults read RFC 4180 files with a header row."""
+
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote_char: str = Field(default='"', min_length=1, max_length=1)
+    skip_initial_space: bool = Field(
+        default=True, description="Ignore spaces right after a delimiter ('a, b, c')."
+    )
+    header: bool = Field(default=True, description="The first line of every file names columns.")
+    column_names: list[str] | None = Field(
+        default=None, description="Column names when the files have no header row."
+    )
+    missing_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MISSING_VALUES),
+        description="Cell values (after stripping spaces) that mean 'missing', e.g. '?'.",
+    )
+    encoding: str = "utf-8"
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> CsvDialect:
+        if not self.header and not self.column_names:
+            raise ValueError("header: false needs column_names: [...]")
+        return self
+
+
+class DataConfig(Strict):
+    """Where the raw examples come from and how they are split."""
+
+    format: DataFormat = DataFormat.CSV
+    path: str = Field(description="Directory holding the input files (every file is read).")
+    csv: CsvDialect = Field(default_factory=CsvDialect)
+    splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: {"train": 2, "eval": 1},
+        description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
+    )
+    pattern: str | None = Field(
+        default=None,
+        description="Files to read, relative to path; {SPAN} and {VERSION} pick the latest "
+        "span (and version), e.g. 'span-{SPAN}/*.csv'. Default: every file in path.",
+    )
+    split_column: str | None = Field(
+        default=None,
+        description="Hash this column instead of the whole row, so all rows sharing a value "
+        "(a user, a day, a store) land in the same split: no leakage between train and eval.",
+    )
+
+    @field_validator("splits")
+    @classmethod
+    def _train_and_eval(cls, splits: dict[str, int]) -> dict[str, int]:
+        missing = {"train", "eval"} - set(splits)
+        if missing:
+            raise ValueError(
+                f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})"
+            )
+        return splits
+
+
+class SchemaConfig(Strict):
+    """Infer the schema from statistics, or pin a curated one (schema as code)."""
+
+    path: str | None = Field(
+        default=None, description="Curated schema.pbtxt; when unset, SchemaGen infers one."
+    )
+    # False: every feature may be missing (sparse in TF Transform), in training and in serving.
+    # True fixes the shape of features that were always present, and then one missing at
+    # serving time cannot be represented.
+    infer_feature_shape: bool = False
+
+
+class AnomalyAction(str, Enum):
+    FAIL = "fail"
+    WARN = "warn"
+    IGNORE = "ignore"
+
+
+class ValidationConfig(Strict):
+    """What data anomalies (statistics against the schema) do to a run."""
+
+    on_anomaly: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="An ERROR-severity anomaly stops the run before Transform (fail) or is "
+        "only reported (warn). WARNING-severity anomalies are always reported only.",
+    )
+    severity: dict[str, AnomalyAction] = Field(
+        default_factory=dict,
+        description="Overrides by feature name or anomaly type (e.g. "
+        "ENUM_TYPE_UNEXPECTED_STRING_VALUES): fail | warn | ignore. A feature wins over a type.",
+    )
+    drift: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per column: the largest distance allowed between this run's data and the "
+        "last approved run's (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+    )
+    serving_data: str | None = Field(
+        default=None,
+        description="Directory of logged serving requests (CSV in data.csv's dialect, label "
+        "absent): validated in the SERVING environment and compared with training (skew).",
+    )
+    skew: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per column: the largest distance allowed between training and serving "
+        "data (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+    )
+    max_example_count_change: float | None = Field(
+        default=None,
+        gt=0,
+        description="Largest relative change in the number of examples per split against the "
+        "last approved run (0.5: between half and one and a half times as many).",
+    )
+
+
+class Imputation(str, Enum):
+    """How a missing value is filled inside the Transform graph (so serving fills it alike)."""
+
+    MEAN = "mean"
+    MEDIAN = "median"
+    MOST_FREQUENT = "most_frequent"
+    CONSTANT = "constant"
+
+
+class MissingConfig(Strict):
+    """Missing values of one feature; by default numbers get the mean, strings their own token."""
+
+    impute: Imputation | None = Field(
+        default=None, description="Default: mean for numbers, constant for strings."
+    )
+    value: float | str | None = Field(
+        default=None, description="The constant for impute: constant (default 0 / '__missing__')."
+    )
+    indicator: bool = Field(
+        default=False, description="Also feed the model a 0/1 '<name>_missing' input."
+    )
+
+
+class FeatureConfig(Strict):
+    name: str = Field(min_length=1)
+    type: FeatureType
+    transform: TransformKind
+    missing: MissingConfig = Field(default_factory=MissingConfig)
+    clip: tuple[float, float] | None = Field(
+        default=None, description="Numbers: [low, high] applied before the transform."
+    )
+    buckets: int | None = Field(default=None, ge=2, le=1000, description="bucketize (default 10).")
+    top_k: int | None = Field(
+        default=None, ge=1, description="vocabulary: keep the k most frequent values."
+    )
+    oov_buckets: int = Field(
+        default=1, ge=1, le=1000, description="vocabulary: ids for values outside it."
+    )
+    hash_buckets: int | None = Field(default=None, ge=2, description="hash (default 100).")
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=512, description="text: words kept per value (default 16)."
+    )
+
+    @model_validator(mode="after")
+    def _transform_fits_type(self) -> FeatureConfig:
+        kind = TransformKind(self.transform)
+        if self.type == FeatureType.STRING and kind in _NUMERIC_TRANSFORMS:
+            raise ValueError(
+                f"feature '{self.name}' is a string; transform '{kind.value}' needs a number "
+                "(use 'vocabulary' or 'hash')"
+            )
+        if self.type == FeatureType.STRING and self.clip is not None:
+            raise ValueError(f"feature '{self.name}' is a string; clip needs a number")
+        if self.clip is not None and self.clip[0] >= self.clip[1]:
+            raise ValueError(f"feature '{self.name}': clip [low, high] needs low < high")
+        if kind == TransformKind.TEXT and self.type != FeatureType.STRING:
+            raise ValueError(f"feature '{self.name}': transform 'text' needs a string feature")
+        for option, applies in (
+            ("buckets", (TransformKind.BUCKETIZE,)),
+            ("top_k", (TransformKind.VOCABULARY, TransformKind.TEXT)),
+            ("hash_buckets", (TransformKind.HASH,)),
+            ("max_tokens", (TransformKind.TEXT,)),
+        ):
+            if getattr(self, option) is not None and kind not in applies:
+                names = " or ".join(f"'{a.value}'" for a in applies)
+                raise ValueError(
+                    f"feature '{self.name}': {option} applies to transform {names}, "
+                    f"not '{kind.value}'"
+                )
+        impute = self.missing.impute
+        if self.type == FeatureType.STRING and impute in (Imputation.MEAN, Imputation.MEDIAN):
+            raise ValueError(
+                f"feature '{self.name}' is a string; missing.impute '{impute}' needs a number "
+                "(use 'most_frequent' or 'constant')"
+            )
+        if self.type != FeatureType.STRING and isinstance(self.missing.value, str):
+            raise ValueError(f"feature '{self.name}': missing.value must be a number")
+        return self
+
+
+class CrossConfig(Strict):
+    """A feature cross: the combination of several features' values, hashed to ids."""
+
+    features: list[str] = Field(min_length=2, description="Configured features to combine.")
+    hash_buckets: int = Field(default=100, ge=2)
+
+    @property
+    def key(self) -> str:
+        return "cross_" + "_x_".join(column_key(f) for f in self.features)
+
+
+class Task(str, Enum):
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+
+class LabelConfig(Strict):
+    """What the model predicts: a column, or a label derived from columns."""
+
+    name: str = Field(min_length=1, description="The label column, or the derived label's name.")
+    type: FeatureType = FeatureType.STRING
+    task: Task | None = Field(
+        default=None,
+        description="Default: regression for a float label, binary for a derived label, "
+        "multiclass otherwise.",
+    )
+    derive: str | None = Field(
+        default=None,
+        description="A boolean expression over columns, e.g. 'tip > 0.2 * fare' (parsed, "
+        "never eval'ed); the label is 1 where true, 0 where false.",
+    )
+
+    @property
+    def resolved_task(self) -> str:
+        if self.task:
+            return str(self.task)
+        if self.derive:
+            return Task.BINARY.value
+        return Task.REGRESSION.value if self.type == FeatureType.FLOAT else Task.MULTICLASS.value
+
+    @field_validator("derive")
+    @classmethod
+    def _derive_parses(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_label_expression(text)
+        return text
+
+    @model_validator(mode="after")
+    def _task_fits(self) -> LabelConfig:
+        if self.resolved_task == "regression" and (self.type == "string" or self.derive):
+            raise ValueError(f"label '{self.name}': a regression label must be a number column")
+        return self
+
+
+class FairnessMetric(str, Enum):
+    """Rates compared across slices, each from the confusion matrix at the decision threshold."""
+
+    FALSE_POSITIVE_RATE = "false_positive_rate"
+    FALSE_NEGATIVE_RATE = "false_negative_rate"
+    TRUE_POSITIVE_RATE = "true_positive_rate"
+    TRUE_NEGATIVE_RATE = "true_negative_rate"
+    POSITIVE_RATE = "positive_rate"  # share predicted positive (selection rate, demographic parity)
+    PRECISION = "precision"
+    ACCURACY = "accuracy"
+
+
+class GapBound(Strict):
+    """How far a slice's rate may be from the reference slice's rate."""
+
+    max_difference: float | None = Field(
+        default=None, ge=0, le=1, description="|slice - reference| may be at most this."
+    )
+    min_ratio: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="min(slice, reference) / max(slice, reference) must be at least this "
+        "(0.8 is the four-fifths rule).",
+    )
+
+    @model_validator(mode="after")
+    def _something_set(self) -> GapBound:
+        if self.max_difference is None and self.min_ratio is None:
+            raise ValueError("set max_difference and/or min_ratio")
+        return self
+
+
+class FairnessConfig(Strict):
+    """A gate on the gaps between slices of sensitive columns (binary tasks)."""
+
+    sensitive_features: list[str] = Field(
+        min_length=1,
+        description="Data columns to slice by (they need not be model features).",
+    )
+    metrics: dict[FairnessMetric, GapBound] = Field(
+        min_length=1, description="Rate -> the gap allowed between a slice and its reference."
+    )
+    decision_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Score at or above which the model says positive."
+    )
+    reference: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per sensitive feature, the slice value others are compared with "
+        "(e.g. {sex: Male}); default: the whole evaluation set ('overall').",
+    )
+    min_slice_size: int = Field(
+        default=30,
+        ge=1,
+        description="A slice with fewer labelled examples is reported 'too small to judge'.",
+    )
+    min_rate_examples: int = Field(
+        default=20,
+        ge=1,
+        description="A rate computed from fewer examples (a true positive rate from 5 "
+        "positives) is reported, not judged.",
+    )
+
+    @model_validator(mode="after")
+    def _references_are_sensitive(self) -> FairnessConfig:
+        dupes = sorted({f for f in self.sensitive_features if self.sensitive_features.count(f) > 1})
+        if dupes:
+            raise ValueError(f"sensitive_features listed twice: {dupes}")
+        unknown = sorted(set(self.reference) - set(self.sensitive_features))
+        if unknown:
+            raise ValueError(f"reference names columns not in sensitive_features: {unknown}")
+        return self

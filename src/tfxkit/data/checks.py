@@ -1,0 +1,204 @@
+"""Checks of local input data that run in seconds, before any component starts.
+
+Why: a bad file found by Transform costs minutes and reports a tensor name; found here it costs
+seconds and names the file, line, column and value. Each check raises one ``DataError``:
+missing or empty input, undecodable bytes (file and line), a header with a blank or repeated
+name, files whose headers differ, a header with no data rows, a row with the wrong number of
+cells, a configured column missing from the header, a value that contradicts a feature's
+declared type, a feature or label with no value at all, and a classification label with one
+value only. Rows past ``MAX_ROWS`` per file are not read (the components still check them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tfxkit.config.label_expr import parse
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.config.sections import column_key
+from tfxkit.data.csv_dialect import input_files, read_header, records, stream_lines
+from tfxkit.errors import DataError
+
+MAX_ROWS = 1_000_000  # per file; beyond it a full scan would no longer take seconds
+
+
+def needed_columns(config: PipelineConfig) -> list[str]:
+    """The CSV columns a run reads: the features, and the label or the columns it derives from."""
+    label = config.label
+    label_columns = parse(label.derive).columns if label.derive else [label.name]
+    split = [config.data.split_column] if config.data.split_column else []
+    sensitive = list(config.fairness.sensitive_features) if config.fairness else []
+    return [f.name for f in config.features] + [c for c in label_columns if c] + split + sensitive
+
+
+def _config_keys(config: PipelineConfig, columns: list[str]) -> str:
+    """Which config keys name these columns, so the error says where to fix it."""
+    sensitive = config.fairness.sensitive_features if config.fairness else []
+    keys = [
+        "fairness.sensitive_features"
+        if c in sensitive
+        else "data.split_column"
+        if c == config.data.split_column
+        else "features"
+        if c in {f.name for f in config.features}
+        else "label"
+        for c in columns
+    ]
+    return ", ".join(dict.fromkeys(keys))
+
+
+def check_local_data(config: PipelineConfig) -> None:
+    """Fail before any component starts when local input data cannot feed the pipeline."""
+    path = config.data.path
+    if "://" in path:
+        return  # remote storage: ExampleGen reports it
+    pattern = config.data.pattern
+    if not Path(path).is_dir() or not input_files(path, pattern):
+        what = f"files matching data.pattern '{pattern}'" if pattern else "input files"
+        raise DataError(f"data.path: {path} is not a directory holding {what}")
+    if config.data.format == "parquet":
+        _check_parquet(config)
+    if config.data.format != "csv":
+        return  # tfrecord: keys are checked against the schema by Transform
+    # Blank or repeated names, and files that disagree, fail here.
+    header = read_header(path, config.data.csv, pattern)
+    keys = {column_key(c) for c in header}
+    missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
+    if missing:
+        raise DataError(
+            f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
+            f"in the CSV header {header}"
+        )
+    _scan_rows(config, header)
+
+
+def _check_parquet(config: PipelineConfig) -> None:
+    """Every file has the same columns, rows, and the configured columns under their own names
+    (Parquet column names become feature keys as they are, so they must be valid TF names)."""
+    import pyarrow.parquet as pq
+
+    files = input_files(config.data.path, config.data.pattern)
+    columns = None
+    for file in files:
+        try:
+            parquet = pq.ParquetFile(file)
+        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+            raise DataError(f"{file}: not a Parquet file ({exc})") from exc
+        names = parquet.schema_arrow.names
+        if columns is not None and names != columns:
+            raise DataError(
+                f"{files[0]} and {file} have different columns; every file under data.path "
+                "must have the same columns"
+            )
+        columns = names
+        if parquet.metadata.num_rows == 0:
+            raise DataError(f"{file}: no rows")
+        odd = [
+            f"{f.name} ({f.type})" for f in parquet.schema_arrow if not _has_example_form(f.type)
+        ]
+        if odd:
+            raise DataError(
+                f"{file}: Parquet columns {odd} have no tf.Example form (ingest converts numbers, "
+                "strings, booleans, timestamps, dates, decimals and lists of them); convert or "
+                "drop them before ingest"
+            )
+    missing = [c for c in needed_columns(config) if c not in (columns or [])]
+    if missing:
+        raise DataError(
+            f"{config.data.path}: columns {missing} are configured "
+            f"({_config_keys(config, missing)}) but not in the Parquet files' columns {columns}"
+        )
+    renamed = [c for c in needed_columns(config) if column_key(c) != c]
+    if renamed:
+        keys = [column_key(c) for c in renamed]
+        raise DataError(
+            f"{config.data.path}: Parquet columns {renamed} are not valid TensorFlow names "
+            f"(letters, digits, '_', '.', '-'); rename them, e.g. to {keys}"
+        )
+
+
+def _has_example_form(kind) -> bool:
+    """What ParquetExampleGen's executor converts (components/parquet_example_gen/executor.py)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        kind = kind.value_type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return False
+    checks = ("boolean", "integer", "floating", "decimal", "string", "large_string", "binary")
+    more = ("large_binary", "timestamp", "date")
+    return any(getattr(pa.types, f"is_{name}")(kind) for name in (*checks, *more))
+
+
+def _parses(value: str, kind: str) -> bool:
+    try:
+        int(value) if kind == "int" else float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _scan_rows(config: PipelineConfig, header: list[str]) -> None:
+    """Cell counts and declared types row by row; then columns with no value, labels."""
+    dialect = config.data.csv
+    missing_markers = set(dialect.missing_values)
+    typed = {f.name: str(f.type) for f in config.features if str(f.type) in ("int", "float")}
+    watched = [c for c in needed_columns(config) if c in header]
+    seen_value = dict.fromkeys(watched, False)
+    label_values: set[str] = set()
+    label = None if config.label.derive else config.label.name
+    rows = 0
+    for file in input_files(config.data.path, config.data.pattern):
+        lines = stream_lines(lambda file=file: open(file, "rb"), dialect, str(file))
+        body = records(lines, dialect, str(file))
+        if dialect.header:
+            next(body, None)
+        file_rows = 0
+        for line, cells in body:
+            file_rows += 1
+            if file_rows > MAX_ROWS:
+                break
+            if len(cells) != len(header):
+                raise DataError(
+                    f"{file} line {line}: {len(cells)} cells, but the header has {len(header)} "
+                    "(a stray delimiter or quote? see data.csv)"
+                )
+            row = dict(zip(header, cells, strict=True))
+            for column in watched:
+                value = row[column]
+                if value in missing_markers:
+                    continue
+                seen_value[column] = True
+                kind = typed.get(column)
+                if kind and not _parses(value, kind):
+                    hint = (
+                        " (declare it type: float)"
+                        if kind == "int" and _parses(value, "float")
+                        else ""
+                    )
+                    raise DataError(
+                        f"{file} line {line}: column '{column}' is declared {kind} but holds "
+                        f"'{value}'{hint}; fix the value, add it to data.csv.missing_values, "
+                        "or change the feature's type"
+                    )
+            if label and row[label] not in missing_markers:
+                label_values.add(row[label])
+        if file_rows == 0:
+            raise DataError(f"{file}: a header but no data rows")
+        rows += file_rows
+    empty = [column for column, seen in seen_value.items() if not seen]
+    if empty:
+        raise DataError(
+            f"{config.data.path}: columns {empty} have no value in any of {rows} rows "
+            "(every cell is empty or a missing-value marker); leave them out of the config"
+        )
+    if label and config.label.resolved_task != "regression" and len(label_values) < 2:
+        raise DataError(
+            f"{config.data.path}: label '{label}' has one value only ({sorted(label_values)}); "
+            "a classifier needs at least two"
+        )
+
+
+__all__ = ["MAX_ROWS", "check_local_data", "needed_columns"]

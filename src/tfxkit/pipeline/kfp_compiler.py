@@ -1,0 +1,277 @@
+"""Compile a pipeline for Kubeflow Pipelines or Vertex AI (KFP v2 PipelineSpec).
+
+The same definition and config as a local run, compiled with TFX's ``KubeflowV2DagRunner``.
+A runner profile (``config.profiles``) supplies what differs remotely: image, shared locations,
+per-component resources (TFX platform config) and Beam options. Before writing anything the
+compiler checks what most often breaks remote runs:
+
+* locations every pod must see (pipeline root, data, push destination) are shared URIs;
+* every module and executor the spec references is importable from installed packages
+  (``tfx`` or ``tfxkit``, which includes ``tfxkit.components``), not a file on this machine;
+* resource entries name real components.
+
+Output: ``.yaml``/``.yml`` writes the bare PipelineSpec (what a KFP cluster uploads, with
+``defaultPipelineRoot`` set); any other extension writes TFX's PipelineJob JSON (what Vertex
+takes, ``runtimeConfig`` included). The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+from tfx import v1 as tfx
+from tfx.dsl.components.base.base_component import BaseComponent
+
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.config.profiles import RunnerProfile, is_shared_uri
+from tfxkit.errors import ConfigError, PipelineDefinitionError
+from tfxkit.pipeline.dsl import KUBEFLOW_V2, load_pipeline
+
+# Installed in the pipeline image (docker/pipeline/Dockerfile); anything else is local-only.
+IMAGE_PACKAGES = ("tfx", "tfxkit")
+_CODE_PARAMETERS = ("module_file", "module_path")
+
+ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+
+
+@dataclass(frozen=True)
+class CompiledPipeline:
+    path: Path
+    pipeline_name: str
+    pipeline_root: str
+    tasks: list[str]
+
+
+def check_remote_locations(config: PipelineConfig, profile: RunnerProfile) -> None:
+    """Every pod reads and writes these; a local path would exist only on this machine."""
+    checks = {
+        "pipeline_root": config.resolved_pipeline_root,
+        "data.path": config.data.path,
+        "push.destination": config.resolved_push_destination,
+    }
+    problems = [
+        f"{key} = {value!r}"
+        for key, value in checks.items()
+        if not is_shared_uri(value, profile.mounted_volumes)
+    ]
+    if problems:
+        raise ConfigError(
+            f"{profile.runner} runs each component in its own pod, so these locations must be "
+            f"shared (gs://, s3://, or under a mounted volume declared in the profile's "
+            f"mounted_volumes {profile.mounted_volumes}): " + "; ".join(problems) + ". Set "
+            "pipeline_root / data_path / push_destination in the runner profile."
+        )
+
+
+def apply_resources(components: list[Any], profile: RunnerProfile) -> dict[str, Any]:
+    """Per-component CPU/memory/accelerator limits as TFX platform config; returns them by id."""
+    ids = {c.id for c in components}
+    unknown = sorted(set(profile.resources) - ids - {"default"})
+    if unknown:
+        raise ConfigError(
+            f"runner profile resources: {unknown} are not components of this pipeline "
+            f"(components: {sorted(ids)})"
+        )
+    default = profile.resources.get("default")
+    applied: dict[str, Any] = {}
+    for component in components:
+        if not isinstance(component, BaseComponent):
+            continue  # resolvers/importers run in the orchestrator, not in a container
+        spec = profile.resources.get(component.id, default)
+        if spec is None:
+            continue
+        resource = ResourceSpec()
+        if spec.cpu is not None:
+            resource.cpu_limit = spec.cpu
+        if spec.memory_gb is not None:
+            resource.memory_limit = spec.memory_gb
+        if spec.accelerator is not None:
+            resource.accelerator.type = spec.accelerator.type
+            resource.accelerator.count = spec.accelerator.count
+        component.with_platform_config(resource)
+        applied[component.id] = resource
+    return applied
+
+
+def _ensure_resources(pipeline_spec: dict[str, Any], applied: dict[str, Any]) -> None:
+    """TFX 1.16 drops platform config for file-based ExampleGen; put the limits back."""
+    executors = pipeline_spec.get("deploymentSpec", {}).get("executors", {})
+    for node_id, resource in applied.items():
+        container = executors.get(f"{node_id}_executor", {}).get("container")
+        if container is not None and "resources" not in container:
+            container["resources"] = json_format.MessageToDict(resource)
+
+
+def _python_paths(pipeline_spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(task, what, dotted path or file) for every piece of code the spec names."""
+    found: list[tuple[str, str, str]] = []
+    executors = pipeline_spec.get("deploymentSpec", {}).get("executors", {})
+    for label, executor in executors.items():
+        args = executor.get("container", {}).get("args", [])
+        for flag, value in zip(args, args[1:], strict=False):
+            if flag == "--executor_class_path":
+                found.append((label.removesuffix("_executor"), "executor", value))
+    for task, spec in pipeline_spec.get("root", {}).get("dag", {}).get("tasks", {}).items():
+        for name, param in spec.get("inputs", {}).get("parameters", {}).items():
+            value = _constant(param)
+            if not isinstance(value, str) or not value or value == "null":
+                continue
+            if name in _CODE_PARAMETERS or name.endswith("_fn"):
+                found.append((task, name, value))
+    return found
+
+
+def _constant(param: dict[str, Any]) -> Any:
+    runtime = param.get("runtimeValue", {})
+    if "constant" in runtime:
+        return runtime["constant"]
+    constant = runtime.get("constantValue", {})
+    return next(iter(constant.values()), None) if constant else None
+
+
+def check_no_module_files(components: list[Any]) -> None:
+    """A ``module_file`` is a path on this machine; TFX would try to package it at compile time."""
+    local = [
+        f"component '{c.id}': module_file {c.exec_properties['module_file']!r}"
+        for c in components
+        if isinstance(c, BaseComponent) and c.exec_properties.get("module_file")
+    ]
+    if local:
+        raise PipelineDefinitionError(
+            "remote runs cannot use module files from this machine ("
+            + "; ".join(local)
+            + "); put the code in the tfxkit package (components/ installs as "
+            "tfxkit.components) and reference it by module path, e.g. run_fn=..."
+        )
+
+
+def check_code_is_packaged(pipeline_spec: dict[str, Any]) -> None:
+    """Module files and custom executors must come from the image's installed packages."""
+    problems = []
+    for task, what, value in _python_paths(pipeline_spec):
+        if what == "module_file" or value.endswith(".py") or os.sep in value:
+            problems.append(
+                f"task '{task}': {what} {value!r} is a local file; reference code by module "
+                "path in the tfxkit package (e.g. run_fn='tfxkit.training.keras_trainer.run_fn')"
+            )
+            continue
+        module = value.rsplit(".", 1)[0] if "." in value else value
+        top = module.split(".")[0]
+        if top not in IMAGE_PACKAGES:
+            problems.append(
+                f"task '{task}': {what} {value!r} lives in module '{module}', which is not "
+                f"installed in the pipeline image (only {', '.join(IMAGE_PACKAGES)}); move it "
+                "into components/ (installed as tfxkit.components)"
+            )
+        elif importlib.util.find_spec(module) is None:
+            problems.append(f"task '{task}': {what} {value!r}: module '{module}' does not exist")
+    if problems:
+        raise PipelineDefinitionError(
+            "the compiled pipeline references code the pipeline image cannot import: "
+            + "; ".join(problems)
+        )
+
+
+def check_beam_args(args: list[str]) -> None:
+    """Every flag is one Beam knows: Beam drops unknown ones with a log line on the worker, so a
+    typo in ``beam.extra_args`` would otherwise vanish silently in the cloud."""
+    import logging
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    beam_log = logging.getLogger("apache_beam.options.pipeline_options")
+    level = beam_log.level
+    beam_log.setLevel(logging.ERROR)  # its own "Discarding unparseable args" lines
+    try:
+        options = PipelineOptions(args)
+        known = options.get_all_options(retain_unknown_options=False)
+        every = options.get_all_options(retain_unknown_options=True)
+    finally:
+        beam_log.setLevel(level)
+    unknown = sorted(set(every) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"runner profile beam options {['--' + name for name in unknown]} are not Beam "
+            f"pipeline options (Beam {_beam_version()} would drop them); check the spelling"
+        )
+
+
+def _beam_version() -> str:
+    import apache_beam
+
+    return apache_beam.__version__
+
+
+def compile_pipeline(
+    pipeline_file: str | Path | None,
+    config: PipelineConfig,
+    profile: RunnerProfile,
+    *,
+    enable_cache: bool = True,
+    output: str | Path | None = None,
+) -> CompiledPipeline:
+    """Check, compile and atomically write the KFP v2 spec for ``profile.runner``."""
+    remote_config = profile.apply_to(config)
+    check_remote_locations(remote_config, profile)
+    custom_job = profile.vertex_training_config(remote_config.training.strategy)
+    target = dataclasses.replace(KUBEFLOW_V2, trainer_custom_job=custom_job)
+    builder = load_pipeline(pipeline_file, remote_config, target=target)
+    check_no_module_files(builder.components)
+    applied = apply_resources(builder.components, profile)
+    beam_args = profile.beam.pipeline_args()
+    check_beam_args(beam_args)
+    pipeline = builder.build(enable_cache=enable_cache, beam_pipeline_args=beam_args)
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            display_name=remote_config.name, default_image=profile.image
+        ),
+    )
+    job = runner.run(pipeline, write_out=False)
+    spec = job["pipelineSpec"]
+    check_code_is_packaged(spec)
+    _ensure_resources(spec, applied)
+    spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
+    out = Path(output or profile.output_path(remote_config.name))
+    if out.suffix in (".yaml", ".yml"):
+        text = (
+            f"# KFP v2 PipelineSpec for '{remote_config.name}', compiled by tfxkit with "
+            f"TFX {job['labels'].get('tfx_version', '?')}.\n"
+        ) + yaml.safe_dump(spec, sort_keys=True)
+    else:
+        text = json.dumps(job, indent=2, sort_keys=True)
+    _write_atomically(out, text)
+    return CompiledPipeline(
+        path=out,
+        pipeline_name=remote_config.name,
+        pipeline_root=remote_config.resolved_pipeline_root,
+        tasks=sorted(spec["root"]["dag"]["tasks"]),
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """No half-written spec: write a sibling temp file, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_spec(path: str | Path) -> dict[str, Any]:
+    """The PipelineSpec dict from a compiled file of either format."""
+    data = yaml.safe_load(Path(path).read_text())
+    return data.get("pipelineSpec", data)

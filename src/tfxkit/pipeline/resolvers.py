@@ -1,0 +1,97 @@
+"""Baseline resolution for the Evaluator: the latest blessed model that is not the candidate.
+
+Why not TFX's LatestBlessedModelStrategy alone: when nothing changed, the Trainer is cached and
+its "new" model is the one blessed last run, so the stock strategy makes the model its own
+baseline. The Evaluator then re-executes (its inputs changed) and the Pusher pushes a duplicate
+version. Excluding the candidate keeps a no-change re-run fully cached, and a model is never
+compared with itself. The resolver takes the Trainer's model as an extra input, which also
+orders it after the Trainer.
+"""
+
+from __future__ import annotations
+
+from tfx import types
+from tfx.dsl.components.common import resolver
+from tfx.types import standard_artifacts
+
+CANDIDATE_KEY = "candidate"
+MODEL_KEY = "model"
+BLESSING_KEY = "model_blessing"
+
+
+OPTIMIZATION_PROPERTY = "optimization"
+
+
+class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
+    """Resolve {model, model_blessing} to the newest model other than the candidate that every
+    gate blessed."""
+
+    def resolve_artifacts(
+        self, store, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
+        del store  # everything needed is in the resolved channels
+        candidate_ids = {a.id for a in input_dict.get(CANDIDATE_KEY, [])}
+        # Every gate writes a ModelBlessing (the Evaluator's, the fairness gate's): a model is a
+        # baseline only if all of them blessed it, i.e. only if it could have been pushed.
+        verdicts: dict[int, list[types.Artifact]] = {}
+        for blessing in input_dict.get(BLESSING_KEY, []):
+            verdicts.setdefault(blessing.get_int_custom_property("current_model_id"), []).append(
+                blessing
+            )
+        blessed_by_model = {
+            model_id: blessings[0]
+            for model_id, blessings in verdicts.items()
+            if all(b.get_int_custom_property("blessed") == 1 for b in blessings)
+        }
+        result: dict[str, list[types.Artifact]] = {
+            CANDIDATE_KEY: list(input_dict.get(CANDIDATE_KEY, [])),
+            MODEL_KEY: [],
+            BLESSING_KEY: [],
+        }
+        # Optimized models (quantized, pruned, distilled: tagged "optimization" by their
+        # component) are Models with blessings too, but never a baseline or a warm start.
+        models = [
+            m
+            for m in input_dict.get(MODEL_KEY, [])
+            if isinstance(m, standard_artifacts.Model)
+            and m.id not in candidate_ids
+            and not m.has_custom_property(OPTIMIZATION_PROPERTY)
+        ]
+        for model in sorted(models, key=lambda a: a.id, reverse=True):
+            if model.id in blessed_by_model:
+                result[MODEL_KEY] = [model]
+                result[BLESSING_KEY] = [blessed_by_model[model.id]]
+                break
+        return result
+
+
+STATISTICS_KEY = "statistics"
+SCHEMA_KEY = "schema"
+# Set by tfxkit's anomaly gate on the schema it passes on: the statistics it approved.
+APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
+
+
+class PreviousApprovedSchemaStrategy(resolver.ResolverStrategy):
+    """Resolve {schema} to the newest schema the anomaly gate approved for *other* statistics.
+
+    Why "other": an unchanged re-run reuses the cached statistics; excluding the schema that
+    approved them leaves the gate's inputs as they were, so the re-run stays fully cached,
+    while new data (new statistics) is validated against the schema of the last good run.
+    """
+
+    def resolve_artifacts(
+        self, store, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
+        del store
+        current = {a.uri for a in input_dict.get(STATISTICS_KEY, [])}
+        approved = [
+            s
+            for s in input_dict.get(SCHEMA_KEY, [])
+            if s.has_custom_property(APPROVED_STATISTICS_PROPERTY)
+            and s.get_string_custom_property(APPROVED_STATISTICS_PROPERTY) not in current
+        ]
+        newest = max(approved, key=lambda a: a.id, default=None)
+        return {
+            STATISTICS_KEY: list(input_dict.get(STATISTICS_KEY, [])),
+            SCHEMA_KEY: [newest] if newest else [],
+        }

@@ -1,0 +1,86 @@
+"""Push: hand the model to the serving directory only when every gate blessed it.
+
+Each gate (the Evaluator's blessing, and later the fairness and optimization gates) becomes one
+``Cond(blessed == 1)`` around the Pusher, so an orchestrator skips the push when any gate says
+no; on targets where the compiler allows it the first blessing is also a regular input and the
+Pusher's executor checks it again (``tfxkit.components.model_pusher``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from tfx import v1 as tfx
+
+from tfxkit.components.model_pusher.component import ModelPusher
+from tfxkit.errors import PipelineDefinitionError
+from tfxkit.pipeline.stages import node_ids
+from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages.train import Trained
+
+
+@dataclass(frozen=True)
+class Pushed:
+    pushed_model: tfx.dsl.Channel
+
+
+def _blessing_channel(gate: Any) -> tfx.dsl.Channel:
+    """A gate is a blessing channel or a stage result with a ``blessing`` channel."""
+    channel = getattr(gate, "blessing", gate)
+    if not isinstance(channel, tfx.dsl.Channel) and not hasattr(channel, "future"):
+        raise PipelineDefinitionError(
+            f"push() gates must be blessing channels or stage results with .blessing, "
+            f"got {type(gate).__name__}"
+        )
+    return channel
+
+
+def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
+    config = p.config
+    return push_model(
+        p,
+        trained.model,
+        gates,
+        node_id=node_ids.PUSHER,
+        base_directory=config.resolved_push_destination,
+        serving_base=config.resolved_serving_base,
+        model_name=config.resolved_model_name,
+    )
+
+
+def push_model(
+    p: StageContext,
+    model: tfx.dsl.Channel,
+    gates: tuple[Any, ...] | list[Any],
+    *,
+    node_id: str,
+    base_directory: str,
+    serving_base: str | None,
+    model_name: str | None,
+) -> Pushed:
+    """One ModelPusher under one ``Cond`` per gate. Without ``serving_base`` (a TFLite
+    destination) versions are written but no TF Serving config."""
+    if not gates:
+        raise PipelineDefinitionError(
+            "push() needs at least one gate (e.g. the evaluate stage's result): tfxkit never "
+            "pushes an unvalidated model"
+        )
+    blessings = [_blessing_channel(g) for g in gates]
+    with contextlib.ExitStack() as conds:
+        for blessing in blessings:
+            conds.enter_context(tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1))
+        node = p.add(
+            ModelPusher(
+                model=model,
+                base_directory=base_directory,
+                serving_base=serving_base,
+                model_name=model_name,
+                label=p.config.push.label,
+                batching=p.config.push.batching.model_dump_json() if serving_base else None,
+                **p.target.push_blessing_inputs(blessings[0]),
+            ),
+            node_id,
+        )
+    return Pushed(pushed_model=node.outputs["pushed_model"])

@@ -1,0 +1,96 @@
+"""Validate: statistics, a schema (inferred, or curated as code), anomalies against it, and
+the gate (``components/anomaly_gate``) that stops the run on them. ``Validated.schema`` is the
+gate's output, so Transform and Trainer start only once the data has passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfx import v1 as tfx
+
+from tfxkit.components.anomaly_gate.component import AnomalyGate
+from tfxkit.components.csv_example_gen.component import dialect_json
+from tfxkit.config.features import column_key
+from tfxkit.config.label_expr import parse as parse_label
+from tfxkit.pipeline.stages import node_ids
+from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages.ingest import Ingested
+
+
+@dataclass(frozen=True)
+class Validated:
+    statistics: tfx.dsl.Channel
+    schema: tfx.dsl.Channel
+    anomalies: tfx.dsl.Channel
+
+
+def validate(p: StageContext, data: Ingested) -> Validated:
+    stats = p.add(tfx.components.StatisticsGen(examples=data.examples), node_ids.STATISTICS_GEN)
+    schema_cfg = p.config.schema_
+    if schema_cfg.path:
+        schema_node = p.add(
+            tfx.components.ImportSchemaGen(schema_file=schema_cfg.path), node_ids.SCHEMA_IMPORTER
+        )
+    else:
+        schema_node = p.add(
+            tfx.components.SchemaGen(
+                statistics=stats.outputs["statistics"],
+                infer_feature_shape=schema_cfg.infer_feature_shape,
+            ),
+            node_ids.SCHEMA_GEN,
+        )
+    validator = p.add(
+        tfx.components.ExampleValidator(
+            statistics=stats.outputs["statistics"], schema=schema_node.outputs["schema"]
+        ),
+        node_ids.EXAMPLE_VALIDATOR,
+    )
+    validation = p.config.validation
+    baseline = None
+    resolver = p.target.schema_baseline_resolver(stats.outputs["statistics"])
+    if resolver is not None and not schema_cfg.path:  # a curated schema is the reference
+        baseline = p.add(resolver, node_ids.SCHEMA_BASELINE_RESOLVER).outputs["schema"]
+    gate = p.add(
+        AnomalyGate(
+            statistics=stats.outputs["statistics"],
+            anomalies=validator.outputs["anomalies"],
+            schema=schema_node.outputs["schema"],
+            baseline_schema=baseline,
+            on_anomaly=validation.on_anomaly,
+            severity={k: getattr(v, "value", v) for k, v in validation.severity.items()},
+            drift={column_key(k): v for k, v in validation.drift.items()},
+            max_example_count_change=validation.max_example_count_change,
+            label=_checked_label(p.config),
+            **_serving(p.config),
+        ),
+        node_ids.ANOMALY_GATE,
+    )
+    return Validated(
+        statistics=stats.outputs["statistics"],
+        schema=gate.outputs["gated_schema"],
+        anomalies=validator.outputs["anomalies"],
+    )
+
+
+def _checked_label(config) -> str:
+    """The label column whose values must all appear in train: a classification label read
+    from the data (a derived label has no column; regression has no classes)."""
+    label = config.label
+    if label.derive or label.resolved_task == "regression":
+        return ""
+    return column_key(label.name)
+
+
+def _serving(config) -> dict:
+    """The skew check's parameters, only when logged serving data is configured."""
+    validation = config.validation
+    if not validation.serving_data:
+        return {}
+    label = config.label
+    targets = parse_label(label.derive).columns if label.derive else [label.name]
+    return {
+        "serving_data": validation.serving_data,
+        "serving_dialect": dialect_json(config.data.csv),
+        "skew": {column_key(k): v for k, v in validation.skew.items()},
+        "targets": [column_key(c) for c in targets if c],
+    }

@@ -1,0 +1,173 @@
+"""Beam DirectRunner settings for a local run, chosen from the input's size and the machine.
+
+Why choose at all: Beam's defaults (``in_memory``, one worker) run every statistics, Transform
+and TFMA pass on one core. Multi-processing uses every core but starts fresh Python workers for
+each component's Beam job (each imports TensorFlow: seconds, and about a GiB of memory apiece),
+which is pure loss on small data. ``runner.beam.mode: auto`` (the default) therefore picks:
+
+- ``in_memory``, one worker, below ``MULTI_PROCESSING_MIN_ROWS`` input rows, or on one core;
+- ``multi_processing`` with one worker per core, capped so the workers fit in memory
+  (``WORKER_MEMORY_BYTES`` each, after ``RESERVED_MEMORY_BYTES`` for the driver);
+- ``multi_threading`` with one thread per core when memory cannot hold two worker processes
+  (threads share one process; TensorFlow's kernels release the GIL, Python code does not).
+
+The choice depends only on the input rows, the core count and the total memory (not on the
+memory free right now), so an unchanged input gets the same Beam flags and so the same cache
+keys. Rows come from Parquet footers exactly, and are estimated for CSV and TFRecord from the
+bytes of a sample. Explicit ``mode``/``workers`` always win. The thresholds were measured by
+``bench/scale.py`` on a 2-core machine (see README, "Scale").
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from tfxkit.config.pipeline_config import BeamMode, PipelineConfig
+from tfxkit.data.csv_dialect import input_files
+
+# bench/scale.py here: 300k rows took 93 s in_memory and 94 s with two workers (which used
+# 3.1 GiB instead of 1.3); at 1M workers won 1.43x and at 3M 1.72x.
+MULTI_PROCESSING_MIN_ROWS = 500_000
+WORKER_MEMORY_BYTES = 1536 * 2**20
+RESERVED_MEMORY_BYTES = 3 * 2**30
+_SAMPLE_BYTES = 1 << 20
+_SAMPLE_RECORDS = 2000
+
+
+@dataclass(frozen=True)
+class Machine:
+    cores: int
+    memory_bytes: int
+
+    @classmethod
+    def here(cls) -> Machine:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        return cls(cores=cores or os.cpu_count() or 1, memory_bytes=pages * page_size)
+
+
+@dataclass(frozen=True)
+class BeamChoice:
+    mode: BeamMode
+    workers: int
+    reason: str
+
+    def args(self) -> list[str]:
+        return [f"--direct_running_mode={self.mode.value}", f"--direct_num_workers={self.workers}"]
+
+    def describe(self) -> str:
+        unit = "thread" if self.mode is BeamMode.MULTI_THREADING else "worker"
+        plural = "s" if self.workers != 1 else ""
+        return f"{self.mode.value}, {self.workers} {unit}{plural} ({self.reason})"
+
+
+def choose(config: PipelineConfig, machine: Machine | None = None) -> BeamChoice:
+    """The Beam mode and worker count for this run; explicit config wins, ``auto`` decides."""
+    beam = config.runner.beam
+    mode = BeamMode(beam.mode)  # the config keeps enum values as plain strings
+    machine = machine or Machine.here()
+    if mode is not BeamMode.AUTO:
+        workers = beam.workers
+        if workers is None:
+            workers = 1 if mode is BeamMode.IN_MEMORY else machine.cores
+        elif workers == 0:
+            workers = machine.cores
+        return BeamChoice(mode, workers, "set in runner.beam")
+    rows = estimate_rows(config)
+    return choose_for(rows, machine, beam.workers)
+
+
+def choose_for(rows: int | None, machine: Machine, workers: int | None = None) -> BeamChoice:
+    """The ``auto`` rule on its own (a unit test drives it with made-up machines)."""
+    cores = machine.cores
+    size = "input size unknown" if rows is None else f"~{rows:,} input rows"
+    if cores < 2 or workers == 1:
+        why = "one core" if cores < 2 else "runner.beam.workers is 1"
+        return BeamChoice(BeamMode.IN_MEMORY, 1, f"auto: {size}, {why}")
+    if rows is not None and rows < MULTI_PROCESSING_MIN_ROWS:
+        return BeamChoice(
+            BeamMode.IN_MEMORY,
+            1,
+            f"auto: {size} < {MULTI_PROCESSING_MIN_ROWS:,}, where starting worker processes "
+            "costs more than it saves",
+        )
+    spare = max(0, machine.memory_bytes - RESERVED_MEMORY_BYTES)
+    fits = int(spare // WORKER_MEMORY_BYTES)
+    memory = f"{machine.memory_bytes / 2**30:.0f} GiB"
+    wanted = workers or cores
+    if fits >= 2:
+        count = min(wanted, fits)
+        capped = f", capped by memory at {fits}" if fits < wanted else ""
+        return BeamChoice(
+            BeamMode.MULTI_PROCESSING, count, f"auto: {size}, {cores} cores, {memory}{capped}"
+        )
+    return BeamChoice(
+        BeamMode.MULTI_THREADING,
+        wanted,
+        f"auto: {size}, {cores} cores, but {memory} holds fewer than two worker processes",
+    )
+
+
+def estimate_rows(config: PipelineConfig) -> int | None:
+    """Input rows: exact for Parquet, estimated from a sample for CSV and TFRecord; None for
+    remote paths or files that cannot be read (ExampleGen then reports them)."""
+    path = config.data.path
+    if "://" in path or not Path(path).is_dir():
+        return None
+    try:
+        files = input_files(path, config.data.pattern)
+        counter = {"parquet": _parquet_rows, "tfrecord": _tfrecord_rows}.get(
+            config.data.format, _csv_rows
+        )
+        rows = sum(counter(file) for file in files)
+    except (OSError, ValueError, EOFError, struct.error):
+        return None
+    if config.data.format == "csv" and config.data.csv.header:
+        rows -= len(files)
+    return max(rows, 0)
+
+
+def _parquet_rows(file: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(file).metadata.num_rows
+
+
+def _csv_rows(file: Path) -> int:
+    """Lines in the file, from the mean line length of its first MiB (whole file when smaller)."""
+    size = _uncompressed_size(file)
+    with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
+        sample = handle.read(_SAMPLE_BYTES)
+    lines = sample.count(b"\n") + (0 if sample.endswith(b"\n") or not sample else 1)
+    if not lines or len(sample) >= size:
+        return lines
+    return round(lines * size / len(sample))
+
+
+def _uncompressed_size(file: Path) -> int:
+    """Bytes of the file's content: gzip's trailer holds it (modulo 4 GiB, one member)."""
+    if file.suffix != ".gz":
+        return file.stat().st_size
+    with open(file, "rb") as handle:
+        handle.seek(-4, os.SEEK_END)
+        return struct.unpack("<I", handle.read(4))[0]
+
+
+def _tfrecord_rows(file: Path) -> int:
+    """Records, from the framing (8-byte length, 4-byte CRC, data, 4-byte CRC) of the first
+    ``_SAMPLE_RECORDS`` records, scaled by the content's bytes."""
+    size = _uncompressed_size(file)
+    with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
+        records = read = 0
+        while records < _SAMPLE_RECORDS:
+            header = handle.read(12)
+            if len(header) < 12:
+                return records
+            (length,) = struct.unpack("<Q", header[:8])
+            handle.seek(length + 4, os.SEEK_CUR)
+            records, read = records + 1, read + 16 + length
+    return round(records * size / read) if read < size else records

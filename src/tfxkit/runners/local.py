@@ -1,0 +1,353 @@
+"""Local runs: every component in this process, data processing on Apache Beam's DirectRunner.
+
+Why TFX's LocalDagRunner loop and not BeamDagRunner: TFX 1.16 no longer ships BeamDagRunner
+(``tfx.orchestration.beam`` holds only test data); LocalDagRunner is TFX's supported local
+orchestrator and runs the same compiled IR that Kubeflow and Vertex run. Each component's own
+Beam jobs (statistics, Transform, TFMA) still run on Beam with ``beam_pipeline_args`` built from
+the typed ``runner.beam`` config. tfxkit drives LocalDagRunner's node loop itself (the same
+public pieces: compiler, Launcher, deployment config) so it can print one progress line per
+component, choose the run id, and name the component that failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tfx.orchestration import metadata as tfx_metadata
+from tfx.orchestration.local import runner_utils
+from tfx.orchestration.portable import launcher
+
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.data.checks import check_local_data
+from tfxkit.errors import (
+    ConfigError,
+    Interrupted,
+    MetadataStoreError,
+    PipelineRunError,
+    TfxkitError,
+    format_error,
+    one_line,
+)
+from tfxkit.metadata import recovery
+from tfxkit.metadata import store as metadata
+from tfxkit.metadata.lock import run_lock
+from tfxkit.pipeline.compiler import bind_run_id, compile_tfx_ir
+from tfxkit.pipeline.dsl import PipelineBuilder
+from tfxkit.pipeline.stages import node_ids
+from tfxkit.runners import beam_settings
+from tfxkit.runners.beam_settings import BeamChoice
+from tfxkit.runners.summary import NodeResult, RunSummary
+
+Progress = Callable[[str], None]
+
+
+def beam_pipeline_args(config: PipelineConfig, choice: BeamChoice | None = None) -> list[str]:
+    """DirectRunner flags from typed config (never string-formatted by users); ``mode: auto``
+    is resolved by ``beam_settings.choose`` unless the caller already did."""
+    choice = choice or beam_settings.choose(config)
+    return [*choice.args(), *config.runner.beam.extra_args]
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def run(
+    builder: PipelineBuilder,
+    *,
+    enable_cache: bool = True,
+    progress: Progress = print,
+    run_id: str | None = None,
+    wait: bool = True,
+) -> RunSummary:
+    """Run the pipeline to completion; raise PipelineRunError naming the failed component.
+
+    One run per pipeline at a time (``run_lock``; ``wait=False`` fails fast). Under the lock,
+    executions a dead run left unfinished are marked abandoned; SIGINT/SIGTERM cancel the
+    running execution, remove its outputs and raise ``Interrupted`` (exit 130).
+    """
+    config = builder.config
+    check_local_data(config)
+    check_push_destination(config)
+    check_training_hardware(config)
+    conn = metadata.connection_config(config)
+    _check_store(conn, config)
+    run_id = run_id or new_run_id()
+    with run_lock(config, run_id, wait=wait, progress=progress), _interrupts_raise():
+        store = metadata.open_store(conn)
+        dead = recovery.unfinished(store, config.name)
+        if dead:
+            names = recovery.stop(store, config.resolved_pipeline_root, dead, "abandoned")
+            progress(
+                f"[tfxkit] {len(names)} execution(s) left unfinished by a run that died, marked "
+                f"abandoned and cleaned: {', '.join(names)}"
+            )
+        current: list[str | None] = [None]
+        try:
+            with _no_ephemeral_tfx_package():
+                return _run_nodes(builder, conn, run_id, enable_cache, progress, current)
+        except KeyboardInterrupt:
+            stopped = recovery.unfinished(store, config.name, run_id)
+            recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
+            raise Interrupted(current[0]) from None
+
+
+def check_training_hardware(config: PipelineConfig) -> None:
+    """The strategy's devices exist here, before hours of ingest and transform; logical CPUs
+    (``training.cpu_devices``) are made now, while TensorFlow has not started."""
+    from tfxkit.training.strategies import (
+        IN_PROCESS_MWMS,
+        StrategyUnavailable,
+        check_available,
+        split_cpu,
+    )
+
+    if config.training.strategy == "multi_worker_mirrored":
+        raise StrategyUnavailable(f"training.strategy: {IN_PROCESS_MWMS}")
+    split_cpu(config.training.cpu_devices)
+    check_available(config.training.strategy, config.training.accelerator)
+
+
+def check_push_destination(config: PipelineConfig) -> None:
+    """A local push destination must be writable before hours of training, not after.
+
+    Checked without writing anything: the destination, or its nearest existing ancestor (the
+    pusher creates the rest), must be a writable directory.
+    """
+    destination = config.resolved_push_destination
+    if "://" in destination:
+        return  # remote storage: checked by its client at push time
+    existing = Path(destination).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    reason = f"{existing} is not a directory" if not existing.is_dir() else ""
+    if not reason:
+        try:  # os.access trusts mode bits; /proc, read-only mounts and ACLs need a real probe
+            with tempfile.NamedTemporaryFile(dir=existing, prefix=".tfxkit-write-check-"):
+                pass
+        except OSError as exc:
+            reason = f"{existing} is not writable: {exc.strerror or exc}"
+    if reason:
+        raise ConfigError(
+            f"push.destination: cannot write to {destination} ({reason}); nothing was run"
+        )
+
+
+@contextlib.contextmanager
+def _no_ephemeral_tfx_package() -> Iterator[None]:
+    """Skip TFX's per-executor copy of its own install into an sdist for Beam workers.
+
+    Every Beam component's executor calls ``make_beam_dependency_flags``, which copies TFX's
+    install dir (~60 MB) to a temp dir and runs ``setup.py sdist`` (1.4 s here) unless a
+    dependency flag is set; DirectRunner workers import TFX from this very environment, so it
+    is pure cost, and TFX never deletes the copy (it filled /tmp in our test runs). Remote
+    runners stage dependencies with the profile's image or setup file instead.
+    """
+    from tfx.utils import dependency_utils
+
+    original = dependency_utils.make_beam_dependency_flags
+    dependency_utils.make_beam_dependency_flags = lambda args: list(args)
+    try:
+        yield
+    finally:
+        dependency_utils.make_beam_dependency_flags = original
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """SIGTERM behaves as Ctrl-C (KeyboardInterrupt) while a run holds its lock, and either
+    signal is remembered: code inside a component (Beam, TF) may catch the KeyboardInterrupt and
+    raise its own error instead, which must still end as an interrupt (exit 130), not as that
+    component's failure (found by tests/integration/test_faults.py once Transform got faster)."""
+
+    def _raise(signum, frame) -> None:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _run_nodes(
+    builder: PipelineBuilder,
+    conn,
+    run_id: str,
+    enable_cache: bool,
+    progress: Progress,
+    current: list[str | None],
+) -> RunSummary:
+    """The node loop; ``current[0]`` names the node running (for an interrupt's message)."""
+    config = builder.config
+    choice = beam_settings.choose(config)
+    pipeline = builder.build(
+        enable_cache=enable_cache,
+        metadata_connection_config=conn,
+        beam_pipeline_args=beam_pipeline_args(config, choice),
+    )
+    ir = compile_tfx_ir(pipeline)
+    bind_run_id(ir, run_id)
+    deployment = runner_utils.extract_local_deployment_config(ir)
+    connection = getattr(
+        deployment.metadata_connection_config,
+        deployment.metadata_connection_config.WhichOneof("connection_config"),
+    )
+    summary = RunSummary(
+        pipeline_name=config.name, run_id=run_id, metadata_store=_describe_store(config)
+    )
+    progress(f"[tfxkit] run {run_id} of '{config.name}': {len(ir.nodes)} components")
+    progress(f"[tfxkit] beam: {choice.describe()}")
+    for index, node in enumerate(ir.nodes, start=1):
+        pipeline_node = node.pipeline_node
+        node_id = pipeline_node.node_info.id
+        prefix = f"[{index}/{len(ir.nodes)}] {node_id}"
+        if pipeline_node.execution_options.HasField("skip"):
+            summary.nodes.append(NodeResult(node_id, "skipped", 0.0))
+            progress(f"{prefix}: skipped (partial run)")
+            continue
+        node_launcher = launcher.Launcher(
+            pipeline_node=pipeline_node,
+            mlmd_connection=tfx_metadata.Metadata(connection),
+            pipeline_info=ir.pipeline_info,
+            pipeline_runtime_spec=ir.runtime_spec,
+            executor_spec=runner_utils.extract_executor_spec(deployment, node_id),
+            custom_driver_spec=runner_utils.extract_custom_driver_spec(deployment, node_id),
+        )
+        current[0] = node_id
+        progress(f"{prefix}: started")
+        started = time.monotonic()
+        try:
+            info = node_launcher.launch()
+        except Exception as exc:
+            if _INTERRUPTED.is_set():  # a Ctrl-C that the component turned into its own error
+                raise KeyboardInterrupt from exc
+            seconds = time.monotonic() - started
+            summary.nodes.append(NodeResult(node_id, "failed", seconds))
+            progress(f"{prefix}: FAILED after {seconds:.1f}s")
+            # A tfxkit error raised inside a component (e.g. the anomaly gate's) already says
+            # what to fix; anything else is named by its component.
+            error = exc if isinstance(exc, TfxkitError) else PipelineRunError(node_id, exc)
+            summary.failed_component, summary.error = node_id, format_error(error)
+            summary.anomalies = list(getattr(exc, "rows", []))
+            error.summary = summary
+            raise error from exc
+        seconds = time.monotonic() - started
+        status = _status(conn, info, pipeline_node)
+        summary.nodes.append(NodeResult(node_id, status, seconds))
+        note = " (condition not met: model not blessed)" if status == "skipped" else ""
+        progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
+    _fill_outcome(summary, conn)
+    return summary
+
+
+_SYSTEM_NODE_TYPES = ("resolver.Resolver", "importer.Importer")
+
+
+def _check_store(conn, config: PipelineConfig) -> None:
+    """Open the store once up front, so a bad store fails before any component starts."""
+    try:
+        metadata.open_store(conn)
+    except Exception as exc:
+        raise MetadataStoreError(
+            f"cannot open the ML Metadata store {_describe_store(config)} (config key "
+            f"'metadata'): {one_line(exc)}"
+        ) from exc
+
+
+def _status(conn, info, pipeline_node) -> str:
+    """finished | cached | skipped, or resolved for system nodes (they run no executor)."""
+    if info is None or info.execution_id is None:
+        return "skipped"
+    if pipeline_node.node_info.type.name.endswith(_SYSTEM_NODE_TYPES):
+        return "resolved"
+    state = metadata.execution_state(conn, info.execution_id)
+    return "cached" if state == "CACHED" else "finished"
+
+
+def _describe_store(config: PipelineConfig) -> str:
+    mysql = config.metadata.mysql
+    if mysql:
+        return f"mysql://{mysql.user}@{mysql.host}:{mysql.port}/{mysql.database}"
+    return f"sqlite:{config.resolved_sqlite_path}"
+
+
+def _fill_outcome(summary: RunSummary, conn) -> None:
+    """Blessing, its reasons and the push destination of this run, read back from MLMD."""
+    # TFMA loads only once a run has finished.
+    from tfxkit.pipeline.eval_config import read_fairness, read_optimization, read_outcome
+
+    store = metadata.open_store(conn)
+    per_class: dict = {}
+    transform_graph_uri = None
+    for execution in metadata.run_executions(store, summary.pipeline_name, summary.run_id):
+        for blessing in metadata.output_artifacts(store, execution.execution_id, "ModelBlessing"):
+            # TFX writes no 'blessed' when no threshold is configured: that is not blessed.
+            blessed = blessing.custom_properties["blessed"].int_value == 1
+            if "optimization" in blessing.custom_properties:  # an optimized model's own gate
+                summary.optimizations.append(read_optimization(blessing.uri))
+                continue
+            if execution.node_id in node_ids.OPTIMIZATION_EVALUATORS:  # TFMA on an optimized
+                summary.optimized_evaluations[execution.node_id] = blessed
+                continue
+            summary.blessed = blessed and summary.blessed is not False  # every gate must bless
+            fairness = read_fairness(blessing.uri)
+            if fairness:
+                summary.fairness = fairness
+        evaluations = metadata.output_artifacts(store, execution.execution_id, "ModelEvaluation")
+        for evaluation in evaluations if execution.node_id == node_ids.EVALUATOR else []:
+            outcome = read_outcome(evaluation.uri)
+            summary.metrics, summary.blessing_failures = outcome["metrics"], outcome["failures"]
+            summary.too_small_slices = outcome["too_small"]
+            per_class = outcome["per_class"]
+        for graph in metadata.output_artifacts(store, execution.execution_id, "TransformGraph"):
+            transform_graph_uri = graph.uri
+        for schema in metadata.output_artifacts(store, execution.execution_id, "Schema"):
+            warnings = schema.custom_properties.get("anomaly_warnings")
+            if warnings is not None:
+                summary.anomalies = json.loads(warnings.string_value)
+        for pushed in metadata.output_artifacts(store, execution.execution_id, "PushedModel"):
+            props = pushed.custom_properties
+            if execution.node_id != node_ids.PUSHER:  # an optimized model's push
+                if props["pushed"].int_value == 1:
+                    summary.optimized_pushes[execution.node_id] = props[
+                        "pushed_destination"
+                    ].string_value
+                continue
+            if props["pushed"].int_value == 1:
+                summary.pushed_path = props["pushed_destination"].string_value
+                summary.already_pushed = props["already_pushed"].int_value == 1
+                if "serving_labels" in props:
+                    summary.serving_labels = json.loads(props["serving_labels"].string_value)
+    if per_class and transform_graph_uri:
+        summary.per_class = _named_classes(per_class, transform_graph_uri)
+
+
+def _named_classes(per_class: dict[int, dict], transform_graph_uri: str) -> dict[str, dict]:
+    """Class ids -> the label values they stand for (the Transform's label vocabulary)."""
+    import tensorflow_transform as tft
+
+    from tfxkit.config.features import LABEL_VOCAB_FILE
+
+    names = tft.TFTransformOutput(transform_graph_uri).vocabulary_by_name(LABEL_VOCAB_FILE)
+    return {
+        (names[i].decode() if i < len(names) else f"class {i}"): values
+        for i, values in per_class.items()
+    }

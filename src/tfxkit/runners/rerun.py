@@ -1,0 +1,215 @@
+"""An unchanged re-run in well under a second: report the last run without importing TFX.
+
+Why: a cached TFX run of an unchanged pipeline still imports TensorFlow, TFX and Beam (about
+20 s here) only to find every component cached. After each complete local run tfxkit records
+a key of everything the run depended on, and the store as the run left it, in
+``<workspace>/<name>/last_run.json``. A later run whose key matches, while the store is exactly
+as that run left it, prints the recorded summary instead of running.
+
+The key: the validated config (overrides applied), the pipeline file and the source of what it
+imports (tfxkit's own tree; the user's modules by content; installed packages by version),
+code referenced from the config (``preprocessing_fn``, ``run_fn``), every input file's path,
+size and modification time, the machine's cores and memory (they pick the Beam settings), and
+the Python that runs it. Any doubt means a normal run, which TFX's own cache then makes cheap:
+a remote or MySQL store, remote data, warm starts (the trainer re-runs by design), a module
+that cannot be found, a missing record, store or pushed model, or a store touched since.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import sys
+import sysconfig
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.data.csv_dialect import input_files
+from tfxkit.fingerprint import code_fingerprint, module_source
+from tfxkit.runners.beam_settings import Machine
+from tfxkit.runners.summary import RunSummary
+
+RECORD_FILE = "last_run.json"
+_FORMAT = 1
+
+
+class Doubt(Exception):
+    """Something the key cannot vouch for: run normally."""
+
+
+def record_path(config: PipelineConfig) -> Path:
+    return Path(config.run_dir) / RECORD_FILE
+
+
+def run_key(config: PipelineConfig, pipeline_file: str | None) -> str | None:
+    """Hex key of everything a local run depends on, or None when it cannot be vouched for."""
+    try:
+        parts = {
+            "format": _FORMAT,
+            "python": sys.executable,
+            "config": config.model_dump(mode="json", by_alias=True),
+            "tfxkit": _tree_digest(Path(__file__).resolve().parent),
+            "pipeline": _pipeline_digest(pipeline_file),
+            "code": [
+                _reference_digest(ref)
+                for ref in (config.transform.preprocessing_fn, config.training.run_fn)
+                if ref
+            ],
+            "data": _data_stamp(config),
+            "machine": list(vars(Machine.here()).values()),
+        }
+        if config.training.warm_start:
+            raise Doubt("warm_start re-trains on every run")
+        _store_file(config)
+    except (Doubt, OSError, ValueError, SyntaxError, UnicodeDecodeError):
+        return None
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def unchanged_summary(config: PipelineConfig, key: str | None) -> RunSummary | None:
+    """The recorded summary when ``key`` matches the last complete run and the store is as that
+    run left it; else None (run normally)."""
+    if key is None:
+        return None
+    try:
+        record = json.loads(record_path(config).read_text())
+        if record.get("key") != key or record.get("store") != _store_stamp(config):
+            return None
+        summary = RunSummary.from_dict(record["summary"])
+    except (OSError, ValueError, KeyError, TypeError, Doubt):
+        return None
+    if summary.failed_component or summary.error:
+        return None
+    pushed = summary.pushed_path
+    if pushed and "://" not in pushed and not Path(pushed).exists():
+        return None  # the pushed model was removed: let the pusher see that
+    return summary
+
+
+def forget(config: PipelineConfig) -> None:
+    """Drop the record before a run starts, so an interrupted run never leaves one behind."""
+    record_path(config).unlink(missing_ok=True)
+
+
+def remember(config: PipelineConfig, key: str | None, summary: RunSummary) -> None:
+    """Record a complete run (written atomically; the store is stamped after the run)."""
+    if key is None or summary.failed_component or summary.error:
+        return
+    try:
+        store = _store_stamp(config)
+    except (Doubt, OSError):
+        return
+    target = record_path(config)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps({"key": key, "store": store, "summary": summary.as_dict()}))
+    os.replace(partial, target)
+
+
+def _store_file(config: PipelineConfig) -> Path:
+    if config.metadata.mysql:
+        raise Doubt("a shared MySQL store may change under us")
+    return Path(config.resolved_sqlite_path)
+
+
+def _store_stamp(config: PipelineConfig) -> list:
+    """Size and modification time of the SQLite store and its journals: any write changes them."""
+    store = _store_file(config)
+    stamp = []
+    for path in (
+        store,
+        store.with_name(store.name + "-wal"),
+        store.with_name(store.name + "-journal"),
+    ):
+        if path.exists():
+            info = path.stat()
+            stamp.append([path.name, info.st_size, info.st_mtime_ns])
+    if not stamp:
+        raise Doubt("no store yet")
+    return stamp
+
+
+def _data_stamp(config: PipelineConfig) -> list:
+    path = config.data.path
+    if "://" in path:
+        raise Doubt("remote data cannot be stamped cheaply")
+    stamp = []
+    for file in input_files(path, config.data.pattern):
+        info = file.stat()
+        stamp.append([str(file.resolve()), info.st_size, info.st_mtime_ns])
+    if not stamp:
+        raise Doubt("no input files")
+    return stamp
+
+
+def _tree_digest(root: Path) -> str:
+    """Every Python file of a package tree (symlinked component packages included)."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = Path(folder) / name
+                digest.update(f"\0{path.relative_to(root)}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _pipeline_digest(pipeline_file: str | None) -> list:
+    """The pipeline file and what it imports: the standard pipeline is tfxkit's own code."""
+    if not pipeline_file:
+        return []
+    path = Path(pipeline_file).resolve()
+    source = path.read_text(encoding="utf-8")
+    parts: list = [hashlib.sha256(source.encode()).hexdigest()]
+    for name in sorted(_top_level_imports(source)):
+        if name == "tfxkit" or name in sys.stdlib_module_names or name == "__future__":
+            continue
+        sibling = path.parent / f"{name}.py"
+        if sibling.exists() or (path.parent / name / "__init__.py").exists():
+            parts.append([name, _tree_or_file(path.parent, name)])
+        else:
+            parts.append([name, _module_digest(name)])
+    return parts
+
+
+def _tree_or_file(folder: Path, name: str) -> str:
+    package = folder / name
+    if package.is_dir():
+        return _tree_digest(package)
+    return hashlib.sha256((folder / f"{name}.py").read_bytes()).hexdigest()
+
+
+def _module_digest(name: str) -> str:
+    """An installed package by its version; a package from a source tree by its source."""
+    source = module_source(name)
+    if source is None:
+        raise Doubt(f"cannot find module '{name}'")
+    installed = sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]
+    if str(source).startswith(installed):
+        for dist in importlib_metadata.packages_distributions().get(name, [name]):
+            try:
+                return f"{dist} {importlib_metadata.version(dist)}"
+            except importlib_metadata.PackageNotFoundError:
+                pass
+    return _reference_digest(name)
+
+
+def _reference_digest(reference: str) -> str:
+    try:
+        return code_fingerprint(reference)
+    except ValueError as exc:
+        raise Doubt(str(exc)) from None
+
+
+def _top_level_imports(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise Doubt("relative import in a pipeline file")
+            names.add((node.module or "").split(".")[0])
+    return names
