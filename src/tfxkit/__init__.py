@@ -23,15 +23,20 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
+    from tfxkit.runners.session import run
 
-_LAZY = {"PipelineBuilder", "standard_pipeline"}
+_LAZY = {
+    "PipelineBuilder": "tfxkit.pipeline.dsl",
+    "standard_pipeline": "tfxkit.pipeline.dsl",
+    "run": "tfxkit.runners.session",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from tfxkit.pipeline import dsl
+        import importlib
 
-        return getattr(dsl, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'tfxkit' has no attribute {name!r}")
 
 
@@ -46,5 +51,6 @@ __all__ = [
     "RemoteError",
     "TfxkitError",
     "load_config",
+    "run",
     "standard_pipeline",
 ]

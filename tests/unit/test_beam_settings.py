@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 
 from tfxkit.config.pipeline_config import BeamMode, validate_config
-from tfxkit.runners import beam_settings
-from tfxkit.runners.beam_settings import (
-    MULTI_PROCESSING_MIN_ROWS,
-    Machine,
-    choose,
-    choose_for,
-    estimate_rows,
-)
+from tfxkit.data import inventory
+from tfxkit.data.inventory import take_inventory
+from tfxkit.runners.beam_settings import MULTI_PROCESSING_MIN_ROWS, Machine, choose, choose_for
 
 GIB = 2**30
 LAPTOP = Machine(cores=8, memory_bytes=16 * GIB)
+
+
+def estimate_rows(config) -> int | None:
+    return take_inventory(config).rows
+
+
+def _choose(config, machine: Machine):
+    return choose(config, estimate_rows(config), machine)
 
 
 def _config(path: Path, fmt: str = "csv", **beam) -> object:
@@ -73,29 +76,31 @@ def test_auto_says_why(tmp_path: Path) -> None:
 
 def test_explicit_settings_win(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("a,y\n" + "1,0\n" * 10)
-    choice = choose(_config(tmp_path, mode="multi_threading", workers=3), LAPTOP)
+    choice = _choose(_config(tmp_path, mode="multi_threading", workers=3), LAPTOP)
     assert (choice.mode, choice.workers, choice.reason) == (
         BeamMode.MULTI_THREADING,
         3,
         "set in runner.beam",
     )
-    assert choose(_config(tmp_path, mode="multi_processing", workers=0), LAPTOP).workers == 8
-    assert choose(_config(tmp_path, mode="in_memory"), LAPTOP).workers == 1
+    assert _choose(_config(tmp_path, mode="multi_processing", workers=0), LAPTOP).workers == 8
+    assert _choose(_config(tmp_path, mode="in_memory"), LAPTOP).workers == 1
     # auto with one worker: nothing to spread over, so in_memory
     many = tmp_path / "many"
     many.mkdir()
     (many / "d.csv").write_text("a,y\n" + "1,0\n" * (MULTI_PROCESSING_MIN_ROWS + 10))
-    assert choose(_config(many, workers=1), LAPTOP).mode is BeamMode.IN_MEMORY
-    assert choose(_config(many, workers=4), LAPTOP).workers == 4
+    assert _choose(_config(many, workers=1), LAPTOP).mode is BeamMode.IN_MEMORY
+    assert _choose(_config(many, workers=4), LAPTOP).workers == 4
 
 
 def test_csv_rows_estimated_from_a_sample(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(beam_settings, "_SAMPLE_BYTES", 4096)  # force extrapolation
+    monkeypatch.setattr(inventory, "_SAMPLE_BYTES", 4096)  # force extrapolation
     body = "".join(f"{i:05d}.5,{i % 2}\n" for i in range(20_000))  # same length
     (tmp_path / "part-1.csv").write_text("a,y\n" + body)
     with gzip.open(tmp_path / "part-2.csv.gz", "wt") as handle:
         handle.write("a,y\n" + body)
-    rows = estimate_rows(_config(tmp_path))
+    # (gzipped CSV is estimated too, though CSV ingest reads plain files only)
+    files = sorted(tmp_path.iterdir())
+    rows = inventory.estimate_rows(files, "csv", header=True)
     assert rows is not None and abs(rows - 40_000) / 40_000 < 0.1
 
 
@@ -108,7 +113,7 @@ def test_parquet_rows_are_exact(tmp_path: Path) -> None:
 
 
 def test_tfrecord_rows_from_framing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(beam_settings, "_SAMPLE_RECORDS", 100)
+    monkeypatch.setattr(inventory, "_SAMPLE_RECORDS", 100)
     payload = b"x" * 50
     record = struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4
     (tmp_path / "d.tfrecord").write_bytes(record * 1000)

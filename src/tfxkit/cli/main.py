@@ -13,15 +13,12 @@ Logic does not live here: it is in runners, schema_tools, init_config and report
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
 import sys
 from pathlib import Path
 
 from tfxkit.cli import serving as cli_serving
-
-RUNNERS = ("beam", "kubeflow", "vertex")
+from tfxkit.runners.quiet import quiet_frameworks
+from tfxkit.runners.registry import runner_names
 
 
 def _add_pipeline_args(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +66,7 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
     _add_pipeline_args(parser)
     parser.add_argument(
         "--runner",
-        choices=RUNNERS,
+        choices=runner_names(),
         default="beam",
         help="beam = run on this machine (TFX LocalDagRunner, Beam DirectRunner); "
         "kubeflow / vertex = compile to a KFP v2 PipelineSpec and submit it",
@@ -244,77 +241,20 @@ def run_pipeline_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_frameworks(verbose: bool) -> None:
-    """TF, Google's clients and absl log a wall of lines; tfxkit prints its own progress."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
-    if not verbose:
-        import logging
-        import warnings
-
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=UserWarning, module="apache_beam")
-        # Beam's multi_processing workers are new Python processes: they read this instead.
-        os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::DeprecationWarning")
-
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.WARNING)
-        absl_logging.get_absl_logger().addFilter(_drop_known_noise)
-        logging.getLogger("apache_beam").setLevel(logging.WARNING)
-        # Relays every multi_processing worker's start-up warnings (python-snappy, __main__...).
-        for chatty in (
-            "apache_beam.runners.portability.local_job_service",
-            "apache_beam.io.tfrecordio",  # python-snappy: crcmod's C CRC is used instead
-        ):
-            logging.getLogger(chatty).setLevel(logging.ERROR)
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
-# Warnings TFX 1.16 prints on every healthy local run; nothing a user can or should act on.
-_KNOWN_NOISE = (
-    "ArtifactQuery.property_predicate is not supported",
-    "does not have payload_format custom property",
-    # TF Transform, on every vocabulary and z-score of every traced preprocessing_fn: harmless.
-    "Tables initialized inside a tf.function",
-    "node's cache key varies on repeated tracing",
-)
-# TFX's "Execution 29 failed.": tfxkit's own error line names the component and why.
-_EXECUTION_FAILED = re.compile(r"Execution \d+ failed\.")
-
-
-def _drop_known_noise(record) -> bool:
-    message = record.getMessage()
-    if _EXECUTION_FAILED.fullmatch(message):
-        return False
-    return not any(noise in message for noise in _KNOWN_NOISE)
-
-
 def _load(args: argparse.Namespace):
     from tfxkit.config.pipeline_config import load_config
 
     config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
-    _quiet_frameworks(args.verbose)
+    quiet_frameworks(args.verbose)
     from tfxkit.pipeline.dsl import load_pipeline
 
     return load_pipeline(args.pipeline, config)
 
 
 def _load_profile(args: argparse.Namespace, runner: str | None = None):
-    from tfxkit.config.profiles import load_profile
-    from tfxkit.errors import ConfigError
+    from tfxkit.runners.remote import resolve_profile
 
-    if not args.profile:
-        raise ConfigError(
-            f"{'--runner ' + runner if runner else 'this command'} needs --profile PATH (a "
-            "runner profile such as configs/kubeflow.yaml: image, shared pipeline root, resources)"
-        )
-    profile = load_profile(args.profile)
-    if runner and profile.runner != runner:
-        raise ConfigError(
-            f"runner profile {args.profile} is for '{profile.runner}', not '{runner}'"
-        )
-    return profile
+    return resolve_profile(args.profile, runner)
 
 
 def _compile_remote(args: argparse.Namespace, profile, **options) -> int:
@@ -322,25 +262,11 @@ def _compile_remote(args: argparse.Namespace, profile, **options) -> int:
     from tfxkit.config.pipeline_config import load_config
 
     config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
-    _quiet_frameworks(args.verbose)
+    quiet_frameworks(args.verbose)
     from tfxkit.runners.remote import run_remote
 
     run_remote(args.pipeline, config, profile, progress=_progress, **options)
     return 0
-
-
-def _cmd_run_remote(args: argparse.Namespace) -> int:
-    return _compile_remote(
-        args,
-        _load_profile(args, args.runner),
-        enable_cache=args.cache,
-        compile_only=args.compile_only,
-        host=args.host,
-        endpoint=args.endpoint,
-        schedule=args.schedule,
-        schedule_name=args.schedule_name,
-        output=args.output,
-    )
 
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
@@ -355,7 +281,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
             schedule=args.cron,
             schedule_name=args.name,
         )
-    _quiet_frameworks(args.verbose)
+    quiet_frameworks(args.verbose)
     from tfxkit.runners.remote import manage_schedule
 
     manage_schedule(
@@ -371,7 +297,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_ir(args: argparse.Namespace) -> int:
-    _quiet_frameworks(args.verbose)
+    quiet_frameworks(args.verbose)
     from tfxkit.runners.spec_launcher import run_compiled
 
     summary = run_compiled(Path(args.spec), args.pipeline_root, progress=_progress)
@@ -389,49 +315,42 @@ def _cmd_run_ir(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from tfxkit.runners.session import run, write_summary
+
+    remote = {}
     if args.runner != "beam":
-        return _cmd_run_remote(args)
-    from tfxkit.config.pipeline_config import load_config
-    from tfxkit.runners import rerun
-
-    config = load_config(args.config, args.overrides)  # fails fast, before TFX is imported
-    key = rerun.run_key(config, args.pipeline)
-    previous = rerun.unchanged_summary(config, key) if args.cache else None
-    if previous is not None:  # nothing it depends on changed: no TFX import, no run
-        _progress(
-            f"[tfxkit] nothing changed since run {previous.run_id} (config, pipeline, code, "
-            "data files, store): reporting it without running; --no-cache runs it again"
+        remote = dict(
+            profile=args.profile,
+            compile_only=args.compile_only,
+            host=args.host,
+            endpoint=args.endpoint,
+            schedule=args.schedule,
+            schedule_name=args.schedule_name,
+            output=args.output,
         )
-        summary = previous
-    else:
-        summary = _run_local(args, config, key)
-    _ignore_late_interrupts()
-    _print_summary(summary)
-    if args.summary_json:
-        _write_summary(args.summary_json, summary)
-    return 0
-
-
-def _run_local(args: argparse.Namespace, config, key: str | None):
-    """Run on this machine; record it for the next unchanged re-run (``runners.rerun``)."""
-    from tfxkit.runners import rerun
-
-    _quiet_frameworks(args.verbose)
-    from tfxkit.pipeline.dsl import load_pipeline
-    from tfxkit.runners import local as beam
-
-    builder = load_pipeline(args.pipeline, config)
-    rerun.forget(config)
     try:
-        summary = beam.run(
-            builder, enable_cache=args.cache, progress=_progress, wait=not args.no_wait
+        summary = run(
+            args.config,
+            args.pipeline,
+            runner=args.runner,
+            overrides=args.overrides,
+            cache=args.cache,
+            wait=not args.no_wait,
+            progress=_progress,
+            verbose=args.verbose,
+            **remote,
         )
     except Exception as exc:  # a failed run still leaves its summary (failed component, why)
         if args.summary_json and getattr(exc, "summary", None):
-            _write_summary(args.summary_json, exc.summary)
+            write_summary(args.summary_json, exc.summary)
         raise
-    rerun.remember(config, key, summary)
-    return summary
+    if args.runner != "beam":
+        return 0
+    _ignore_late_interrupts()
+    _print_summary(summary)
+    if args.summary_json:
+        write_summary(args.summary_json, summary)
+    return 0
 
 
 def _ignore_late_interrupts() -> None:
@@ -442,11 +361,6 @@ def _ignore_late_interrupts() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _write_summary(path: str, summary) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(summary.as_dict(), indent=2))
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
@@ -483,7 +397,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     from tfxkit.errors import ConfigError, anomaly_table
 
     config = load_config(args.config, args.overrides)
-    _quiet_frameworks(args.verbose)
+    quiet_frameworks(args.verbose)
     from tfxkit.pipeline import schema_tools
 
     if args.action == "infer":

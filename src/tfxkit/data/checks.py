@@ -16,7 +16,8 @@ from pathlib import Path
 from tfxkit.config.label_expr import parse
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.sections import column_key
-from tfxkit.data.csv_dialect import input_files, read_header, records, stream_lines
+from tfxkit.data.csv_dialect import read_header, records, stream_lines
+from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.errors import DataError
 
 MAX_ROWS = 1_000_000  # per file; beyond it a full scan would no longer take seconds
@@ -47,21 +48,23 @@ def _config_keys(config: PipelineConfig, columns: list[str]) -> str:
     return ", ".join(dict.fromkeys(keys))
 
 
-def check_local_data(config: PipelineConfig) -> None:
-    """Fail before any component starts when local input data cannot feed the pipeline."""
-    path = config.data.path
-    if "://" in path:
+def check_local_data(config: PipelineConfig, inventory: DataInventory | None = None) -> None:
+    """Fail before any component starts when local input data cannot feed the pipeline.
+
+    ``inventory``: the run's listing of its input (taken here when not given)."""
+    inventory = inventory or take_inventory(config)
+    if inventory.remote:
         return  # remote storage: ExampleGen reports it
-    pattern = config.data.pattern
-    if not Path(path).is_dir() or not input_files(path, pattern):
+    path, pattern = config.data.path, config.data.pattern
+    if not inventory.files:
         what = f"files matching data.pattern '{pattern}'" if pattern else "input files"
         raise DataError(f"data.path: {path} is not a directory holding {what}")
     if config.data.format == "parquet":
-        _check_parquet(config)
+        _check_parquet(config, inventory.files)
     if config.data.format != "csv":
         return  # tfrecord: keys are checked against the schema by Transform
-    # Blank or repeated names, and files that disagree, fail here.
-    header = read_header(path, config.data.csv, pattern)
+    # Blank or repeated names, and files that disagree, failed when the inventory was taken.
+    header = list(inventory.header or read_header(path, config.data.csv, pattern))
     keys = {column_key(c) for c in header}
     missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
     if missing:
@@ -69,15 +72,14 @@ def check_local_data(config: PipelineConfig) -> None:
             f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
             f"in the CSV header {header}"
         )
-    _scan_rows(config, header)
+    _scan_rows(config, header, inventory.files)
 
 
-def _check_parquet(config: PipelineConfig) -> None:
+def _check_parquet(config: PipelineConfig, files: tuple[Path, ...]) -> None:
     """Every file has the same columns, rows, and the configured columns under their own names
     (Parquet column names become feature keys as they are, so they must be valid TF names)."""
     import pyarrow.parquet as pq
 
-    files = input_files(config.data.path, config.data.pattern)
     columns = None
     for file in files:
         try:
@@ -140,7 +142,7 @@ def _parses(value: str, kind: str) -> bool:
     return True
 
 
-def _scan_rows(config: PipelineConfig, header: list[str]) -> None:
+def _scan_rows(config: PipelineConfig, header: list[str], files: tuple[Path, ...]) -> None:
     """Cell counts and declared types row by row; then columns with no value, labels."""
     dialect = config.data.csv
     missing_markers = set(dialect.missing_values)
@@ -150,7 +152,7 @@ def _scan_rows(config: PipelineConfig, header: list[str]) -> None:
     label_values: set[str] = set()
     label = None if config.label.derive else config.label.name
     rows = 0
-    for file in input_files(config.data.path, config.data.pattern):
+    for file in files:
         lines = stream_lines(lambda file=file: open(file, "rb"), dialect, str(file))
         body = records(lines, dialect, str(file))
         if dialect.header:

@@ -23,12 +23,12 @@ import codecs
 import csv
 import io
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from tfxkit.config.pipeline_config import CsvDialect
+from tfxkit.data import spans
 from tfxkit.errors import DataError
 
 BOM = "\ufeff"
@@ -145,33 +145,17 @@ def data_files(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-_SPAN_OR_VERSION = re.compile(r"\{(SPAN|VERSION)\}")
-
-
 def input_files(directory: str | os.PathLike[str], pattern: str | None = None) -> list[Path]:
     """The files an ExampleGen reads: every non-hidden file of ``directory``, or those matching
-    ``pattern`` (relative, may hold ``{SPAN}`` and ``{VERSION}``: then the latest span, and its
-    latest version, as TFX's ExampleGen driver picks them)."""
+    ``pattern`` (relative; ``{SPAN}``, ``{VERSION}`` and the date specs select the latest span
+    and version exactly as TFX's ExampleGen does: ``tfxkit.data.spans``)."""
     if not pattern:
         return data_files(directory)
-    folder = Path(directory)
-    regex = re.compile(
-        _SPAN_OR_VERSION.sub(
-            lambda m: f"(?P<{m.group(1).lower()}>\\d+)",
-            re.escape(pattern).replace("\\{", "{").replace("\\}", "}").replace("\\*", "[^/]*"),
-        )
-        + "$"
-    )
-    found = []
-    for path in sorted(folder.glob(_SPAN_OR_VERSION.sub("*", pattern))):
-        match = regex.match(path.relative_to(folder).as_posix())
-        if match and path.is_file() and not path.name.startswith("."):
-            groups = match.groupdict()
-            found.append((int(groups.get("span") or 0), int(groups.get("version") or 0), path))
-    if not found:
-        return []
-    latest = max((span, version) for span, version, _ in found)
-    return [path for span, version, path in found if (span, version) == latest]
+    try:
+        files = spans.select(directory, pattern)
+    except spans.PatternError as exc:
+        raise DataError(f"data.pattern: {exc}") from None
+    return [path for path in files if not path.name.startswith(".")]
 
 
 def _file_columns(path: Path, dialect: CsvDialect) -> list[str]:

@@ -89,8 +89,8 @@ def run_executions(
     return sorted(result, key=lambda n: n.execution_id)
 
 
-def execution_state(conn: metadata_store_pb2.ConnectionConfig, execution_id: int) -> str:
-    [execution] = open_store(conn).get_executions_by_id([execution_id])
+def execution_state(store: metadata_store.MetadataStore, execution_id: int) -> str:
+    [execution] = store.get_executions_by_id([execution_id])
     return _state_name(execution)
 
 

@@ -20,22 +20,16 @@ bytes of a sample. Explicit ``mode``/``workers`` always win. The thresholds were
 
 from __future__ import annotations
 
-import gzip
 import os
-import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 from tfxkit.config.pipeline_config import BeamMode, PipelineConfig
-from tfxkit.data.csv_dialect import input_files
 
 # bench/scale.py here: 300k rows took 93 s in_memory and 94 s with two workers (which used
 # 3.1 GiB instead of 1.3); at 1M workers won 1.43x and at 3M 1.72x.
 MULTI_PROCESSING_MIN_ROWS = 500_000
 WORKER_MEMORY_BYTES = 1536 * 2**20
 RESERVED_MEMORY_BYTES = 3 * 2**30
-_SAMPLE_BYTES = 1 << 20
-_SAMPLE_RECORDS = 2000
 
 
 @dataclass(frozen=True)
@@ -65,8 +59,11 @@ class BeamChoice:
         return f"{self.mode.value}, {self.workers} {unit}{plural} ({self.reason})"
 
 
-def choose(config: PipelineConfig, machine: Machine | None = None) -> BeamChoice:
-    """The Beam mode and worker count for this run; explicit config wins, ``auto`` decides."""
+def choose(
+    config: PipelineConfig, rows: int | None = None, machine: Machine | None = None
+) -> BeamChoice:
+    """The Beam mode and worker count for this run; explicit config wins, ``auto`` decides from
+    ``rows``, the input rows the run's data inventory estimated (``tfxkit.data.inventory``)."""
     beam = config.runner.beam
     mode = BeamMode(beam.mode)  # the config keeps enum values as plain strings
     machine = machine or Machine.here()
@@ -77,7 +74,6 @@ def choose(config: PipelineConfig, machine: Machine | None = None) -> BeamChoice
         elif workers == 0:
             workers = machine.cores
         return BeamChoice(mode, workers, "set in runner.beam")
-    rows = estimate_rows(config)
     return choose_for(rows, machine, beam.workers)
 
 
@@ -110,64 +106,3 @@ def choose_for(rows: int | None, machine: Machine, workers: int | None = None) -
         wanted,
         f"auto: {size}, {cores} cores, but {memory} holds fewer than two worker processes",
     )
-
-
-def estimate_rows(config: PipelineConfig) -> int | None:
-    """Input rows: exact for Parquet, estimated from a sample for CSV and TFRecord; None for
-    remote paths or files that cannot be read (ExampleGen then reports them)."""
-    path = config.data.path
-    if "://" in path or not Path(path).is_dir():
-        return None
-    try:
-        files = input_files(path, config.data.pattern)
-        counter = {"parquet": _parquet_rows, "tfrecord": _tfrecord_rows}.get(
-            config.data.format, _csv_rows
-        )
-        rows = sum(counter(file) for file in files)
-    except (OSError, ValueError, EOFError, struct.error):
-        return None
-    if config.data.format == "csv" and config.data.csv.header:
-        rows -= len(files)
-    return max(rows, 0)
-
-
-def _parquet_rows(file: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(file).metadata.num_rows
-
-
-def _csv_rows(file: Path) -> int:
-    """Lines in the file, from the mean line length of its first MiB (whole file when smaller)."""
-    size = _uncompressed_size(file)
-    with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
-        sample = handle.read(_SAMPLE_BYTES)
-    lines = sample.count(b"\n") + (0 if sample.endswith(b"\n") or not sample else 1)
-    if not lines or len(sample) >= size:
-        return lines
-    return round(lines * size / len(sample))
-
-
-def _uncompressed_size(file: Path) -> int:
-    """Bytes of the file's content: gzip's trailer holds it (modulo 4 GiB, one member)."""
-    if file.suffix != ".gz":
-        return file.stat().st_size
-    with open(file, "rb") as handle:
-        handle.seek(-4, os.SEEK_END)
-        return struct.unpack("<I", handle.read(4))[0]
-
-
-def _tfrecord_rows(file: Path) -> int:
-    """Records, from the framing (8-byte length, 4-byte CRC, data, 4-byte CRC) of the first
-    ``_SAMPLE_RECORDS`` records, scaled by the content's bytes."""
-    size = _uncompressed_size(file)
-    with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
-        records = read = 0
-        while records < _SAMPLE_RECORDS:
-            header = handle.read(12)
-            if len(header) < 12:
-                return records
-            (length,) = struct.unpack("<Q", header[:8])
-            handle.seek(length + 4, os.SEEK_CUR)
-            records, read = records + 1, read + 16 + length
-    return round(records * size / read) if read < size else records

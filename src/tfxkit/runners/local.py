@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
@@ -26,6 +27,7 @@ from tfx.orchestration.portable import launcher
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.data.checks import check_local_data
+from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.errors import (
     ConfigError,
     Interrupted,
@@ -45,18 +47,34 @@ from tfxkit.runners.beam_settings import BeamChoice
 from tfxkit.runners.outcome import fill_outcome
 from tfxkit.runners.summary import NodeResult, RunSummary
 
+if TYPE_CHECKING:
+    from tfxkit.runners.session import RunSession
+
 Progress = Callable[[str], None]
 
 
 def beam_pipeline_args(config: PipelineConfig, choice: BeamChoice | None = None) -> list[str]:
     """DirectRunner flags from typed config (never string-formatted by users); ``mode: auto``
     is resolved by ``beam_settings.choose`` unless the caller already did."""
-    choice = choice or beam_settings.choose(config)
+    choice = choice or beam_settings.choose(config, take_inventory(config).rows)
     return [*choice.args(), *config.runner.beam.extra_args]
 
 
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+class LocalRunner:
+    """``tfxkit.run``'s runner for this machine (``runner="beam"``)."""
+
+    def run(self, session: RunSession) -> RunSummary:
+        return run(
+            session.builder(),
+            enable_cache=session.cache,
+            progress=session.progress,
+            wait=session.wait,
+            inventory=session.inventory,
+        )
 
 
 def run(
@@ -66,22 +84,25 @@ def run(
     progress: Progress = print,
     run_id: str | None = None,
     wait: bool = True,
+    inventory: DataInventory | None = None,
 ) -> RunSummary:
     """Run the pipeline to completion; raise PipelineRunError naming the failed component.
 
     One run per pipeline at a time (``run_lock``; ``wait=False`` fails fast). Under the lock,
     executions a dead run left unfinished are marked abandoned; SIGINT/SIGTERM cancel the
-    running execution, remove its outputs and raise ``Interrupted`` (exit 130).
+    running execution, remove its outputs and raise ``Interrupted`` (exit 130). ``inventory``:
+    the session's listing of the input (taken here when the runner is called directly).
     """
     config = builder.config
-    check_local_data(config)
+    inventory = inventory or take_inventory(config)
+    check_local_data(config, inventory)
     check_push_destination(config)
     check_training_hardware(config)
     conn = metadata.connection_config(config)
-    _check_store(conn, config)
+    store = _open_store(conn, config)  # opened once: a bad store fails before any component
     run_id = run_id or new_run_id()
+    choice = beam_settings.choose(config, inventory.rows)
     with run_lock(config, run_id, wait=wait, progress=progress), _interrupts_raise():
-        store = metadata.open_store(conn)
         dead = recovery.unfinished(store, config.name)
         if dead:
             names = recovery.stop(store, config.resolved_pipeline_root, dead, "abandoned")
@@ -92,7 +113,9 @@ def run(
         current: list[str | None] = [None]
         try:
             with _no_ephemeral_tfx_package():
-                return _run_nodes(builder, conn, run_id, enable_cache, progress, current)
+                return _run_nodes(
+                    builder, (conn, store), run_id, choice, enable_cache, progress, current
+                )
         except KeyboardInterrupt:
             stopped = recovery.unfinished(store, config.name, run_id)
             recovery.stop(store, config.resolved_pipeline_root, stopped, "interrupted")
@@ -188,15 +211,17 @@ _INTERRUPTED = threading.Event()
 
 def _run_nodes(
     builder: PipelineBuilder,
-    conn,
+    connection: tuple,
     run_id: str,
+    choice: BeamChoice,
     enable_cache: bool,
     progress: Progress,
     current: list[str | None],
 ) -> RunSummary:
-    """The node loop; ``current[0]`` names the node running (for an interrupt's message)."""
+    """The node loop; ``current[0]`` names the node running (for an interrupt's message).
+    ``connection``: the MLMD connection config (for TFX's launcher) and the open store."""
     config = builder.config
-    choice = beam_settings.choose(config)
+    conn, store = connection
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
@@ -249,7 +274,7 @@ def _run_nodes(
             error.summary = summary
             raise error from exc
         seconds = time.monotonic() - started
-        status = _status(conn, info, pipeline_node)
+        status = _status(store, info, pipeline_node)
         summary.nodes.append(NodeResult(node_id, status, seconds))
         note = " (condition not met: model not blessed)" if status == "skipped" else ""
         progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
@@ -260,10 +285,10 @@ def _run_nodes(
 _SYSTEM_NODE_TYPES = ("resolver.Resolver", "importer.Importer")
 
 
-def _check_store(conn, config: PipelineConfig) -> None:
-    """Open the store once up front, so a bad store fails before any component starts."""
+def _open_store(conn, config: PipelineConfig):
+    """The run's one open store, opened up front so a bad store fails before any component."""
     try:
-        metadata.open_store(conn)
+        return metadata.open_store(conn)
     except Exception as exc:
         raise MetadataStoreError(
             f"cannot open the ML Metadata store {_describe_store(config)} (config key "
@@ -271,13 +296,13 @@ def _check_store(conn, config: PipelineConfig) -> None:
         ) from exc
 
 
-def _status(conn, info, pipeline_node) -> str:
+def _status(store, info, pipeline_node) -> str:
     """finished | cached | skipped, or resolved for system nodes (they run no executor)."""
     if info is None or info.execution_id is None:
         return "skipped"
     if pipeline_node.node_info.type.name.endswith(_SYSTEM_NODE_TYPES):
         return "resolved"
-    state = metadata.execution_state(conn, info.execution_id)
+    state = metadata.execution_state(store, info.execution_id)
     return "cached" if state == "CACHED" else "finished"
 
 

@@ -8,17 +8,72 @@ so a user sees where it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfxkit.config.pipeline_config import PipelineConfig
-from tfxkit.config.profiles import RunnerProfile
+from tfxkit.config.profiles import RunnerProfile, load_profile
 from tfxkit.errors import ConfigError
 from tfxkit.pipeline.kfp_compiler import CompiledPipeline, compile_pipeline
 from tfxkit.runners.backends import get_backend
+from tfxkit.runners.summary import RunSummary
+
+if TYPE_CHECKING:
+    from tfxkit.runners.session import RunSession
 
 Progress = Callable[[str], None]
 DEFAULT_SCHEDULE = "default"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A compiled pipeline and, when a run was submitted, its id on the orchestrator."""
+
+    compiled: CompiledPipeline
+    run_id: str | None = None
+
+    @property
+    def pipeline_name(self) -> str:
+        return self.compiled.pipeline_name
+
+
+class RemoteRunner:
+    """``tfxkit.run``'s runner for a remote orchestrator; the options come from the session:
+    ``profile`` (path or ``RunnerProfile``, required), ``host``, ``endpoint``, ``compile_only``,
+    ``schedule``, ``schedule_name``, ``output``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, session: RunSession) -> RunSummary:
+        options = dict(session.runner_options)
+        profile = resolve_profile(options.pop("profile", None), self.name)
+        submitted = run_remote(
+            session.pipeline_file,
+            session.config,
+            profile,
+            enable_cache=session.cache,
+            progress=session.progress,
+            **options,
+        )
+        # A remote run's own id when one was submitted; compile-only and schedules have none.
+        return RunSummary(pipeline_name=submitted.pipeline_name, run_id=submitted.run_id or "")
+
+
+def resolve_profile(
+    profile: RunnerProfile | str | Path | None, runner: str | None
+) -> RunnerProfile:
+    """A runner profile from a path (or as given), checked to be for ``runner``."""
+    if profile is None:
+        raise ConfigError(
+            f"{'--runner ' + runner if runner else 'this command'} needs --profile PATH (a "
+            "runner profile such as configs/kubeflow.yaml: image, shared pipeline root, resources)"
+        )
+    loaded = profile if isinstance(profile, RunnerProfile) else load_profile(profile)
+    if runner and loaded.runner != runner:
+        raise ConfigError(f"runner profile {profile} is for '{loaded.runner}', not '{runner}'")
+    return loaded
 
 
 def run_remote(
@@ -35,7 +90,7 @@ def run_remote(
     output: str | None = None,
     progress: Progress = print,
     credentials: Any = None,
-) -> CompiledPipeline:
+) -> Submitted:
     """Compile for the profile's orchestrator, then submit a run or apply a schedule."""
     backend = None
     if not compile_only:  # a missing host or endpoint fails before compiling, not after
@@ -48,7 +103,7 @@ def run_remote(
         f"({len(compiled.tasks)} tasks, image {profile.image}) -> {compiled.path}"
     )
     if backend is None:
-        return compiled
+        return Submitted(compiled)
     if schedule:
         result = backend.apply_schedule(
             compiled, schedule_name, schedule, enable_caching=enable_cache
@@ -61,7 +116,8 @@ def run_remote(
         run = backend.submit(compiled, enable_caching=enable_cache)
         progress(f"submitted run {run.id}")
         progress(f"ui: {run.url}")
-    return compiled
+        return Submitted(compiled, run.id)
+    return Submitted(compiled)
 
 
 def manage_schedule(

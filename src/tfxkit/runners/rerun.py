@@ -27,7 +27,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from tfxkit.config.pipeline_config import PipelineConfig
-from tfxkit.data.csv_dialect import input_files
+from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.fingerprint import code_fingerprint, module_source
 from tfxkit.runners.beam_settings import Machine
 from tfxkit.runners.summary import RunSummary
@@ -44,9 +44,13 @@ def record_path(config: PipelineConfig) -> Path:
     return Path(config.run_dir) / RECORD_FILE
 
 
-def run_key(config: PipelineConfig, pipeline_file: str | None) -> str | None:
-    """Hex key of everything a local run depends on, or None when it cannot be vouched for."""
+def run_key(
+    config: PipelineConfig, pipeline_file: str | None, inventory: DataInventory | None = None
+) -> str | None:
+    """Hex key of everything a local run depends on, or None when it cannot be vouched for.
+    ``inventory``: the run's listing of its input (taken here when not given)."""
     try:
+        inventory = inventory or take_inventory(config)
         parts = {
             "format": _FORMAT,
             "python": sys.executable,
@@ -58,7 +62,7 @@ def run_key(config: PipelineConfig, pipeline_file: str | None) -> str | None:
                 for ref in (config.transform.preprocessing_fn, config.training.run_fn)
                 if ref
             ],
-            "data": _data_stamp(config),
+            "data": _data_stamp(inventory),
             "machine": list(vars(Machine.here()).values()),
         }
         if config.training.warm_start:
@@ -131,14 +135,10 @@ def _store_stamp(config: PipelineConfig) -> list:
     return stamp
 
 
-def _data_stamp(config: PipelineConfig) -> list:
-    path = config.data.path
-    if "://" in path:
+def _data_stamp(inventory: DataInventory) -> list:
+    if inventory.remote:
         raise Doubt("remote data cannot be stamped cheaply")
-    stamp = []
-    for file in input_files(path, config.data.pattern):
-        info = file.stat()
-        stamp.append([str(file.resolve()), info.st_size, info.st_mtime_ns])
+    stamp = inventory.stamp()
     if not stamp:
         raise Doubt("no input files")
     return stamp
