@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo serve fairness-demo test test-fast lint format bench bench-scale bench-training bench-optimize bench-serving chaos data clean image mariadb
+.PHONY: install demo serve fairness-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -56,6 +56,13 @@ lint: install
 format: install
 	$(BIN)/ruff format src pipelines tests bench
 	$(BIN)/ruff check --fix src pipelines tests bench
+
+# The docs site (MkDocs + Material, mkdocs.yml) into site/, offline; --strict: any warning fails.
+# docs/gen_reference.py first writes the generated pages (config and CLI reference) under
+# docs/reference/. NO_MKDOCS_2_WARNING silences Material's end-of-life banner (not a build warning).
+docs: install
+	$(BIN)/python docs/gen_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: install
 	$(BIN)/python bench/overhead.py
