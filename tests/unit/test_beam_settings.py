@@ -92,6 +92,20 @@ def test_explicit_settings_win(tmp_path: Path) -> None:
     assert _choose(_config(many, workers=4), LAPTOP).workers == 4
 
 
+def test_explicit_workers_win_under_auto_below_the_row_threshold(tmp_path: Path) -> None:
+    """Issue 31: ``--set runner.beam.workers=2`` with ``mode: auto`` ran in_memory, 1 worker."""
+    (tmp_path / "d.csv").write_text("a,y\n" + "1,0\n" * 10)
+    choice = _choose(_config(tmp_path, workers=2), LAPTOP)
+    assert (choice.mode, choice.workers) == (BeamMode.MULTI_PROCESSING, 2)
+    assert "runner.beam.workers: 2" in choice.describe()
+
+
+def test_memory_cap_on_explicit_workers_is_said(tmp_path: Path) -> None:
+    choice = choose_for(10**7, Machine(cores=64, memory_bytes=8 * GIB), workers=8)
+    assert choice.workers == 3
+    assert "runner.beam.workers 8 overridden: 8 GiB holds 3 worker processes" in choice.reason
+
+
 def test_csv_rows_estimated_from_a_sample(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(inventory, "_SAMPLE_BYTES", 4096)  # force extrapolation
     body = "".join(f"{i:05d}.5,{i % 2}\n" for i in range(20_000))  # same length

@@ -14,8 +14,9 @@ which is pure loss on small data. ``runner.beam.mode: auto`` (the default) there
 The choice depends only on the input rows, the core count and the total memory (not on the
 memory free right now), so an unchanged input gets the same Beam flags and so the same cache
 keys. Rows come from Parquet footers exactly, and are estimated for CSV and TFRecord from the
-bytes of a sample. Explicit ``mode``/``workers`` always win. The thresholds were measured by
-``bench/scale.py`` on a 2-core machine (see README, "Scale").
+bytes of a sample. Explicit ``mode``/``workers`` win; when memory cannot hold the workers
+asked for, the printed reason says which setting was lowered and why. The thresholds were
+measured by ``bench/scale.py`` on a 2-core machine (see the docs, "Scale").
 """
 
 from __future__ import annotations
@@ -78,13 +79,18 @@ def choose(
 
 
 def choose_for(rows: int | None, machine: Machine, workers: int | None = None) -> BeamChoice:
-    """The ``auto`` rule on its own (a unit test drives it with made-up machines)."""
+    """The ``auto`` rule on its own (a unit test drives it with made-up machines).
+
+    An explicit ``runner.beam.workers`` wins over the row threshold: 1 means in_memory, more
+    means that many worker processes (0: one per core). Only the memory cap can lower it, and
+    the reason then says so, with the count asked for and the count that fits."""
     cores = machine.cores
     size = "input size unknown" if rows is None else f"~{rows:,} input rows"
-    if cores < 2 or workers == 1:
-        why = "one core" if cores < 2 else "runner.beam.workers is 1"
+    if workers == 1 or (workers is None and cores < 2):
+        why = "runner.beam.workers is 1" if workers == 1 else "one core"
         return BeamChoice(BeamMode.IN_MEMORY, 1, f"auto: {size}, {why}")
-    if rows is not None and rows < MULTI_PROCESSING_MIN_ROWS:
+    explicit = workers is not None
+    if not explicit and rows is not None and rows < MULTI_PROCESSING_MIN_ROWS:
         return BeamChoice(
             BeamMode.IN_MEMORY,
             1,
@@ -95,14 +101,24 @@ def choose_for(rows: int | None, machine: Machine, workers: int | None = None) -
     fits = int(spare // WORKER_MEMORY_BYTES)
     memory = f"{machine.memory_bytes / 2**30:.0f} GiB"
     wanted = workers or cores
+    asked = f"runner.beam.workers: {workers}, " if explicit else ""
     if fits >= 2:
         count = min(wanted, fits)
-        capped = f", capped by memory at {fits}" if fits < wanted else ""
+        capped = ""
+        if fits < wanted:
+            capped = (
+                f"; runner.beam.workers {wanted} overridden: {memory} holds {fits} worker "
+                f"processes of {WORKER_MEMORY_BYTES / 2**30:.1f} GiB"
+                if explicit
+                else f", capped by memory at {fits}"
+            )
         return BeamChoice(
-            BeamMode.MULTI_PROCESSING, count, f"auto: {size}, {cores} cores, {memory}{capped}"
+            BeamMode.MULTI_PROCESSING,
+            count,
+            f"auto: {asked}{size}, {cores} cores, {memory}{capped}",
         )
     return BeamChoice(
         BeamMode.MULTI_THREADING,
         wanted,
-        f"auto: {size}, {cores} cores, but {memory} holds fewer than two worker processes",
+        f"auto: {asked}{size}, {cores} cores, but {memory} holds fewer than two worker processes",
     )
