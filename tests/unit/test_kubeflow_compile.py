@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -87,6 +88,18 @@ def test_compile_is_deterministic(tmp_path: Path) -> None:
     first = _compile(tmp_path, KUBEFLOW, "a.yaml").path.read_text()
     second = _compile(tmp_path, KUBEFLOW, "b.yaml").path.read_text()
     assert first == second
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_compiled_files_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    """Issue 31: the atomic write left specs 0600 whatever the umask."""
+    previous = os.umask(umask)
+    try:
+        for name in ("spec.yaml", "job.json"):
+            mode = _compile(tmp_path, KUBEFLOW, name).path.stat().st_mode & 0o777
+            assert mode == 0o666 & ~umask, f"{name}: {oct(mode)}"
+    finally:
+        os.umask(previous)
 
 
 def test_vertex_job_json_parses_into_pipeline_job(tmp_path: Path) -> None:

@@ -259,16 +259,27 @@ def compile_pipeline(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """No half-written spec: write a sibling temp file, then rename over the target."""
+    """No half-written spec: write a sibling temp file, then rename over the target.
+
+    ``mkstemp`` creates the file 0600; the spec is not a secret (passwords are never in it) and
+    is shared with CI and teammates, so it gets the mode any new file gets under the umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def load_spec(path: str | Path) -> dict[str, Any]:
