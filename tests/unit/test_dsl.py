@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,32 @@ def test_baseline_is_the_newest_model_every_gate_blessed() -> None:
         None, {"model": models, "model_blessing": blessings, "candidate": [models[0]]}
     )
     assert resolved["model"] == []  # the only fully blessed model is the candidate itself
+
+
+def test_a_pipeline_file_imports_modules_beside_it(tmp_path: Path, monkeypatch) -> None:
+    """Issue 31: ``import pipe_helpers`` failed with ModuleNotFoundError unless PYTHONPATH was
+    set. The helper imports a second module, as a real project's would."""
+    import sys
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    (tmp_path / "pipe_helpers.py").write_text("from pipe_steps import build\n")
+    (tmp_path / "pipe_steps.py").write_text(
+        "from tfxkit import standard_pipeline\n\ndef build(config):\n"
+        "    return standard_pipeline(config)\n"
+    )
+    pipeline = tmp_path / "my_pipeline.py"
+    pipeline.write_text(
+        "import pipe_helpers\n\ndef create_pipeline(config):\n"
+        "    return pipe_helpers.build(config)\n"
+    )
+    builder = load_pipeline(pipeline, load_config(PENGUIN_CONFIG))
+    assert isinstance(builder, PipelineBuilder)
+    assert str(tmp_path) in os.environ["PYTHONPATH"].split(os.pathsep)  # Beam workers too
+
+
+def test_a_missing_module_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    pipeline = tmp_path / "p.py"
+    pipeline.write_text("import not_a_module_anywhere\n")
+    with pytest.raises(PipelineDefinitionError, match="pipeline's folder .* is importable"):
+        load_pipeline(pipeline, load_config(PENGUIN_CONFIG))

@@ -21,6 +21,7 @@ Beam args) from the caller, so one definition runs locally and compiles for Kube
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,21 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     return p
 
 
+def _importable_folder(folder: Path) -> None:
+    """A pipeline file may import modules beside it, as a script would (``import helpers``).
+
+    The folder goes on ``sys.path`` for this process and on ``PYTHONPATH`` for the processes it
+    starts (Beam's multi-processing workers). Remote runs compile here, so the same imports
+    work while compiling; code a remote task runs must still come from an installed package
+    (the KFP compiler checks every module path it writes)."""
+    text = str(folder)
+    if text not in sys.path:
+        sys.path.insert(0, text)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if text not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([text, *paths])
+
+
 def load_pipeline(
     path: str | Path | None, config: PipelineConfig, target: Target | str = LOCAL
 ) -> PipelineBuilder:
@@ -168,6 +184,7 @@ def load_pipeline(
     path = Path(path)
     if not path.is_file():
         raise PipelineDefinitionError(f"pipeline file {path} does not exist")
+    _importable_folder(path.resolve().parent)
     module_name = f"tfxkit_pipeline_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
@@ -177,8 +194,14 @@ def load_pipeline(
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's file: report it in one line, not a traceback
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError):
+            hint = (
+                f" (the pipeline's folder {path.resolve().parent} is importable: put "
+                f"'{exc.name}' there as a module or package, or install it)"
+            )
         raise PipelineDefinitionError(
-            f"pipeline file {path} failed to import: {type(exc).__name__}: {exc}"
+            f"pipeline file {path} failed to import: {type(exc).__name__}: {exc}{hint}"
         ) from exc
     factory = getattr(module, "create_pipeline", None)
     if not callable(factory):
