@@ -70,7 +70,8 @@ def _save(path: Path, k: float) -> None:
         "regression": module.regress,
     }
     tf.saved_model.save(module, str(path), signatures=signatures)
-    # What the trainer's set_signature_methods does (copied: keras_trainer imports TFX).
+    # What tfxkit.training.export.set_signature_methods does (copied: that module loads TF
+    # Transform and tf_keras).
     proto = saved_model_pb2.SavedModel()
     proto.ParseFromString((path / "saved_model.pb").read_bytes())
     for name, verb in {"classification": "classify", "regression": "regress"}.items():

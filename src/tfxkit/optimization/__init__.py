@@ -1,6 +1,6 @@
 """Model optimization: TFLite quantization, pruning, distillation, measurement and a gate.
 
-Pure functions over ``tf_keras`` models (what ``tfxkit.training.keras_trainer`` builds) and
+Pure functions over ``tf_keras`` models (what ``tfxkit.training.model`` builds) and
 TFLite flatbuffers; a TFX component wraps them. Importing this package loads nothing heavy:
 import the submodules (``quantize``, ``prune``, ``distill``, ``measure``, ``gate``) you need.
 ``gate`` and the dataclasses in ``measure`` need no TensorFlow at all.

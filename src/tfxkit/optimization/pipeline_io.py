@@ -18,7 +18,8 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from tfxkit.config import features as F
-from tfxkit.training import keras_trainer
+from tfxkit.training.export import save_serving_model
+from tfxkit.training.model import build_model
 
 
 def label_key(custom_config: dict[str, Any]) -> str:
@@ -106,7 +107,7 @@ def load_trained(
             if isinstance(layer, keras.layers.Rescaling):
                 label["stats"] = (float(layer.offset), float(layer.scale))
     completed = {**custom_config, "label": label}
-    model = keras_trainer.build_model(completed, tf_transform_output)
+    model = build_model(completed, tf_transform_output)
     model.set_weights(saved.get_weights())
     return model, completed
 
@@ -118,7 +119,7 @@ def build_like(
 ) -> keras.Model:
     """A fresh model of the configured kind with other hidden layers (a distillation student)."""
     smaller = {**custom_config, "model": {**custom_config["model"], "hidden_units": hidden_units}}
-    return keras_trainer.build_model(smaller, tf_transform_output)
+    return build_model(smaller, tf_transform_output)
 
 
 def export(
@@ -129,9 +130,7 @@ def export(
 ) -> None:
     """Save with the Trainer's signatures (raw features in), so serving cannot tell the
     optimized model from the original but by its answers."""
-    signatures = keras_trainer._serving_signatures(model, tf_transform_output, custom_config)
-    model.save(serving_model_dir, save_format="tf", signatures=signatures)
-    keras_trainer.set_signature_methods(serving_model_dir)
+    save_serving_model(model, tf_transform_output, custom_config, serving_model_dir)
 
 
 class OneHot(keras.layers.Layer):

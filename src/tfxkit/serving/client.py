@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partialmethod
 from typing import Any
 
 import requests
+
+from tfxkit.config.features import CLASSIFY_SIGNATURE, REGRESS_SIGNATURE
 
 
 class ServingRequestError(Exception):
@@ -113,16 +116,24 @@ class Client:
         answer = self._rest("POST", self._model_path(model, version, label) + ":predict", body)
         return answer["predictions"] if instances is not None else answer["outputs"]
 
-    def _examples_call(
+    # TF Serving's Classify and Regress APIs take the same request (tf.Examples, an optional
+    # context merged into each, a model spec) and differ in the verb, the signature they need
+    # (tfxkit's trainer exports one for each; TF Serving's own default, serving_default, is a
+    # predict signature) and the answer, so each transport has one method for both.
+
+    def _examples_rest(
         self,
         verb: str,
         model: str,
         examples: list[dict],
-        context: dict | None,
-        version: int | None,
-        label: str | None,
-        signature_name: str | None,
+        *,
+        context: dict | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
     ) -> list:
+        """Features as JSON (floats need a decimal point to become float_list values, as in
+        TF Serving) -> [[class, score], ...] (classify) or a value (regress) per example."""
         body: dict[str, Any] = {"examples": examples}
         if context:
             body["context"] = context
@@ -131,37 +142,8 @@ class Client:
         path = self._model_path(model, version, label) + f":{verb}"
         return self._rest("POST", path, body)["results"]
 
-    def classify(
-        self,
-        model: str,
-        examples: list[dict],
-        *,
-        context: dict | None = None,
-        version: int | None = None,
-        label: str | None = None,
-        signature_name: str | None = "classification",
-    ) -> list[list]:
-        """[[[class, score], ...] per example]; features as JSON (floats need a decimal point
-        to become float_list values, as in TF Serving). The default signature is the one
-        tfxkit's trainer exports for TF Serving's Classify API (TF Serving's own default,
-        serving_default, is a predict signature)."""
-        return self._examples_call(
-            "classify", model, examples, context, version, label, signature_name
-        )
-
-    def regress(
-        self,
-        model: str,
-        examples: list[dict],
-        *,
-        context: dict | None = None,
-        version: int | None = None,
-        label: str | None = None,
-        signature_name: str | None = "regression",
-    ) -> list[float]:
-        return self._examples_call(
-            "regress", model, examples, context, version, label, signature_name
-        )
+    classify = partialmethod(_examples_rest, "classify", signature_name=CLASSIFY_SIGNATURE)
+    regress = partialmethod(_examples_rest, "regress", signature_name=REGRESS_SIGNATURE)
 
     # ---------------------------------------------------------------- gRPC
     def _stub(self, kind: str) -> Any:
@@ -230,52 +212,42 @@ class Client:
         response = self._grpc_call(self._stub("predict").Predict, request)
         return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 
-    def _examples_grpc(self, request: Any, examples: list[dict]) -> None:
+    def _examples_grpc(
+        self,
+        verb: str,
+        model: str,
+        examples: list[dict],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+    ) -> list:
+        """PredictionService.Classify / Regress: [(class, score), ...] or a value per example."""
         import tensorflow as tf
+        from tensorflow_serving.apis import classification_pb2, regression_pb2
 
         from tfxkit.serving.inference import examples_from_json
 
+        classify = verb == "classify"
+        if classify:
+            request = classification_pb2.ClassificationRequest()
+        else:
+            request = regression_pb2.RegressionRequest()
+        self._spec(request.model_spec, model, version, label, signature_name)
         for serialized in examples_from_json({"examples": examples}):
             request.input.example_list.examples.add().CopyFrom(
                 tf.train.Example.FromString(serialized)
             )
-
-    def classify_grpc(
-        self,
-        model: str,
-        examples: list[dict],
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        signature_name: str = "classification",
-    ) -> list[list[tuple[str, float]]]:
-        """PredictionService.Classify: [[(class, score), ...] per example]."""
-        from tensorflow_serving.apis import classification_pb2
-
-        request = classification_pb2.ClassificationRequest()
-        self._spec(request.model_spec, model, version, label, signature_name)
-        self._examples_grpc(request, examples)
-        response = self._grpc_call(self._stub("predict").Classify, request)
-        return [
-            [(c.label, c.score) for c in row.classes] for row in response.result.classifications
-        ]
-
-    def regress_grpc(
-        self,
-        model: str,
-        examples: list[dict],
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        signature_name: str = "regression",
-    ) -> list[float]:
-        from tensorflow_serving.apis import regression_pb2
-
-        request = regression_pb2.RegressionRequest()
-        self._spec(request.model_spec, model, version, label, signature_name)
-        self._examples_grpc(request, examples)
-        response = self._grpc_call(self._stub("predict").Regress, request)
+        stub = self._stub("predict")
+        response = self._grpc_call(stub.Classify if classify else stub.Regress, request)
+        if classify:
+            return [
+                [(c.label, c.score) for c in row.classes] for row in response.result.classifications
+            ]
         return [r.value for r in response.result.regressions]
+
+    classify_grpc = partialmethod(_examples_grpc, "classify", signature_name=CLASSIFY_SIGNATURE)
+    regress_grpc = partialmethod(_examples_grpc, "regress", signature_name=REGRESS_SIGNATURE)
 
     def status_grpc(self, model: str, version: int | None = None) -> list[tuple[int, str]]:
         from tensorflow_serving.apis import get_model_status_pb2

@@ -7,6 +7,8 @@ carry the gRPC status code TF Serving would return.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from concurrent import futures
 from typing import Any
 
@@ -23,7 +25,7 @@ from tensorflow_serving.apis import (
 )
 
 from tfxkit.serving import inference
-from tfxkit.serving.models import ModelStore, RequestError
+from tfxkit.serving.models import LoadedVersion, ModelStore, RequestError
 
 
 def _spec_args(spec: Any) -> tuple[str, int | None, str | None]:
@@ -32,8 +34,24 @@ def _spec_args(spec: Any) -> tuple[str, int | None, str | None]:
     return spec.name, version, label
 
 
-def _abort(context: grpc.ServicerContext, exc: RequestError) -> None:
-    context.abort(getattr(grpc.StatusCode, exc.code, grpc.StatusCode.UNKNOWN), exc.message)
+def _answers_request_errors(rpc: Callable[..., Any]) -> Callable[..., Any]:
+    """Every RPC answers a ``RequestError`` with the gRPC status code TF Serving would return."""
+
+    @functools.wraps(rpc)
+    def answered(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return rpc(self, request, context)
+        except RequestError as exc:
+            context.abort(getattr(grpc.StatusCode, exc.code, grpc.StatusCode.UNKNOWN), exc.message)
+
+    return answered
+
+
+def _answered_by(response: Any, request: Any, loaded: LoadedVersion) -> Any:
+    """``response``, naming the model and the version that answered (as TF Serving's do)."""
+    response.model_spec.name = request.model_spec.name
+    response.model_spec.version.value = loaded.version
+    return response
 
 
 def _examples(request_input: Any) -> list[bytes]:
@@ -56,17 +74,23 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def __init__(self, store: ModelStore) -> None:
         self.store = store
 
+    def _model(self, request: Any) -> LoadedVersion:
+        return self.store.get(*_spec_args(request.model_spec))
+
+    def _run_on_examples(
+        self, request: Any, run: Callable[[LoadedVersion, str, list[bytes]], list]
+    ) -> tuple[LoadedVersion, list]:
+        """Classify and Regress: a signature of the named model over the request's examples."""
+        loaded = self._model(request)
+        return loaded, run(loaded, request.model_spec.signature_name, _examples(request.input))
+
+    @_answers_request_errors
     def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        try:
-            loaded = self.store.get(*_spec_args(request.model_spec))
-            function = inference.signature(loaded, request.model_spec.signature_name)
-            columns = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-            outputs = inference.run_signature(function, columns)
-        except RequestError as exc:
-            return _abort(context, exc)
-        response = predict_pb2.PredictResponse()
-        response.model_spec.name = request.model_spec.name
-        response.model_spec.version.value = loaded.version
+        loaded = self._model(request)
+        function = inference.signature(loaded, request.model_spec.signature_name)
+        columns = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        outputs = inference.run_signature(function, columns)
+        response = _answered_by(predict_pb2.PredictResponse(), request, loaded)
         response.model_spec.signature_name = (
             request.model_spec.signature_name or inference.DEFAULT_SIGNATURE
         )
@@ -76,49 +100,30 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
         return response
 
+    @_answers_request_errors
     def Classify(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        try:
-            loaded = self.store.get(*_spec_args(request.model_spec))
-            rows = inference.classify(
-                loaded, request.model_spec.signature_name, _examples(request.input)
-            )
-        except RequestError as exc:
-            return _abort(context, exc)
-        response = classification_pb2.ClassificationResponse()
-        response.model_spec.name = request.model_spec.name
-        response.model_spec.version.value = loaded.version
+        loaded, rows = self._run_on_examples(request, inference.classify)
+        response = _answered_by(classification_pb2.ClassificationResponse(), request, loaded)
         for row in rows:
-            classifications = response.result.classifications.add()
+            classes = response.result.classifications.add().classes
             for label, score in row:
-                classifications.classes.add(label=label, score=score)
+                classes.add(label=label, score=score)
         return response
 
+    @_answers_request_errors
     def Regress(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        try:
-            loaded = self.store.get(*_spec_args(request.model_spec))
-            values = inference.regress(
-                loaded, request.model_spec.signature_name, _examples(request.input)
-            )
-        except RequestError as exc:
-            return _abort(context, exc)
-        response = regression_pb2.RegressionResponse()
-        response.model_spec.name = request.model_spec.name
-        response.model_spec.version.value = loaded.version
-        for value in values:
-            response.result.regressions.add(value=value)
+        loaded, values = self._run_on_examples(request, inference.regress)
+        response = _answered_by(regression_pb2.RegressionResponse(), request, loaded)
+        response.result.regressions.extend(regression_pb2.Regression(value=v) for v in values)
         return response
 
+    @_answers_request_errors
     def GetModelMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        try:
-            loaded = self.store.get(*_spec_args(request.model_spec))
-        except RequestError as exc:
-            return _abort(context, exc)
+        loaded = self._model(request)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         for key, value in loaded.signature_defs.items():
             signature_map.signature_def[key].CopyFrom(value)
-        response = get_model_metadata_pb2.GetModelMetadataResponse()
-        response.model_spec.name = request.model_spec.name
-        response.model_spec.version.value = loaded.version
+        response = _answered_by(get_model_metadata_pb2.GetModelMetadataResponse(), request, loaded)
         response.metadata["signature_def"].Pack(signature_map)
         return response
 
@@ -127,13 +132,10 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     def __init__(self, store: ModelStore) -> None:
         self.store = store
 
+    @_answers_request_errors
     def GetModelStatus(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        try:
-            versions = self.store.status(*_spec_args(request.model_spec))
-        except RequestError as exc:
-            return _abort(context, exc)
         response = get_model_status_pb2.GetModelStatusResponse()
-        for loaded in versions:
+        for loaded in self.store.status(*_spec_args(request.model_spec)):
             status = response.model_version_status.add()
             status.version = loaded.version
             status.state = get_model_status_pb2.ModelVersionStatus.State.Value(loaded.state)

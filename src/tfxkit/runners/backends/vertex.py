@@ -35,7 +35,7 @@ import google.auth
 from google.cloud import aiplatform
 from google.cloud.aiplatform import utils as aiplatform_utils
 
-from tfxkit.config.profiles import RunnerProfile
+from tfxkit.config.profiles import RunnerProfile, VertexConfig
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,
@@ -80,13 +80,11 @@ class VertexTarget:
             return aiplatform_utils.mrep_endpoint("aiplatform.googleapis.com", region)
         return f"{region}-aiplatform.googleapis.com"
 
-
-def from_profile(profile: RunnerProfile, connection: Connection) -> VertexBackend:
-    """The backend for a ``runner: vertex`` profile (the connection's host is KFP's)."""
-    vertex = profile.vertex
-    assert vertex is not None  # the profile schema requires it for runner: vertex
-    return VertexBackend(
-        VertexTarget(
+    @classmethod
+    def from_config(cls, vertex: VertexConfig, connection: Connection) -> VertexTarget:
+        """A profile's ``vertex`` section, reached at the connection's endpoint with its
+        credentials: pipelines and serving act in the same project, as the same account."""
+        return cls(
             project=vertex.project,
             region=vertex.region,
             service_account=vertex.service_account,
@@ -94,7 +92,13 @@ def from_profile(profile: RunnerProfile, connection: Connection) -> VertexBacken
             api_endpoint=connection.endpoint,
             credentials=connection.credentials,
         )
-    )
+
+
+def from_profile(profile: RunnerProfile, connection: Connection) -> VertexBackend:
+    """The backend for a ``runner: vertex`` profile (the connection's host is KFP's)."""
+    vertex = profile.vertex
+    assert vertex is not None  # the profile schema requires it for runner: vertex
+    return VertexBackend(VertexTarget.from_config(vertex, connection))
 
 
 def console_url(target: VertexTarget, job_id: str) -> str:

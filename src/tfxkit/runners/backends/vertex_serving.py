@@ -122,14 +122,7 @@ def _resolve(
     serving = vertex.serving
     display = profile.expand(serving.model_display_name or model_name, model_name)
     return _Deploy(
-        target=VertexTarget(
-            project=vertex.project,
-            region=vertex.region,
-            service_account=vertex.service_account,
-            labels=dict(vertex.labels),
-            api_endpoint=connection.endpoint,
-            credentials=connection.credentials,
-        ),
+        target=VertexTarget.from_config(vertex, connection),
         serving=serving,
         model_display_name=display,
         endpoint_display_name=profile.expand(serving.endpoint_display_name or display, model_name),

@@ -1,0 +1,201 @@
+"""The SavedModel the Trainer exports: the Keras model plus the Transform graph, so serving
+takes raw feature values.
+
+Signatures:
+
+* ``serving_default``: one tensor per configured feature, named by its column key
+  (``tfxkit.config.features.column_key``) -> ``probabilities`` and ``classes`` (what TF Serving's
+  REST ``instances`` format feeds). Numbers are float64 (any JSON number; ints convert), NaN
+  means missing; strings are strings, "" means missing. A missing input is imputed by the
+  same Transform graph as in training. Unused CSV columns and the label are not inputs.
+* ``serving_examples``: serialized ``tf.Example`` -> probabilities (what TFMA feeds);
+* ``transform_features``: serialized ``tf.Example`` -> transformed features, label included
+  (TFMA's preprocessing function, so it can read the label index);
+* ``classification`` or ``regression``: TF Serving's Classify / Regress APIs.
+
+Apart from ``run_fn`` because the optimization components export their models the same way,
+so serving cannot tell an optimized model from the Trainer's but by its answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+
+from tfxkit.config import features as F
+from tfxkit.config import label_expr
+from tfxkit.training.autograph import skip_tf_keras_conversion
+
+skip_tf_keras_conversion()  # the export traces tf_keras layers
+
+
+def save_serving_model(
+    model: keras.Model,
+    tf_transform_output: tft.TFTransformOutput,
+    custom_config: dict[str, Any],
+    serving_model_dir: str,
+) -> None:
+    """Save ``model`` with tfxkit's serving signatures, method names set for TF Serving."""
+    signatures = serving_signatures(model, tf_transform_output, custom_config)
+    model.save(serving_model_dir, save_format="tf", signatures=signatures)
+    set_signature_methods(serving_model_dir)
+
+
+def _class_names(label: dict[str, Any], tf_transform_output: tft.TFTransformOutput) -> list[str]:
+    if label["task"] == "regression":
+        return []
+    if label.get("derive"):
+        return list(F.DERIVED_CLASSES)
+    return _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
+
+
+def _named_outputs(predictions: tf.Tensor, task: str, classes: tf.Tensor) -> dict[str, tf.Tensor]:
+    """What serving returns: regression -> predictions; binary -> P(positive) and class."""
+    if task == "regression":
+        return {"predictions": tf.reshape(predictions, [-1])}
+    if task == "binary":
+        positive = tf.reshape(predictions, [-1])
+        return {
+            "probabilities": positive,
+            "classes": tf.gather(classes, tf.cast(positive >= 0.5, tf.int64)),
+        }
+    return {
+        "probabilities": predictions,
+        "classes": tf.gather(classes, tf.argmax(predictions, axis=1)),
+    }
+
+
+def _raw_input(value: tf.Tensor, spec: Any) -> Any:
+    """A serving value ([batch]) as the Transform graph's raw feature; NaN / "" are missing."""
+    if value.dtype == tf.string:
+        present = tf.strings.length(value) > 0
+    else:
+        present = tf.logical_not(tf.math.is_nan(value))
+        value = tf.round(value) if spec.dtype.is_integer else value
+    if isinstance(spec, tf.io.VarLenFeature):
+        indices = tf.where(present)
+        values = tf.cast(tf.boolean_mask(value, present), spec.dtype)
+        batch = tf.shape(value, out_type=tf.int64)[0]
+        return tf.sparse.SparseTensor(
+            tf.concat([indices, tf.zeros_like(indices)], axis=1), values, [batch, 1]
+        )
+    # A fixed-shape feature (curated schema) cannot say "missing": fill the type's zero.
+    filled = tf.where(present, value, tf.zeros_like(value))
+    return tf.reshape(tf.cast(filled, spec.dtype), [-1, *spec.shape])
+
+
+def serving_signatures(
+    model: keras.Model, tf_transform_output: tft.TFTransformOutput, custom_config: dict[str, Any]
+) -> dict[str, Any]:
+    """The signatures above, as concrete functions (the model keeps the Transform layer)."""
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    keys = [f["key"] for f in custom_config["features"]]
+    label_key = custom_config["label"]["key"]
+    feature_spec = {k: raw_spec[k] for k in keys}
+    model_inputs = list(model.input.keys()) if isinstance(model.input, dict) else model.input_names
+    task = custom_config["label"]["task"]
+    classes = tf.constant(_class_names(custom_config["label"], tf_transform_output) or [""])
+
+    def predict_transformed(transformed: dict[str, tf.Tensor]) -> tf.Tensor:
+        # Scalar features arrive as [batch]; text ids as [batch, max_tokens].
+        return model(
+            {
+                k: tf.reshape(transformed[k], [-1, 1])
+                if transformed[k].shape.rank == 1
+                else transformed[k]
+                for k in model_inputs
+            }
+        )
+
+    raw_signature = {
+        key: tf.TensorSpec(
+            shape=[None], dtype=tf.string if spec.dtype == tf.string else tf.float64, name=key
+        )
+        for key, spec in feature_spec.items()
+    }
+
+    @tf.function(input_signature=[raw_signature])
+    def serve_raw(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        raw = {k: _raw_input(v, feature_spec[k]) for k, v in raw_features.items()}
+        return _named_outputs(predict_transformed(model.tft_layer(raw)), task, classes)
+
+    # One traced function from serialized examples to predictions, called by every signature
+    # that takes examples: the Transform layer and the model are traced once for all three.
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string)])
+    def predict_examples(serialized: tf.Tensor) -> tf.Tensor:
+        return predict_transformed(model.tft_layer(tf.io.parse_example(serialized, feature_spec)))
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def serve_examples(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        output = "predictions" if task == "regression" else "probabilities"
+        return {output: predict_examples(serialized)}
+
+    label = custom_config["label"]
+    label_columns = (
+        [F.column_key(c) for c in label_expr.parse(label["derive"]).columns]
+        if label.get("derive")
+        else [label_key]
+    )
+    with_label = {**feature_spec, **{k: raw_spec[k] for k in label_columns}}
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def transform_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        return model.tft_layer(tf.io.parse_example(serialized, with_label))
+
+    signatures = {
+        F.SERVING_SIGNATURE: serve_raw.get_concrete_function(),
+        F.EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        F.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+    }
+
+    # TF Serving's Classify/Regress take serialized examples under the input name "inputs".
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
+    def classify(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        scores = predict_examples(inputs)
+        if task == "binary":
+            positive = tf.reshape(scores, [-1, 1])
+            scores = tf.concat([1.0 - positive, positive], axis=1)
+        batch = tf.shape(scores)[0]
+        return {"classes": tf.tile(classes[tf.newaxis, :], [batch, 1]), "scores": scores}
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="inputs")])
+    def regress(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"outputs": tf.reshape(predict_examples(inputs), [-1])}
+
+    if task == "regression":
+        signatures[F.REGRESS_SIGNATURE] = regress.get_concrete_function()
+    else:
+        signatures[F.CLASSIFY_SIGNATURE] = classify.get_concrete_function()
+    return signatures
+
+
+# Keras saves every signature with the predict method; TF Serving's Classify and Regress run
+# only signatures whose method name says classify / regress, so the saved proto is amended.
+_METHOD_NAMES = {
+    F.CLASSIFY_SIGNATURE: "tensorflow/serving/classify",
+    F.REGRESS_SIGNATURE: "tensorflow/serving/regress",
+}
+
+
+def set_signature_methods(saved_model_dir: str) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = f"{saved_model_dir}/saved_model.pb"
+    proto = saved_model_pb2.SavedModel()
+    with tf.io.gfile.GFile(path, "rb") as handle:
+        proto.ParseFromString(handle.read())
+    for meta_graph in proto.meta_graphs:
+        for name, method in _METHOD_NAMES.items():
+            if name in meta_graph.signature_def:
+                meta_graph.signature_def[name].method_name = method
+    with tf.io.gfile.GFile(path, "wb") as handle:
+        handle.write(proto.SerializeToString())
+
+
+def _read_vocabulary(path: str) -> list[str]:
+    with tf.io.gfile.GFile(path) as handle:
+        return [line.rstrip("\n") for line in handle]
