@@ -19,6 +19,7 @@ DOCS = ROOT / "docs"
 GENERATED = {
     DOCS / "reference" / "config.md",
     DOCS / "reference" / "config.schema.json",
+    DOCS / "reference" / "profile.schema.json",
     DOCS / "reference" / "cli.md",
 }
 
