@@ -52,3 +52,50 @@ def test_masking_keeps_goldens_stable() -> None:
     assert mask_fingerprints(text) == (
         '"code_fingerprint": "{CODE_FINGERPRINT}", other: "fedcba9876543210"'
     )
+
+
+def _plugin_tree(root: Path) -> None:
+    (root / "my_plugin.py").write_text(
+        "import my_helpers\n\ndef preprocessing_fn(x):\n    return x\n"
+    )
+    (root / "my_helpers.py").write_text("from my_constants import SCALE\n")
+    (root / "my_constants.py").write_text("SCALE = 1.0\n")
+    (root / "unrelated.py").write_text("X = 1\n")
+
+
+def test_an_edit_two_imports_away_from_a_plugin_changes_it(tmp_path: Path, monkeypatch) -> None:
+    """Issue 31: editing a constant in a helper the plug-in imports gave `nothing changed`."""
+    from tfxkit.fingerprint import code_fingerprint
+
+    _plugin_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code_fingerprint.cache_clear()
+    before = code_fingerprint("my_plugin.preprocessing_fn")
+    (tmp_path / "unrelated.py").write_text("X = 2\n")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("my_plugin.preprocessing_fn") == before, "unrelated edits count"
+    (tmp_path / "my_constants.py").write_text("SCALE = 2.0\n")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("my_plugin.preprocessing_fn") != before
+
+
+def test_a_pipeline_files_closure_is_fingerprinted(tmp_path: Path) -> None:
+    from tfxkit.fingerprint import file_fingerprint
+
+    _plugin_tree(tmp_path)
+    pipeline = tmp_path / "pipeline.py"
+    pipeline.write_text("import my_helpers\nimport numpy\n\ndef create_pipeline(config): ...\n")
+    before = file_fingerprint(pipeline)
+    (tmp_path / "unrelated.py").write_text("X = 3\n")
+    assert file_fingerprint(pipeline) == before
+    (tmp_path / "my_constants.py").write_text("SCALE = 3.0\n")
+    assert file_fingerprint(pipeline) != before
+
+
+def test_installed_packages_count_by_version_not_by_reading_them() -> None:
+    from tfxkit import fingerprint
+
+    assert fingerprint._top_kind("numpy") == "installed"
+    assert fingerprint._top_kind("json") == "stdlib"
+    assert fingerprint._top_kind("tfxkit") == "source"  # the editable checkout under test
+    assert fingerprint._version("numpy").startswith("numpy==")

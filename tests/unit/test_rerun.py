@@ -153,8 +153,10 @@ def test_installed_packages_count_by_version(recorded, monkeypatch) -> None:
     from importlib import metadata
 
     real = metadata.version
+    from tfxkit import fingerprint
+
     monkeypatch.setattr(
-        rerun.importlib_metadata,
+        fingerprint.metadata,
         "version",
         lambda name: "99.0" if name.lower() == "pyyaml" else real(name),
     )

@@ -7,7 +7,8 @@ a key of everything the run depended on, and the store as the run left it, in
 as that run left it, prints the recorded summary instead of running.
 
 The key: the validated config (overrides applied), the pipeline file and the source of what it
-imports (tfxkit's own tree; the user's modules by content; installed packages by version),
+imports, transitively (tfxkit's own tree; the user's modules by content; installed packages by
+version),
 code referenced from the config (``preprocessing_fn``, ``run_fn``), every input file's path,
 size and modification time, the machine's cores and memory (they pick the Beam settings), and
 the Python that runs it. Any doubt means a normal run, which TFX's own cache then makes cheap:
@@ -17,18 +18,15 @@ that cannot be found, a missing record, store or pushed model, or a store touche
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
 import sys
-import sysconfig
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.data.inventory import DataInventory, take_inventory
-from tfxkit.fingerprint import code_fingerprint, module_source
+from tfxkit.fingerprint import code_fingerprint, file_fingerprint
 from tfxkit.runners.beam_settings import Machine
 from tfxkit.runners.summary import RunSummary
 
@@ -156,44 +154,15 @@ def _tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _pipeline_digest(pipeline_file: str | None) -> list:
-    """The pipeline file and what it imports: the standard pipeline is tfxkit's own code."""
+def _pipeline_digest(pipeline_file: str | None) -> str | None:
+    """The pipeline file and its whole import closure (``fingerprint.file_fingerprint``): the
+    modules beside it, what they import in turn, installed packages by version."""
     if not pipeline_file:
-        return []
-    path = Path(pipeline_file).resolve()
-    source = path.read_text(encoding="utf-8")
-    parts: list = [hashlib.sha256(source.encode()).hexdigest()]
-    for name in sorted(_top_level_imports(source)):
-        if name == "tfxkit" or name in sys.stdlib_module_names or name == "__future__":
-            continue
-        sibling = path.parent / f"{name}.py"
-        if sibling.exists() or (path.parent / name / "__init__.py").exists():
-            parts.append([name, _tree_or_file(path.parent, name)])
-        else:
-            parts.append([name, _module_digest(name)])
-    return parts
-
-
-def _tree_or_file(folder: Path, name: str) -> str:
-    package = folder / name
-    if package.is_dir():
-        return _tree_digest(package)
-    return hashlib.sha256((folder / f"{name}.py").read_bytes()).hexdigest()
-
-
-def _module_digest(name: str) -> str:
-    """An installed package by its version; a package from a source tree by its source."""
-    source = module_source(name)
-    if source is None:
-        raise Doubt(f"cannot find module '{name}'")
-    installed = sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]
-    if str(source).startswith(installed):
-        for dist in importlib_metadata.packages_distributions().get(name, [name]):
-            try:
-                return f"{dist} {importlib_metadata.version(dist)}"
-            except importlib_metadata.PackageNotFoundError:
-                pass
-    return _reference_digest(name)
+        return None  # the standard pipeline is tfxkit's own code (its tree is in the key)
+    try:
+        return file_fingerprint(pipeline_file)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError) as exc:
+        raise Doubt(f"cannot fingerprint {pipeline_file}: {exc}") from None
 
 
 def _reference_digest(reference: str) -> str:
@@ -201,15 +170,3 @@ def _reference_digest(reference: str) -> str:
         return code_fingerprint(reference)
     except ValueError as exc:
         raise Doubt(str(exc)) from None
-
-
-def _top_level_imports(source: str) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise Doubt("relative import in a pipeline file")
-            names.add((node.module or "").split(".")[0])
-    return names
