@@ -28,6 +28,22 @@ def test_a_second_run_on_the_workspace_fails_fast_naming_the_holder(tmp_path: Pa
         pass
 
 
+def test_two_workspaces_sharing_one_sqlite_store_exclude_each_other(tmp_path: Path) -> None:
+    """Issue 31: two workspaces, one ``metadata.sqlite.path``: the second run marked the first
+    run's live Transform abandoned and both pushed. The lock is beside the store now."""
+    shared = f"metadata.sqlite.path={tmp_path / 'shared' / 'metadata.sqlite'}"
+    one = _config(tmp_path / "a", shared)
+    other = _config(tmp_path / "b", shared)
+    with run_lock(one, "run-a", progress=lambda _line: None):
+        with pytest.raises(RunLocked, match=r"run run-a \(pid .*holds pipeline 'penguin' in the"):
+            with run_lock(other, "run-b", wait=False):
+                pass
+        with run_lock(_config(tmp_path / "c"), "run-c", wait=False):  # its own store: runs
+            pass
+    with run_lock(other, "run-d", wait=False):
+        pass
+
+
 def test_the_shared_store_lock_excludes_a_second_connection(tmp_path: Path) -> None:
     target = os.environ.get("TFXKIT_TEST_MYSQL")
     if not target:

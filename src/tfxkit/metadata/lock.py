@@ -1,11 +1,18 @@
-"""One run per pipeline at a time: a lock held by the live process, released on any exit.
+"""One run per pipeline at a time: locks held by the live process, released on any exit.
 
-Why: two runs into one workspace both did all the work and pushed two versions. Locally the
-lock is ``flock`` on ``<workspace>/<name>/.tfxkit-run.lock`` (the kernel releases it when the
-process dies, even by SIGKILL); with a shared MySQL metadata store it is the server's named
-lock ``GET_LOCK('tfxkit:<name>')`` (released when the holding connection closes), so runs on
-different machines exclude each other too. The holder (pid, host, run id, start time) is
-written beside the lock so a waiting or refused run can name it.
+Why: two runs into one workspace both did all the work and pushed two versions; two runs from
+two workspaces into one shared store marked each other's live executions abandoned. So a run
+holds two locks, always in this order (no two runs can wait on each other):
+
+1. the workspace's: ``flock`` on ``<workspace>/<name>/.tfxkit-run.lock`` (outputs live there);
+2. the store's, where the records are: for SQLite ``flock`` on a file beside the database
+   (``.<db file>.tfxkit-<name>.lock``), for MySQL/MariaDB the server's named lock
+   ``GET_LOCK('tfxkit:<name>')``, so runs on different machines exclude each other too.
+
+The kernel releases a ``flock`` when the process dies, even by SIGKILL; the server releases a
+named lock when the holding connection closes. The holder (pid, host, run id, start time) is
+written beside each lock so a waiting or refused run can name it. Executions left unfinished
+are marked abandoned only under both locks: no live run can own them then.
 """
 
 from __future__ import annotations
@@ -55,16 +62,24 @@ def describe(holder: dict | None) -> str:
 def run_lock(
     config: PipelineConfig, run_id: str, *, wait: bool = True, progress: Callable = print
 ) -> Iterator[None]:
-    """Hold the pipeline's run lock for the ``with`` body (wait for it, or fail fast)."""
-    lock = _MySqlLock(config) if config.metadata.mysql else _FileLock(config)
-    with lock.held(run_id, wait, progress):
+    """Hold the pipeline's run locks for the ``with`` body (wait for them, or fail fast)."""
+    workspace = _FileLock(Path(config.run_dir) / LOCK_FILE, f"the workspace {config.run_dir}")
+    if config.metadata.mysql:
+        store = _MySqlLock(config)
+    else:
+        database = Path(config.resolved_sqlite_path).absolute()
+        store = _FileLock(
+            database.with_name(f".{database.name}.tfxkit-{config.name}.lock"),
+            f"pipeline '{config.name}' in the store {database}",
+        )
+    with workspace.held(run_id, wait, progress), store.held(run_id, wait, progress):
         yield
 
 
 class _FileLock:
-    def __init__(self, config: PipelineConfig) -> None:
-        self.path = Path(config.run_dir) / LOCK_FILE
-        self.what = f"workspace {config.run_dir}"
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self.what = what
 
     @contextlib.contextmanager
     def held(self, run_id: str, wait: bool, progress: Callable) -> Iterator[None]:
@@ -75,8 +90,8 @@ class _FileLock:
             except BlockingIOError:
                 holder = describe(_read_json(self.path))
                 if not wait:
-                    raise RunLocked(f"{holder} holds the {self.what}; nothing was run") from None
-                progress(f"[tfxkit] waiting for {holder}, which holds the {self.what}")
+                    raise RunLocked(f"{holder} holds {self.what}; nothing was run") from None
+                progress(f"[tfxkit] waiting for {holder}, which holds {self.what}")
                 fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             handle.truncate()
