@@ -100,7 +100,7 @@ def test_missing_required_section(tmp_path: Path) -> None:
             r"validation\.drift/skew: \['beak'\] are not configured",
         ),
         (lambda d: d["data"].update(splits={"train": 1}), r"must define the splits"),
-        (lambda d: d.update(name="Bad Name"), r"name: String should match pattern"),
+        (lambda d: d.update(name="Bad Name"), r"name: 'Bad Name' is not a usable pipeline name"),
         (
             lambda d: d["runner"]["beam"].update(extra_args=["direct_num_workers=2"]),
             r"is not a Beam flag",
@@ -260,7 +260,10 @@ def test_fairness_section_loads_with_defaults(tmp_path: Path) -> None:
             "fairness: compares binary decisions across slices, but label 'species' is a "
             "multiclass task",
         ),
-        ({"metrics": {"false_positive_rate": {}}}, "set max_difference and/or min_ratio"),
+        (
+            {"metrics": {"false_positive_rate": {}}},
+            "set at least one of max_difference or min_ratio",
+        ),
         ({"metrics": {"fpr": {"max_difference": 0.1}}}, "fairness.metrics.fpr"),
         ({"reference": {"race": "White"}}, "reference names columns not in sensitive_features"),
         ({"sensitive_features": ["adelie"]}, "the label cannot be a sensitive slice"),

@@ -10,7 +10,12 @@ import pytest
 import yaml
 
 from tfxkit import cli
-from tfxkit.config.pipeline_config import DEFAULT_MISSING_VALUES, PipelineConfig, validate_config
+from tfxkit.config.pipeline_config import (
+    DEFAULT_METRICS,
+    DEFAULT_MISSING_VALUES,
+    PipelineConfig,
+    validate_config,
+)
 from tfxkit.data.init_draft import build_draft, draft_config, profile_columns, sniff_dialect
 from tfxkit.errors import ConfigError, DataError
 
@@ -175,6 +180,8 @@ def test_binary_string_label(tmp_path: Path) -> None:
     assert (config.label.type, config.label.task) == ("string", "binary")
     assert "AUC" in config.evaluation.metrics and "SparseCategoricalAccuracy" not in text
     assert config.evaluation.thresholds["AUC"].lower_bound == 0.6
+    # The draft writes what a config without evaluation.metrics computes (Calibration too).
+    assert config.evaluation.metrics == list(DEFAULT_METRICS["binary"])
 
 
 def test_int_label_with_few_values_is_multiclass(tmp_path: Path) -> None:
@@ -194,7 +201,7 @@ def test_float_label_is_regression_gated_at_the_mean_predictors_error(tmp_path: 
     path = _csv(tmp_path, "\n".join(["age,length,kind,species", *_rows()]) + "\n")
     config = _validated(draft_config(path, label="length"))
     assert (config.label.type, config.label.task) == ("float", "regression")
-    assert "RootMeanSquaredError" in config.evaluation.metrics
+    assert config.evaluation.metrics == list(DEFAULT_METRICS["regression"])
     lengths = [float(r.split(",")[1]) for r in _rows()]
     bound = config.evaluation.thresholds["RootMeanSquaredError"].upper_bound
     assert bound == pytest.approx(statistics.pstdev(lengths), rel=1e-3)
@@ -332,3 +339,16 @@ def test_palmer_penguins_file(tmp_path: Path, capsys) -> None:
         "multiclass",
     )
     assert "penguins-raw.csv" in text  # the warning: data.path holds another file
+
+
+def test_a_tiny_spread_label_bound_stays_a_number_for_any_yaml_reader(tmp_path: Path) -> None:
+    """json.dumps writes 1e-05, which YAML 1.1 (yaml.safe_load) reads as a string."""
+    rows = [f"{i},{'x' if i % 2 else 'y'},{1 + (i % 2) * 2e-5:.6f}" for i in range(60)]
+    path = _csv(tmp_path, "\n".join(["n,kind,tiny", *rows]) + "\n")
+    text = draft_config(path, label="tiny")
+    bound = yaml.safe_load(text)["evaluation"]["thresholds"]["RootMeanSquaredError"]
+    assert isinstance(bound["upper_bound"], float)
+    assert (
+        _validated(text).evaluation.thresholds["RootMeanSquaredError"].upper_bound
+        == bound["upper_bound"]
+    )

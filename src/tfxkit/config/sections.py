@@ -1,52 +1,31 @@
 """Config sections for the data and what is learned from it: input files and their CSV
 dialect, the schema, features with their missing-value rules, and the label with its task.
 
-Split from ``config.pipeline_config`` to keep each module readable; like
-it, this module never imports TFX, runners or TensorFlow.
+Split from ``config.pipeline_config`` to keep each module readable; like it, this module never
+imports TFX, runners or TensorFlow. Single values are checked by their types
+(``config.types``); the model validators here relate fields to each other.
 """
 
 from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal, get_args
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_validator
 
-from tfxkit.config.label_expr import parse as parse_label_expression
+from tfxkit.config.base import Strict
+from tfxkit.config.types import (
+    Char,
+    Distances,
+    HashBuckets,
+    LabelExpression,
+    NonEmptyStr,
+    PositiveFloat,
+    PositiveInt,
+    Splits,
+)
 
-
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors, not silently ignored."""
-
-    # validate_default: defaults pass through validation too, so an enum default becomes its
-    # value ('in_memory'), exactly like a value written in the YAML (a minimal config once
-    # reached Beam as '--direct_running_mode=BeamMode.IN_MEMORY').
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_enum_values=True, validate_default=True
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, data: Any) -> Any:
-        """``epochs: true`` is a mistake, not 1: YAML booleans never stand in for numbers."""
-        if not isinstance(data, dict):
-            return data
-        for name, field in cls.model_fields.items():
-            value = data.get(field.alias or name, data.get(name))
-            if isinstance(value, bool) and _is_number(field.annotation):
-                raise ValueError(f"{field.alias or name}: expected a number, got {value!r}")
-        return data
-
-
-def _is_number(annotation: Any) -> bool:
-    """int, float, or an Optional/Annotated of one (the number fields of the config)."""
-    if annotation in (int, float):
-        return True
-    return any(_is_number(arg) for arg in get_args(annotation) if arg is not type(None))
-
-
-# str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
 _NOT_IN_TF_NAMES = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
@@ -61,6 +40,7 @@ def column_key(column: str) -> str:
     return key if key[:1].isalnum() else f"f_{key}"
 
 
+# str + Enum rather than StrEnum: the TFX 1.16 pipeline image runs Python 3.10.
 class FeatureType(str, Enum):
     FLOAT = "float"
     INT = "int"
@@ -103,8 +83,10 @@ DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
 class CsvDialect(Strict):
     """How the CSV files are written; the defaults read RFC 4180 files with a header row."""
 
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    quote_char: str = Field(default='"', min_length=1, max_length=1)
+    delimiter: Char = Field(default=",", description="The one character between cells.")
+    quote_char: Char = Field(
+        default='"', description="Quotes a cell that holds the delimiter or a newline."
+    )
     skip_initial_space: bool = Field(
         default=True, description="Ignore spaces right after a delimiter ('a, b, c')."
     )
@@ -116,7 +98,7 @@ class CsvDialect(Strict):
         default_factory=lambda: list(DEFAULT_MISSING_VALUES),
         description="Cell values (after stripping spaces) that mean 'missing', e.g. '?'.",
     )
-    encoding: str = "utf-8"
+    encoding: str = Field(default="utf-8", description="Text encoding of the files.")
 
     @model_validator(mode="after")
     def _names_without_header(self) -> CsvDialect:
@@ -128,12 +110,18 @@ class CsvDialect(Strict):
 class DataConfig(Strict):
     """Where the raw examples come from and how they are split."""
 
-    format: DataFormat = DataFormat.CSV
+    format: DataFormat = Field(
+        default=DataFormat.CSV,
+        description="csv (read with data.csv), tfrecord (tf.Example records) or parquet.",
+    )
     path: str = Field(description="Directory holding the input files (every file is read).")
-    csv: CsvDialect = Field(default_factory=CsvDialect)
-    splits: dict[str, Annotated[int, Field(gt=0)]] = Field(
+    csv: CsvDialect = Field(
+        default_factory=CsvDialect, description="How CSV files are written (format csv)."
+    )
+    splits: Splits = Field(
         default_factory=lambda: {"train": 2, "eval": 1},
-        description="Split name -> hash buckets; the split sizes are proportional to the buckets.",
+        description="Split name -> hash buckets; the split sizes are proportional to the "
+        "buckets. 'train' and 'eval' are required.",
     )
     pattern: str | None = Field(
         default=None,
@@ -146,16 +134,6 @@ class DataConfig(Strict):
         "(a user, a day, a store) land in the same split: no leakage between train and eval.",
     )
 
-    @field_validator("splits")
-    @classmethod
-    def _train_and_eval(cls, splits: dict[str, int]) -> dict[str, int]:
-        missing = {"train", "eval"} - set(splits)
-        if missing:
-            raise ValueError(
-                f"must define the splits 'train' and 'eval' (missing: {sorted(missing)})"
-            )
-        return splits
-
 
 class SchemaConfig(Strict):
     """Infer the schema from statistics, or pin a curated one (schema as code)."""
@@ -163,16 +141,21 @@ class SchemaConfig(Strict):
     path: str | None = Field(
         default=None, description="Curated schema.pbtxt; when unset, SchemaGen infers one."
     )
-    # False: every feature may be missing (sparse in TF Transform), in training and in serving.
-    # True fixes the shape of features that were always present, and then one missing at
-    # serving time cannot be represented.
-    infer_feature_shape: bool = False
+    infer_feature_shape: bool = Field(
+        default=False,
+        description="False: every feature may be missing (sparse in TF Transform), in training "
+        "and serving. True fixes the shape of features always present in the statistics; one "
+        "missing at serving time then cannot be represented.",
+    )
 
 
 class AnomalyAction(str, Enum):
     FAIL = "fail"
     WARN = "warn"
     IGNORE = "ignore"
+
+
+_DISTANCE = "(L-infinity for strings, Jensen-Shannon divergence for numbers)"  # drift, skew
 
 
 class ValidationConfig(Strict):
@@ -188,24 +171,23 @@ class ValidationConfig(Strict):
         description="Overrides by feature name or anomaly type (e.g. "
         "ENUM_TYPE_UNEXPECTED_STRING_VALUES): fail | warn | ignore. A feature wins over a type.",
     )
-    drift: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    drift: Distances = Field(
         default_factory=dict,
         description="Per column: the largest distance allowed between this run's data and the "
-        "last approved run's (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+        f"last approved run's {_DISTANCE}.",
     )
     serving_data: str | None = Field(
         default=None,
         description="Directory of logged serving requests (CSV in data.csv's dialect, label "
         "absent): validated in the SERVING environment and compared with training (skew).",
     )
-    skew: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    skew: Distances = Field(
         default_factory=dict,
-        description="Per column: the largest distance allowed between training and serving "
-        "data (L-infinity for strings, Jensen-Shannon divergence for numbers).",
+        description=f"Per column: the largest distance allowed between training and serving "
+        f"data {_DISTANCE}.",
     )
-    max_example_count_change: float | None = Field(
+    max_example_count_change: PositiveFloat | None = Field(
         default=None,
-        gt=0,
         description="Largest relative change in the number of examples per split against the "
         "last approved run (0.5: between half and one and a half times as many).",
     )
@@ -226,7 +208,7 @@ class MissingConfig(Strict):
     impute: Imputation | None = Field(
         default=None, description="Default: mean for numbers, constant for strings."
     )
-    value: float | str | None = Field(
+    value: StrictFloat | str | None = Field(
         default=None, description="The constant for impute: constant (default 0 / '__missing__')."
     )
     indicator: bool = Field(
@@ -235,22 +217,31 @@ class MissingConfig(Strict):
 
 
 class FeatureConfig(Strict):
-    name: str = Field(min_length=1)
-    type: FeatureType
-    transform: TransformKind
-    missing: MissingConfig = Field(default_factory=MissingConfig)
-    clip: tuple[float, float] | None = Field(
+    """One input column and how it becomes a model input."""
+
+    name: NonEmptyStr = Field(description="The column name (its feature key: column_key).")
+    type: FeatureType = Field(description="float, int or string: how the column is parsed.")
+    transform: TransformKind = Field(
+        description="zscore, minmax, log, bucketize, identity (numbers); vocabulary, hash, "
+        "text (strings)."
+    )
+    missing: MissingConfig = Field(
+        default_factory=MissingConfig, description="How missing values are filled."
+    )
+    clip: tuple[StrictFloat, StrictFloat] | None = Field(
         default=None, description="Numbers: [low, high] applied before the transform."
     )
-    buckets: int | None = Field(default=None, ge=2, le=1000, description="bucketize (default 10).")
-    top_k: int | None = Field(
-        default=None, ge=1, description="vocabulary: keep the k most frequent values."
+    buckets: StrictInt | None = Field(
+        default=None, ge=2, le=1000, description="bucketize (default 10)."
     )
-    oov_buckets: int = Field(
+    top_k: PositiveInt | None = Field(
+        default=None, description="vocabulary: keep the k most frequent values."
+    )
+    oov_buckets: StrictInt = Field(
         default=1, ge=1, le=1000, description="vocabulary: ids for values outside it."
     )
-    hash_buckets: int | None = Field(default=None, ge=2, description="hash (default 100).")
-    max_tokens: int | None = Field(
+    hash_buckets: HashBuckets | None = Field(default=None, description="hash (default 100).")
+    max_tokens: StrictInt | None = Field(
         default=None, ge=1, le=512, description="text: words kept per value (default 16)."
     )
 
@@ -295,7 +286,7 @@ class CrossConfig(Strict):
     """A feature cross: the combination of several features' values, hashed to ids."""
 
     features: list[str] = Field(min_length=2, description="Configured features to combine.")
-    hash_buckets: int = Field(default=100, ge=2)
+    hash_buckets: HashBuckets = Field(default=100, description="Ids the combinations hash to.")
 
     @property
     def key(self) -> str:
@@ -311,14 +302,16 @@ class Task(str, Enum):
 class LabelConfig(Strict):
     """What the model predicts: a column, or a label derived from columns."""
 
-    name: str = Field(min_length=1, description="The label column, or the derived label's name.")
-    type: FeatureType = FeatureType.STRING
+    name: NonEmptyStr = Field(description="The label column, or the derived label's name.")
+    type: FeatureType = Field(
+        default=FeatureType.STRING, description="float, int or string: how the column is parsed."
+    )
     task: Task | None = Field(
         default=None,
         description="Default: regression for a float label, binary for a derived label, "
         "multiclass otherwise.",
     )
-    derive: str | None = Field(
+    derive: LabelExpression | None = Field(
         default=None,
         description="A boolean expression over columns, e.g. 'tip > 0.2 * fare' (parsed, "
         "never eval'ed); the label is 1 where true, 0 where false.",
@@ -332,89 +325,8 @@ class LabelConfig(Strict):
             return Task.BINARY.value
         return Task.REGRESSION.value if self.type == FeatureType.FLOAT else Task.MULTICLASS.value
 
-    @field_validator("derive")
-    @classmethod
-    def _derive_parses(cls, text: str | None) -> str | None:
-        if text is not None:
-            parse_label_expression(text)
-        return text
-
     @model_validator(mode="after")
     def _task_fits(self) -> LabelConfig:
         if self.resolved_task == "regression" and (self.type == "string" or self.derive):
             raise ValueError(f"label '{self.name}': a regression label must be a number column")
-        return self
-
-
-class FairnessMetric(str, Enum):
-    """Rates compared across slices, each from the confusion matrix at the decision threshold."""
-
-    FALSE_POSITIVE_RATE = "false_positive_rate"
-    FALSE_NEGATIVE_RATE = "false_negative_rate"
-    TRUE_POSITIVE_RATE = "true_positive_rate"
-    TRUE_NEGATIVE_RATE = "true_negative_rate"
-    POSITIVE_RATE = "positive_rate"  # share predicted positive (selection rate, demographic parity)
-    PRECISION = "precision"
-    ACCURACY = "accuracy"
-
-
-class GapBound(Strict):
-    """How far a slice's rate may be from the reference slice's rate."""
-
-    max_difference: float | None = Field(
-        default=None, ge=0, le=1, description="|slice - reference| may be at most this."
-    )
-    min_ratio: float | None = Field(
-        default=None,
-        gt=0,
-        le=1,
-        description="min(slice, reference) / max(slice, reference) must be at least this "
-        "(0.8 is the four-fifths rule).",
-    )
-
-    @model_validator(mode="after")
-    def _something_set(self) -> GapBound:
-        if self.max_difference is None and self.min_ratio is None:
-            raise ValueError("set max_difference and/or min_ratio")
-        return self
-
-
-class FairnessConfig(Strict):
-    """A gate on the gaps between slices of sensitive columns (binary tasks)."""
-
-    sensitive_features: list[str] = Field(
-        min_length=1,
-        description="Data columns to slice by (they need not be model features).",
-    )
-    metrics: dict[FairnessMetric, GapBound] = Field(
-        min_length=1, description="Rate -> the gap allowed between a slice and its reference."
-    )
-    decision_threshold: float = Field(
-        default=0.5, gt=0, lt=1, description="Score at or above which the model says positive."
-    )
-    reference: dict[str, str] = Field(
-        default_factory=dict,
-        description="Per sensitive feature, the slice value others are compared with "
-        "(e.g. {sex: Male}); default: the whole evaluation set ('overall').",
-    )
-    min_slice_size: int = Field(
-        default=30,
-        ge=1,
-        description="A slice with fewer labelled examples is reported 'too small to judge'.",
-    )
-    min_rate_examples: int = Field(
-        default=20,
-        ge=1,
-        description="A rate computed from fewer examples (a true positive rate from 5 "
-        "positives) is reported, not judged.",
-    )
-
-    @model_validator(mode="after")
-    def _references_are_sensitive(self) -> FairnessConfig:
-        dupes = sorted({f for f in self.sensitive_features if self.sensitive_features.count(f) > 1})
-        if dupes:
-            raise ValueError(f"sensitive_features listed twice: {dupes}")
-        unknown = sorted(set(self.reference) - set(self.sensitive_features))
-        if unknown:
-            raise ValueError(f"reference names columns not in sensitive_features: {unknown}")
         return self

@@ -2,19 +2,18 @@
 batching TF Serving applies to them.
 
 Split from ``config.pipeline_config``; like it, this module never imports
-TFX, runners or TensorFlow.
+TFX, runners or TensorFlow. The model-name rule is ``config.types.ModelName``, the one that
+``tfxkit.serving`` applies to names given outside a config.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from tfxkit.config.sections import Strict
-
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+from tfxkit.config.base import Strict
+from tfxkit.config.types import ModelName, NonNegativeInt, PositiveInt
 
 
 class BatchingSettings(Strict):
@@ -22,11 +21,15 @@ class BatchingSettings(Strict):
     of the base. Larger batches raise throughput and add up to ``batch_timeout_micros`` of
     latency to a lone request."""
 
-    max_batch_size: int = Field(default=32, ge=1)
-    batch_timeout_micros: int = Field(default=2000, ge=0)
-    num_batch_threads: int = Field(default=4, ge=1)
-    max_enqueued_batches: int = Field(default=100, ge=1)
-    allowed_batch_sizes: list[int] = Field(
+    max_batch_size: PositiveInt = Field(default=32, description="Largest batch run at once.")
+    batch_timeout_micros: NonNegativeInt = Field(
+        default=2000, description="Longest a request waits for a batch to fill."
+    )
+    num_batch_threads: PositiveInt = Field(default=4, description="Batches run in parallel.")
+    max_enqueued_batches: PositiveInt = Field(
+        default=100, description="Queued batches before requests are refused."
+    )
+    allowed_batch_sizes: list[PositiveInt] = Field(
         default_factory=list,
         description="Increasing; the last must equal max_batch_size (pads batches to these).",
     )
@@ -43,26 +46,20 @@ class BatchingSettings(Strict):
 
 
 class PushConfig(Strict):
+    """Where a blessed model goes for serving, under which name and label."""
+
     destination: str | None = Field(
         default=None,
         description="Serving base directory shared by models (<base>/<model_name>/<version>/); "
         "default workspace/serving.",
     )
-    model_name: str | None = Field(
+    model_name: ModelName | None = Field(
         default=None, description="Name under the base and in /v1/models/<name>; default: name."
     )
     label: Literal["auto", "stable", "canary", "none"] = Field(
         default="auto",
         description="Label a new version gets: auto = stable for the first, canary after.",
     )
-    batching: BatchingSettings = Field(default_factory=BatchingSettings)
-
-    @field_validator("model_name")
-    @classmethod
-    def _model_name(cls, name: str | None) -> str | None:
-        if name is not None and not _MODEL_NAME.match(name):
-            raise ValueError(
-                f"'{name}' is not a usable model name (letters, digits, '.', '_' and '-', "
-                "starting with a letter or digit, at most 63 characters)"
-            )
-        return name
+    batching: BatchingSettings = Field(
+        default_factory=BatchingSettings, description="TF Serving's server-side batching."
+    )

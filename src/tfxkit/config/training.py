@@ -1,18 +1,31 @@
 """Config sections for how the model is built and trained: the model, Transform hooks,
 tf.distribute strategies, tuning and training settings.
 
-Split from ``config.pipeline_config`` to keep each module under ~500
-lines; like it, this module never imports TFX, runners or TensorFlow.
+Split from ``config.pipeline_config`` to keep each module readable; like it, this module
+never imports TFX, runners or TensorFlow. A search space uses the same value types as the
+model settings it searches, so a candidate the model would refuse is refused up front.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from tfxkit.config.sections import Strict
+from tfxkit.config.base import Strict, require_one_of
+from tfxkit.config.types import (
+    DottedPath,
+    DropoutRate,
+    EmbeddingDim,
+    Fraction,
+    HiddenUnits,
+    NonNegativeFloat,
+    NonNegativeInt,
+    OpenFraction,
+    PositiveFloat,
+    PositiveInt,
+)
 
 
 class ModelKind(str, Enum):
@@ -28,15 +41,19 @@ class Optimizer(str, Enum):
 
 
 class ModelConfig(Strict):
-    type: ModelKind = ModelKind.DNN
-    hidden_units: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [16, 8])
-    learning_rate: float = Field(default=0.01, gt=0)
-    dropout: float = Field(default=0.0, ge=0, lt=1)
-    optimizer: Optimizer = Optimizer.ADAM
-    embedding_dim: int | None = Field(
+    """The Keras model the trainer builds from the transformed features."""
+
+    type: ModelKind = Field(
+        default=ModelKind.DNN, description="dnn, or wide_and_deep (adds a linear part)."
+    )
+    hidden_units: HiddenUnits = Field(
+        default_factory=lambda: [16, 8], description="Units of each hidden layer."
+    )
+    learning_rate: PositiveFloat = Field(default=0.01, description="The optimizer's step size.")
+    dropout: DropoutRate = Field(default=0.0, description="Dropout after each hidden layer.")
+    optimizer: Optimizer = Field(default=Optimizer.ADAM, description="Keras optimizer.")
+    embedding_dim: EmbeddingDim | None = Field(
         default=None,
-        ge=1,
-        le=512,
         description="Categorical ids enter the hidden layers as learned embeddings of this "
         "size (default: one-hot).",
     )
@@ -60,9 +77,10 @@ class Accelerator(str, Enum):
 
 
 class TransformConfig(Strict):
-    preprocessing_fn: str | None = Field(
+    """Hooks into TF Transform beyond the per-feature transforms."""
+
+    preprocessing_fn: DottedPath | None = Field(
         default=None,
-        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
         description="Your own Transform preprocessing_fn(inputs, custom_config) "
         "('package.module.function'); call tfxkit.transform.preprocessing.preprocessing_fn "
         "inside it to keep the config-driven part.",
@@ -78,19 +96,27 @@ class TransformConfig(Strict):
 class SearchSpace(Strict):
     """Candidate values per model setting; each trial picks one of each (unset: the model's)."""
 
-    hidden_units: list[list[Annotated[int, Field(gt=0)]]] | None = Field(default=None, min_length=1)
-    learning_rate: list[Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
-    dropout: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(default=None, min_length=1)
-    embedding_dim: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, min_length=1)
+    hidden_units: list[HiddenUnits] | None = Field(
+        default=None, min_length=1, description="Candidate layer sizes, e.g. [[16, 8], [32]]."
+    )
+    learning_rate: list[PositiveFloat] | None = Field(
+        default=None, min_length=1, description="Candidate learning rates."
+    )
+    dropout: list[DropoutRate] | None = Field(
+        default=None, min_length=1, description="Candidate dropout rates."
+    )
+    embedding_dim: list[EmbeddingDim] | None = Field(
+        default=None, min_length=1, description="Candidate embedding sizes."
+    )
 
 
 class TuningConfig(Strict):
     """Hyperparameter search with TFX's Tuner before training (random search, KerasTuner's
     oracle); the Trainer trains with the best values, which ML Metadata records."""
 
-    search_space: SearchSpace
-    max_trials: int = Field(default=4, ge=1, le=200)
-    train_steps: int = Field(default=100, gt=0, description="Training steps of each trial.")
+    search_space: SearchSpace = Field(description="The settings to search and their values.")
+    max_trials: StrictInt = Field(default=4, ge=1, le=200, description="Models to try.")
+    train_steps: PositiveInt = Field(default=100, description="Training steps of each trial.")
 
     @model_validator(mode="after")
     def _something_to_search(self) -> TuningConfig:
@@ -100,16 +126,21 @@ class TuningConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(default=1, gt=0)
-    batch_size: int = Field(
-        default=32, gt=0, description="Per replica; the global batch is this x replicas."
+    """How long and how the Trainer trains."""
+
+    epochs: PositiveInt = Field(default=1, description="Passes the training steps split into.")
+    batch_size: PositiveInt = Field(
+        default=32, description="Per replica; the global batch is this x replicas."
     )
-    train_steps: int = Field(default=200, gt=0, description="Total training steps over all epochs.")
-    eval_steps: int = Field(default=20, gt=0)
-    strategy: Strategy = Strategy.DEFAULT
-    early_stopping_patience: int | None = Field(
+    train_steps: PositiveInt = Field(
+        default=200, description="Total training steps over all epochs."
+    )
+    eval_steps: PositiveInt = Field(default=20, description="Batches of eval data per evaluation.")
+    strategy: Strategy = Field(
+        default=Strategy.DEFAULT, description="tf.distribute strategy the trainer builds."
+    )
+    early_stopping_patience: PositiveInt | None = Field(
         default=None,
-        ge=1,
         description="Stop after this many epochs without a lower validation loss, keeping the "
         "best weights (needs epochs > 1).",
     )
@@ -118,21 +149,23 @@ class TrainingConfig(Strict):
         description="Start from the weights of the newest model every gate blessed (when its "
         "layers match); the trainer then re-runs on every run, as continuous training does.",
     )
-    run_fn: str | None = Field(
+    run_fn: DottedPath | None = Field(
         default=None,
-        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
         description="Your own Trainer run_fn ('package.module.function'), importable where the "
         "trainer runs; it may call tfxkit.training.keras_trainer's build_model and friends.",
     )
-    accelerator: Accelerator = Accelerator.AUTO
-    cpu_devices: int = Field(
+    accelerator: Accelerator = Field(
+        default=Accelerator.AUTO,
+        description="auto (GPUs when TensorFlow sees any), cpu, or gpu (fail without one).",
+    )
+    cpu_devices: StrictInt = Field(
         default=1,
         ge=1,
         le=64,
         description="Local runs: split the CPU into this many logical devices, so 'mirrored' "
         "runs that many replicas without a GPU (for trying a strategy, not for speed).",
     )
-    seed: int = 42
+    seed: StrictInt = Field(default=42, description="Seeds Python, NumPy and TensorFlow.")
 
     @model_validator(mode="after")
     def _early_stopping_has_epochs(self) -> TrainingConfig:
@@ -144,22 +177,28 @@ class TrainingConfig(Strict):
         return self
 
 
+QuantizeMode = Literal["dynamic", "float16", "int8"]
+
+
+def _mode_shorthand(schema: dict[str, Any]) -> None:
+    """JSON Schema of ``optimize.quantize``: the settings, or a mode alone (the shorthand)."""
+    schema["anyOf"].insert(1, {"enum": list(get_args(QuantizeMode)), "type": "string"})
+
+
 class QuantizeSettings(Strict):
     """Post-training quantization to TFLite (``optimize.quantize: int8`` is shorthand)."""
 
-    mode: Literal["dynamic", "float16", "int8"]
-    representative_examples: int = Field(
-        default=200, ge=1, description="int8: transformed training rows used to calibrate."
+    mode: QuantizeMode = Field(description="dynamic range, float16 or full int8 quantization.")
+    representative_examples: PositiveInt = Field(
+        default=200, description="int8: transformed training rows used to calibrate."
     )
-    max_prediction_diff: float | None = Field(
+    max_prediction_diff: PositiveFloat | None = Field(
         default=0.1,
-        gt=0,
         description="Gate: the largest |TFLite - original| output on any eval row (a "
         "probability, or label units for regression); None skips it.",
     )
-    aware_training_steps: int = Field(
+    aware_training_steps: NonNegativeInt = Field(
         default=0,
-        ge=0,
         description="Quantization-aware training: fine-tune this many steps with fake-quant "
         "ops before converting (0: post-training quantization only).",
     )
@@ -171,37 +210,53 @@ class QuantizeSettings(Strict):
 
 
 class PruneSettings(Strict):
-    sparsity: float = Field(gt=0, lt=1, description="Share of kernel weights set to zero.")
-    schedule: Literal["polynomial", "constant"] = "polynomial"
-    steps: int = Field(default=200, ge=1, description="Fine-tuning steps while pruning.")
+    """Magnitude pruning with fine-tuning (TF Model Optimization)."""
+
+    sparsity: OpenFraction = Field(description="Share of kernel weights set to zero.")
+    schedule: Literal["polynomial", "constant"] = Field(
+        default="polynomial", description="How sparsity ramps up while fine-tuning."
+    )
+    steps: PositiveInt = Field(default=200, description="Fine-tuning steps while pruning.")
 
 
 class DistillSettings(Strict):
-    hidden_units: list[int] | None = Field(
+    """A smaller student model trained on the trained model's outputs."""
+
+    hidden_units: HiddenUnits | None = Field(
         default=None, description="The student's hidden layers; default the teacher's / 2."
     )
-    temperature: float = Field(default=4.0, gt=0)
-    alpha: float = Field(default=0.3, ge=0, le=1, description="Weight of the hard-label loss.")
-    steps: int = Field(default=300, ge=1)
+    temperature: PositiveFloat = Field(default=4.0, description="Softens the teacher's outputs.")
+    alpha: Fraction = Field(default=0.3, description="Weight of the hard-label loss.")
+    steps: PositiveInt = Field(default=300, description="Training steps of the student.")
 
 
 class OptimizeGate(Strict):
     """Only an optimized model within these bounds (measured against the original) is pushed."""
 
-    max_accuracy_drop: float = Field(
-        default=1.0, ge=0, description="Points of accuracy (or % more MAE) it may lose."
+    max_accuracy_drop: NonNegativeFloat = Field(
+        default=1.0, description="Points of accuracy (or % more MAE) it may lose."
     )
-    min_speedup: float | None = Field(default=None, gt=0, description="Batch-1 p50 latency.")
-    max_size_ratio: float | None = Field(default=None, gt=0, description="gzip size ratio.")
+    min_speedup: PositiveFloat | None = Field(
+        default=None, description="Batch-1 p50 latency, original / optimized, at least this."
+    )
+    max_size_ratio: PositiveFloat | None = Field(
+        default=None, description="gzip size, optimized / original, at most this."
+    )
 
 
 class OptimizeConfig(Strict):
     """Independent optimizations of the trained model, each its own node, report and gate."""
 
-    quantize: QuantizeSettings | None = None
-    prune: PruneSettings | None = None
-    distill: DistillSettings | None = None
-    gate: OptimizeGate = Field(default_factory=OptimizeGate)
+    quantize: QuantizeSettings | None = Field(
+        default=None,
+        description="TFLite quantization; a mode alone (quantize: int8) is shorthand.",
+        json_schema_extra=_mode_shorthand,
+    )
+    prune: PruneSettings | None = Field(default=None, description="Prune, then fine-tune.")
+    distill: DistillSettings | None = Field(default=None, description="Distill to a student.")
+    gate: OptimizeGate = Field(
+        default_factory=OptimizeGate, description="Bounds an optimized model must meet."
+    )
     tflite_destination: str | None = Field(
         default=None,
         description="Where passing TFLite models go; default: tflite/ next to the serving base.",
@@ -216,8 +271,7 @@ class OptimizeConfig(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> OptimizeConfig:
-        if not (self.quantize or self.prune or self.distill):
-            raise ValueError("optimize: name at least one of quantize, prune or distill")
+        require_one_of(self, "quantize", "prune", "distill")
         if self.quantize and self.quantize.after_pruning and not self.prune:
             raise ValueError("optimize.quantize.after_pruning needs a prune section")
         return self

@@ -1,0 +1,72 @@
+"""Config of the evaluation gate: the metrics TFMA computes, their thresholds and slices.
+
+Split from ``config.pipeline_config``. ``DEFAULT_METRICS`` is the one list of each task's
+metrics: the config default, and what ``tfxkit init`` writes into a draft.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictFloat, model_validator
+
+from tfxkit.config.base import Strict, require_one_of
+from tfxkit.config.types import NonNegativeInt
+
+DEFAULT_METRICS = {
+    "multiclass": ("SparseCategoricalAccuracy", "ExampleCount"),
+    # Calibration: mean prediction / mean label (1.0 = calibrated); precision and recall at 0.5.
+    "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "Calibration", "ExampleCount"),
+    "regression": ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"),
+}
+
+
+class Threshold(Strict):
+    """A metric gate: an absolute bound and/or an improvement over the baseline model."""
+
+    lower_bound: StrictFloat | None = Field(
+        default=None, description="The metric must be at least this."
+    )
+    upper_bound: StrictFloat | None = Field(
+        default=None, description="The metric must be at most this (errors, losses)."
+    )
+    min_improvement: StrictFloat | None = Field(
+        default=None,
+        description="Candidate must beat the last blessed model by at least this much.",
+    )
+
+    @model_validator(mode="after")
+    def _something_set(self) -> Threshold:
+        require_one_of(self, "lower_bound", "upper_bound", "min_improvement")
+        return self
+
+
+class EvaluationConfig(Strict):
+    """What the Evaluator computes and which values bless a model for pushing."""
+
+    metrics: list[str] | None = Field(
+        default=None,
+        description="TFMA / Keras metric class names; default: the task's (see DEFAULT_METRICS).",
+    )
+    thresholds: dict[str, Threshold] = Field(
+        default_factory=dict,
+        description="Metric name -> the bounds a candidate must meet to be blessed.",
+    )
+    slices: list[list[str]] = Field(
+        default_factory=list, description="Feature crosses to slice by; [] is always added."
+    )
+    thresholds_on_slices: bool = Field(
+        default=False,
+        description="Also apply thresholds to every slice (default: the overall metrics only).",
+    )
+    min_slice_size: NonNegativeInt = Field(
+        default=30,
+        description="With thresholds_on_slices: a slice with fewer labelled examples is reported "
+        "'too small to judge' instead of failing the blessing.",
+    )
+    per_class: bool = Field(
+        default=True,
+        description="Multiclass: precision and recall of every class in the summary (from "
+        "TFMA's multi-class confusion matrix).",
+    )
+
+    def resolved_metrics(self, task: str) -> list[str]:
+        return list(self.metrics) if self.metrics is not None else list(DEFAULT_METRICS[task])

@@ -1,0 +1,131 @@
+"""What each column of a CSV sample holds (``tfxkit init``): type, missing share, distinct
+values, and whether it can be a feature or the label at all.
+
+Split from ``data.init_draft``: profiling reads rows the way ``data.csv_sniff`` found them
+written, and the draft only decides what to write from these profiles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tfxkit.data.csv_sniff import MARKERS, cell_kind, read_sample, sample_files, sample_records
+from tfxkit.errors import DataError
+
+SAMPLE_ROWS = 20000  # rows read to infer types
+DISTINCT_CAP = 10_000
+VOCABULARY_MAX = 1000
+MULTICLASS_MAX = 50
+_ID_NAME = re.compile(r"(?:^|[^A-Za-z])(?:id|Id|ID|uuid|UUID)$|[a-z](?:Id|ID)$")
+
+
+@dataclass
+class ColumnProfile:
+    """One column over the sampled rows."""
+
+    name: str
+    type: str = "string"
+    rows: int = 0
+    missing: int = 0
+    distinct: int = 0
+    distinct_capped: bool = False  # more than DISTINCT_CAP distinct values
+    examples: list[str] = field(default_factory=list)
+    markers: set[str] = field(default_factory=set)  # the missing markers seen in the column
+    mean_words: float = 0.0
+    consecutive: bool = False  # ints counting up by one row after row (1, 2, 3, ...)
+    missing_share: float = 0.0
+    _rank: int = field(default=0, repr=False)  # 1 int, 2 float, 3 string
+    _hashes: set[int] = field(default_factory=set, repr=False)
+    _next: int | None = field(default=None, repr=False)  # the next int of a run
+    _sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0], repr=False)
+    std: float = 0.0  # of the numeric values (the error a model predicting the mean makes)
+
+    def add(self, value: str) -> None:
+        self.rows += 1
+        if value in MARKERS:
+            self.missing += 1
+            self.markers.add(value)
+            return
+        self._rank = max(self._rank, cell_kind(value)) if self._rank < 3 else 3
+        if self._rank == 1:
+            number = int(value)
+            self.consecutive = self._next is None or (self.consecutive and number == self._next)
+            self._next = number + 1
+        if self._rank < 3:
+            number = float(value)
+            self._sums = [self._sums[0] + 1, self._sums[1] + number, self._sums[2] + number**2]
+        if len(self._hashes) <= DISTINCT_CAP:
+            self._hashes.add(hash(value))
+        if len(self.examples) < 5 and value not in self.examples:
+            self.examples.append(value)
+        self.mean_words += value.count(" ") + 1  # a sum until finish()
+
+    def finish(self) -> ColumnProfile:
+        present = max(self.rows - self.missing, 1)
+        self.type = {1: "int", 2: "float"}.get(self._rank, "string")
+        self.distinct = len(self._hashes)
+        self.distinct_capped = self.distinct > DISTINCT_CAP
+        self.mean_words /= present
+        self.missing_share = self.missing / max(self.rows, 1)
+        self.consecutive = self.consecutive and self._rank == 1 and present > 1
+        count, total, squares = self._sums
+        if count and self._rank < 3:
+            self.std = max(squares / count - (total / count) ** 2, 0.0) ** 0.5
+        return self
+
+
+def profile_columns(path: str | Path, dialect: dict, sample_rows: int = SAMPLE_ROWS) -> list:
+    """Type, missing count, distinct count and examples of each column over the first rows."""
+    files = sample_files(Path(path))
+    profiles, header = [ColumnProfile(name) for name in dialect["columns"]], None
+    for file in files:
+        text, _ = read_sample(file, dialect["encoding"], [])
+        body = sample_records(
+            text,
+            dialect["delimiter"],
+            dialect["quote_char"],
+            file,
+            skip_space=dialect["skip_initial_space"],
+        )
+        first = next(body, (1, []))[1] if dialect["header"] else None
+        header = first if header is None else header
+        if first != header:
+            raise DataError(f"{file}: header differs from {files[0]}'s (every file is read)")
+        for line, cells in body:
+            if profiles[0].rows == sample_rows:
+                return [p.finish() for p in profiles]
+            if len(cells) != len(profiles):
+                raise DataError(
+                    f"{file} line {line}: {len(cells)} cells, but the header has {len(profiles)}"
+                )
+            for profile, cell in zip(profiles, cells, strict=True):
+                profile.add(cell)
+    return [p.finish() for p in profiles]
+
+
+def left_out(p: ColumnProfile, rows: int) -> str | None:
+    """Why a column should not be a feature, or None."""
+    many = f"{'more than ' * p.distinct_capped}{min(p.distinct, DISTINCT_CAP)} distinct values"
+    present = p.rows - p.missing
+    if not present:
+        return "always missing"
+    if p.distinct == 1 and not p.missing:
+        return f"the same value ({p.examples[0]!r}) in every row"
+    if p.type == "string" and p.mean_words >= 5:
+        if p.distinct > VOCABULARY_MAX or p.distinct >= present / 2:
+            return f"free text ({many}, {p.mean_words:.0f} words on average), not a category"
+    unique = not p.distinct_capped and p.distinct == present == rows >= 10
+    named = p.type == "int" and _ID_NAME.search(p.name) and (unique or p.distinct_capped)
+    if (unique and p.type == "string") or (p.consecutive and present == rows >= 10) or named:
+        return "looks like an id (a different value in every row)"
+    if p.type == "string" and p.distinct > VOCABULARY_MAX:
+        return f"{many}: too many for a vocabulary"
+    return None
+
+
+def task_of(p: ColumnProfile) -> str:
+    if p.type == "float" or (p.type == "int" and p.distinct > MULTICLASS_MAX):
+        return "regression"
+    return "binary" if p.distinct == 2 else "multiclass"
