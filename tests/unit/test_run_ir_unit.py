@@ -538,7 +538,7 @@ def test_cli_run_ir_prints_progress_and_summary(script: Path, log: Path, tmp_pat
     from tfxkit import cli
 
     spec = mini_pipeline(script, str(tmp_path / "root")).write(tmp_path / "p.json")
-    assert cli.main(["run-ir", str(spec)]) == 0
+    assert cli.main(["run-spec", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "pusher: finished in" in out
     assert "tasks:         4 finished, 2 resolved" in out
@@ -549,7 +549,7 @@ def test_cli_run_ir_refuses_a_cloud_root(script: Path, log: Path, tmp_path, caps
     from tfxkit import cli
 
     spec = mini_pipeline(script, "gs://bucket/root").write(tmp_path / "p.json")
-    assert cli.main(["run-ir", str(spec)]) == 1
+    assert cli.main(["run-ir", str(spec)]) == 1  # run-spec's old name, kept as a hidden alias
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "gs://bucket/root" in err
     assert not log.exists() or _calls(log) == [], "nothing may run"
