@@ -74,13 +74,22 @@ def as_feature(column: pa.Array, name: str) -> pa.Array:
 
 
 def to_examples(table: pa.Table) -> list[bytes]:
-    """Serialized tf.Examples of one batch of rows."""
+    """Serialized tf.Examples of one batch of rows, the same bytes in every process.
+
+    Why re-serialize: ``RecordBatchToExamples`` writes the feature map in C++ hash order, which
+    differs between processes; TFX's default split hashes these bytes, so the same row landed
+    in train on one run and in eval on the next (issue 31). Deterministic serialization sorts
+    the map, making each row's split a function of its content alone."""
     batch = table.combine_chunks()
     columns = [
         as_feature(batch.column(i).combine_chunks(), n) for i, n in enumerate(batch.column_names)
     ]
     record_batch = pa.RecordBatch.from_arrays(columns, batch.column_names)
-    return example_coder.RecordBatchToExamples(record_batch)
+    parse = tf.train.Example.FromString
+    return [
+        parse(example).SerializeToString(deterministic=True)
+        for example in example_coder.RecordBatchToExamples(record_batch)
+    ]
 
 
 @beam.ptransform_fn
