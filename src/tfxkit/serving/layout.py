@@ -13,6 +13,7 @@ import json
 import os
 import re
 
+from tfxkit.config.types import MODEL_NAME_PATTERN, MODEL_NAME_RULE
 from tfxkit.errors import ServingError
 from tfxkit.serving import storage
 
@@ -25,16 +26,16 @@ CONTAINER_BASE = "/models"
 PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 LABELS = ("stable", "canary")
 
-# TF Serving accepts any name that is a path segment; tfxkit also keeps it URL- and label-safe.
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# TF Serving accepts any name that is a path segment; tfxkit also keeps it URL- and label-safe
+# (one rule, in tfxkit.config.types, shared with the config's push.model_name).
+_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 
 
 def check_model_name(name: str, where: str = "push.model_name") -> str:
     if not _MODEL_NAME.match(name):
         raise ServingError(
-            f"{where}: '{name}' is not a usable model name (letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit, at most 63 characters): it becomes a directory, "
-            "a URL path segment (/v1/models/<name>) and a Kubernetes name"
+            f"{where}: '{name}' is not a usable model name ({MODEL_NAME_RULE}): it becomes a "
+            "directory, a URL path segment (/v1/models/<name>) and a Kubernetes name"
         )
     return name
 

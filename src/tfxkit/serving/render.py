@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
+from tfxkit.config.types import MODEL_NAME_PATTERN, MODEL_NAME_RULE
 from tfxkit.errors import ConfigError, TfxkitError
 
 SERVING_VERSION = "2.16.1"  # keep in step with docker/serving/Dockerfile.*
@@ -34,8 +35,8 @@ RUN_AS_UID = 10001  # the unprivileged user docker/serving's images create
 DEFAULT_KUBERNETES_VERSION = "1.32"
 ACCELERATORS = ("cpu", "gpu", "tpu")
 
-# Same rule as tfxkit.serving.layout: a path segment that is also URL-safe.
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# The model-name rule of tfxkit.config.types: a path segment that is also URL-safe.
+_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -218,10 +219,7 @@ def _image_pinned(image: Any) -> bool:
     return "@sha256:" in image or (":" in last and last.rsplit(":", 1)[1] not in ("", "latest"))
 
 
-_NAME_ADVICE = (
-    "start with a letter or digit and use only letters, digits, '_', '.' and '-' (at most 63 "
-    "characters): it names a directory, a URL path and the Kubernetes objects"
-)
+_NAME_ADVICE = f"use {MODEL_NAME_RULE}: it names a directory, a URL path and the Kubernetes objects"
 _K8S_NAME = "use a Kubernetes name: lower-case letters, digits, '-' and '.'"
 _WHOLE = "use a whole number of at least 1"
 _QTY = "use a Kubernetes quantity such as '500m', '2' or '4Gi'"

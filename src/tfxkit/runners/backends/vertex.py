@@ -36,6 +36,7 @@ from google.cloud import aiplatform
 from google.cloud.aiplatform import utils as aiplatform_utils
 
 from tfxkit.config.profiles import RunnerProfile, VertexConfig
+from tfxkit.config.types import VERTEX_LABEL_KEY_PATTERN, VERTEX_LABEL_VALUE_PATTERN
 from tfxkit.runners.backends import schedules
 from tfxkit.runners.backends.base import (
     Compiled,
@@ -53,8 +54,8 @@ __all__ = ["VertexBackend", "VertexError", "VertexTarget", "console_url", "from_
 
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _STATES = {"ACTIVE": ScheduleState.ENABLED, "PAUSED": ScheduleState.PAUSED}
-_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_LABEL_KEY = re.compile(VERTEX_LABEL_KEY_PATTERN)  # the config's rule (tfxkit.config.types)
+_LABEL_VALUE = re.compile(VERTEX_LABEL_VALUE_PATTERN)
 
 
 @dataclass(frozen=True)
