@@ -99,7 +99,7 @@ mariadb:
 	@bash .ci/start-mariadb.sh
 
 clean:
-	rm -rf workspace build .pytest_cache
+	rm -rf workspace build site .pytest_cache
 
 # Pipeline image for Kubeflow/Vertex (needs a Docker engine; none runs on the dev machines here).
 IMAGE ?= tfxkit-pipeline:dev

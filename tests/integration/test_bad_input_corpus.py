@@ -3,7 +3,8 @@ message naming the culprit, and train and push nothing.
 
 Most cases are caught before any component starts (seconds; run in-process). The cases whose
 ``expect.stage`` is ``anomaly_gate`` need statistics, so they run the pipeline up to the gate
-against a curated schema (marked slow). README's "Bad input" table lists every case.
+against a curated schema (marked slow). The "Bad input" table of docs/data-validation.md lists
+every case.
 """
 
 from __future__ import annotations
@@ -79,11 +80,13 @@ def _prepare(case_dir: Path, case: dict, tmp_path: Path) -> tuple[Path, list[str
     return config, overrides
 
 
-def test_the_corpus_has_at_least_twenty_cases_each_in_the_readme() -> None:
+def test_the_corpus_has_at_least_twenty_cases_each_in_the_docs() -> None:
     assert len(_cases()) >= 20
-    readme = (REPO / "README.md").read_text()
+    page = (REPO / "docs" / "data-validation.md").read_text()
     for case in _cases():
-        assert f"| `{case.id}` |" in readme, f"README's bad-input table lacks {case.id}"
+        assert f"| `{case.id}` |" in page, (
+            f"docs/data-validation.md's bad-input table lacks {case.id}"
+        )
 
 
 @pytest.mark.parametrize(("case_dir", "case"), _cases())

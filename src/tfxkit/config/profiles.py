@@ -68,7 +68,9 @@ class RunnerProfile(Strict):
     runner: Literal["kubeflow", "vertex"] = Field(
         description="kubeflow (Kubeflow Pipelines) or vertex (Vertex AI Pipelines)."
     )
-    image: ImageRef = Field(description="Pipeline image with tfxkit, components/ and pipelines/.")
+    image: ImageRef = Field(
+        description="Pipeline image with tfxkit installed and the pipelines/ folder."
+    )
     pipeline_root: str = Field(description="Shared artifact root, e.g. gs://bucket/tfxkit/{name}")
     data_path: str | None = Field(default=None, description="Replaces data.path remotely.")
     push_destination: str | None = Field(

@@ -107,7 +107,7 @@ ImageRef = Annotated[
     str,
     _pattern(
         IMAGE_PATTERN,
-        "a container image reference (registry/path[:tag][@sha256:digest], path in lower case)",
+        "a container image reference (`registry/path[:tag][@sha256:digest]`, path in lower case)",
     ),
 ]
 
