@@ -18,12 +18,12 @@ class RunSummary:
     pipeline_name: str
     run_id: str
     nodes: list[NodeResult] = field(default_factory=list)
-    blessed: bool | None = None
+    blessed: bool | None = None  # every gate of the trained model passed (None: none ran)
     pushed_path: str | None = None
     already_pushed: bool = False
     serving_labels: dict[str, int] = field(default_factory=dict)
-    # Each optimized model's report and gate (optimization.json), and where those that passed
-    # were pushed (by pusher node id).
+    # Each optimized model's report and gate, and where those that passed were pushed (by
+    # pusher node id).
     optimizations: list[dict] = field(default_factory=list)
     optimized_pushes: dict[str, str] = field(default_factory=dict)
     optimized_evaluations: dict[str, bool] = field(default_factory=dict)  # TFMA blessed?
@@ -39,6 +39,10 @@ class RunSummary:
     failed_component: str | None = None
     error: str | None = None
     metadata_store: str = ""
+    # Every gate's verdict by node id, as JSON ({"kind", "passed", "judged", "reasons", ...}:
+    # tfxkit.components.verdicts): the printed summary reads these. The outcome fields above
+    # are derived from them (runners.outcome), kept for scripts that read --summary-json.
+    verdicts: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -20,7 +20,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.anomaly_gate import executor
-from tfxkit.fingerprint import code_fingerprint
+from tfxkit.components.verdicts import component_spec, fingerprinted
 
 ANOMALIES_KEY = executor.ANOMALIES_KEY
 SCHEMA_KEY = executor.SCHEMA_KEY
@@ -30,19 +30,19 @@ GATED_SCHEMA_KEY = executor.GATED_SCHEMA_KEY
 class AnomalyGateSpec(types.ComponentSpec):
     """Fails on anomalies that ``on_anomaly``/``severity`` say must stop; else passes ``schema``."""
 
-    PARAMETERS = {
-        executor.ON_ANOMALY_KEY: ExecutionParameter(type=str),
-        executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature or type: action}
-        executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
-        executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
-        executor.LABEL_KEY: ExecutionParameter(type=str, optional=True),
-        executor.TARGET_KEY: ExecutionParameter(type=str, optional=True),
-        executor.SERVING_DATA_KEY: ExecutionParameter(type=str, optional=True),
-        executor.SERVING_DIALECT_KEY: ExecutionParameter(type=str, optional=True),
-        executor.SKEW_KEY: ExecutionParameter(type=str, optional=True),
-        # Part of the cache key, so an edit to the executor re-runs the gate.
-        executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
-    }
+    PARAMETERS = fingerprinted(
+        {
+            executor.ON_ANOMALY_KEY: ExecutionParameter(type=str),
+            executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature/type: action}
+            executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
+            executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
+            executor.LABEL_KEY: ExecutionParameter(type=str, optional=True),
+            executor.TARGET_KEY: ExecutionParameter(type=str, optional=True),
+            executor.SERVING_DATA_KEY: ExecutionParameter(type=str, optional=True),
+            executor.SERVING_DIALECT_KEY: ExecutionParameter(type=str, optional=True),
+            executor.SKEW_KEY: ExecutionParameter(type=str, optional=True),
+        }
+    )
     INPUTS = {
         executor.STATISTICS_KEY: ChannelParameter(type=standard_artifacts.ExampleStatistics),
         ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
@@ -76,7 +76,8 @@ class AnomalyGate(base_component.BaseComponent):
         serving_dialect: str | None = None,
         skew: dict[str, float] | None = None,
     ) -> None:
-        spec = AnomalyGateSpec(
+        spec = component_spec(
+            type(self),
             statistics=statistics,
             anomalies=anomalies,
             schema=schema,
@@ -90,7 +91,5 @@ class AnomalyGate(base_component.BaseComponent):
             serving_data=serving_data,
             serving_dialect=serving_dialect,
             skew=json.dumps(skew, sort_keys=True) if skew else None,
-            code_fingerprint=code_fingerprint(executor.__name__),
-            gated_schema=types.Channel(type=standard_artifacts.Schema),
         )
         super().__init__(spec=spec)

@@ -9,9 +9,10 @@ current schema are used.
 Each anomaly reason in each split becomes a row ``{split, feature, anomaly, severity,
 description}``. Its action: ``severity[feature]``, else ``severity[anomaly type]``, else
 ``on_anomaly`` for TFDV's ERROR severity and ``warn`` for WARNING. Any ``fail`` row stops the
-run; ``warn`` rows are recorded on the output schema artifact (``anomaly_warnings``, JSON) for
-the run summary; ``ignore`` rows are dropped. The output schema is the reference schema; it
-records the statistics it approved (``approved_statistics_uri``) for the next run.
+run; ``warn`` rows are the gate's verdict (``verdict.AnomalyVerdict``, stored on the output
+schema artifact) for the run summary; ``ignore`` rows are dropped. The output schema is the
+reference schema; it records the statistics it approved (``approved_statistics_uri``) for the
+next run.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from tfxkit.components.anomaly_gate.verdict import AnomalyRow, AnomalyVerdict
+from tfxkit.components.verdicts import Artifacts, GateExecutor
 from tfxkit.errors import AnomaliesFound
 
 ANOMALIES_KEY = "anomalies"
@@ -45,8 +48,6 @@ APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
 SEVERITY_KEY = "severity"
-CODE_FINGERPRINT_KEY = "code_fingerprint"
-WARNINGS_PROPERTY = "anomaly_warnings"
 ANOMALIES_FILE = "SchemaDiff.pb"  # what TFX's ExampleValidator writes per split
 STATS_FILE = "FeatureStats.pb"  # what TFX's StatisticsGen writes per split
 
@@ -233,21 +234,20 @@ def label_rows(statistics: types.Artifact, label: str) -> list[dict[str, str]]:
     return rows
 
 
-class Executor(base_executor.BaseExecutor):
+class Executor(GateExecutor, base_executor.BaseExecutor):
     """Raise AnomaliesFound on any ``fail`` row; otherwise copy the reference schema out."""
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
-        on_anomaly = exec_properties[ON_ANOMALY_KEY]
-        severity = json.loads(exec_properties.get(SEVERITY_KEY) or "{}")
-        drift = json.loads(exec_properties.get(DRIFT_KEY) or "{}")
-        count_change = float(exec_properties.get(COUNT_CHANGE_KEY) or 0.0)
-        statistics = artifact_utils.get_single_instance(input_dict[STATISTICS_KEY])
-        baseline = (input_dict.get(BASELINE_SCHEMA_KEY) or [None])[0]
+    VERDICT_OUTPUT = GATED_SCHEMA_KEY
+
+    def decide(
+        self, inputs: Artifacts, outputs: Artifacts, properties: dict[str, Any]
+    ) -> AnomalyVerdict:
+        on_anomaly = properties[ON_ANOMALY_KEY]
+        severity = json.loads(properties.get(SEVERITY_KEY) or "{}")
+        drift = json.loads(properties.get(DRIFT_KEY) or "{}")
+        count_change = float(properties.get(COUNT_CHANGE_KEY) or 0.0)
+        statistics = artifact_utils.get_single_instance(inputs[STATISTICS_KEY])
+        baseline = (inputs.get(BASELINE_SCHEMA_KEY) or [None])[0]
         approved = baseline and baseline.has_custom_property(APPROVED_STATISTICS_PROPERTY)
         if (
             approved
@@ -258,29 +258,29 @@ class Executor(base_executor.BaseExecutor):
             previous = baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY)
             rows = validate_against(statistics, schema, previous, drift, count_change)
         else:  # first run or a curated schema: ExampleValidator's verdict on this run's schema
-            reference_uri = artifact_utils.get_single_uri(input_dict[SCHEMA_KEY])
-            rows = read_anomalies(artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY]))
-        label = exec_properties.get(LABEL_KEY) or ""
+            reference_uri = artifact_utils.get_single_uri(inputs[SCHEMA_KEY])
+            rows = read_anomalies(artifact_utils.get_single_instance(inputs[ANOMALIES_KEY]))
+        label = properties.get(LABEL_KEY) or ""
         if label:
             rows += label_rows(statistics, label)
-        serving_data = exec_properties.get(SERVING_DATA_KEY) or ""
+        serving_data = properties.get(SERVING_DATA_KEY) or ""
         if serving_data:
             reference = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
             rows += skew_rows(
                 statistics,
                 reference,
                 serving_data,
-                exec_properties.get(SERVING_DIALECT_KEY) or "{}",
-                json.loads(exec_properties.get(SKEW_KEY) or "{}"),
-                json.loads(exec_properties.get(TARGET_KEY) or "[]"),
+                properties.get(SERVING_DIALECT_KEY) or "{}",
+                json.loads(properties.get(SKEW_KEY) or "{}"),
+                json.loads(properties.get(TARGET_KEY) or "[]"),
             )
         decided = [(row, action(row, on_anomaly, severity)) for row in rows]
         failing = [row for row, verdict in decided if verdict == "fail"]
         if failing:
             raise AnomaliesFound(failing)
-        warnings = [row for row, verdict in decided if verdict == "warn"]
-        gated = artifact_utils.get_single_instance(output_dict[GATED_SCHEMA_KEY])
+        gated = artifact_utils.get_single_instance(outputs[GATED_SCHEMA_KEY])
         for name in fileio.listdir(reference_uri):
             io_utils.copy_file(os.path.join(reference_uri, name), os.path.join(gated.uri, name))
-        gated.set_string_custom_property(WARNINGS_PROPERTY, json.dumps(warnings))
         gated.set_string_custom_property(APPROVED_STATISTICS_PROPERTY, statistics.uri)
+        warnings = [AnomalyRow(**row) for row, verdict in decided if verdict == "warn"]
+        return AnomalyVerdict(warnings=warnings)

@@ -15,13 +15,14 @@ from tfxkit.components.anomaly_gate.executor import (
     ANOMALIES_FILE,
     APPROVED_STATISTICS_PROPERTY,
     STATS_FILE,
-    WARNINGS_PROPERTY,
     Executor,
     action,
     anomaly_rows,
     label_rows,
     skew_rows,
 )
+from tfxkit.components.anomaly_gate.verdict import AnomalyVerdict
+from tfxkit.components.verdicts import read
 from tfxkit.errors import AnomaliesFound, format_error
 
 GOOD = pd.DataFrame({"island": ["Biscoe", "Dream", "Torgersen"] * 20, "mass": [3.5, 4.0, 5.0] * 20})
@@ -127,8 +128,14 @@ def test_warn_passes_the_schema_on_and_records_the_warnings(tmp_path: Path) -> N
     Executor().Do(inputs, outputs, {"on_anomaly": "warn", "severity": "{}"})
     gated = outputs["gated_schema"][0]
     assert os.listdir(gated.uri) == ["schema.pbtxt"]  # Transform reads the only file there
-    warnings = json.loads(gated.get_string_custom_property(WARNINGS_PROPERTY))
-    assert {w["feature"] for w in warnings} == {"island"}
+    verdict = read(gated)  # what the runner reads back, by the artifact's verdict kind
+    assert isinstance(verdict, AnomalyVerdict) and verdict.passed
+    assert {(w.split, w.feature) for w in verdict.warnings} == {
+        ("train", "island"),
+        ("eval", "island"),
+    }
+    assert AnomalyVerdict.read(gated) == verdict
+    assert verdict.lines()[0] == "anomalies: 2 reported as warnings (validation.severity)"
 
 
 def test_later_runs_are_validated_against_the_last_approved_schema(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import tensorflow_model_analysis as tfma
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
-from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types import standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
 
 from tfxkit.components.evaluator import executor
-from tfxkit.fingerprint import code_fingerprint
+from tfxkit.components.verdicts import component_spec, fingerprinted
 
 MIN_SLICE_SIZE_KEY = executor.MIN_SLICE_SIZE_KEY
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
@@ -27,12 +27,12 @@ CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
 class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
     """TFX's Evaluator spec; ``min_slice_size`` (examples) below which a slice is not judged."""
 
-    PARAMETERS = {
-        **standard_component_specs.EvaluatorSpec.PARAMETERS,
-        MIN_SLICE_SIZE_KEY: ExecutionParameter(type=int, optional=True),
-        # Part of the cache key, so an edit to the executor re-runs the evaluation.
-        CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
-    }
+    PARAMETERS = fingerprinted(
+        {
+            **standard_component_specs.EvaluatorSpec.PARAMETERS,
+            MIN_SLICE_SIZE_KEY: ExecutionParameter(type=int, optional=True),
+        }
+    )
 
 
 class Evaluator(base_component.BaseComponent):
@@ -49,7 +49,8 @@ class Evaluator(base_component.BaseComponent):
         baseline_model: types.BaseChannel | None = None,
         min_slice_size: int = 0,
     ) -> None:
-        spec = EvaluatorSpec(
+        spec = component_spec(
+            type(self),
             examples=examples,
             model=model,
             baseline_model=baseline_model,
@@ -57,8 +58,5 @@ class Evaluator(base_component.BaseComponent):
             fairness_indicator_thresholds="null",
             example_splits="null",
             min_slice_size=min_slice_size,
-            code_fingerprint=code_fingerprint(executor.__name__),
-            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
-            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         )
         super().__init__(spec=spec)

@@ -1,29 +1,31 @@
 """Evaluator executor: TFX's, then a verdict that excuses slices too small to judge.
 
-The verdict is written next to TFMA's output as ``judgement.json`` (the run summary reads it):
-``{"min_slice_size", "blessed", "failures": [...], "too_small": [...]}``, where each entry names
-the slice, its example count and the metrics that failed. A slice is too small when its
-``example_count`` (weighted: rows with a label) is below ``min_slice_size``; the overall slice
-is always judged.
+The verdict (``verdict.EvaluationVerdict``) is stored in the blessing: the headline metrics,
+every failed bound in words, the slices excused as too small and, for multiclass, per-class
+precision and recall. A slice is too small when its ``example_count`` (weighted: rows with a
+label) is below ``min_slice_size``; the overall slice is always judged.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import tensorflow_model_analysis as tfma
 from tfx import types
 from tfx.components.evaluator import constants
 from tfx.components.evaluator import executor as tfx_executor
-from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import io_utils
+
+from tfxkit.components.evaluator.verdict import (
+    NO_THRESHOLDS,
+    ClassMetrics,
+    EvaluationVerdict,
+    TooSmall,
+)
+from tfxkit.components.verdicts import FINGERPRINT_KEY, bless
 
 MIN_SLICE_SIZE_KEY = "min_slice_size"
-CODE_FINGERPRINT_KEY = "code_fingerprint"
-JUDGEMENT_FILE = "judgement.json"
+CODE_FINGERPRINT_KEY = FINGERPRINT_KEY
 _COUNT_METRIC = "example_count"
 
 
@@ -97,19 +99,18 @@ class Executor(tfx_executor.Executor):
         blessing = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.BLESSING_KEY]
         )
-        if not blessing.has_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY):
-            return  # no thresholds: nothing was validated, nothing to judge
         evaluation_uri = artifact_utils.get_single_uri(
             output_dict[standard_component_specs.EVALUATION_KEY]
         )
         result = tfma.load_validation_result(evaluation_uri)
+        if not blessing.has_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY):
+            # No thresholds: TFX validated nothing and wrote no blessing; that is no blessing.
+            evaluation_verdict(evaluation_uri, result, None).store(blessing)
+            return
         judgement = judge(result, slice_example_counts(evaluation_uri), min_slice_size)
-        io_utils.write_string_file(
-            os.path.join(evaluation_uri, JUDGEMENT_FILE), json.dumps(judgement, indent=1)
-        )
-        if judgement["blessed"] and not result.validation_ok:
-            _bless(blessing)
-        blessing.set_string_custom_property("reason", reason(judgement, result))
+        verdict = evaluation_verdict(evaluation_uri, result, judgement)
+        bless(blessing, verdict.passed, reason(judgement, result))  # as TFX's, or excused
+        verdict.store(blessing)
 
 
 def reason(judgement: dict[str, Any], result: Any) -> str:
@@ -127,12 +128,107 @@ def reason(judgement: dict[str, Any], result: Any) -> str:
     return f"not blessed: {failed or 'a configured slice is missing'} outside the thresholds{small}"
 
 
-def _bless(blessing: types.Artifact) -> None:
-    """Turn TFX's NOT_BLESSED into BLESSED (file and property), as TFX's executor writes it."""
-    not_blessed = os.path.join(blessing.uri, constants.NOT_BLESSED_FILE_NAME)
-    if fileio.exists(not_blessed):
-        fileio.remove(not_blessed)
-    io_utils.write_string_file(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME), "")
-    blessing.set_int_custom_property(
-        constants.ARTIFACT_PROPERTY_BLESSED_KEY, constants.BLESSED_VALUE
+def evaluation_verdict(
+    evaluation_uri: str, result: Any, judgement: dict[str, Any] | None
+) -> EvaluationVerdict:
+    """TFMA's output and the judgement (None: nothing was validated) as the stored verdict."""
+    metrics, per_class = headline_metrics(evaluation_uri)
+    too_small = judgement["too_small"] if judgement else []
+    reasons = failure_texts(result, {entry["slice"] for entry in too_small})
+    if judgement is None:
+        return EvaluationVerdict(
+            passed=False,
+            judged=False,
+            reasons=reasons or [NO_THRESHOLDS],
+            metrics=metrics,
+            per_class=per_class,
+        )
+    return EvaluationVerdict(
+        passed=judgement["blessed"],
+        reasons=reasons,
+        metrics=metrics,
+        min_slice_size=judgement["min_slice_size"],
+        too_small=[TooSmall(**entry) for entry in too_small],
+        per_class=per_class,
     )
+
+
+def headline_metrics(evaluation_uri: str) -> tuple[dict[str, float], dict[str, ClassMetrics]]:
+    """The overall slice's metrics of the candidate model (with a baseline TFMA reports both),
+    and its per-class metrics (multiclass, when computed)."""
+    metrics: dict[str, float] = {}
+    per_class: dict[str, ClassMetrics] = {}
+    for per_slice in tfma.load_metrics(evaluation_uri):
+        if per_slice.slice_key.single_slice_keys:
+            continue
+        per_class = {str(k): ClassMetrics(**v) for k, v in per_class_metrics(per_slice).items()}
+        for item in per_slice.metric_keys_and_values:
+            if item.key.model_name == "baseline":
+                continue
+            if item.value.HasField("double_value") and not item.key.is_diff:
+                metrics[item.key.name] = round(item.value.double_value.value, 4)
+    return metrics, per_class
+
+
+def failure_texts(result: Any, excused: set[str]) -> list[str]:
+    """Every failed bound, in words (``<metric> on <slice>: <value> below ...``), except on the
+    ``excused`` slices (too small to judge)."""
+    failures = [NO_THRESHOLDS] if result.missing_thresholds else []
+    for per_slice in result.metric_validations_per_slice:
+        where = _slice_name(per_slice.slice_key)
+        if where in excused:
+            continue
+        for failure in per_slice.failures:
+            value = failure.metric_value.double_value.value
+            name = failure.metric_key.name + (
+                " (vs baseline)" if failure.metric_key.is_diff else ""
+            )
+            failures.append(
+                f"{name} on {where}: {value:.4g} {_bound_text(failure.metric_threshold, value)}"
+            )
+    return failures
+
+
+def _bound_text(threshold: Any, value: float) -> str:
+    bound = threshold.value_threshold
+    if bound.HasField("lower_bound") and value < bound.lower_bound.value:
+        return f"below the lower bound {bound.lower_bound.value:g}"
+    if bound.HasField("upper_bound") and value > bound.upper_bound.value:
+        return f"above the upper bound {bound.upper_bound.value:g}"
+    if threshold.HasField("change_threshold"):
+        minimum = threshold.change_threshold.absolute.value
+        return f"changed too little against the baseline (min {minimum:g})"
+    return "outside its threshold"
+
+
+def per_class_metrics(per_slice: Any) -> dict[int, dict[str, float | None]]:
+    """{class id: {examples, precision, recall}} from one slice's multi-class confusion matrix
+    (class ids are the label vocabulary's indices; the runner names them)."""
+    for item in per_slice.metric_keys_and_values:
+        if item.key.model_name == "baseline" or item.key.is_diff:
+            continue
+        matrices = item.value.multi_class_confusion_matrix_at_thresholds.matrices
+        if not matrices:
+            continue
+        actual: dict[int, float] = {}
+        predicted: dict[int, float] = {}
+        correct: dict[int, float] = {}
+        for entry in matrices[0].entries:
+            n = entry.num_weighted_examples
+            actual[entry.actual_class_id] = actual.get(entry.actual_class_id, 0.0) + n
+            predicted[entry.predicted_class_id] = predicted.get(entry.predicted_class_id, 0.0) + n
+            if entry.actual_class_id == entry.predicted_class_id:
+                correct[entry.actual_class_id] = n
+        return {
+            class_id: {
+                "examples": round(actual.get(class_id, 0.0), 4),
+                "precision": _ratio(correct.get(class_id, 0.0), predicted.get(class_id, 0.0)),
+                "recall": _ratio(correct.get(class_id, 0.0), actual.get(class_id, 0.0)),
+            }
+            for class_id in sorted((set(actual) | set(predicted)) - {-1})
+        }
+    return {}
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole > 0 else None

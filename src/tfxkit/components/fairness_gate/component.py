@@ -21,21 +21,17 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.fairness_gate import executor
-from tfxkit.fingerprint import code_fingerprint
-
-FAIRNESS_FILE = executor.FAIRNESS_FILE
+from tfxkit.components.verdicts import component_spec, fingerprinted
 
 
 class FairnessGateSpec(types.ComponentSpec):
     """Evaluation + model in; a ``ModelBlessing`` with ``blessed`` and ``reason`` out."""
 
-    PARAMETERS = {
+    PARAMETERS = fingerprinted(
         # JSON: sensitive_features (feature keys), metrics, reference, min_slice_size,
         # decision_threshold (see gaps.judge).
-        executor.SETTINGS_KEY: ExecutionParameter(type=str),
-        # Part of the cache key, so an edit to the gate's code re-judges.
-        executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
-    }
+        {executor.SETTINGS_KEY: ExecutionParameter(type=str)}
+    )
     INPUTS = {
         executor.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
         executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -55,11 +51,9 @@ class FairnessGate(base_component.BaseComponent):
         model: types.BaseChannel,
         settings: dict[str, Any],
     ) -> None:
-        spec = FairnessGateSpec(
-            evaluation=evaluation,
-            model=model,
-            settings=json.dumps(settings, sort_keys=True),
-            code_fingerprint=code_fingerprint(executor.__name__),
-            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        settings_json = json.dumps(settings, sort_keys=True)
+        super().__init__(
+            spec=component_spec(
+                type(self), evaluation=evaluation, model=model, settings=settings_json
+            )
         )
-        super().__init__(spec=spec)

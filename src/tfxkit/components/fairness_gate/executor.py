@@ -1,31 +1,27 @@
 """FairnessGate executor: TFMA's per-slice confusion matrices -> rate gaps -> a blessing.
 
-The verdict goes three places: the ``ModelBlessing`` artifact's custom properties (``blessed``,
-``reason``: what ML Metadata keeps), a ``BLESSED``/``NOT_BLESSED`` marker file (as TFX's
-Evaluator writes), and ``fairness.json`` beside it with the full per-slice table (what the run
-summary prints). The rule itself is in ``gaps``.
+The verdict (``verdict.FairnessVerdict``: per-slice rates, gaps and the decision) is stored in
+the ``ModelBlessing``, which also says ``blessed`` and ``reason`` (what ML Metadata keeps and a
+push's condition tests) with a ``BLESSED``/``NOT_BLESSED`` marker file, as TFX's Evaluator
+writes (``components.verdicts``). The rule itself is in ``gaps``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import tensorflow_model_analysis as tfma
-from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
-from tfx.utils import io_utils
 
 from tfxkit.components.fairness_gate import gaps
+from tfxkit.components.fairness_gate.verdict import FairnessVerdict
+from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 
 EVALUATION_KEY = "evaluation"
 MODEL_KEY = "model"
 BLESSING_KEY = "blessing"
 SETTINGS_KEY = "settings"
-CODE_FINGERPRINT_KEY = "code_fingerprint"
-FAIRNESS_FILE = "fairness.json"
 _MATRIX = "confusion_matrix_at_thresholds"
 
 
@@ -72,21 +68,18 @@ def read_counts(
     return overall, slices
 
 
-class Executor(base_executor.BaseExecutor):
+class Executor(GateExecutor, base_executor.BaseExecutor):
     """Judges rate gaps between sensitive slices and blesses (or not) the model."""
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
-        settings = json.loads(exec_properties[SETTINGS_KEY])
-        evaluation_uri = artifact_utils.get_single_uri(input_dict[EVALUATION_KEY])
-        model = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
-        blessing = artifact_utils.get_single_instance(output_dict[BLESSING_KEY])
+    VERDICT_OUTPUT = BLESSING_KEY
+
+    def decide(
+        self, inputs: Artifacts, outputs: Artifacts, properties: dict[str, Any]
+    ) -> FairnessVerdict:
+        config = load_settings(properties, SETTINGS_KEY)
+        evaluation_uri = artifact_utils.get_single_uri(inputs[EVALUATION_KEY])
         overall, slices = read_counts(
-            evaluation_uri, settings["sensitive_features"], settings["decision_threshold"]
+            evaluation_uri, config["sensitive_features"], config["decision_threshold"]
         )
         if overall is None:
             raise RuntimeError(
@@ -94,13 +87,8 @@ class Executor(base_executor.BaseExecutor):
                 "evaluation; the Evaluator must compute ConfusionMatrixAtThresholds "
                 "(pipeline.eval_config.build_eval_config adds it when fairness is configured)"
             )
-        verdict = gaps.judge(overall, slices, settings)
-        io_utils.write_string_file(
-            os.path.join(blessing.uri, FAIRNESS_FILE), json.dumps(verdict, indent=1)
-        )
-        marker = "BLESSED" if verdict["blessed"] else "NOT_BLESSED"
-        io_utils.write_string_file(os.path.join(blessing.uri, marker), "")
-        blessing.set_int_custom_property("blessed", int(verdict["blessed"]))
-        blessing.set_string_custom_property("reason", verdict["reason"][:4000])
+        model = artifact_utils.get_single_instance(inputs[MODEL_KEY])
+        blessing = artifact_utils.get_single_instance(outputs[BLESSING_KEY])
         blessing.set_string_custom_property("current_model", model.uri)
         blessing.set_int_custom_property("current_model_id", model.id)
+        return gaps.judge(overall, slices, config)

@@ -12,6 +12,8 @@ from tfx.types import standard_artifacts
 
 from tfxkit.components.fairness_gate import executor, gaps
 from tfxkit.components.fairness_gate.gaps import Counts
+from tfxkit.components.fairness_gate.verdict import FairnessVerdict
+from tfxkit.components.verdicts import read
 
 FPR_BOUND = {"false_positive_rate": {"max_difference": 0.1}}
 
@@ -47,17 +49,17 @@ def test_a_slice_far_from_overall_fails_with_the_numbers_in_the_reason() -> None
     overall = Counts(tp=100, fp=20, tn=180, fn=10)
     slices = {"group": {"a": Counts(60, 5, 150, 5), "b": Counts(40, 15, 30, 5)}}
     verdict = gaps.judge(overall, slices, settings())
-    assert not verdict["blessed"]
-    (failure,) = verdict["failures"]
+    assert not verdict.passed
+    (failure,) = verdict.reasons
     # b: FPR 15/45 = 0.333 vs overall 20/200 = 0.1 -> difference 0.233
     assert failure.startswith("false_positive_rate on group=b: 0.333 vs 0.1 on overall")
     assert "difference 0.233 above max_difference 0.1" in failure
-    assert verdict["reason"].startswith("not fair enough: false_positive_rate on group=b")
-    rows = {r["slice"]: r for r in verdict["rows"]}
-    assert rows["overall"]["status"] == "reference"
-    assert rows["group=a"]["status"] == "pass"
-    assert rows["group=b"]["status"] == "fail"
-    assert rows["group=b"]["gaps"]["false_positive_rate"]["difference"] == pytest.approx(0.233333)
+    assert verdict.reason.startswith("not fair enough: false_positive_rate on group=b")
+    rows = {r.slice: r for r in verdict.rows}
+    assert rows["overall"].status == "reference"
+    assert rows["group=a"].status == "pass"
+    assert rows["group=b"].status == "fail"
+    assert rows["group=b"].gaps["false_positive_rate"]["difference"] == pytest.approx(0.233333)
 
 
 def test_ratio_bound_is_symmetric_four_fifths_rule() -> None:
@@ -66,8 +68,8 @@ def test_ratio_bound_is_symmetric_four_fifths_rule() -> None:
     slices = {"group": {"a": Counts(25, 25, 25, 25), "b": Counts(20, 15, 40, 25)}}
     bound = {"positive_rate": {"min_ratio": 0.8}}
     verdict = gaps.judge(overall, slices, settings(metrics=bound))
-    assert [f.split(":")[0] for f in verdict["failures"]] == ["positive_rate on group=b"]
-    assert "ratio 0.7 below min_ratio 0.8" in verdict["failures"][0]
+    assert [f.split(":")[0] for f in verdict.reasons] == ["positive_rate on group=b"]
+    assert "ratio 0.7 below min_ratio 0.8" in verdict.reasons[0]
     assert gaps.gap(0.7, 0.5) == gaps.gap(0.5, 0.7)
 
 
@@ -75,30 +77,28 @@ def test_a_small_slice_is_reported_not_judged() -> None:
     overall = Counts(tp=100, fp=20, tn=180, fn=10)
     slices = {"group": {"a": Counts(60, 5, 150, 5), "tiny": Counts(1, 5, 2, 1)}}
     verdict = gaps.judge(overall, slices, settings())
-    assert verdict["blessed"], verdict["reason"]
-    assert verdict["too_small"] == ["group=tiny (9 examples): under min_slice_size 30"]
-    assert "1 slice(s) or rate(s) too small to judge" in verdict["reason"]
-    assert {r["slice"]: r["status"] for r in verdict["rows"]}["group=tiny"] == (
-        "too small to judge"
-    )
+    assert verdict.passed, verdict.reason
+    assert verdict.too_small == ["group=tiny (9 examples): under min_slice_size 30"]
+    assert "1 slice(s) or rate(s) too small to judge" in verdict.reason
+    assert {r.slice: r.status for r in verdict.rows}["group=tiny"] == ("too small to judge")
 
 
 def test_a_configured_reference_slice_is_compared_with() -> None:
     overall = Counts(tp=100, fp=20, tn=180, fn=10)
     slices = {"group": {"a": Counts(60, 5, 150, 5), "b": Counts(40, 15, 30, 5)}}
     verdict = gaps.judge(overall, slices, settings(reference={"group": "a"}))
-    assert verdict["failures"][0].startswith(
+    assert verdict.reasons[0].startswith(
         "false_positive_rate on group=b: 0.333 vs 0.0323 on group=a"
     )
     missing = gaps.judge(overall, slices, settings(reference={"group": "c"}))
-    assert not missing["blessed"]
-    assert "the reference slice group=c has no examples" in missing["failures"][0]
+    assert not missing.passed
+    assert "the reference slice group=c has no examples" in missing.reasons[0]
 
 
 def test_no_slices_for_a_feature_is_said() -> None:
     verdict = gaps.judge(Counts(10, 1, 30, 2), {"group": {}}, settings())
-    assert verdict["blessed"]
-    assert verdict["not_judged"] == ["group: no slice in the evaluation data (all values missing?)"]
+    assert verdict.passed
+    assert verdict.not_judged == ["group: no slice in the evaluation data (all values missing?)"]
 
 
 def _metrics_file(directory: Path, slices: dict[tuple, Counts], threshold: float = 0.5) -> None:
@@ -150,9 +150,12 @@ def test_executor_blesses_and_records_the_reason(tmp_path: Path) -> None:
     assert "false_positive_rate on group=b" in blessing.get_string_custom_property("reason")
     assert blessing.get_int_custom_property("current_model_id") == 7
     assert (tmp_path / "blessing" / "NOT_BLESSED").exists()
-    verdict = json.loads((tmp_path / "blessing" / executor.FAIRNESS_FILE).read_text())
-    assert [r["slice"] for r in verdict["rows"]] == ["overall", "group=a", "group=b"]
-    assert verdict["rows"][0]["examples"] == 310  # the candidate's counts, not the baseline's
+    verdict = read(blessing)  # what the runner reads back, by the artifact's verdict kind
+    assert isinstance(verdict, FairnessVerdict) and verdict == FairnessVerdict.read(blessing.uri)
+    assert not verdict.passed and verdict.judged
+    assert verdict.headline() == blessing.get_string_custom_property("reason")
+    assert [r.slice for r in verdict.rows] == ["overall", "group=a", "group=b"]
+    assert verdict.rows[0].examples == 310  # the candidate's counts, not the baseline's
 
 
 def test_executor_refuses_an_evaluation_without_confusion_matrices(tmp_path: Path) -> None:
@@ -180,12 +183,12 @@ def test_a_rate_from_few_examples_is_reported_not_judged() -> None:
         "false_positive_rate": {"max_difference": 0.1},
     }
     verdict = gaps.judge(overall, slices, settings(metrics=bounds, min_rate_examples=20))
-    assert verdict["blessed"], verdict["failures"]
-    (row,) = [r for r in verdict["rows"] if r["slice"] == "group=b"]
-    assert row["unjudged"] == {"true_positive_rate": "3 positives"}
-    assert "false_positive_rate" in row["gaps"]  # 197 negatives: judged
-    assert verdict["too_small"] == [
+    assert verdict.passed, verdict.reasons
+    (row,) = [r for r in verdict.rows if r.slice == "group=b"]
+    assert row.unjudged == {"true_positive_rate": "3 positives"}
+    assert "false_positive_rate" in row.gaps  # 197 negatives: judged
+    assert verdict.too_small == [
         "true_positive_rate on group=b (3 positives): under min_rate_examples 20"
     ]
     strict = gaps.judge(overall, slices, settings(metrics=bounds, min_rate_examples=1))
-    assert [f.split(":")[0] for f in strict["failures"]] == ["true_positive_rate on group=b"]
+    assert [f.split(":")[0] for f in strict.reasons] == ["true_positive_rate on group=b"]

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tfxkit.components.fairness_gate.verdict import FairnessRow, FairnessVerdict
+
 OVERALL = "overall"
 
 
@@ -93,8 +95,8 @@ def judge(
     overall: Counts | None,
     slices: dict[str, dict[str, Counts]],
     settings: dict[str, Any],
-) -> dict[str, Any]:
-    """The gate's verdict: ``{"blessed", "reason", "rows", "failures", "too_small", ...}``.
+) -> FairnessVerdict:
+    """The gate's verdict: passed (blessed) when no judged slice breaks a bound.
 
     ``slices`` maps each sensitive feature key to ``{slice value: counts}``; ``settings`` holds
     ``sensitive_features``, ``metrics`` ({rate: {max_difference, min_ratio}}), ``reference``
@@ -172,18 +174,19 @@ def judge(
                 failures += row["failures"]
             rows.append(row)
     blessed = not failures
-    return {
-        "blessed": blessed,
-        "reason": _reason(blessed, failures, too_small, unjudged, settings),
-        "decision_threshold": settings["decision_threshold"],
-        "min_slice_size": min_size,
-        "min_rate_examples": min_rate,
-        "metrics": bounds,
-        "rows": rows,
-        "failures": failures,
-        "too_small": too_small,
-        "not_judged": unjudged,
-    }
+    return FairnessVerdict(
+        passed=blessed,
+        judged=bool(failures) or any(row["gaps"] for row in rows),
+        reasons=failures,
+        reason=_reason(blessed, failures, too_small, unjudged, settings),
+        decision_threshold=settings["decision_threshold"],
+        min_slice_size=min_size,
+        min_rate_examples=min_rate,
+        metrics=bounds,
+        rows=[FairnessRow(**row) for row in rows],
+        too_small=too_small,
+        not_judged=unjudged,
+    )
 
 
 def _row(feature: str | None, where: str, counts: Counts, names: list[str], status: str) -> dict:

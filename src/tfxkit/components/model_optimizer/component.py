@@ -20,16 +20,15 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.model_optimizer import executor
-from tfxkit.fingerprint import code_fingerprint
+from tfxkit.components.verdicts import component_spec, fingerprinted
 
 
 class ModelOptimizerSpec(types.ComponentSpec):
-    PARAMETERS = {
+    PARAMETERS = fingerprinted(
         # JSON: the optimization's settings, the gate's bounds, and the Trainer's custom_config
         # (features, label, model) that rebuilds and re-exports the Keras model.
-        executor.SETTINGS_KEY: ExecutionParameter(type=str),
-        executor.CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
-    }
+        {executor.SETTINGS_KEY: ExecutionParameter(type=str)}
+    )
     INPUTS = {
         executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         executor.TRANSFORM_GRAPH_KEY: ChannelParameter(type=standard_artifacts.TransformGraph),
@@ -55,15 +54,13 @@ class _ModelOptimizer(base_component.BaseComponent):
         settings: dict[str, Any],
         baseline_model: types.BaseChannel | None = None,
     ) -> None:
-        spec = ModelOptimizerSpec(
+        spec = component_spec(
+            type(self),
             model=model,
             baseline_model=baseline_model,
             transform_graph=transform_graph,
             examples=examples,
             settings=json.dumps(settings, sort_keys=True),
-            code_fingerprint=code_fingerprint(executor.__name__),
-            optimized_model=types.Channel(type=standard_artifacts.Model),
-            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         )
         super().__init__(spec=spec)
 

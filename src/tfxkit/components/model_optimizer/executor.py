@@ -3,21 +3,22 @@
 Each executor rebuilds the trained Keras model (``tfxkit.optimization.pipeline_io``), makes
 its optimized model, then measures both on the same eval-split rows with the same code
 (``measure``): bytes and gzip bytes, parameters and sparsity, CPU latency p50/p95 at batch 1
-and 32, accuracy (or MAE). ``gate`` turns the comparison into the blessing; the report goes to
-``<blessing>/optimization.json`` and the run summary.
+and 32, accuracy (or MAE). ``gate`` turns the comparison into the blessing; the report is the
+gate's verdict (``verdict.OptimizationVerdict``), stored in the blessing for the run summary.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from absl import logging
-from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
-from tfx.utils import io_utils, path_utils
+from tfx.utils import path_utils
+
+from tfxkit.components.model_optimizer.verdict import Measured, OptimizationVerdict
+from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 
 MODEL_KEY = "model"
 TRANSFORM_GRAPH_KEY = "transform_graph"
@@ -26,32 +27,28 @@ BASELINE_MODEL_KEY = "baseline_model"
 OPTIMIZED_MODEL_KEY = "optimized_model"
 BLESSING_KEY = "blessing"
 SETTINGS_KEY = "settings"
-CODE_FINGERPRINT_KEY = "code_fingerprint"
-REPORT_FILE = "optimization.json"
 TFLITE_FILE = "model.tflite"
 EVAL_ROWS = 2000
 
 
-class Executor(base_executor.BaseExecutor):
+class Executor(GateExecutor, base_executor.BaseExecutor):
     """The shared flow (optimize, measure both, gate, report); subclasses only optimize."""
 
+    VERDICT_OUTPUT = BLESSING_KEY
     kind = ""
 
     def optimize(self, context: dict[str, Any]) -> dict[str, Any]:
         """Build the optimized model under ``context['out_dir']``; return how to measure it."""
         raise NotImplementedError
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
+    def decide(
+        self, input_dict: Artifacts, output_dict: Artifacts, properties: dict[str, Any]
+    ) -> OptimizationVerdict:
         import tensorflow_transform as tft
 
         from tfxkit.optimization import gate, measure, pipeline_io
 
-        settings = json.loads(exec_properties[SETTINGS_KEY])
+        settings = load_settings(properties, SETTINGS_KEY)
         model_artifact = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
         tft_output = tft.TFTransformOutput(
             artifact_utils.get_single_uri(input_dict[TRANSFORM_GRAPH_KEY])
@@ -132,29 +129,22 @@ class Executor(base_executor.BaseExecutor):
                     f"max prediction difference {comparison['max_prediction_diff']:.4g} on the "
                     f"eval rows > allowed {tolerance:g}"
                 )
-        report = {
-            "kind": self.kind,
-            "original": before.to_dict(),
-            "optimized": after.to_dict(),
-            "comparison": comparison,
-            "sparsity": built.get("sparsity"),
-            "eval_rows": int(len(eval_labels)),
-            "gate": {**bounds, "passed": passed, "reasons": reasons},
-        }
         blessing = artifact_utils.get_single_instance(output_dict[BLESSING_KEY])
-        io_utils.write_string_file(
-            os.path.join(blessing.uri, REPORT_FILE), json.dumps(report, indent=1)
-        )
-        io_utils.write_string_file(
-            os.path.join(blessing.uri, "BLESSED" if passed else "NOT_BLESSED"), ""
-        )
-        reason = "; ".join(reasons) or "within every bound"
-        blessing.set_int_custom_property("blessed", int(passed))
-        blessing.set_string_custom_property("reason", f"{self.kind}: {reason}"[:4000])
         blessing.set_string_custom_property("optimization", self.kind)
         blessing.set_string_custom_property("current_model", out.uri)
         out.set_string_custom_property("optimization", self.kind)
-        logging.info("%s: %s", self.kind, "passed the gate" if passed else reason)
+        logging.info("%s: %s", self.kind, "passed the gate" if passed else "; ".join(reasons))
+        return OptimizationVerdict(
+            passed=passed,
+            reasons=reasons,
+            optimization=self.kind,
+            original=Measured(**before.to_dict()),
+            optimized=Measured(**after.to_dict()),
+            comparison=comparison,
+            sparsity=built.get("sparsity"),
+            eval_rows=int(len(eval_labels)),
+            bounds=bounds,
+        )
 
 
 class QuantizerExecutor(Executor):

@@ -17,13 +17,12 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.model_pusher import executor
-from tfxkit.fingerprint import code_fingerprint
+from tfxkit.components.verdicts import component_spec, fingerprinted
 
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 BASE_DIRECTORY_KEY = "base_directory"
-CODE_FINGERPRINT_KEY = "code_fingerprint"
 SERVING_BASE_KEY = "serving_base"
 MODEL_NAME_KEY = "model_name"
 LABEL_KEY = "label"
@@ -33,16 +32,16 @@ BATCHING_KEY = "batching"
 class ModelPusherSpec(types.ComponentSpec):
     """Pushes ``model`` under ``base_directory``; ``model_blessing``, when given, must bless it."""
 
-    PARAMETERS = {
-        BASE_DIRECTORY_KEY: ExecutionParameter(type=str),
-        # With a serving base: label the new version and write models.config & co. there.
-        SERVING_BASE_KEY: ExecutionParameter(type=str, optional=True),
-        MODEL_NAME_KEY: ExecutionParameter(type=str, optional=True),
-        LABEL_KEY: ExecutionParameter(type=str, optional=True),
-        BATCHING_KEY: ExecutionParameter(type=str, optional=True),  # BatchingSettings JSON
-        # Part of the cache key, so an edit to the executor re-runs the push.
-        CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
-    }
+    PARAMETERS = fingerprinted(
+        {
+            BASE_DIRECTORY_KEY: ExecutionParameter(type=str),
+            # With a serving base: label the new version and write models.config & co. there.
+            SERVING_BASE_KEY: ExecutionParameter(type=str, optional=True),
+            MODEL_NAME_KEY: ExecutionParameter(type=str, optional=True),
+            LABEL_KEY: ExecutionParameter(type=str, optional=True),
+            BATCHING_KEY: ExecutionParameter(type=str, optional=True),  # BatchingSettings JSON
+        }
+    )
     INPUTS = {
         MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
@@ -68,7 +67,8 @@ class ModelPusher(base_component.BaseComponent):
     ) -> None:
         """With ``serving_base`` and ``model_name`` (``base_directory`` is their join) the push
         also labels the version and writes the server's config files."""
-        spec = ModelPusherSpec(
+        spec = component_spec(
+            type(self),
             model=model,
             model_blessing=model_blessing,
             base_directory=base_directory,
@@ -76,7 +76,5 @@ class ModelPusher(base_component.BaseComponent):
             model_name=model_name,
             label=label if serving_base else None,
             batching=batching,
-            code_fingerprint=code_fingerprint(executor.__name__),
-            pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )
         super().__init__(spec=spec)

@@ -34,6 +34,8 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
+from tfxkit.components.model_pusher.verdict import NOT_BLESSED, PushVerdict
+from tfxkit.components.verdicts import Artifacts, GateExecutor
 from tfxkit.config.serving import BatchingSettings
 from tfxkit.serving import rollout
 from tfxkit.serving.layout import RECORDS_DIR
@@ -161,25 +163,22 @@ def is_blessed(blessings: list[types.Artifact]) -> bool:
     return all(b.get_int_custom_property("blessed") == 1 for b in blessings)
 
 
-class Executor(base_executor.BaseExecutor):
+class Executor(GateExecutor, base_executor.BaseExecutor):
     """Pushes a blessed model; records pushed, version, destination and digest on the output."""
 
-    def Do(
-        self,
-        input_dict: dict[str, list[types.Artifact]],
-        output_dict: dict[str, list[types.Artifact]],
-        exec_properties: dict[str, Any],
-    ) -> None:
-        self._log_startup(input_dict, output_dict, exec_properties)
-        pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
-        if not is_blessed(input_dict.get("model_blessing", [])):
-            logging.info("model not blessed: nothing pushed")
+    VERDICT_OUTPUT = "pushed_model"
+
+    def decide(
+        self, inputs: Artifacts, outputs: Artifacts, properties: dict[str, Any]
+    ) -> PushVerdict:
+        self._log_startup(inputs, outputs, properties)
+        pushed = artifact_utils.get_single_instance(outputs["pushed_model"])
+        if not is_blessed(inputs.get("model_blessing", [])):
+            logging.info(NOT_BLESSED)
             pushed.set_int_custom_property("pushed", 0)
-            return
-        model = artifact_utils.get_single_instance(input_dict["model"])
-        result = push_model(
-            path_utils.serving_model_path(model.uri), exec_properties["base_directory"]
-        )
+            return PushVerdict(passed=False, reasons=[NOT_BLESSED])
+        model = artifact_utils.get_single_instance(inputs["model"])
+        result = push_model(path_utils.serving_model_path(model.uri), properties["base_directory"])
         pushed.set_int_custom_property("pushed", 1)
         pushed.set_string_custom_property("pushed_destination", result.path)
         pushed.set_string_custom_property("pushed_version", str(result.version))
@@ -187,17 +186,26 @@ class Executor(base_executor.BaseExecutor):
         pushed.set_int_custom_property("already_pushed", int(result.already_pushed))
         verb = "already pushed as" if result.already_pushed else "pushed to"
         logging.info("model %s %s", verb, result.path)
-        serving_base = exec_properties.get("serving_base")
+        labels: dict[str, int] = {}
+        serving_base = properties.get("serving_base")
         if serving_base:
-            batching = exec_properties.get("batching")
+            batching = properties.get("batching")
             change = rollout.label_new_version(
                 serving_base,
-                exec_properties["model_name"],
+                properties["model_name"],
                 result.version,
-                exec_properties.get("label") or "auto",
+                properties.get("label") or "auto",
                 BatchingSettings.model_validate_json(batching) if batching else None,
             )
             labels = change.labels if change else {}
             pushed.set_string_custom_property("serving_labels", json.dumps(labels))
             if change:
                 logging.info("serving labels: %s", change.describe())
+        return PushVerdict(
+            passed=True,
+            destination=result.path,
+            version=result.version,
+            digest=result.digest,
+            already_pushed=result.already_pushed,
+            serving_labels=labels,
+        )

@@ -97,3 +97,39 @@ def test_every_blessing_must_bless(values: list[int], blessed: bool) -> None:
         artifact.set_int_custom_property("blessed", value)
         blessings.append(artifact)
     assert executor.is_blessed(blessings) is blessed
+
+
+def _do(tmp_path: Path, name: str, blessed: int) -> object:
+    """One executor run: a model (its serving folder) and one blessing in, a PushedModel out."""
+    from tfx.types import standard_artifacts
+
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")
+    if not (tmp_path / "model").exists():
+        _model(tmp_path / "model" / "Format-Serving", "one")
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.set_int_custom_property("blessed", blessed)
+    pushed = standard_artifacts.PushedModel()
+    pushed.uri = str(tmp_path / name)
+    inputs = {"model": [model], "model_blessing": [blessing]}
+    props = {"base_directory": str(tmp_path / "serving"), "code_fingerprint": "x"}
+    executor.Executor().Do(inputs, {"pushed_model": [pushed]}, props)
+    return pushed
+
+
+def test_the_executor_stores_its_verdict_in_the_pushed_model(tmp_path: Path) -> None:
+    from tfxkit.components.model_pusher.verdict import NOT_BLESSED, PushVerdict
+    from tfxkit.components.verdicts import read
+
+    first = read(_do(tmp_path, "first", blessed=1))  # what the runner reads back, by kind
+    assert isinstance(first, PushVerdict) and first.pushed and not first.already_pushed
+    assert (first.destination, first.version) == (str(tmp_path / "serving" / "1"), 1)
+    again = _do(tmp_path, "again", blessed=1)
+    assert again.get_int_custom_property("already_pushed") == 1
+    assert PushVerdict.read(again).already_pushed
+    assert PushVerdict.read(again).lines() == [
+        f"pushed:    {tmp_path / 'serving' / '1'} (this model was already there: not copied again)"
+    ]
+    denied = PushVerdict.read(_do(tmp_path, "denied", blessed=0))
+    assert (denied.pushed, denied.reasons, denied.destination) == (False, [NOT_BLESSED], None)
+    assert denied.lines() == ["pushed:    nothing pushed"]

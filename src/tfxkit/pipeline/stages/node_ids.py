@@ -46,3 +46,6 @@ DISTILLED_PUSHER = "distilled_pusher"
 PRUNED_EVALUATOR = "pruned_evaluator"  # TFMA: the pruned SavedModel against the original
 DISTILLED_EVALUATOR = "distilled_evaluator"
 OPTIMIZATION_EVALUATORS = (PRUNED_EVALUATOR, DISTILLED_EVALUATOR)
+# Gates that judge an optimized model, not the trained one: the run's "blessed" ignores them.
+OPTIMIZED_MODEL_GATES = (MODEL_QUANTIZER, MODEL_PRUNER, DISTILLER, *OPTIMIZATION_EVALUATORS)
+OPTIMIZED_PUSHERS = (QUANTIZED_PUSHER, PRUNED_PUSHER, DISTILLED_PUSHER)
