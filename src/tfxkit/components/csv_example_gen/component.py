@@ -35,6 +35,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import FileBasedExampleGenSpec
 
+from tfxkit.components.content_fingerprint import ContentFingerprintDriver
 from tfxkit.components.csv_example_gen import executor
 from tfxkit.config.pipeline_config import CsvDialect
 from tfxkit.fingerprint import code_fingerprint
@@ -66,6 +67,7 @@ class CsvExampleGen(FileBasedExampleGen):
 
     SPEC_CLASS = CsvExampleGenSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+    DRIVER_CLASS = ContentFingerprintDriver  # unchanged data stays cached after a `touch`
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import FileBasedExampleGenSpec
 
+from tfxkit.components.content_fingerprint import ContentFingerprintDriver
 from tfxkit.components.csv_example_gen.component import file_based_spec
 from tfxkit.components.parquet_example_gen import executor
 from tfxkit.fingerprint import code_fingerprint
@@ -33,6 +34,7 @@ class ParquetExampleGen(FileBasedExampleGen):
 
     SPEC_CLASS = ParquetExampleGenSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+    DRIVER_CLASS = ContentFingerprintDriver  # unchanged data stays cached after a `touch`
 
     def __init__(
         self,

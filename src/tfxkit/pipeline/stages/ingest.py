@@ -2,17 +2,20 @@
 
 CSV input goes through tfxkit's CsvExampleGen, which reads the files with the configured
 dialect (``data.csv``); TFX's own CsvExampleGen knows only comma-separated UTF-8 with a header.
-TFRecord files of tf.Example go through TFX's ImportExampleGen, Parquet through tfxkit's
+TFRecord files of tf.Example go through TFX's ImportExampleGen (all three fingerprint the input
+by content: ``components.content_fingerprint``), Parquet through tfxkit's
 ParquetExampleGen (Arrow record batches; TFX's Parquet executor turns every 0 into "missing").
 ``data.split_column`` hashes one column instead of the whole row (TFX's ``partition_feature_name``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from tfx import v1 as tfx
 
+from tfxkit.components.content_fingerprint import ImportExampleGen
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
 from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
 from tfxkit.config.features import column_key
@@ -25,8 +28,18 @@ class Ingested:
     examples: tfx.dsl.Channel
 
 
+def input_base(path: str) -> str:
+    """The data folder as ExampleGen's ``input_base``: local paths absolute and normalized, so
+    ``data``, ``./data`` and ``/abs/data`` are one input to TFX's cache (a relative spelling of
+    the same folder re-ran every node and pushed an identical model as a new version)."""
+    if "://" in path:
+        return path
+    return os.path.normpath(os.path.abspath(path))
+
+
 def ingest(p: StageContext) -> Ingested:
     data = p.config.data
+    base = input_base(data.path)
     split_config = tfx.proto.SplitConfig(
         splits=[
             tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
@@ -42,9 +55,9 @@ def ingest(p: StageContext) -> Ingested:
             splits=[tfx.proto.Input.Split(name="single_split", pattern=data.pattern)]
         )
     if data.format == "tfrecord":
-        gen = tfx.components.ImportExampleGen(input_base=data.path, output_config=output, **inputs)
+        gen = ImportExampleGen(input_base=base, output_config=output, **inputs)
     elif data.format == "parquet":
-        gen = ParquetExampleGen(input_base=data.path, output_config=output, **inputs)
+        gen = ParquetExampleGen(input_base=base, output_config=output, **inputs)
     else:
-        gen = CsvExampleGen(input_base=data.path, dialect=data.csv, output_config=output, **inputs)
+        gen = CsvExampleGen(input_base=base, dialect=data.csv, output_config=output, **inputs)
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])
