@@ -173,11 +173,21 @@ class GateExecutor:
         raise NotImplementedError
 
     def Do(self, input_dict: Artifacts, output_dict: Artifacts, exec_properties: dict) -> None:
-        verdict = self.decide(input_dict, output_dict, exec_properties)
+        verdict = nothing_judged_never_blesses(
+            self.decide(input_dict, output_dict, exec_properties)
+        )
         output = single(output_dict[self.VERDICT_OUTPUT], self.VERDICT_OUTPUT)
         if verdict.BLESSING:
             bless(output, verdict.passed, verdict.headline())
         verdict.store(output)
+
+
+def nothing_judged_never_blesses(verdict: V) -> V:
+    """A blessing gate that judged nothing does not pass, whatever its own rule said."""
+    if not (verdict.BLESSING and verdict.passed and not verdict.judged):
+        return verdict
+    why = f"{verdict.kind}: judged nothing, so not blessed"
+    return verdict.model_copy(update={"passed": False, "reasons": [*verdict.reasons, why]})
 
 
 def load_settings(properties: dict[str, Any], key: str = "settings") -> dict[str, Any]:

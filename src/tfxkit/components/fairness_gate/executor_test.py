@@ -95,10 +95,75 @@ def test_a_configured_reference_slice_is_compared_with() -> None:
     assert "the reference slice group=c has no examples" in missing.reasons[0]
 
 
-def test_no_slices_for_a_feature_is_said() -> None:
+def test_no_slices_for_a_feature_is_not_blessed() -> None:
     verdict = gaps.judge(Counts(10, 1, 30, 2), {"group": {}}, settings())
-    assert verdict.passed
-    assert verdict.not_judged == ["group: no slice in the evaluation data (all values missing?)"]
+    assert not verdict.passed
+    assert verdict.reasons == [
+        "group: no slice in the evaluation data (all values missing?); fairness not judged, "
+        "so not blessed"
+    ]
+
+
+# Issue 31's planted bias: one group's label ignores the features (TPR 0.81 vs 0.24 on ~500
+# eval rows each), and the configured reference slice has 8 rows.
+BIASED = {
+    "grp": {
+        "ref": Counts(tp=2, fp=1, tn=4, fn=1),
+        "fair": Counts(tp=203, fp=25, tn=225, fn=47),
+        "unfair": Counts(tp=60, fp=20, tn=230, fn=190),
+    }
+}
+TPR_BOUND = {"true_positive_rate": {"max_difference": 0.1}}
+
+
+def test_a_too_small_reference_falls_back_to_the_largest_slice_and_says_so() -> None:
+    overall = Counts(tp=265, fp=46, tn=459, fn=238)
+    verdict = gaps.judge(
+        overall,
+        BIASED,
+        settings(sensitive_features=["grp"], metrics=TPR_BOUND, reference={"grp": "ref"}),
+    )
+    assert not verdict.passed, verdict.reason
+    assert verdict.judged
+    assert verdict.not_judged == [
+        "grp: the reference slice grp=ref has 8 examples, under min_slice_size 30; judged "
+        "against the largest slice grp=unfair (500 examples) instead"
+    ]
+    assert verdict.reasons[0].startswith("true_positive_rate on grp=fair: 0.812 vs 0.24")
+
+
+def test_min_slice_size_above_every_slice_judges_nothing_and_does_not_bless() -> None:
+    overall = Counts(tp=265, fp=46, tn=459, fn=238)
+    for reference in ({}, {"grp": "ref"}):
+        verdict = gaps.judge(
+            overall,
+            BIASED,
+            settings(
+                sensitive_features=["grp"],
+                metrics=TPR_BOUND,
+                reference=reference,
+                min_slice_size=10_000,
+            ),
+        )
+        assert not verdict.passed and not verdict.judged
+        assert "not judged" in verdict.reason, verdict.reason
+
+
+def test_any_blessing_gate_that_judged_nothing_does_not_pass() -> None:
+    from tfxkit.components.verdicts import nothing_judged_never_blesses
+
+    lenient = FairnessVerdict(
+        passed=True,
+        judged=False,
+        reason="",
+        decision_threshold=0.5,
+        min_slice_size=30,
+        metrics=FPR_BOUND,
+    )
+    strict = nothing_judged_never_blesses(lenient)
+    assert not strict.passed and strict.reasons == ["fairness: judged nothing, so not blessed"]
+    judged = lenient.model_copy(update={"judged": True})
+    assert nothing_judged_never_blesses(judged).passed
 
 
 def _metrics_file(directory: Path, slices: dict[tuple, Counts], threshold: float = 0.5) -> None:

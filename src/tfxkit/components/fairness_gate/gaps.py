@@ -12,7 +12,9 @@ For each sensitive feature, every slice (``sex=Female``) is compared with a refe
 
 A slice with fewer labelled examples than ``min_slice_size`` is "too small to judge": reported,
 never counted as fair or unfair. A rate whose denominator is 0 (no negatives for a false
-positive rate) is undefined and not compared.
+positive rate) is undefined and not compared. A reference slice too small to judge is replaced
+by the feature's largest slice, and the verdict says so. A sensitive feature with nothing
+compared at all fails the gate: a gate that judged nothing never blesses.
 """
 
 from __future__ import annotations
@@ -115,7 +117,10 @@ def judge(
     for feature in settings["sensitive_features"]:
         values = slices.get(feature, {})
         if not values:
-            unjudged.append(f"{feature}: no slice in the evaluation data (all values missing?)")
+            failures.append(
+                f"{feature}: no slice in the evaluation data (all values missing?); "
+                "fairness not judged, so not blessed"
+            )
             continue
         ref_value = settings["reference"].get(feature)
         if ref_value is None:
@@ -129,12 +134,23 @@ def judge(
             )
             continue
         if ref_counts.examples < min_size:
-            unjudged.append(
-                f"{feature}: the reference slice {ref_name} has {ref_counts.examples:g} examples, "
-                f"under min_slice_size {min_size}; {feature} not judged"
+            # Judge against the largest slice instead, and say so: a gate that passes having
+            # judged nothing would bless a model nobody checked (issue 31).
+            largest = max(values, key=lambda v: (values[v].examples, v))
+            small_ref = (
+                f"{feature}: the reference slice {ref_name} has {ref_counts.examples:g} "
+                f"examples, under min_slice_size {min_size}"
             )
-            continue
+            if values[largest].examples < min_size:
+                failures.append(f"{small_ref}, and so has every slice: {feature} not judged")
+                continue
+            ref_value, ref_name, ref_counts = largest, f"{feature}={largest}", values[largest]
+            unjudged.append(
+                f"{small_ref}; judged against the largest slice {ref_name} "
+                f"({ref_counts.examples:g} examples) instead"
+            )
         ref_rates = rates(ref_counts, names)
+        compared = False
         for value in sorted(values):
             counts = values[value]
             where = f"{feature}={value}"
@@ -167,16 +183,23 @@ def judge(
                 measured, found = _violations(
                     name, where, value_rate, ref_name, ref_rate, bounds[name]
                 )
+                compared = True
                 row["gaps"][name] = measured
                 row["failures"] += found
             if row["failures"]:
                 row["status"] = "fail"
                 failures += row["failures"]
             rows.append(row)
+        if not compared:
+            failures.append(
+                f"{feature}: no slice could be compared with {ref_name} (every slice or rate "
+                f"is under min_slice_size {min_size} or min_rate_examples {min_rate}, or "
+                "undefined): fairness not judged, so not blessed"
+            )
     blessed = not failures
     return FairnessVerdict(
         passed=blessed,
-        judged=bool(failures) or any(row["gaps"] for row in rows),
+        judged=any(row["gaps"] for row in rows),  # a comparison was made
         reasons=failures,
         reason=_reason(blessed, failures, too_small, unjudged, settings),
         decision_threshold=settings["decision_threshold"],
