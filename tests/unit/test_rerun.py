@@ -161,3 +161,12 @@ def test_installed_packages_count_by_version(recorded, monkeypatch) -> None:
         lambda name: "99.0" if name.lower() == "pyyaml" else real(name),
     )
     assert before is not None and rerun.run_key(config, str(pipeline)) != before
+
+
+def test_the_key_covers_the_whole_tfxkit_package() -> None:
+    """After the move into packages the key covered only tfxkit/runners/: an edited trainer in
+    a copy of tfxkit on PYTHONPATH was reported as `nothing changed` (found by the e2e test)."""
+    import tfxkit
+
+    assert rerun.TFXKIT_ROOT == Path(tfxkit.__file__).resolve().parent
+    assert (rerun.TFXKIT_ROOT / "training" / "keras_trainer.py").is_file()

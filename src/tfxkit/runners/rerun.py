@@ -31,6 +31,8 @@ from tfxkit.runners.beam_settings import Machine
 from tfxkit.runners.summary import RunSummary
 
 RECORD_FILE = "last_run.json"
+# The whole tfxkit package (this module is tfxkit/runners/rerun.py): every file of it is keyed.
+TFXKIT_ROOT = Path(__file__).resolve().parents[1]
 _FORMAT = 1
 
 
@@ -53,7 +55,7 @@ def run_key(
             "format": _FORMAT,
             "python": sys.executable,
             "config": config.model_dump(mode="json", by_alias=True),
-            "tfxkit": _tree_digest(Path(__file__).resolve().parent),
+            "tfxkit": _tree_digest(TFXKIT_ROOT),
             "pipeline": _pipeline_digest(pipeline_file),
             "code": [
                 _reference_digest(ref)
