@@ -7,9 +7,11 @@ The guarantees, on a local or mounted filesystem:
   watches ``<base>`` for numeric children) sees either no version or a complete one.
 * **Increasing versions.** ``<version>`` is one more than the highest numeric child, starting at
   1; if another pusher took that number first the rename fails and the next number is tried.
-* **Once.** A push record ``<base>/.tfxkit-pushes/<version>.json`` holds the content digest of
-  each pushed model; a model whose digest is already pushed (and whose version still exists) is
-  not copied again: the output says ``already_pushed`` and names the existing version.
+* **Once.** A push record ``<base>/.tfxkit-pushes/<version>.json`` holds the content digest and
+  the identity (``identity``: weights, assets, signatures and baked-in constants, not the names
+  TF generates on export) of each pushed model; a model already pushed by either (and whose
+  version still exists) is not copied again: the output says ``already_pushed`` and names the
+  existing version.
 * **No leftovers.** Temporary directories of a dead pusher on this host (killed mid-copy) are
   removed on the next push.
 
@@ -34,6 +36,7 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
+from tfxkit.components.model_pusher.identity import identity_digest
 from tfxkit.components.model_pusher.verdict import NOT_BLESSED, PushVerdict
 from tfxkit.components.verdicts import Artifacts, GateExecutor
 from tfxkit.config.serving import BatchingSettings
@@ -79,15 +82,17 @@ def _record_path(base_directory: str, version: int) -> str:
     return os.path.join(base_directory, RECORDS_DIR, f"{version}.json")
 
 
-def find_pushed(base_directory: str, digest: str) -> int | None:
-    """The version already holding a model with this digest, if it still exists."""
+def find_pushed(base_directory: str, digest: str, identity: str | None = None) -> int | None:
+    """The version already holding this model, if it still exists: the same bytes (``digest``)
+    or the same model exported again (``identity``: weights, assets, signatures, constants)."""
     for version in reversed(existing_versions(base_directory)):
         path = _record_path(base_directory, version)
         if not fileio.exists(path):
             continue
         with fileio.open(path, "r") as handle:
-            if json.load(handle).get("digest") == digest:
-                return version
+            record = json.load(handle)
+        if record.get("digest") == digest or (identity and record.get("identity") == identity):
+            return version
     return None
 
 
@@ -128,8 +133,8 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
     fileio.makedirs(os.path.join(base_directory, RECORDS_DIR))
     for name in clean_leftovers(base_directory):
         logging.info("removed the leftover of an interrupted push: %s", name)
-    digest = content_digest(model_dir)
-    existing = find_pushed(base_directory, digest)
+    digest, identity = content_digest(model_dir), identity_digest(model_dir)
+    existing = find_pushed(base_directory, digest, identity)
     if existing is not None:
         path = os.path.join(base_directory, str(existing))
         return PushResult(existing, path, digest, already_pushed=True)
@@ -149,7 +154,13 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
             fileio.rmtree(tmp)  # another pusher took this version first; try the next one
             continue
         # Only blessed models reach this point (the executor checks every blessing first).
-        record = {"digest": digest, "model": model_dir, "pushed_at": time.time(), "blessed": True}
+        record = {
+            "digest": digest,
+            "identity": identity,
+            "model": model_dir,
+            "pushed_at": time.time(),
+            "blessed": True,
+        }
         with fileio.open(_record_path(base_directory, version), "w") as handle:
             handle.write(json.dumps(record))
         return PushResult(version, final, digest, already_pushed=False)
