@@ -203,6 +203,27 @@ def skew_rows(
     return rows + anomaly_rows("serving", served)
 
 
+def empty_split_rows(statistics: types.Artifact) -> list[dict[str, str]]:
+    """A split with no examples: validating it judges nothing, so it can never pass the gate
+    (a gate that judged nothing must not let the run go on as if it had; issue 31)."""
+    from tfx.components.statistics_gen import stats_artifact_utils
+
+    rows = []
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        datasets = stats_artifact_utils.load_statistics(statistics, split).proto().datasets
+        if not datasets or datasets[0].num_examples == 0:
+            rows.append(
+                {
+                    "split": split,
+                    "feature": "-",
+                    "anomaly": "NO_EXAMPLES",
+                    "severity": "ERROR",
+                    "description": "the split has no examples: there is nothing to validate",
+                }
+            )
+    return rows
+
+
 def label_rows(statistics: types.Artifact, label: str) -> list[dict[str, str]]:
     """A label value seen in a non-train split but never in train: the model cannot learn it,
     and the evaluation of that class is meaningless (found from string label statistics)."""
@@ -247,6 +268,9 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         drift = json.loads(properties.get(DRIFT_KEY) or "{}")
         count_change = float(properties.get(COUNT_CHANGE_KEY) or 0.0)
         statistics = artifact_utils.get_single_instance(inputs[STATISTICS_KEY])
+        empty = empty_split_rows(statistics)
+        if empty:  # whatever on_anomaly says: nothing was judged
+            raise AnomaliesFound(empty)
         baseline = (inputs.get(BASELINE_SCHEMA_KEY) or [None])[0]
         approved = baseline and baseline.has_custom_property(APPROVED_STATISTICS_PROPERTY)
         if (

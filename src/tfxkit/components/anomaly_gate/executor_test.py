@@ -223,3 +223,19 @@ def test_serving_data_skew_and_the_serving_environment(tmp_path: Path) -> None:
     assert rows[0]["description"].endswith("(training vs serving)")
     # Without a skew bound, nothing: the missing label is expected in SERVING.
     assert skew_rows(stats, schema, str(serving), dialect, {}, ["species"]) == []
+
+
+def test_a_split_with_no_examples_judges_nothing_and_stops_even_on_warn(tmp_path: Path) -> None:
+    """Issue 31: a gate that judged nothing must not let the run go on as if it passed."""
+    inputs, outputs = _artifacts(tmp_path, GOOD)
+    stats = inputs["statistics"][0]
+    empty = tfdv.generate_statistics_from_dataframe(GOOD.iloc[:0]).SerializeToString()
+    _write_split_files(stats.uri, STATS_FILE, empty)
+    with pytest.raises(AnomaliesFound) as caught:
+        Executor().Do(inputs, outputs, {"on_anomaly": "warn", "severity": "{}"})
+    assert {(r["split"], r["anomaly"]) for r in caught.value.rows} == {
+        ("train", "NO_EXAMPLES"),
+        ("eval", "NO_EXAMPLES"),
+    }
+    assert "nothing to validate" in format_error(caught.value)
+    assert os.listdir(outputs["gated_schema"][0].uri) == []
