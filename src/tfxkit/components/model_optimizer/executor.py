@@ -134,8 +134,12 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         blessing.set_string_custom_property("current_model", out.uri)
         out.set_string_custom_property("optimization", self.kind)
         logging.info("%s: %s", self.kind, "passed the gate" if passed else "; ".join(reasons))
+        judged = len(eval_labels) > 0  # no eval rows: quality was compared on nothing
+        if not judged:
+            reasons.append("the evaluation split has no rows: the models' quality was not compared")
         return OptimizationVerdict(
-            passed=passed,
+            passed=passed and judged,
+            judged=judged,
             reasons=reasons,
             optimization=self.kind,
             original=Measured(**before.to_dict()),
