@@ -3,7 +3,7 @@
 Why this exists: ``KubeflowV2DagRunner`` only *compiles*; whether the JSON it writes actually
 runs is normally learned on a KFP or Vertex backend. This package stands in for that backend's
 driver + launcher so "it compiles" can be checked as "it runs" without a cluster (``tfxkit
-run-ir``): it walks the PipelineSpec's DAG and runs each task's container command (TFX's
+run-spec``): it walks the PipelineSpec's DAG and runs each task's container command (TFX's
 Kubeflow V2 entrypoints) as a subprocess of ``sys.executable``, handing it the
 ``ExecutorInput`` JSON a real launcher would, with artifact URIs under a local pipeline root.
 (The TFX IR that the local Beam runner executes is another format; see ``runners.beam``.)
