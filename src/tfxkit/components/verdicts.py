@@ -31,6 +31,7 @@ KIND_PROPERTY = "verdict"  # which kind of verdict an artifact holds (its regist
 JSON_PROPERTY = "verdict_json"  # the verdict itself, for outputs whose folder must stay as is
 REASON_LIMIT = 4000  # characters of a reason kept in ML Metadata
 FINGERPRINT_KEY = "code_fingerprint"  # exec property: an edit to the executor re-runs the node
+SETTINGS_KEY = "settings"  # exec property: a component's settings as one JSON dict
 
 Artifacts = dict[str, list[Any]]
 V = TypeVar("V", bound="Verdict")
@@ -190,8 +191,8 @@ def nothing_judged_never_blesses(verdict: V) -> V:
     return verdict.model_copy(update={"passed": False, "reasons": [*verdict.reasons, why]})
 
 
-def load_settings(properties: dict[str, Any], key: str = "settings") -> dict[str, Any]:
-    """A component's settings, passed as one JSON exec property (see each ``component.py``)."""
+def load_settings(properties: dict[str, Any], key: str = SETTINGS_KEY) -> dict[str, Any]:
+    """A component's settings, passed as one JSON exec property (``specs.SettingsSpec``)."""
     return json.loads(properties[key])
 
 

@@ -12,15 +12,11 @@ Modelled on TFX's ``tfx/components/pusher/component.py`` (spec + class + executo
 
 from __future__ import annotations
 
-import json
-
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.anomaly_gate import executor
-from tfxkit.components.verdicts import component_spec, fingerprinted
+from tfxkit.components.specs import SpecComponent, as_json, channels, json_or_none, parameters
 
 ANOMALIES_KEY = executor.ANOMALIES_KEY
 SCHEMA_KEY = executor.SCHEMA_KEY
@@ -30,35 +26,34 @@ GATED_SCHEMA_KEY = executor.GATED_SCHEMA_KEY
 class AnomalyGateSpec(types.ComponentSpec):
     """Fails on anomalies that ``on_anomaly``/``severity`` say must stop; else passes ``schema``."""
 
-    PARAMETERS = fingerprinted(
+    PARAMETERS = parameters(
         {
-            executor.ON_ANOMALY_KEY: ExecutionParameter(type=str),
-            executor.SEVERITY_KEY: ExecutionParameter(type=str),  # JSON {feature/type: action}
-            executor.DRIFT_KEY: ExecutionParameter(type=str),  # JSON {feature key: threshold}
-            executor.COUNT_CHANGE_KEY: ExecutionParameter(type=float, optional=True),
-            executor.LABEL_KEY: ExecutionParameter(type=str, optional=True),
-            executor.TARGET_KEY: ExecutionParameter(type=str, optional=True),
-            executor.SERVING_DATA_KEY: ExecutionParameter(type=str, optional=True),
-            executor.SERVING_DIALECT_KEY: ExecutionParameter(type=str, optional=True),
-            executor.SKEW_KEY: ExecutionParameter(type=str, optional=True),
-        }
+            executor.ON_ANOMALY_KEY: str,
+            executor.SEVERITY_KEY: str,  # JSON {feature/type: action}
+            executor.DRIFT_KEY: str,  # JSON {feature key: threshold}
+        },
+        optional={
+            executor.COUNT_CHANGE_KEY: float,
+            executor.LABEL_KEY: str,
+            executor.TARGET_KEY: str,
+            executor.SERVING_DATA_KEY: str,
+            executor.SERVING_DIALECT_KEY: str,
+            executor.SKEW_KEY: str,
+        },
     )
-    INPUTS = {
-        executor.STATISTICS_KEY: ChannelParameter(type=standard_artifacts.ExampleStatistics),
-        ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
-        SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema),
-        executor.BASELINE_SCHEMA_KEY: ChannelParameter(
-            type=standard_artifacts.Schema, optional=True
-        ),
-    }
-    OUTPUTS = {GATED_SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema)}
+    INPUTS = channels(
+        {
+            executor.STATISTICS_KEY: standard_artifacts.ExampleStatistics,
+            ANOMALIES_KEY: standard_artifacts.ExampleAnomalies,
+            SCHEMA_KEY: standard_artifacts.Schema,
+        },
+        optional={executor.BASELINE_SCHEMA_KEY: standard_artifacts.Schema},
+    )
+    OUTPUTS = channels({GATED_SCHEMA_KEY: standard_artifacts.Schema})
 
 
-class AnomalyGate(base_component.BaseComponent):
+class AnomalyGate(SpecComponent, spec=AnomalyGateSpec, executor=executor.Executor):
     """Stops the run on data anomalies; its ``schema`` output is the one downstream uses."""
-
-    SPEC_CLASS = AnomalyGateSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(
         self,
@@ -76,20 +71,10 @@ class AnomalyGate(base_component.BaseComponent):
         serving_dialect: str | None = None,
         skew: dict[str, float] | None = None,
     ) -> None:
-        spec = component_spec(
-            type(self),
-            statistics=statistics,
-            anomalies=anomalies,
-            schema=schema,
-            baseline_schema=baseline_schema,
-            on_anomaly=on_anomaly,
-            severity=json.dumps(severity or {}, sort_keys=True),
-            drift=json.dumps(drift or {}, sort_keys=True),
-            max_example_count_change=max_example_count_change,
-            label=label,
-            target=json.dumps(targets) if targets else None,
-            serving_data=serving_data,
-            serving_dialect=serving_dialect,
-            skew=json.dumps(skew, sort_keys=True) if skew else None,
+        super().__init__(
+            locals(),
+            severity=as_json(severity or {}),
+            drift=as_json(drift or {}),
+            target=json_or_none(targets),
+            skew=json_or_none(skew),
         )
-        super().__init__(spec=spec)

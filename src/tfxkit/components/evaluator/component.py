@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import tensorflow_model_analysis as tfma
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_component_specs
-from tfx.types.component_spec import ExecutionParameter
 
 from tfxkit.components.evaluator import executor
-from tfxkit.components.verdicts import component_spec, fingerprinted
+from tfxkit.components.specs import SpecComponent, parameters
 
 MIN_SLICE_SIZE_KEY = executor.MIN_SLICE_SIZE_KEY
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
@@ -27,19 +25,14 @@ CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
 class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
     """TFX's Evaluator spec; ``min_slice_size`` (examples) below which a slice is not judged."""
 
-    PARAMETERS = fingerprinted(
-        {
-            **standard_component_specs.EvaluatorSpec.PARAMETERS,
-            MIN_SLICE_SIZE_KEY: ExecutionParameter(type=int, optional=True),
-        }
+    PARAMETERS = parameters(
+        optional={MIN_SLICE_SIZE_KEY: int},
+        inherited=standard_component_specs.EvaluatorSpec.PARAMETERS,
     )
 
 
-class Evaluator(base_component.BaseComponent):
+class Evaluator(SpecComponent, spec=EvaluatorSpec, executor=executor.Executor, beam=True):
     """TFMA evaluation and blessing, where slices under ``min_slice_size`` cannot veto."""
-
-    SPEC_CLASS = EvaluatorSpec
-    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
     def __init__(
         self,
@@ -49,14 +42,4 @@ class Evaluator(base_component.BaseComponent):
         baseline_model: types.BaseChannel | None = None,
         min_slice_size: int = 0,
     ) -> None:
-        spec = component_spec(
-            type(self),
-            examples=examples,
-            model=model,
-            baseline_model=baseline_model,
-            eval_config=eval_config,
-            fairness_indicator_thresholds="null",
-            example_splits="null",
-            min_slice_size=min_slice_size,
-        )
-        super().__init__(spec=spec)
+        super().__init__(locals(), fairness_indicator_thresholds="null", example_splits="null")

@@ -12,48 +12,33 @@ Modelled on TFX's ``tfx/components/pusher/component.py`` (spec + class + executo
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.fairness_gate import executor
-from tfxkit.components.verdicts import component_spec, fingerprinted
+from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channels
 
 
-class FairnessGateSpec(types.ComponentSpec):
-    """Evaluation + model in; a ``ModelBlessing`` with ``blessed`` and ``reason`` out."""
+class FairnessGateSpec(SettingsSpec):
+    """Evaluation + model in; a ``ModelBlessing`` with ``blessed`` and ``reason`` out. Settings:
+    sensitive_features (feature keys), metrics, reference, min_slice_size, decision_threshold
+    (see ``gaps.judge``)."""
 
-    PARAMETERS = fingerprinted(
-        # JSON: sensitive_features (feature keys), metrics, reference, min_slice_size,
-        # decision_threshold (see gaps.judge).
-        {executor.SETTINGS_KEY: ExecutionParameter(type=str)}
+    INPUTS = channels(
+        {
+            executor.EVALUATION_KEY: standard_artifacts.ModelEvaluation,
+            executor.MODEL_KEY: standard_artifacts.Model,
+        }
     )
-    INPUTS = {
-        executor.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
-        executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-    }
-    OUTPUTS = {executor.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing)}
+    OUTPUTS = channels({executor.BLESSING_KEY: standard_artifacts.ModelBlessing})
 
 
-class FairnessGate(base_component.BaseComponent):
+class FairnessGate(SpecComponent, spec=FairnessGateSpec, executor=executor.Executor):
     """Blesses a model only when rate gaps between sensitive slices are within bounds."""
 
-    SPEC_CLASS = FairnessGateSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
-
     def __init__(
-        self,
-        evaluation: types.BaseChannel,
-        model: types.BaseChannel,
-        settings: dict[str, Any],
+        self, evaluation: types.BaseChannel, model: types.BaseChannel, settings: dict[str, Any]
     ) -> None:
-        settings_json = json.dumps(settings, sort_keys=True)
-        super().__init__(
-            spec=component_spec(
-                type(self), evaluation=evaluation, model=model, settings=settings_json
-            )
-        )
+        super().__init__(locals(), settings=as_json(settings))

@@ -11,41 +11,38 @@ Modelled on TFX's ``tfx/components/pusher/component.py`` (spec + class + executo
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.model_optimizer import executor
-from tfxkit.components.verdicts import component_spec, fingerprinted
+from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channels
 
 
-class ModelOptimizerSpec(types.ComponentSpec):
-    PARAMETERS = fingerprinted(
-        # JSON: the optimization's settings, the gate's bounds, and the Trainer's custom_config
-        # (features, label, model) that rebuilds and re-exports the Keras model.
-        {executor.SETTINGS_KEY: ExecutionParameter(type=str)}
-    )
-    INPUTS = {
-        executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        executor.TRANSFORM_GRAPH_KEY: ChannelParameter(type=standard_artifacts.TransformGraph),
-        executor.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+class ModelOptimizerSpec(SettingsSpec):
+    """Settings: the optimization's, the gate's bounds, and the Trainer's custom_config
+    (features, label, model) that rebuilds and re-exports the Keras model."""
+
+    INPUTS = channels(
+        {
+            executor.MODEL_KEY: standard_artifacts.Model,
+            executor.TRANSFORM_GRAPH_KEY: standard_artifacts.TransformGraph,
+            executor.EXAMPLES_KEY: standard_artifacts.Examples,
+        },
         # The model the report and gate compare with (default: ``model``); the trained model
         # when ``model`` is itself an optimized one (quantizing a pruned model).
-        executor.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
-    }
-    OUTPUTS = {
-        executor.OPTIMIZED_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        executor.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
-    }
+        optional={executor.BASELINE_MODEL_KEY: standard_artifacts.Model},
+    )
+    OUTPUTS = channels(
+        {
+            executor.OPTIMIZED_MODEL_KEY: standard_artifacts.Model,
+            executor.BLESSING_KEY: standard_artifacts.ModelBlessing,
+        }
+    )
 
 
-class _ModelOptimizer(base_component.BaseComponent):
-    SPEC_CLASS = ModelOptimizerSpec
-
+class _ModelOptimizer(SpecComponent, spec=ModelOptimizerSpec):
     def __init__(
         self,
         model: types.BaseChannel,
@@ -54,30 +51,16 @@ class _ModelOptimizer(base_component.BaseComponent):
         settings: dict[str, Any],
         baseline_model: types.BaseChannel | None = None,
     ) -> None:
-        spec = component_spec(
-            type(self),
-            model=model,
-            baseline_model=baseline_model,
-            transform_graph=transform_graph,
-            examples=examples,
-            settings=json.dumps(settings, sort_keys=True),
-        )
-        super().__init__(spec=spec)
+        super().__init__(locals(), settings=as_json(settings))
 
 
-class ModelQuantizer(_ModelOptimizer):
+class ModelQuantizer(_ModelOptimizer, executor=executor.QuantizerExecutor):
     """Post-training quantization to TFLite (dynamic, float16, int8), measured and gated."""
 
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.QuantizerExecutor)
 
-
-class ModelPruner(_ModelOptimizer):
+class ModelPruner(_ModelOptimizer, executor=executor.PrunerExecutor):
     """Magnitude pruning with fine-tuning; a SavedModel with the Trainer's signatures."""
 
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.PrunerExecutor)
 
-
-class Distiller(_ModelOptimizer):
+class Distiller(_ModelOptimizer, executor=executor.DistillerExecutor):
     """A smaller student trained on the teacher's softened outputs; the Trainer's signatures."""
-
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.DistillerExecutor)

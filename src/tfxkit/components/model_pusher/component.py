@@ -12,12 +12,10 @@ Modelled on TFX's ``tfx/components/pusher/component.py``.
 from __future__ import annotations
 
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from tfxkit.components.model_pusher import executor
-from tfxkit.components.verdicts import component_spec, fingerprinted
+from tfxkit.components.specs import SpecComponent, channels, parameters
 
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
@@ -32,28 +30,25 @@ BATCHING_KEY = "batching"
 class ModelPusherSpec(types.ComponentSpec):
     """Pushes ``model`` under ``base_directory``; ``model_blessing``, when given, must bless it."""
 
-    PARAMETERS = fingerprinted(
-        {
-            BASE_DIRECTORY_KEY: ExecutionParameter(type=str),
-            # With a serving base: label the new version and write models.config & co. there.
-            SERVING_BASE_KEY: ExecutionParameter(type=str, optional=True),
-            MODEL_NAME_KEY: ExecutionParameter(type=str, optional=True),
-            LABEL_KEY: ExecutionParameter(type=str, optional=True),
-            BATCHING_KEY: ExecutionParameter(type=str, optional=True),  # BatchingSettings JSON
-        }
+    PARAMETERS = parameters(
+        {BASE_DIRECTORY_KEY: str},
+        # With a serving base: label the new version and write models.config & co. there.
+        optional={
+            SERVING_BASE_KEY: str,
+            MODEL_NAME_KEY: str,
+            LABEL_KEY: str,
+            BATCHING_KEY: str,  # BatchingSettings JSON
+        },
     )
-    INPUTS = {
-        MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
-    }
-    OUTPUTS = {PUSHED_MODEL_KEY: ChannelParameter(type=standard_artifacts.PushedModel)}
+    INPUTS = channels(
+        {MODEL_KEY: standard_artifacts.Model},
+        optional={BLESSING_KEY: standard_artifacts.ModelBlessing},
+    )
+    OUTPUTS = channels({PUSHED_MODEL_KEY: standard_artifacts.PushedModel})
 
 
-class ModelPusher(base_component.BaseComponent):
+class ModelPusher(SpecComponent, spec=ModelPusherSpec, executor=executor.Executor):
     """Atomic, once-only push of a SavedModel to a TF Serving model base directory."""
-
-    SPEC_CLASS = ModelPusherSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(
         self,
@@ -67,14 +62,4 @@ class ModelPusher(base_component.BaseComponent):
     ) -> None:
         """With ``serving_base`` and ``model_name`` (``base_directory`` is their join) the push
         also labels the version and writes the server's config files."""
-        spec = component_spec(
-            type(self),
-            model=model,
-            model_blessing=model_blessing,
-            base_directory=base_directory,
-            serving_base=serving_base,
-            model_name=model_name,
-            label=label if serving_base else None,
-            batching=batching,
-        )
-        super().__init__(spec=spec)
+        super().__init__(locals(), label=label if serving_base else None)
