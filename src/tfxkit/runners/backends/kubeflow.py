@@ -34,16 +34,7 @@ import yaml
 
 from tfxkit.config.profiles import RunnerProfile
 from tfxkit.errors import ConfigError
-from tfxkit.runners.backends import schedules
-from tfxkit.runners.backends.base import (
-    Compiled,
-    Connection,
-    RemoteBackend,
-    ScheduleInfo,
-    ScheduleResult,
-    ScheduleState,
-    SubmittedRun,
-)
+from tfxkit.runners.backends import base, schedules
 from tfxkit.runners.backends.kubeflow_calls import (
     PORT_FORWARD,
     KfpError,
@@ -62,7 +53,7 @@ _FINGERPRINT_RE = re.compile(rf"{schedules.FINGERPRINT_LABEL}=([0-9a-f]{{63,64}}
 _PAGE_SIZE = 100
 
 
-def from_profile(profile: RunnerProfile, connection: Connection) -> KubeflowBackend:
+def from_profile(profile: RunnerProfile, connection: base.Connection) -> KubeflowBackend:
     """The backend for a ``runner: kubeflow`` profile, reached at the host without auth."""
     resolved = connection.host or profile.kubeflow.host
     if not resolved:
@@ -75,7 +66,7 @@ def from_profile(profile: RunnerProfile, connection: Connection) -> KubeflowBack
     )
 
 
-class KubeflowBackend(RemoteBackend):
+class KubeflowBackend(base.RemoteBackend):
     """One KFP API (``host``: the API or UI URL); runs and schedules go to ``experiment``."""
 
     def __init__(
@@ -103,8 +94,8 @@ class KubeflowBackend(RemoteBackend):
     # ------------------------------------------------------------------------ interface
 
     def submit(
-        self, compiled: Compiled, *, enable_caching: bool, run_name: str | None = None
-    ) -> SubmittedRun:
+        self, compiled: base.Compiled, *, enable_caching: bool, run_name: str | None = None
+    ) -> base.SubmittedRun:
         pipeline_name = compiled.pipeline_name
         package = self._package(compiled.path)
         client = self._connect()
@@ -121,13 +112,13 @@ class KubeflowBackend(RemoteBackend):
                 pipeline_root=package.pipeline_root,
                 enable_caching=enable_caching,
             )
-        return SubmittedRun(
+        return base.SubmittedRun(
             id=run.run_id, url=f"{self.host.rstrip('/')}/#/runs/details/{run.run_id}"
         )
 
     def apply_schedule(
-        self, compiled: Compiled, schedule_name: str, cron: str, *, enable_caching: bool
-    ) -> ScheduleResult:
+        self, compiled: base.Compiled, schedule_name: str, cron: str, *, enable_caching: bool
+    ) -> base.ScheduleResult:
         key = self._key(compiled.pipeline_name, schedule_name)
         cron = self._cron(cron, key)
         package = self._package(compiled.path)
@@ -170,7 +161,7 @@ class KubeflowBackend(RemoteBackend):
             delete=lambda info: self._delete(client, key, info.schedule_id),
         )
 
-    def list_schedules(self, pipeline_name: str | None = None) -> list[ScheduleInfo]:
+    def list_schedules(self, pipeline_name: str | None = None) -> list[base.ScheduleInfo]:
         client = self._connect()
         with self._call("listing recurring runs"):
             runs = all_pages(
@@ -182,10 +173,10 @@ class KubeflowBackend(RemoteBackend):
         infos = [_to_info(r) for r in runs if ":" in (r.display_name or "")]
         return schedules.managed(infos, pipeline_name)
 
-    def pause(self, pipeline_name: str, schedule_name: str) -> ScheduleInfo:
+    def pause(self, pipeline_name: str, schedule_name: str) -> base.ScheduleInfo:
         return self._set_enabled(pipeline_name, schedule_name, False)
 
-    def resume(self, pipeline_name: str, schedule_name: str) -> ScheduleInfo:
+    def resume(self, pipeline_name: str, schedule_name: str) -> base.ScheduleInfo:
         return self._set_enabled(pipeline_name, schedule_name, True)
 
     def delete(self, pipeline_name: str, schedule_name: str) -> None:
@@ -241,7 +232,9 @@ class KubeflowBackend(RemoteBackend):
         with self._call(f"deleting recurring run '{key}' ({recurring_run_id})"):
             client.delete_recurring_run(recurring_run_id=recurring_run_id)
 
-    def _set_enabled(self, pipeline_name: str, schedule_name: str, enabled: bool) -> ScheduleInfo:
+    def _set_enabled(
+        self, pipeline_name: str, schedule_name: str, enabled: bool
+    ) -> base.ScheduleInfo:
         key = self._key(pipeline_name, schedule_name)
         client = self._connect()
         found = self._require(client, key)
@@ -348,7 +341,7 @@ class KubeflowBackend(RemoteBackend):
 # --------------------------------------------------------------------------- translation
 
 
-def _to_info(recurring_run: Any) -> ScheduleInfo:
+def _to_info(recurring_run: Any) -> base.ScheduleInfo:
     pipeline_name, _, schedule_name = (recurring_run.display_name or "").partition(":")
     trigger = recurring_run.trigger
     cron_schedule = getattr(trigger, "cron_schedule", None) if trigger else None
@@ -357,11 +350,11 @@ def _to_info(recurring_run: Any) -> ScheduleInfo:
         cron = cron[2:]  # KFP's seconds field, added by apply_schedule
     match = _FINGERPRINT_RE.search(recurring_run.description or "")
     enabled = str(recurring_run.mode or "") != "DISABLE"
-    return ScheduleInfo(
+    return base.ScheduleInfo(
         schedule_id=recurring_run.recurring_run_id,
         pipeline_name=pipeline_name,
         schedule_name=schedule_name,
         cron=cron,
-        state=ScheduleState.ENABLED if enabled else ScheduleState.PAUSED,
+        state=base.ScheduleState.ENABLED if enabled else base.ScheduleState.PAUSED,
         fingerprint=match.group(1) if match else "",
     )
