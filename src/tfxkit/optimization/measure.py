@@ -2,7 +2,8 @@
 
 Every number in a ``ModelReport`` is measured here, so the gate compares what was built, not
 what an optimization promises. Imports no TensorFlow at module level: reports and ``compare``
-are plain data.
+are plain data, and the optimization gate's verdict stores the reports as they are (a pydantic
+dataclass: one declaration of the fields, checked when built and when read back).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import os
 import tarfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass
 
 Task = Literal["classification", "regression"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class ModelReport:
     """One model's measurements.
 

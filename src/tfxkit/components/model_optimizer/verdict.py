@@ -8,24 +8,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from tfxkit.components.verdicts import Verdict, register
+from tfxkit.optimization.measure import ModelReport
 
-
-class Measured(BaseModel):
-    """One model's measurements (``tfxkit.optimization.measure.ModelReport``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    size_bytes: int
-    gzip_bytes: int
-    params: int | None
-    nonzero_params: int | None
-    latency_ms: dict[str, float]
-    metric: str
-    quality: float
+# One model's measurements, stored in the verdict as ``measure`` reports them.
+Measured = ModelReport
 
 
 @register
