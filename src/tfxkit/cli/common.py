@@ -133,6 +133,17 @@ def pipeline_options(function: F) -> F:
     )(function)
 
 
+def output_options(
+    help: str, *, metavar: str = "FILE", force: str | None = None, **settings: Any
+) -> Callable[[F], F]:
+    """``--output/-o``: where a command writes (``settings``: click's, e.g. a default); with
+    ``force`` (its help), ``--force`` too, which lets the command replace what is there."""
+    output = click.option("--output", "-o", metavar=metavar, type=PATH, help=help, **settings)
+    if force is None:
+        return output
+    return _apply((output, click.option("--force", is_flag=True, help=force)))
+
+
 def remote_options(*, profile_required: bool = False) -> Callable[[F], F]:
     """``--profile/-p --host --endpoint``: where a Kubeflow or Vertex call goes."""
     return _apply(
@@ -162,15 +173,18 @@ def compile_remote(
     config_path: str,
     overrides: tuple[str, ...] | list[str],
     pipeline: str | None,
-    profile: Any,
+    profile_path: str | None,
     *,
     verbose: bool,
     **options: Any,
 ) -> int:
-    """Load the config, then compile (and submit or schedule) with the runner profile."""
+    """Load the runner profile (``--profile``, required here) and the config, then compile (and
+    submit or schedule) with them."""
     from tfxkit.config.pipeline_config import load_config
     from tfxkit.runners.quiet import quiet_frameworks
+    from tfxkit.runners.remote import resolve_profile
 
+    profile = resolve_profile(profile_path, None)
     config = load_config(config_path, list(overrides))  # fails fast, before TFX is imported
     quiet_frameworks(verbose)
     from tfxkit.runners.remote import run_remote

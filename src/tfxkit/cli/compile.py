@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tfxkit.cli.common import PATH, TfxkitCommand, compile_remote, pipeline_options
+from tfxkit.cli.common import PATH, TfxkitCommand, compile_remote, output_options, pipeline_options
 
 
 @click.command(
@@ -32,12 +32,8 @@ from tfxkit.cli.common import PATH, TfxkitCommand, compile_remote, pipeline_opti
     type=PATH,
     help="runner profile (required for --format kfp)",
 )
-@click.option(
-    "--output",
-    "-o",
-    metavar="PATH",
-    type=PATH,
-    help="output file (default build/<name>.pbtxt, or the profile's output for kfp)",
+@output_options(
+    "output file (default build/<name>.pbtxt, or the profile's output for kfp)", metavar="PATH"
 )
 def compile_command(
     pipeline: str | None,
@@ -49,16 +45,8 @@ def compile_command(
     output: str | None,
 ) -> int:
     if ir_format == "kfp":
-        from tfxkit.runners.remote import resolve_profile
-
         return compile_remote(
-            config,
-            overrides,
-            pipeline,
-            resolve_profile(profile, None),
-            verbose=verbose,
-            compile_only=True,
-            output=output,
+            config, overrides, pipeline, profile, verbose=verbose, compile_only=True, output=output
         )
     from tfxkit.config.pipeline_config import load_config
     from tfxkit.runners.quiet import quiet_frameworks

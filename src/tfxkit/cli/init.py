@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tfxkit.cli.common import PATH, TfxkitCommand, verbose_option
+from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_option
 
 
 @click.command(
@@ -30,14 +30,7 @@ from tfxkit.cli.common import PATH, TfxkitCommand, verbose_option
     help="the column to predict (without it, init lists candidates and writes nothing)",
 )
 @click.option("--name", help="pipeline name (default: from the file or directory)")
-@click.option(
-    "--output",
-    "-o",
-    metavar="FILE",
-    type=PATH,
-    help="where to write (default configs/<name>.yaml)",
-)
-@click.option("--force", is_flag=True, help="overwrite FILE if it exists")
+@output_options("where to write (default configs/<name>.yaml)", force="overwrite FILE if it exists")
 @verbose_option()
 def init(
     data: str,

@@ -14,6 +14,7 @@ from tfxkit.cli.common import (
     CONTEXT_SETTINGS,
     PATH,
     TfxkitCommand,
+    output_options,
     pipeline_options,
     progress,
     remote_options,
@@ -42,13 +43,7 @@ def _run_options(function: Any) -> Any:
             is_flag=True,
             help=f"{_REMOTE}: write the compiled spec under build/ and stop",
         ),
-        click.option(
-            "--output",
-            "-o",
-            metavar="PATH",
-            type=PATH,
-            help=f"{_REMOTE}: compiled spec path (.json|.yaml)",
-        ),
+        output_options(f"{_REMOTE}: compiled spec path (.json|.yaml)", metavar="PATH"),
         click.option(
             "--schedule",
             metavar="CRON",

@@ -49,13 +49,11 @@ def apply(
     name: str,
     no_cache: bool,
 ) -> int:
-    from tfxkit.runners.remote import resolve_profile
-
     return compile_remote(
         config,
         overrides,
         pipeline,
-        resolve_profile(profile, None),
+        profile,
         verbose=verbose,
         enable_cache=not no_cache,
         host=host,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_option
+from tfxkit.cli.common import PATH, TfxkitCommand, config_options, output_options, verbose_option
 
 
 @click.command(
@@ -26,14 +26,10 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_optio
 )
 @config_options("override a config value (repeatable)")
 @click.option("--data", metavar="DIR", type=PATH, help="data directory (default: data.path)")
-@click.option(
-    "--output",
-    "-o",
-    metavar="FILE",
-    type=PATH,
-    help="infer: write here instead of printing; freeze: default configs/schemas/<name>.pbtxt",
+@output_options(
+    "infer: write here instead of printing; freeze: default configs/schemas/<name>.pbtxt",
+    force="freeze: overwrite FILE",
 )
-@click.option("--force", is_flag=True, help="freeze: overwrite FILE")
 @verbose_option()
 def schema(
     action: str,

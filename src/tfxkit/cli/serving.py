@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from tfxkit.cli.common import PATH, TfxkitCommand, TfxkitGroup, verbose_option
+from tfxkit.cli.common import PATH, TfxkitCommand, TfxkitGroup, output_options, verbose_option
 
 _LABEL = click.Choice(("stable", "canary"))
 
@@ -183,14 +183,8 @@ def status(model: str | None, base: str | None, config: str | None, verbose: boo
     help="base in the pod: a mount or gs:// URI",
 )
 @click.option("--replicas", type=int, default=1, show_default=True, help="pod replicas")
-@click.option(
-    "--output",
-    "-o",
-    default="build/serving",
-    show_default=True,
-    metavar="DIR",
-    type=PATH,
-    help="where to write the manifests",
+@output_options(
+    "where to write the manifests", metavar="DIR", default="build/serving", show_default=True
 )
 @verbose_option()
 def render(
