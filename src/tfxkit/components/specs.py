@@ -82,7 +82,10 @@ class SpecComponent(base_component.BaseComponent):
     executor's code fingerprint are added (``verdicts.component_spec``)."""
 
     def __init_subclass__(
-        cls, spec: type | None = None, executor: type | None = None, beam: bool = False
+        cls,
+        spec: type[types.ComponentSpec] | None = None,
+        executor: type | None = None,
+        beam: bool = False,
     ) -> None:
         super().__init_subclass__()
         if spec is not None:

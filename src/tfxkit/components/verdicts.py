@@ -10,8 +10,9 @@ verdict of a run by kind (``read``, ``registered``) without knowing which gates 
 
 Also what every tfxkit gate shares: the blessing (``bless``), the executor's flow
 (``GateExecutor``) and the spec's code fingerprint and outputs (``fingerprinted``,
-``component_spec``). Imports no TFX at module level: the printed summary parses verdicts, and
-an unchanged re-run prints it without loading TFX; what touches artifacts imports TFX when called.
+``component_spec``; components are declared with them through ``specs``). Imports no TFX at
+module level: the printed summary parses verdicts, and an unchanged re-run prints it without
+loading TFX; what touches artifacts imports TFX when called.
 """
 
 from __future__ import annotations

@@ -28,6 +28,21 @@ def test_spec_parameters_and_output() -> None:
     assert gate.outputs["gated_schema"].type == standard_artifacts.Schema
 
 
+def test_renamed_and_empty_json_arguments() -> None:
+    """``targets`` is passed as the ``target`` property; an empty ``skew`` leaves it unset."""
+    gate = component.AnomalyGate(
+        statistics=tfx.dsl.Channel(type=standard_artifacts.ExampleStatistics),
+        anomalies=tfx.dsl.Channel(type=standard_artifacts.ExampleAnomalies),
+        schema=tfx.dsl.Channel(type=standard_artifacts.Schema),
+        targets=["species"],
+        skew={},
+    )
+    assert json.loads(gate.exec_properties["target"]) == ["species"]
+    assert "targets" not in gate.exec_properties
+    assert gate.exec_properties.get("skew") is None
+    assert gate.exec_properties["severity"] == "{}"
+
+
 def test_executor_is_importable_by_path_from_the_package() -> None:
     spec = component.AnomalyGate.EXECUTOR_SPEC
     assert spec.executor_class.__module__ == "tfxkit.components.anomaly_gate.executor"
