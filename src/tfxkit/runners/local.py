@@ -64,19 +64,6 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-class LocalRunner:
-    """``tfxkit.run``'s runner for this machine (``runner="beam"``)."""
-
-    def run(self, session: RunSession) -> RunSummary:
-        return run(
-            session.builder(),
-            enable_cache=session.cache,
-            progress=session.progress,
-            wait=session.wait,
-            inventory=session.inventory,
-        )
-
-
 def run(
     builder: PipelineBuilder,
     *,
@@ -311,3 +298,16 @@ def _describe_store(config: PipelineConfig) -> str:
     if mysql:
         return f"mysql://{mysql.user}@{mysql.host}:{mysql.port}/{mysql.database}"
     return f"sqlite:{config.resolved_sqlite_path}"
+
+
+class LocalRunner:
+    """``tfxkit.run``'s runner for this machine (``runner="beam"``)."""
+
+    def run(self, session: RunSession) -> RunSummary:
+        return run(
+            session.builder(),
+            enable_cache=session.cache,
+            progress=session.progress,
+            wait=session.wait,
+            inventory=session.inventory,
+        )
