@@ -166,9 +166,11 @@ def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
         workspace,
         "--set",
         "evaluation.thresholds.SparseCategoricalAccuracy={lower_bound: 1.01}",
+        "--fail-if-not-pushed",  # CI's way to see a refusal: exit 4 (the default is 0)
         summary=summary_path,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 4, result.stderr[-3000:]
+    assert "no model was pushed" in result.stderr
     summary = json.loads(summary_path.read_text())
     assert summary["blessed"] is False
     assert summary["pushed_path"] is None

@@ -270,3 +270,19 @@ def test_the_cli_imports_no_framework_for_help() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert "rc 0 heavy []" in result.stdout, result.stderr
+
+
+def test_fail_if_not_pushed_gives_ci_an_exit_code_of_its_own(
+    session_calls, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Issue 31: a run that pushed nothing (not blessed) exited 0, so CI could not see it."""
+    argv = ["run", "-c", str(PENGUIN_CONFIG)]
+    assert cli.main(argv) == 0  # the default: the summary says why nothing was pushed
+    assert cli.main([*argv, "--fail-if-not-pushed"]) == 4
+    assert "no model was pushed (exit 4, --fail-if-not-pushed)" in capsys.readouterr().err
+
+    def pushed_run(config: str, pipeline: str | None, **options: Any) -> Any:
+        return session.RunSummary(pipeline_name="p", run_id="r", pushed_path="/s/p/1")
+
+    monkeypatch.setattr(session, "run", pushed_run)
+    assert cli.main([*argv, "--fail-if-not-pushed"]) == 0

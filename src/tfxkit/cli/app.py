@@ -24,7 +24,8 @@ from tfxkit.cli.spec import ALIASES, run_spec
 _EPILOG = """\
 Exit codes: 0 done; 1 a component or remote call failed (schema diff, serving status: problems
 found); 2 a bad config, pipeline file, data or command line; 3 another run holds the pipeline's
-lock (--no-wait); 130 interrupted.
+lock (--no-wait); 4 the run completed but pushed no model (only with run --fail-if-not-pushed);
+130 interrupted.
 
 Shell completion (commands, options, choices, paths): add one line to your shell's startup file.
 

@@ -23,6 +23,8 @@ from tfxkit.runners.registry import remote_runner_names, runner_names
 
 _REMOTE = " / ".join(remote_runner_names())
 _RUN_HELP = "Run a pipeline end to end and print a summary."
+# Ran to completion, but no model was pushed (not blessed): with --fail-if-not-pushed only.
+NOT_PUSHED_EXIT = 4
 
 
 def _run_options(function: Any) -> Any:
@@ -67,6 +69,13 @@ def _run_options(function: Any) -> Any:
             help="also write the run summary as JSON to PATH",
         ),
         click.option(
+            "--fail-if-not-pushed",
+            is_flag=True,
+            help=f"local runs: exit {NOT_PUSHED_EXIT} when the run completed but pushed no model "
+            "(a gate did not bless it), so CI can tell a refusal from a push; default: exit 0 "
+            "(the summary says why)",
+        ),
+        click.option(
             "--no-wait",
             is_flag=True,
             help="if another run of this pipeline holds its lock (same workspace, or the same "
@@ -95,6 +104,7 @@ def run_command(
     no_cache: bool,
     summary_json: str | None,
     no_wait: bool,
+    fail_if_not_pushed: bool = False,
 ) -> int:
     """Hand the options to the run session; print (and maybe write) the summary it returns."""
     from tfxkit.runners.session import run, write_summary
@@ -135,6 +145,13 @@ def run_command(
     click.echo("\n".join(summary_lines(summary)))
     if summary_json:
         write_summary(summary_json, summary)
+    if fail_if_not_pushed and not summary.pushed_path:
+        click.echo(
+            f"not pushed: the run completed but no model was pushed (exit {NOT_PUSHED_EXIT}, "
+            "--fail-if-not-pushed)",
+            err=True,
+        )
+        return NOT_PUSHED_EXIT
     return 0
 
 
