@@ -286,3 +286,18 @@ def test_fail_if_not_pushed_gives_ci_an_exit_code_of_its_own(
 
     monkeypatch.setattr(session, "run", pushed_run)
     assert cli.main([*argv, "--fail-if-not-pushed"]) == 0
+
+
+def test_one_list_of_runners() -> None:
+    """The CLI's choices, the session, the remote backends and the runner profile's allowed
+    values all come from (or must equal) ``tfxkit.runners.registry.RUNNERS``."""
+    import typing
+
+    from tfxkit.config.profiles import RunnerProfile
+    from tfxkit.runners import registry
+
+    allowed = typing.get_args(RunnerProfile.model_fields["runner"].annotation)
+    assert set(allowed) == set(registry.remote_runner_names())
+    for name in registry.remote_runner_names():
+        assert registry.entry(name).backend, f"{name}: a remote runner needs a backend"
+    assert registry.runner_class("beam").__name__ == "LocalRunner"

@@ -3,7 +3,7 @@
 Each adapter module (a "flavor") exposes ``from_profile(profile, connection
 credentials)`` and is imported only when a profile asks for it, so the CLI never loads the
 Vertex SDK for a Kubeflow run or ``kfp`` for a Vertex one. Adding an orchestrator means one
-module and one line in ``_FLAVORS``.
+module and its line in ``tfxkit.runners.registry.RUNNERS``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ from typing import Any
 
 from tfxkit.config.profiles import RunnerProfile
 from tfxkit.errors import ConfigError
+from tfxkit.runners import registry
 from tfxkit.runners.backends.base import Connection, RemoteBackend
-
-_FLAVORS = {
-    "kubeflow": "tfxkit.runners.backends.kubeflow",
-    "vertex": "tfxkit.runners.backends.vertex",
-}
 
 
 def get_backend(
@@ -30,11 +26,10 @@ def get_backend(
 ) -> RemoteBackend:
     """The backend for ``profile.runner``: ``host`` is KFP's API URL (overrides the profile's),
     ``endpoint`` and ``credentials`` are Vertex's (default: Google's endpoint and ADC)."""
-    module_name = _FLAVORS.get(profile.runner)
+    module_name = registry.entry(profile.runner).backend
     if module_name is None:
-        raise ConfigError(
-            f"runner '{profile.runner}' has no remote backend (known: {', '.join(_FLAVORS)})"
-        )
+        known = ", ".join(registry.remote_runner_names())
+        raise ConfigError(f"runner '{profile.runner}' has no remote backend (known: {known})")
     module = importlib.import_module(module_name)
     return module.from_profile(profile, Connection(host, endpoint, credentials))
 
