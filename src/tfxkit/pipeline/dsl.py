@@ -21,7 +21,6 @@ Beam args) from the caller, so one definition runs locally and compiles for Kube
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from tfxkit.config.pipeline_config import PipelineConfig, config_as_dict
 from tfxkit.errors import PipelineDefinitionError
+from tfxkit.pipeline.paths import importable_folder
 from tfxkit.pipeline.stages import evaluate as _evaluate
 from tfxkit.pipeline.stages import fairness as _fairness
 from tfxkit.pipeline.stages import ingest as _ingest
@@ -153,21 +153,6 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     return p
 
 
-def _importable_folder(folder: Path) -> None:
-    """A pipeline file may import modules beside it, as a script would (``import helpers``).
-
-    The folder goes on ``sys.path`` for this process and on ``PYTHONPATH`` for the processes it
-    starts (Beam's multi-processing workers). Remote runs compile here, so the same imports
-    work while compiling; code a remote task runs must still come from an installed package
-    (the KFP compiler checks every module path it writes)."""
-    text = str(folder)
-    if text not in sys.path:
-        sys.path.insert(0, text)
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if text not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([text, *paths])
-
-
 def load_pipeline(
     path: str | Path | None, config: PipelineConfig, target: Target | str = LOCAL
 ) -> PipelineBuilder:
@@ -184,7 +169,7 @@ def load_pipeline(
     path = Path(path)
     if not path.is_file():
         raise PipelineDefinitionError(f"pipeline file {path} does not exist")
-    _importable_folder(path.resolve().parent)
+    importable_folder(path.resolve().parent)
     module_name = f"tfxkit_pipeline_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfxkit.config.pipeline_config import PipelineConfig, load_config
 from tfxkit.data.inventory import DataInventory, take_inventory
+from tfxkit.pipeline.paths import importable_folder
 from tfxkit.runners import registry, rerun
 from tfxkit.runners.quiet import quiet_frameworks
 from tfxkit.runners.summary import RunSummary
@@ -92,6 +93,8 @@ def run(
     elif overrides:
         raise TypeError("overrides apply to a config file; pass the overridden config instead")
     registry.entry(runner)  # an unknown runner fails before anything else
+    if pipeline is not None:  # its modules and plug-ins beside it import, and are fingerprinted
+        importable_folder(Path(pipeline).resolve().parent)
     session = RunSession(
         config=config,
         pipeline_file=str(pipeline) if pipeline is not None else None,
