@@ -88,7 +88,7 @@ def _stored(verdict: verdicts.Verdict, folder: Path):
 
 def _outcome(conn: pb.ConnectionConfig) -> RunSummary:
     summary = RunSummary(pipeline_name=PIPELINE, run_id=RUN, metadata_store="sqlite:test")
-    fill_outcome(summary, conn)
+    fill_outcome(summary, metadata_store.MetadataStore(conn))
     return summary
 
 

@@ -265,7 +265,7 @@ def _run_nodes(
         summary.nodes.append(NodeResult(node_id, status, seconds))
         note = " (condition not met: model not blessed)" if status == "skipped" else ""
         progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
-    fill_outcome(summary, conn)
+    fill_outcome(summary, store)
     return summary
 
 

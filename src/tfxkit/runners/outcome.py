@@ -22,10 +22,9 @@ from tfxkit.pipeline.stages import node_ids
 from tfxkit.runners.summary import RunSummary
 
 
-def fill_outcome(summary: RunSummary, conn: Any) -> None:
+def fill_outcome(summary: RunSummary, store: Any) -> None:
     """Every gate's verdict in this run, whether the trained model was blessed, and the flat
-    fields derived from them."""
-    store = metadata.open_store(conn)
+    fields derived from them; ``store``: the run's open ML Metadata store."""
     artifact_types = sorted({cls.ARTIFACT_TYPE for cls in registry.registered().values()})
     found: dict[str, Verdict] = {}
     transform_graph_uri = None
