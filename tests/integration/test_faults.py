@@ -99,3 +99,44 @@ def test_two_runs_at_once_push_once(tmp_path: Path) -> None:
     assert "[tfxkit] waiting for run" in second_out
     assert "finished in" not in second_out.split("waiting for run", 1)[1]  # all cached
     assert versions(tmp_path / "serving" / "penguin") == [1]
+
+
+def test_two_workspaces_sharing_one_store_never_abandon_each_other(tmp_path: Path) -> None:
+    """Issue 31: with one shared ``metadata.sqlite.path`` the second run marked the first's live
+    Transform abandoned and both pushed. The lock lives beside the store now: the second run
+    is refused (--no-wait) or waits, and nothing is marked abandoned."""
+    store = f"metadata.sqlite.path={tmp_path / 'shared' / 'metadata.sqlite'}"
+    first = subprocess.Popen(
+        chaos.command(tmp_path / "a", "--set", store),
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert first.stdout is not None
+    for line in first.stdout:
+        if "] example_gen: started" in line:
+            break
+    refused = chaos.rerun(tmp_path / "b", "--set", store, "--no-wait")
+    assert refused.returncode == 3, refused.stderr[-2000:]
+    assert f"pid {first.pid}" in refused.stderr and "holds pipeline 'penguin' in the store" in (
+        refused.stderr
+    )
+    second = subprocess.Popen(
+        chaos.command(tmp_path / "b", "--set", store),
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first_out = first.communicate(timeout=600)
+    second_out, second_err = second.communicate(timeout=600)
+    assert first.returncode == 0, first_out[1][-2000:]
+    assert second.returncode == 0, second_err[-2000:]
+    assert "[tfxkit] waiting for run" in second_out
+    assert "abandoned" not in second_out
+    from tests.pipeline_runs import sqlite_store
+    from tfxkit.metadata.recovery import STOPPED_PROPERTY
+
+    executions = sqlite_store(tmp_path / "shared" / "metadata.sqlite").get_executions()
+    assert not [e.id for e in executions if STOPPED_PROPERTY in e.custom_properties]
