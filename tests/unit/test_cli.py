@@ -196,7 +196,7 @@ def test_missing_data_dir_is_reported_before_running(tmp_path: Path, capsys) -> 
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert f"data.path: {tmp_path / 'nowhere'} is not a directory holding input files" in err
+    assert f"data.path: {tmp_path / 'nowhere'} does not exist" in err
 
 
 def test_missing_csv_column_is_named(tmp_path: Path, capsys) -> None:

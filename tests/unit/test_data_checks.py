@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.paths import PENGUIN_CONFIG
-from tfxkit.config.pipeline_config import load_config
+from tfxkit.config.pipeline_config import load_config, validate_config
 from tfxkit.data.checks import check_local_data
 from tfxkit.errors import ConfigError, DataError
 
@@ -82,3 +83,51 @@ def test_parquet_timestamps_pass_and_structs_are_named(tmp_path: Path) -> None:
     nested = dict(PENGUIN_COLUMNS, extra=pa.array([{"a": 1}, {"a": 2}]))
     with pytest.raises(DataError, match=r"columns \['extra \(struct<a: int64>\)'\] have no tf"):
         check_local_data(_config(_parquet(tmp_path / "nested", nested)))
+
+
+def test_missing_path_file_empty_folder_and_unmatched_pattern_are_told_apart(
+    tmp_path: Path,
+) -> None:
+    """Issue 22 #7: a missing path and an empty directory read the same before."""
+    (tmp_path / "penguins").mkdir()
+    (tmp_path / "penguins" / "a.csv").write_text("x,y\n1,0\n")
+    (tmp_path / "empty").mkdir()
+    cases = {
+        str(tmp_path / "penguin"): "does not exist (did you mean '" + str(tmp_path / "penguins"),
+        str(tmp_path / "penguins" / "a.csv"): "is a file; give the folder",
+        str(tmp_path / "empty"): "is an empty folder",
+    }
+    for path, message in cases.items():
+        with pytest.raises(DataError, match=re.escape(message)):
+            check_local_data(_minimal(path))
+    with pytest.raises(DataError, match=re.escape("matches data.pattern 'span-{SPAN}/*.csv'")):
+        check_local_data(_minimal(str(tmp_path / "penguins"), pattern="span-{SPAN}/*.csv"))
+
+
+def test_a_misspelled_column_gets_a_did_you_mean(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("Outcome,glucose_level\n1,2.0\n0,3.0\n")
+    config = validate_config(
+        {
+            "name": "m",
+            "data": {"path": str(tmp_path)},
+            "features": [{"name": "glucose_levle", "type": "float", "transform": "zscore"}],
+            "label": {"name": "outcome"},
+        }
+    )
+    with pytest.raises(DataError) as caught:
+        check_local_data(config)
+    assert "did you mean 'glucose_level' for 'glucose_levle', 'Outcome' for 'outcome'?" in str(
+        caught.value
+    )
+
+
+def _minimal(path: str, pattern: str | None = None):
+    data = {"path": path, **({"pattern": pattern} if pattern else {})}
+    return validate_config(
+        {
+            "name": "m",
+            "data": data,
+            "features": [{"name": "x", "type": "float", "transform": "zscore"}],
+            "label": {"name": "y"},
+        }
+    )

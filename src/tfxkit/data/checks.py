@@ -11,6 +11,7 @@ value only. Rows past ``MAX_ROWS`` per file are not read (the components still c
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from tfxkit.config.label_expr import parse
@@ -57,8 +58,7 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
         return  # remote storage: ExampleGen reports it
     path, pattern = config.data.path, config.data.pattern
     if not inventory.files:
-        what = f"files matching data.pattern '{pattern}'" if pattern else "input files"
-        raise DataError(f"data.path: {path} is not a directory holding {what}")
+        raise DataError(_no_files(path, pattern))
     if config.data.format == "parquet":
         _check_parquet(config, inventory.files)
     if config.data.format != "csv":
@@ -70,9 +70,38 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
     if missing:
         raise DataError(
             f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
-            f"in the CSV header {header}"
+            f"in the CSV header {header}{_did_you_mean(missing, header)}"
         )
     _scan_rows(config, header, inventory.files)
+
+
+def _no_files(path: str, pattern: str | None) -> str:
+    """A missing path, a file where a folder belongs, an empty folder and an unmatched pattern
+    are different mistakes: say which."""
+    folder = Path(path)
+    if not folder.exists():
+        near = difflib.get_close_matches(
+            folder.name, [p.name for p in folder.parent.iterdir()] if folder.parent.is_dir() else []
+        )
+        hint = f" (did you mean '{folder.parent / near[0]}'?)" if near else ""
+        return f"data.path: {path} does not exist{hint}"
+    if not folder.is_dir():
+        return f"data.path: {path} is a file; give the folder that holds the input files"
+    if pattern:
+        return f"data.path: no file in {path} matches data.pattern '{pattern}'"
+    return f"data.path: {path} is an empty folder (hidden files are not read)"
+
+
+def _did_you_mean(missing: list[str], columns: list[str]) -> str:
+    """'; did you mean 'Outcome' for 'outcome'?' for names one typo or a case away."""
+    lowered = {c.lower(): c for c in columns}
+    hints = []
+    for name in missing:
+        near = [lowered[name.lower()]] if name.lower() in lowered else []
+        near = near or difflib.get_close_matches(name, columns, n=1, cutoff=0.75)
+        if near:
+            hints.append(f"'{near[0]}' for '{name}'")
+    return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
 def _check_parquet(config: PipelineConfig, files: tuple[Path, ...]) -> None:
@@ -109,6 +138,7 @@ def _check_parquet(config: PipelineConfig, files: tuple[Path, ...]) -> None:
         raise DataError(
             f"{config.data.path}: columns {missing} are configured "
             f"({_config_keys(config, missing)}) but not in the Parquet files' columns {columns}"
+            f"{_did_you_mean(missing, list(columns or []))}"
         )
     renamed = [c for c in needed_columns(config) if column_key(c) != c]
     if renamed:

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfx.orchestration import metadata as tfx_metadata
@@ -26,10 +24,8 @@ from tfx.orchestration.local import runner_utils
 from tfx.orchestration.portable import launcher
 
 from tfxkit.config.pipeline_config import PipelineConfig
-from tfxkit.data.checks import check_local_data
 from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.errors import (
-    ConfigError,
     Interrupted,
     MetadataStoreError,
     PipelineRunError,
@@ -45,6 +41,7 @@ from tfxkit.pipeline.dsl import PipelineBuilder
 from tfxkit.runners import beam_settings
 from tfxkit.runners.beam_settings import BeamChoice
 from tfxkit.runners.outcome import fill_outcome
+from tfxkit.runners.preflight import check_before_tfx
 from tfxkit.runners.summary import NodeResult, RunSummary
 
 if TYPE_CHECKING:
@@ -72,18 +69,20 @@ def run(
     run_id: str | None = None,
     wait: bool = True,
     inventory: DataInventory | None = None,
+    checked: bool = False,
 ) -> RunSummary:
     """Run the pipeline to completion; raise PipelineRunError naming the failed component.
 
     One run per pipeline at a time (``run_lock``; ``wait=False`` fails fast). Under the lock,
     executions a dead run left unfinished are marked abandoned; SIGINT/SIGTERM cancel the
     running execution, remove its outputs and raise ``Interrupted`` (exit 130). ``inventory``:
-    the session's listing of the input (taken here when the runner is called directly).
+    the session's listing of the input (taken here when the runner is called directly);
+    ``checked``: the session already ran ``preflight.check_before_tfx`` on it.
     """
     config = builder.config
     inventory = inventory or take_inventory(config)
-    check_local_data(config, inventory)
-    check_push_destination(config)
+    if not checked:
+        check_before_tfx(config, inventory)
     check_training_hardware(config)
     conn = metadata.connection_config(config)
     store = _open_store(conn, config)  # opened once: a bad store fails before any component
@@ -123,31 +122,6 @@ def check_training_hardware(config: PipelineConfig) -> None:
         raise StrategyUnavailable(f"training.strategy: {IN_PROCESS_MWMS}")
     split_cpu(config.training.cpu_devices)
     check_available(config.training.strategy, config.training.accelerator)
-
-
-def check_push_destination(config: PipelineConfig) -> None:
-    """A local push destination must be writable before hours of training, not after.
-
-    Checked without writing anything: the destination, or its nearest existing ancestor (the
-    pusher creates the rest), must be a writable directory.
-    """
-    destination = config.resolved_push_destination
-    if "://" in destination:
-        return  # remote storage: checked by its client at push time
-    existing = Path(destination).absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    reason = f"{existing} is not a directory" if not existing.is_dir() else ""
-    if not reason:
-        try:  # os.access trusts mode bits; /proc, read-only mounts and ACLs need a real probe
-            with tempfile.NamedTemporaryFile(dir=existing, prefix=".tfxkit-write-check-"):
-                pass
-        except OSError as exc:
-            reason = f"{existing} is not writable: {exc.strerror or exc}"
-    if reason:
-        raise ConfigError(
-            f"push.destination: cannot write to {destination} ({reason}); nothing was run"
-        )
 
 
 @contextlib.contextmanager
@@ -310,4 +284,5 @@ class LocalRunner:
             progress=session.progress,
             wait=session.wait,
             inventory=session.inventory,
+            checked=True,
         )

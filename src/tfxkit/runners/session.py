@@ -28,6 +28,7 @@ from tfxkit.config.pipeline_config import PipelineConfig, load_config
 from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.pipeline.paths import importable_folder
 from tfxkit.runners import registry, rerun
+from tfxkit.runners.preflight import check_before_tfx
 from tfxkit.runners.quiet import quiet_frameworks
 from tfxkit.runners.summary import RunSummary
 
@@ -119,6 +120,7 @@ def _run_local(session: RunSession, runner: str) -> RunSummary:
             "data files, store): reporting it without running; --no-cache runs it again"
         )
         return previous
+    check_before_tfx(config, session.inventory)  # seconds, before TensorFlow loads
     rerun.forget(config)  # an interrupted run never leaves a record behind
     summary = registry.runner_class(runner)().run(session)
     rerun.remember(config, session.rerun_key, summary)
