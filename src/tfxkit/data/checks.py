@@ -59,20 +59,21 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
     path, pattern = config.data.path, config.data.pattern
     if not inventory.files:
         raise DataError(_no_files(path, pattern))
+    needed = needed_columns(config)
     if config.data.format == "parquet":
-        _check_parquet(config, inventory.files)
+        _check_parquet(config, inventory.files, needed)
     if config.data.format != "csv":
         return  # tfrecord: keys are checked against the schema by Transform
     # Blank or repeated names, and files that disagree, failed when the inventory was taken.
     header = list(inventory.header or read_header(path, config.data.csv, pattern))
     keys = {column_key(c) for c in header}
-    missing = [c for c in needed_columns(config) if c not in header and column_key(c) not in keys]
+    missing = [c for c in needed if c not in header and column_key(c) not in keys]
     if missing:
         raise DataError(
             f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
             f"in the CSV header {header}{_did_you_mean(missing, header)}"
         )
-    _scan_rows(config, header, inventory.files)
+    _scan_rows(config, header, inventory.files, needed)
 
 
 def _no_files(path: str, pattern: str | None) -> str:
@@ -104,7 +105,7 @@ def _did_you_mean(missing: list[str], columns: list[str]) -> str:
     return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
-def _check_parquet(config: PipelineConfig, files: tuple[Path, ...]) -> None:
+def _check_parquet(config: PipelineConfig, files: tuple[Path, ...], needed: list[str]) -> None:
     """Every file has the same columns, rows, and the configured columns under their own names
     (Parquet column names become feature keys as they are, so they must be valid TF names)."""
     import pyarrow.parquet as pq
@@ -133,14 +134,14 @@ def _check_parquet(config: PipelineConfig, files: tuple[Path, ...]) -> None:
                 "strings, booleans, timestamps, dates, decimals and lists of them); convert or "
                 "drop them before ingest"
             )
-    missing = [c for c in needed_columns(config) if c not in (columns or [])]
+    missing = [c for c in needed if c not in (columns or [])]
     if missing:
         raise DataError(
             f"{config.data.path}: columns {missing} are configured "
             f"({_config_keys(config, missing)}) but not in the Parquet files' columns {columns}"
             f"{_did_you_mean(missing, list(columns or []))}"
         )
-    renamed = [c for c in needed_columns(config) if column_key(c) != c]
+    renamed = [c for c in needed if column_key(c) != c]
     if renamed:
         keys = [column_key(c) for c in renamed]
         raise DataError(
@@ -172,12 +173,14 @@ def _parses(value: str, kind: str) -> bool:
     return True
 
 
-def _scan_rows(config: PipelineConfig, header: list[str], files: tuple[Path, ...]) -> None:
+def _scan_rows(
+    config: PipelineConfig, header: list[str], files: tuple[Path, ...], needed: list[str]
+) -> None:
     """Cell counts and declared types row by row; then columns with no value, labels."""
     dialect = config.data.csv
     missing_markers = set(dialect.missing_values)
     typed = {f.name: str(f.type) for f in config.features if str(f.type) in ("int", "float")}
-    watched = [c for c in needed_columns(config) if c in header]
+    watched = [c for c in needed if c in header]
     seen_value = dict.fromkeys(watched, False)
     label_values: set[str] = set()
     label = None if config.label.derive else config.label.name

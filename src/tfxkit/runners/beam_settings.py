@@ -54,6 +54,10 @@ class BeamChoice:
     def args(self) -> list[str]:
         return [f"--direct_running_mode={self.mode.value}", f"--direct_num_workers={self.workers}"]
 
+    def pipeline_args(self, extra_args: list[str]) -> list[str]:
+        """The components' ``beam_pipeline_args``: this choice, then ``runner.beam.extra_args``."""
+        return [*self.args(), *extra_args]
+
     def describe(self) -> str:
         unit = "thread" if self.mode is BeamMode.MULTI_THREADING else "worker"
         plural = "s" if self.workers != 1 else ""

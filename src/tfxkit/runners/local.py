@@ -50,11 +50,11 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-def beam_pipeline_args(config: PipelineConfig, choice: BeamChoice | None = None) -> list[str]:
-    """DirectRunner flags from typed config (never string-formatted by users); ``mode: auto``
-    is resolved by ``beam_settings.choose`` unless the caller already did."""
-    choice = choice or beam_settings.choose(config, take_inventory(config).rows)
-    return [*choice.args(), *config.runner.beam.extra_args]
+def beam_pipeline_args(config: PipelineConfig) -> list[str]:
+    """DirectRunner flags from typed config (never string-formatted by users), ``mode: auto``
+    resolved from the input's rows (for compiling without a run: the run chose already)."""
+    choice = beam_settings.choose(config, take_inventory(config).rows)
+    return choice.pipeline_args(config.runner.beam.extra_args)
 
 
 def new_run_id() -> str:
@@ -186,7 +186,7 @@ def _run_nodes(
     pipeline = builder.build(
         enable_cache=enable_cache,
         metadata_connection_config=conn,
-        beam_pipeline_args=beam_pipeline_args(config, choice),
+        beam_pipeline_args=choice.pipeline_args(config.runner.beam.extra_args),
     )
     ir = compile_tfx_ir(pipeline)
     bind_run_id(ir, run_id)
