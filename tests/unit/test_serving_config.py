@@ -397,3 +397,29 @@ def test_cli_status_reports_problems(base: Path, capsys: pytest.CaptureFixture) 
     assert "problem:" in out and "monitoring.config" in out and "enabled" in out
     assert main(["serving", "status", "--base", str(base / "empty")]) == 1
     assert "no models under" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["../../evil", "..", "m/../../evil", "/abs", "a b"])
+def test_a_model_name_that_leaves_the_base_is_refused_and_nothing_written(
+    base: Path, tmp_path: Path, name: str
+) -> None:
+    """Issue 28: ``serving promote ../../evil`` (with a push record planted outside the base)
+    wrote base_path "/models/../../evil" into models.config, and status reported all fine."""
+    evil = tmp_path / "evil"
+    _push(evil, ".", 1)  # a version and a "blessed" record outside the base
+    before = (base / "models.config").read_bytes()
+    with pytest.raises(ServingError, match="is not a usable model name"):
+        rollout.promote(str(base), name, 1, "stable")
+    assert (base / "models.config").read_bytes() == before
+    code = main(["serving", "promote", name, "1", "--base", str(base)])
+    assert code == 2 and (base / "models.config").read_bytes() == before
+
+
+def test_status_flags_a_planted_entry_outside_the_base(base: Path) -> None:
+    path = base / "models.config"
+    config = _config(base)
+    entry = config.model_config_list.config.add()
+    entry.name, entry.base_path = "evil", "/models/../../evil"
+    path.write_text(text_format.MessageToString(config))
+    problems = server_config.validate_base(str(base))
+    assert problems == ["model 'evil': base_path /models/../../evil is not <serving base>/evil"]

@@ -28,11 +28,11 @@ LABELS = ("stable", "canary")
 
 # TF Serving accepts any name that is a path segment; tfxkit also keeps it URL- and label-safe
 # (one rule, in tfxkit.config.types, shared with the config's push.model_name).
-_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
+MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 
 
 def check_model_name(name: str, where: str = "push.model_name") -> str:
-    if not _MODEL_NAME.match(name):
+    if not MODEL_NAME.match(name):
         raise ServingError(
             f"{where}: '{name}' is not a usable model name ({MODEL_NAME_RULE}): it becomes a "
             "directory, a URL path segment (/v1/models/<name>) and a Kubernetes name"
@@ -41,7 +41,9 @@ def check_model_name(name: str, where: str = "push.model_name") -> str:
 
 
 def model_dir(base: str, model_name: str) -> str:
-    return os.path.join(base, model_name)
+    """The model's directory under the base; the name is checked first, so no command can form
+    a path outside the base (``promote ../../evil`` is refused, not written into the config)."""
+    return os.path.join(base, check_model_name(model_name, "model name"))
 
 
 def versions(model_directory: str) -> list[int]:

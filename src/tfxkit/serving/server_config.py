@@ -61,7 +61,9 @@ def set_model(
     if entry is None:
         entry = config.model_config_list.config.add()
         entry.name = model_name
-    entry.base_path = f"{container_base.rstrip('/')}/{model_name}"
+    entry.base_path = (
+        f"{container_base.rstrip('/')}/{layout.check_model_name(model_name, 'model name')}"
+    )
     entry.model_platform = "tensorflow"
     entry.ClearField("model_version_policy")
     entry.version_labels.clear()
@@ -130,6 +132,10 @@ def validate_base(base: str) -> list[str]:
             problems.append(f"{path}: {exc}")
     config = parsed.get(layout.MODELS_CONFIG)
     for entry in config.model_config_list.config if config is not None else []:
+        unsafe = _unsafe_entry(entry)
+        if unsafe:
+            problems.append(f"model '{entry.name}': {unsafe}")
+            continue
         on_disk = set(layout.versions(layout.model_dir(base, entry.name)))
         if not on_disk:
             problems.append(f"model '{entry.name}': no versions under {base}/{entry.name}")
@@ -142,3 +148,13 @@ def validate_base(base: str) -> list[str]:
                     f"model '{entry.name}': label {label} -> version {version} is not loaded"
                 )
     return problems
+
+
+def _unsafe_entry(entry: Any) -> str:
+    """Why a models.config entry must not be served (a hand-edited or planted one), or ''."""
+    if not layout.MODEL_NAME.match(entry.name):
+        return "not a usable model name: its path could leave the serving base"
+    parts = entry.base_path.rstrip("/").split("/")
+    if ".." in parts or parts[-1] != entry.name:
+        return f"base_path {entry.base_path} is not <serving base>/{entry.name}"
+    return ""
