@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from tests.paths import PENGUIN_CONFIG, REPO
 from tfxkit.config import types
 from tfxkit.config.loading import apply_overrides, load_yaml
-from tfxkit.config.pipeline_config import PipelineConfig, validate_config
+from tfxkit.config.pipeline_config import PipelineConfig, load_config, validate_config
 from tfxkit.config.profiles import RunnerProfile, load_profile
 from tfxkit.errors import ConfigError
 
@@ -150,3 +151,18 @@ def test_profile_values_use_the_same_types(override: str, expected: str) -> None
     with pytest.raises(ConfigError) as caught:
         load_profile(REPO / "configs" / "vertex.yaml", [override])
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize("flag", ["--runner=DataflowRunner", "--direct_num_workers=4"])
+def test_beam_flags_tfxkit_sets_are_refused_in_extra_args(flag: str) -> None:
+    """Issue 28: runner.beam.extra_args could switch the runner away from the DirectRunner."""
+    with pytest.raises(ConfigError, match=f"extra_args: {flag.split('=')[0]} is set by tfxkit"):
+        load_config(PENGUIN_CONFIG, [f"runner.beam.extra_args=['{flag}']"])
+
+
+def test_a_config_file_over_a_mebibyte_is_refused_before_parsing(tmp_path: Path) -> None:
+    """Issue 28: a 100 MB YAML took 37 s and 334 MB to reject."""
+    big = tmp_path / "big.yaml"
+    big.write_text("name: m\n" + "# padding\n" * 200_000)
+    with pytest.raises(ConfigError, match=r"big.yaml is 1\.\d MiB; a config is at most 1 MiB"):
+        load_config(big)

@@ -131,3 +131,13 @@ def _minimal(path: str, pattern: str | None = None):
             "label": {"name": "y"},
         }
     )
+
+
+def test_a_huge_header_is_not_echoed_whole(tmp_path: Path) -> None:
+    """Issue 28: a 20 KB header line was repeated whole in the error."""
+    columns = [f"column_{i:05d}" for i in range(2000)]
+    (tmp_path / "a.csv").write_text(",".join(columns) + "\n" + ",".join("1" * 2000) + "\n")
+    with pytest.raises(DataError) as caught:
+        check_local_data(_minimal(str(tmp_path)))
+    message = str(caught.value)
+    assert "and 1970 more" in message and len(message) < 2000

@@ -128,10 +128,19 @@ def _list_index(items: list[Any], part: str, text: str) -> int:
     return int(part)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read_yaml_mapping(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping; ConfigError names the file otherwise."""
     source = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_CONFIG_BYTES:  # before parsing: a 100 MB YAML took 37 s and 334 MB
+            raise ConfigError(
+                f"{what} {source} is {size / 2**20:.1f} MiB; a config is at most "
+                f"{MAX_CONFIG_BYTES // 2**20} MiB (data belongs under data.path)"
+            )
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read {what} {source}: {exc.strerror}") from None

@@ -37,8 +37,26 @@ class BeamConfig(Strict):
     )
     extra_args: list[BeamFlag] = Field(
         default_factory=list,
-        description="More Beam pipeline options, each '--name=value', passed as written.",
+        description="More Beam pipeline options, each '--name=value', passed as written; not "
+        "--runner, --direct_running_mode or --direct_num_workers (mode and workers set those).",
     )
+
+    @model_validator(mode="after")
+    def _no_owned_flags(self) -> BeamConfig:
+        """A flag tfxkit sets itself would be overridden silently, or switch the runner away
+        from the local DirectRunner the rest of the run assumes (issue 28)."""
+        for flag in self.extra_args:
+            name = flag.split("=", 1)[0]
+            if name in OWNED_BEAM_FLAGS:
+                raise ValueError(f"extra_args: {name} is set by tfxkit ({OWNED_BEAM_FLAGS[name]})")
+        return self
+
+
+OWNED_BEAM_FLAGS = {
+    "--runner": "local runs use the DirectRunner; remote runs take a runner profile",
+    "--direct_running_mode": "use runner.beam.mode",
+    "--direct_num_workers": "use runner.beam.workers",
+}
 
 
 class RunnerConfig(Strict):

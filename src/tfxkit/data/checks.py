@@ -71,7 +71,7 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
     if missing:
         raise DataError(
             f"{path}: columns {missing} are configured ({_config_keys(config, missing)}) but not "
-            f"in the CSV header {header}{_did_you_mean(missing, header)}"
+            f"in the CSV header {_shown(header)}{_did_you_mean(missing, header)}"
         )
     _scan_rows(config, header, inventory.files, needed)
 
@@ -91,6 +91,13 @@ def _no_files(path: str, pattern: str | None) -> str:
     if pattern:
         return f"data.path: no file in {path} matches data.pattern '{pattern}'"
     return f"data.path: {path} is an empty folder (hidden files are not read)"
+
+
+def _shown(columns: list[str], limit: int = 30) -> str:
+    """A header in an error: the first ``limit`` names (a 20 KB header was echoed whole)."""
+    names = [c if len(c) <= 60 else c[:57] + "..." for c in columns[:limit]]
+    more = f" and {len(columns) - limit} more" if len(columns) > limit else ""
+    return f"{names}{more}"
 
 
 def _did_you_mean(missing: list[str], columns: list[str]) -> str:
@@ -138,7 +145,8 @@ def _check_parquet(config: PipelineConfig, files: tuple[Path, ...], needed: list
     if missing:
         raise DataError(
             f"{config.data.path}: columns {missing} are configured "
-            f"({_config_keys(config, missing)}) but not in the Parquet files' columns {columns}"
+            f"({_config_keys(config, missing)}) but not in the Parquet files' columns "
+            f"{_shown(list(columns or []))}"
             f"{_did_you_mean(missing, list(columns or []))}"
         )
     renamed = [c for c in needed if column_key(c) != c]
