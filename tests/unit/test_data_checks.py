@@ -141,3 +141,20 @@ def test_a_huge_header_is_not_echoed_whole(tmp_path: Path) -> None:
         check_local_data(_minimal(str(tmp_path)))
     message = str(caught.value)
     assert "and 1970 more" in message and len(message) < 2000
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "+inf"])  # "nan" is missing by default
+def test_a_non_finite_float_is_named_not_passed(tmp_path: Path, value: str) -> None:
+    """Issue 28: nan/inf in a float feature passed every check and wrecked the model."""
+    (tmp_path / "a.csv").write_text(f"x,y\n1.5,0\n{value},1\n")
+    with pytest.raises(DataError, match=re.escape(f"a.csv line 3: column 'x' holds '{value}'")):
+        check_local_data(_minimal(str(tmp_path)))
+    config = _minimal(str(tmp_path))
+    config.data.csv.missing_values.append(value)  # declared missing: fine
+    check_local_data(config)
+
+
+def test_a_cell_over_128_kib_is_read(tmp_path: Path) -> None:
+    """Issue 28: Python's csv stops at 128 KiB per cell and the file was called malformed."""
+    (tmp_path / "a.csv").write_text(f'x,y,note\n1.5,0,"{"w" * 300_000}"\n2.5,1,short\n')
+    check_local_data(_minimal(str(tmp_path)))

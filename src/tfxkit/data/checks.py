@@ -12,6 +12,7 @@ value only. Rows past ``MAX_ROWS`` per file are not read (the components still c
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 
 from tfxkit.config.label_expr import parse
@@ -181,6 +182,15 @@ def _parses(value: str, kind: str) -> bool:
     return True
 
 
+def _not_finite(value: str) -> bool:
+    """'nan', 'inf', '-Infinity': floats Python parses that no model can learn from (issue 28:
+    they passed every check and wrecked the model)."""
+    try:
+        return not math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
 def _scan_rows(
     config: PipelineConfig, header: list[str], files: tuple[Path, ...], needed: list[str]
 ) -> None:
@@ -215,6 +225,12 @@ def _scan_rows(
                     continue
                 seen_value[column] = True
                 kind = typed.get(column)
+                if kind == "float" and _not_finite(value):
+                    raise DataError(
+                        f"{file} line {line}: column '{column}' holds '{value}', which is not a "
+                        "finite number; if it means missing, add it to data.csv.missing_values "
+                        "(e.g. missing_values: ['', 'NA', 'inf']), otherwise fix the value"
+                    )
                 if kind and not _parses(value, kind):
                     hint = (
                         " (declare it type: float)"

@@ -75,6 +75,12 @@ def stream_lines(
     raise DataError(f"{source}: not valid {dialect.encoding}")  # pragma: no cover
 
 
+# Python's csv module stops at 128 KiB per cell, which real text columns exceed (issue 28: a
+# 10 MB cell was called "malformed CSV"); cells up to this size are read.
+MAX_CELL_BYTES = 64 * 2**20
+csv.field_size_limit(MAX_CELL_BYTES)
+
+
 def records(
     text: str | Iterable[str], dialect: CsvDialect, source: str
 ) -> Iterator[tuple[int, list[str]]]:
@@ -97,6 +103,12 @@ def records(
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise DataError(
+                    f"{source} line {line}: a cell is larger than {MAX_CELL_BYTES // 2**20} MiB "
+                    "(an unclosed quote swallowing the rest of the file, or a document in a "
+                    "cell); close the quote or keep such text out of the table"
+                ) from exc
             raise DataError(f"{source} line {line}: malformed CSV ({exc})") from exc
         start, line = line, reader.line_num + 1
         if not cells or (len(cells) == 1 and not cells[0].strip()):
