@@ -232,6 +232,10 @@ _HAS_GPU = Path("/dev/nvidia0").exists()
         ),
         (["training.epochs=true"], "epochs: expected a number, got True"),
         (["push.destination=/proc/tfxkit-cannot-write"], "push.destination: cannot write to /proc"),
+        (  # issue 28: MLMD's own error for this was its CREATE TABLE statement
+            ["metadata.sqlite.path=/proc/tfxkit-no/metadata.sqlite"],
+            "metadata.sqlite.path: cannot keep the ML Metadata store at /proc/tfxkit-no",
+        ),
         (["training.strategy=tpu"], "training.strategy: tpu, but this machine has no TPU"),
         (
             ["training.strategy=multi_worker_mirrored"],

@@ -8,19 +8,38 @@ level, so the session runs these first (``tfxkit.runners.session``) and the runn
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.data.checks import check_local_data
 from tfxkit.data.inventory import DataInventory
-from tfxkit.errors import ConfigError
+from tfxkit.errors import ConfigError, MetadataStoreError
 
 
 def check_before_tfx(config: PipelineConfig, inventory: DataInventory) -> None:
-    """The input data and the push destination, each failing with one paragraph."""
+    """The input data, the push destination and a SQLite store's folder, each failing with one
+    paragraph."""
     check_local_data(config, inventory)
     check_push_destination(config)
+    check_store_location(config)
+
+
+def check_store_location(config: PipelineConfig) -> None:
+    """A SQLite store must be creatable and writable where it is configured: MLMD's own error
+    for an unwritable path is its CREATE TABLE statement (issue 28)."""
+    if config.metadata.mysql:
+        return  # a server: its client says what is wrong, with the host
+    store = Path(config.resolved_sqlite_path).absolute()
+    reason = _unwritable(store.parent)
+    if not reason and store.exists() and not os.access(store, os.R_OK | os.W_OK):
+        reason = f"{store} exists but cannot be read and written by this user"
+    if reason:
+        raise MetadataStoreError(
+            f"metadata.sqlite.path: cannot keep the ML Metadata store at {store} ({reason}); "
+            "nothing was run"
+        )
 
 
 def check_push_destination(config: PipelineConfig) -> None:
@@ -32,17 +51,24 @@ def check_push_destination(config: PipelineConfig) -> None:
     destination = config.resolved_push_destination
     if "://" in destination:
         return  # remote storage: checked by its client at push time
-    existing = Path(destination).absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    reason = f"{existing} is not a directory" if not existing.is_dir() else ""
-    if not reason:
-        try:  # os.access trusts mode bits; /proc, read-only mounts and ACLs need a real probe
-            with tempfile.NamedTemporaryFile(dir=existing, prefix=".tfxkit-write-check-"):
-                pass
-        except OSError as exc:
-            reason = f"{existing} is not writable: {exc.strerror or exc}"
+    reason = _unwritable(Path(destination).absolute())
     if reason:
         raise ConfigError(
             f"push.destination: cannot write to {destination} ({reason}); nothing was run"
         )
+
+
+def _unwritable(folder: Path) -> str:
+    """Why ``folder`` cannot be created and written, or ''. Checked without leaving anything:
+    its nearest existing ancestor must be a writable directory (the rest is created later)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a directory"
+    try:  # os.access trusts mode bits; /proc, read-only mounts and ACLs need a real probe
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".tfxkit-write-check-"):
+            pass
+    except OSError as exc:
+        return f"{existing} is not writable: {exc.strerror or exc}"
+    return ""
