@@ -15,6 +15,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata as tfx_metadata
 
 from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.errors import MetadataStoreError
 
 PIPELINE_RUN_CONTEXT = "pipeline_run"
 NODE_CONTEXT = "node"
@@ -90,8 +91,14 @@ def run_executions(
 
 
 def execution_state(store: metadata_store.MetadataStore, execution_id: int) -> str:
-    [execution] = store.get_executions_by_id([execution_id])
-    return _state_name(execution)
+    found = store.get_executions_by_id([execution_id])
+    if not found:  # the store was deleted or replaced under a live run (issue 28)
+        raise MetadataStoreError(
+            f"ML Metadata no longer holds execution {execution_id}, which this run just "
+            "recorded: was the metadata store deleted or replaced while the run was going? "
+            "Leave it in place during a run; run again to start over"
+        )
+    return _state_name(found[0])
 
 
 def output_artifacts(
