@@ -172,6 +172,22 @@ def test_ids_and_free_text_are_left_out_with_a_reason(tmp_path: Path) -> None:
     assert "# left out note (string): free text" in draft.text
 
 
+def test_a_column_almost_never_present_is_left_out_with_a_reason(tmp_path: Path) -> None:
+    """Issue 22: a column with a value in 1 of ~15,000 rows was drafted (and printed as 100.0%
+    missing); the run then died in Transform on a feature TFDV had deprecated."""
+    rng = random.Random(3)
+    rows = [
+        f"{rng.random():.3f},{'x' if i == 7 else ''},{rng.choice(['a', 'b'])}"
+        for i in range(15_000)
+    ]
+    path = _csv(tmp_path, "\n".join(["length,rare_note,kind", *rows]) + "\n")
+    draft = build_draft(path, label="kind")
+    assert set(_features(_validated(draft.text))) == {"length"}
+    assert draft.uses["rare_note"] == (
+        "left out: a value in only 1 of 15000 rows (99.99% missing): too rare to learn from"
+    )
+
+
 def test_binary_string_label(tmp_path: Path) -> None:
     rows = [f"{r.rsplit(',', 1)[0]},{'yes' if i % 3 else 'no'}" for i, r in enumerate(_rows())]
     path = _csv(tmp_path, "\n".join(["age,length,kind,adopted", *rows]) + "\n")

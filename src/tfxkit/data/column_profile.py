@@ -18,6 +18,7 @@ SAMPLE_ROWS = 20000  # rows read to infer types
 DISTINCT_CAP = 10_000
 VOCABULARY_MAX = 1000
 MULTICLASS_MAX = 50
+RARE_BELOW = 0.01  # share of rows with a value under which a column is left out
 _ID_NAME = re.compile(r"(?:^|[^A-Za-z])(?:id|Id|ID|uuid|UUID)$|[a-z](?:Id|ID)$")
 
 
@@ -111,6 +112,12 @@ def left_out(p: ColumnProfile, rows: int) -> str | None:
     present = p.rows - p.missing
     if not present:
         return "always missing"
+    if present / max(p.rows, 1) < RARE_BELOW:
+        # TFDV's inferred schema deprecates such a feature, and Transform then fails on it.
+        return (
+            f"a value in only {present} of {p.rows} rows ({p.missing_share:.2%} missing): too "
+            "rare to learn from"
+        )
     if p.distinct == 1 and not p.missing:
         return f"the same value ({p.examples[0]!r}) in every row"
     if p.type == "string" and p.mean_words >= 5:

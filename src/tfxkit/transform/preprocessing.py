@@ -158,7 +158,9 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
         if key not in inputs:
             raise ValueError(
                 f"feature '{feature['name']}' is configured but not in the data's schema "
-                f"(columns: {sorted(inputs)})"
+                f"(columns: {sorted(inputs)}): either the data lacks it, or the schema marks it "
+                "deprecated, which TFDV does when almost no row has a value; leave it out of "
+                "the config, or give a curated schema that keeps it (tfxkit schema freeze)"
             )
         value, missing = impute(inputs[key], feature)
         imputed[key] = value
