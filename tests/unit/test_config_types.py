@@ -166,3 +166,10 @@ def test_a_config_file_over_a_mebibyte_is_refused_before_parsing(tmp_path: Path)
     big.write_text("name: m\n" + "# padding\n" * 200_000)
     with pytest.raises(ConfigError, match=r"big.yaml is 1\.\d MiB; a config is at most 1 MiB"):
         load_config(big)
+
+
+def test_a_vocabulary_on_a_float_feature_is_refused_at_config_time() -> None:
+    """Issue 22: it failed inside Transform instead."""
+    with pytest.raises(ConfigError, match="is a float; transform 'vocabulary' needs categories"):
+        load_config(PENGUIN_CONFIG, ["features.0.transform=vocabulary"])
+    load_config(PENGUIN_CONFIG, ["features.0.transform=hash", "features.0.hash_buckets=8"])

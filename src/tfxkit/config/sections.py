@@ -259,6 +259,13 @@ class FeatureConfig(Strict):
             raise ValueError(f"feature '{self.name}': clip [low, high] needs low < high")
         if kind == TransformKind.TEXT and self.type != FeatureType.STRING:
             raise ValueError(f"feature '{self.name}': transform 'text' needs a string feature")
+        if kind == TransformKind.VOCABULARY and self.type == FeatureType.FLOAT:
+            # Transform fails deep inside on this (issue 22): a float has no exact categories.
+            raise ValueError(
+                f"feature '{self.name}' is a float; transform 'vocabulary' needs categories "
+                "(declare it type: int or string if its values are codes; or use 'bucketize' "
+                "or 'hash')"
+            )
         for option, applies in (
             ("buckets", (TransformKind.BUCKETIZE,)),
             ("top_k", (TransformKind.VOCABULARY, TransformKind.TEXT)),
