@@ -68,3 +68,15 @@ def test_tensorflow_evaluation_matches_pandas() -> None:
 def test_anything_but_the_allowed_constructs_is_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="label.derive"):
         label_expr.parse(text)
+
+
+@pytest.mark.parametrize("text", ["bill_length_mm * 2", "fare", "-tip", "a + b"])
+def test_a_value_is_not_a_derived_label(text: str) -> None:
+    """Issue 22: a non-boolean derive trained a "binary" model with accuracy 0."""
+    with pytest.raises(ConfigError, match="is a value, not a yes/no condition"):
+        label_expr.parse(text)
+
+
+@pytest.mark.parametrize("text", ["a > 1", "a > 1 and not b == 'x'", "not (a < b or c != 2)"])
+def test_conditions_are_derived_labels(text: str) -> None:
+    assert label_expr.parse(text).text == text

@@ -51,7 +51,28 @@ def parse(text: str) -> Expression:
             )
         if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str):
             raise ConfigError(f"label.derive {text!r}: constant {node.value!r} is not allowed")
+    if not _is_condition(tree.body):
+        # A number would be cast to a "binary" label and train a model with accuracy 0
+        # (issue 22): a derived label is a yes/no condition.
+        raise ConfigError(
+            f"label.derive {text!r} is a value, not a yes/no condition: a derived label is "
+            f"binary, so compare it (e.g. '{text} > 0'); for a number to predict, name its "
+            "column in label.name (regression)"
+        )
     return Expression(text, tree)
+
+
+def _is_condition(node: ast.AST) -> bool:
+    """True for a comparison, or and/or/not over conditions."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.BoolOp):
+        return all(_is_condition(value) for value in node.values)
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.Not)
+        and (_is_condition(node.operand))
+    )
 
 
 @dataclass(frozen=True)
