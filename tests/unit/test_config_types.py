@@ -173,3 +173,11 @@ def test_a_vocabulary_on_a_float_feature_is_refused_at_config_time() -> None:
     with pytest.raises(ConfigError, match="is a float; transform 'vocabulary' needs categories"):
         load_config(PENGUIN_CONFIG, ["features.0.transform=vocabulary"])
     load_config(PENGUIN_CONFIG, ["features.0.transform=hash", "features.0.hash_buckets=8"])
+
+
+def test_regression_metrics_on_a_derived_binary_label_are_refused() -> None:
+    """Issue 22: regression metrics and bounds on a derived binary label were accepted and
+    blessed."""
+    derived = "label={name: big, derive: 'body_mass_g > 4000'}"
+    with pytest.raises(ConfigError, match=r"\['MeanSquaredError'\] are regression metrics, but"):
+        load_config(PENGUIN_CONFIG, [derived, "evaluation.metrics=[MeanSquaredError]"])

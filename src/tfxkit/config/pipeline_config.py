@@ -158,6 +158,16 @@ class PipelineConfig(Strict):
     def _metrics_computed(self) -> PipelineConfig:
         task = self.label.resolved_task
         metrics = self.evaluation.resolved_metrics(task)
+        other = "regression" if task != "regression" else "binary"
+        foreign = sorted(set(metrics) & set(DEFAULT_METRICS[other]) - {"ExampleCount"})
+        if task != "regression":
+            foreign = sorted(set(foreign) - set(DEFAULT_METRICS[task]))
+        if foreign:  # issue 22: regression bounds on a derived binary label blessed a model
+            raise ValueError(
+                f"evaluation.metrics {foreign} are {other} metrics, but the label is a {task} "
+                f"task ({_task_origin(self.label)}); use {task} metrics, e.g. "
+                f"{list(DEFAULT_METRICS[task][:3])}"
+            )
         unknown = sorted(set(self.evaluation.thresholds) - set(metrics))
         if unknown:
             raise ValueError(
@@ -294,3 +304,12 @@ __all__ = [
     "read_yaml_mapping",
     "validate_config",
 ]
+
+
+def _task_origin(label: Any) -> str:
+    """Why the label has its task, for an error message."""
+    if label.task:
+        return f"label.task: {label.task}"
+    if label.derive:
+        return "a derived label is binary"
+    return "inferred from the label's type"
