@@ -170,3 +170,26 @@ def test_the_key_covers_the_whole_tfxkit_package() -> None:
 
     assert rerun.TFXKIT_ROOT == Path(tfxkit.__file__).resolve().parent
     assert (rerun.TFXKIT_ROOT / "training" / "keras_trainer.py").is_file()
+
+
+def test_frameworks_are_quieted_before_the_runner_module_loads(recorded, monkeypatch) -> None:
+    """From Python, TensorFlow's start-up lines leaked: the local runner's module imported TF
+    before the session quieted it."""
+    from tfxkit.runners import registry, session
+
+    root, config, pipeline = recorded
+    order: list[str] = []
+    monkeypatch.setattr(session, "quiet_frameworks", lambda verbose: order.append("quiet"))
+    monkeypatch.setattr(session, "check_before_tfx", lambda config, inventory: None)
+
+    class Runner:
+        def run(self, run_session):
+            return RunSummary(config.name, "r")
+
+    def runner_class(name: str):
+        order.append("runner module")
+        return Runner
+
+    monkeypatch.setattr(registry, "runner_class", runner_class)
+    session.run(config, cache=False)
+    assert order[:2] == ["quiet", "runner module"]

@@ -106,6 +106,7 @@ def run(
         runner_options=runner_options,
     )
     if registry.entry(runner).remote:
+        quiet_frameworks(verbose)  # before the runner's module imports TFX
         return registry.runner_class(runner)(runner).run(session)
     return _run_local(session, runner)
 
@@ -122,6 +123,7 @@ def _run_local(session: RunSession, runner: str) -> RunSummary:
         return previous
     check_before_tfx(config, session.inventory)  # seconds, before TensorFlow loads
     rerun.forget(config)  # an interrupted run never leaves a record behind
+    quiet_frameworks(session.verbose)  # before the runner's module imports TensorFlow
     summary = registry.runner_class(runner)().run(session)
     rerun.remember(config, session.rerun_key, summary)
     return summary
