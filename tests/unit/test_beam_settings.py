@@ -191,3 +191,12 @@ def test_a_ctrl_c_a_component_swallows_is_still_an_interrupt() -> None:
         assert beam._INTERRUPTED.is_set()
     with beam._interrupts_raise():
         assert not beam._INTERRUPTED.is_set()  # each run starts clean
+
+
+def test_csv_rows_are_records_not_lines(tmp_path: Path, monkeypatch) -> None:
+    """Issue 22: quoted multi-line text made the estimate count lines (10,535 for 8,614)."""
+    monkeypatch.setattr(inventory, "_SAMPLE_BYTES", 8192)  # force extrapolation
+    body = "".join(f'{i},"first line\nsecond line of row {i:05d}"\n' for i in range(5000))
+    (tmp_path / "notes.csv").write_text("id,note\n" + body)
+    rows = inventory.estimate_rows([tmp_path / "notes.csv"], "csv", header=True)
+    assert rows is not None and abs(rows - 5000) / 5000 < 0.05, rows

@@ -17,6 +17,10 @@ def quiet_frameworks(verbose: bool) -> None:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="apache_beam")
+        # TFMA's numpy divisions on empty or constant slices; the verdict says what was judged.
+        warnings.filterwarnings(
+            "ignore", category=RuntimeWarning, module="tensorflow_model_analysis"
+        )
         # Beam's multi_processing workers are new Python processes: they read this instead.
         os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::DeprecationWarning")
 
@@ -41,6 +45,9 @@ _KNOWN_NOISE = (
     # TF Transform, on every vocabulary and z-score of every traced preprocessing_fn: harmless.
     "Tables initialized inside a tf.function",
     "node's cache key varies on repeated tracing",
+    # TF, when a feature's name is not a Python identifier ('unit-price'): tfxkit's own
+    # messages name the feature where it matters.
+    "Sanitizing",
 )
 # TFX's "Execution 29 failed.": tfxkit's own error line names the component and why.
 _EXECUTION_FAILED = re.compile(r"Execution \d+ failed\.")
