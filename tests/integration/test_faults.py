@@ -78,20 +78,30 @@ def test_after_the_faults_one_complete_version_and_nothing_unfinished(faults: di
     assert len(transform_graphs) == 1
 
 
-def test_two_runs_at_once_push_once(tmp_path: Path) -> None:
-    first = subprocess.Popen(
-        chaos.command(tmp_path), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+def _start(workspace: Path, *extra: str, holding: bool = False) -> subprocess.Popen:
+    """A run in the background; ``holding``: return once it holds its locks (its first node
+    started)."""
+    run = subprocess.Popen(
+        chaos.command(workspace, *extra),
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    assert first.stdout is not None
-    for line in first.stdout:  # the first run holds the lock once it prints its first node
-        if "] example_gen: started" in line:
-            break
+    if holding:
+        assert run.stdout is not None
+        for line in run.stdout:
+            if "] example_gen: started" in line:
+                break
+    return run
+
+
+def test_two_runs_at_once_push_once(tmp_path: Path) -> None:
+    first = _start(tmp_path, holding=True)
     refused = chaos.rerun(tmp_path, "--no-wait")
     assert refused.returncode == 3
     assert f"pid {first.pid}" in refused.stderr and "holds the workspace" in refused.stderr
-    second = subprocess.Popen(
-        chaos.command(tmp_path), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    second = _start(tmp_path)
     first_out = first.communicate(timeout=600)
     second_out, second_err = second.communicate(timeout=600)
     assert first.returncode == 0, first_out[1][-2000:]
@@ -106,29 +116,13 @@ def test_two_workspaces_sharing_one_store_never_abandon_each_other(tmp_path: Pat
     Transform abandoned and both pushed. The lock lives beside the store now: the second run
     is refused (--no-wait) or waits, and nothing is marked abandoned."""
     store = f"metadata.sqlite.path={tmp_path / 'shared' / 'metadata.sqlite'}"
-    first = subprocess.Popen(
-        chaos.command(tmp_path / "a", "--set", store),
-        cwd=REPO,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert first.stdout is not None
-    for line in first.stdout:
-        if "] example_gen: started" in line:
-            break
+    first = _start(tmp_path / "a", "--set", store, holding=True)
     refused = chaos.rerun(tmp_path / "b", "--set", store, "--no-wait")
     assert refused.returncode == 3, refused.stderr[-2000:]
     assert f"pid {first.pid}" in refused.stderr and "holds pipeline 'penguin' in the store" in (
         refused.stderr
     )
-    second = subprocess.Popen(
-        chaos.command(tmp_path / "b", "--set", store),
-        cwd=REPO,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    second = _start(tmp_path / "b", "--set", store)
     first_out = first.communicate(timeout=600)
     second_out, second_err = second.communicate(timeout=600)
     assert first.returncode == 0, first_out[1][-2000:]
