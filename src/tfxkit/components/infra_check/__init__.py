@@ -1,0 +1,1 @@
+"""InfraCheck: before a push, prove the model serves (a fresh process, TF Serving's requests)."""

@@ -1,0 +1,56 @@
+"""InfraCheck component: the model is pushed only if a fresh serving process answers for it.
+
+Why not TFX's InfraValidator: it starts TF Serving in Docker or on Kubernetes, which a laptop
+without Docker lacks and Vertex AI Pipelines does not support, so in practice nothing proved a
+model loads and serves before the push. This check needs neither: it loads the candidate in a
+fresh Python process with ``tfxkit serve``'s code (``serving.models``, ``serving.grpc_service``),
+sends TF Serving requests built from evaluation examples and compares the answers with the
+Evaluator's model's predictions (``executor``). Its ``blessing`` is one more gate of the push;
+its ``infra_blessing`` (TFX's type for this, as the InfraValidator's) carries the checked
+requests, which the pusher writes into the pushed version as TF Serving's warm-up file.
+
+Modelled on TFX's ``tfx/components/infra_validator/component.py`` (spec + class + executor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfx import types
+from tfx.types import standard_artifacts
+
+from tfxkit.components.infra_check import executor
+from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channels
+
+
+class InfraCheckSpec(SettingsSpec):
+    """Examples, model and the Evaluator's evaluation in; a ``ModelBlessing`` (the verdict) and
+    an ``InfraBlessing`` (the warm-up requests) out. Settings: examples, timeout_s, split,
+    model_name."""
+
+    INPUTS = channels(
+        {
+            executor.EXAMPLES_KEY: standard_artifacts.Examples,
+            executor.MODEL_KEY: standard_artifacts.Model,
+            executor.EVALUATION_KEY: standard_artifacts.ModelEvaluation,
+        }
+    )
+    OUTPUTS = channels(
+        {
+            executor.BLESSING_KEY: standard_artifacts.ModelBlessing,
+            executor.INFRA_BLESSING_KEY: standard_artifacts.InfraBlessing,
+        }
+    )
+
+
+class InfraCheck(SpecComponent, spec=InfraCheckSpec, executor=executor.Executor):
+    """Blesses a model that loads in a fresh process and serves as the Evaluator measured it."""
+
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        evaluation: types.BaseChannel,
+        settings: dict[str, Any],
+    ) -> None:
+        super().__init__(locals(), settings=as_json(settings))
