@@ -87,9 +87,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     @_answers_request_errors
     def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         loaded = self._model(request)
-        function = inference.signature(loaded, request.model_spec.signature_name)
+        sig = inference.signature(loaded, request.model_spec.signature_name)
         columns = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-        outputs = inference.run_signature(function, columns)
+        outputs = inference.run_signature(sig, columns)
         response = _answered_by(predict_pb2.PredictResponse(), request, loaded)
         response.model_spec.signature_name = (
             request.model_spec.signature_name or inference.DEFAULT_SIGNATURE

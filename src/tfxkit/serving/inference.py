@@ -5,17 +5,26 @@ Serving's documented REST API (https://www.tensorflow.org/tfx/serving/api_rest):
 (row format) or ``inputs`` (columnar) for predict, ``examples`` (+ ``context``) for classify
 and regress, ``{"b64": ...}`` for binary strings; and, like TF Serving, classify and regress
 run only signatures whose method name says so.
+
+Input names are the SignatureDef's keys (for tfxkit's models, the data's own column names,
+``unit-price`` or ``class``), which may differ from the loaded function's keyword arguments
+(identifiers): ``Signature`` maps one to the other by the tensor each key feeds. The spellings
+earlier releases documented (the feature key, ``unit_price``) are accepted as aliases, and
+tf.Example feature names in classify / regress are read through ``column_key`` likewise.
 """
 
 from __future__ import annotations
 
 import base64
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 
+from tfxkit.config.sections import column_key
 from tfxkit.serving.models import LoadedVersion, RequestError
 
 PREDICT_METHOD = "tensorflow/serving/predict"
@@ -26,23 +35,49 @@ DEFAULT_SIGNATURE = "serving_default"
 _METHOD_WORDS = {CLASSIFY_METHOD: "classification", REGRESS_METHOD: "regression"}
 
 
-def signature(loaded: LoadedVersion, name: str | None, method: str | None = None) -> Any:
+@dataclass(frozen=True)
+class Signature:
+    """A loaded signature with the names requests use for its inputs."""
+
+    function: Any
+    inputs: dict[str, tf.TensorSpec]  # request name (SignatureDef key) -> spec
+    arguments: dict[str, str]  # request name -> the function's keyword argument
+    aliases: dict[str, str]  # another accepted spelling -> request name
+
+    def canonical(self, names: Any) -> dict[str, Any]:
+        """``names`` (a dict keyed by what a client sent) keyed by request names."""
+        return {self.aliases.get(k, k): v for k, v in names.items()}
+
+
+def _request_names(function: Any, name: str, signature_def: Any) -> Signature:
+    specs = dict(function.structured_input_signature[1])
+    by_tensor = (
+        {info.name: key for key, info in signature_def.inputs.items()} if signature_def else {}
+    )
+    arguments = {by_tensor.get(f"{name}_{argument}:0", argument): argument for argument in specs}
+    inputs = {key: specs[argument] for key, argument in arguments.items()}
+    aliases: dict[str, str] = {}
+    for key, argument in arguments.items():
+        for spelling in (column_key(key), argument):
+            if spelling not in inputs:
+                aliases.setdefault(spelling, key)
+    return Signature(function, inputs, arguments, aliases)
+
+
+def signature(loaded: LoadedVersion, name: str | None, method: str | None = None) -> Signature:
     name = name or DEFAULT_SIGNATURE
     if name not in loaded.saved_model.signatures:
         raise RequestError(
             "INVALID_ARGUMENT", f'Serving signature name: "{name}" not found in signature def'
         )
-    if method and loaded.signature_defs[name].method_name != method:
+    signature_def = (loaded.signature_defs or {}).get(name)
+    if method and signature_def is not None and signature_def.method_name != method:
         raise RequestError(
             "INVALID_ARGUMENT",
             f"Expected {_METHOD_WORDS.get(method, method)} signature method_name to be {method}. "
-            f"Was: {loaded.signature_defs[name].method_name}",
+            f"Was: {signature_def.method_name}",
         )
-    return loaded.saved_model.signatures[name]
-
-
-def input_specs(function: Any) -> dict[str, tf.TensorSpec]:
-    return dict(function.structured_input_signature[1])
+    return _request_names(loaded.saved_model.signatures[name], name, signature_def)
 
 
 def _decode(value: Any) -> Any:
@@ -70,7 +105,8 @@ def _tensor(name: str, value: Any, spec: tf.TensorSpec) -> tf.Tensor:
     return tensor
 
 
-def _columns_from_rows(instances: list, specs: dict[str, tf.TensorSpec]) -> dict[str, list]:
+def _columns_from_rows(instances: list, sig: Signature) -> dict[str, list]:
+    specs = sig.inputs
     if not isinstance(instances, list) or not instances:
         raise RequestError("INVALID_ARGUMENT", "'instances' must be a non-empty JSON list")
     if len(specs) == 1 and not all(isinstance(i, dict) for i in instances):
@@ -82,6 +118,7 @@ def _columns_from_rows(instances: list, specs: dict[str, tf.TensorSpec]) -> dict
                 "INVALID_ARGUMENT",
                 f"instance {index} is not a JSON object of named inputs ({', '.join(specs)})",
             )
+        row = sig.canonical(row)
         unknown = sorted(set(row) - set(specs))
         missing = sorted(set(specs) - set(row))
         if unknown or missing:
@@ -107,8 +144,9 @@ def _jsonable(array: np.ndarray) -> Any:
     return array.tolist()
 
 
-def run_signature(function: Any, columns: dict[str, Any]) -> dict[str, np.ndarray]:
-    specs = input_specs(function)
+def run_signature(sig: Signature, columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    specs = sig.inputs
+    columns = sig.canonical(columns)
     unknown = sorted(set(columns) - set(specs))
     missing = sorted(set(specs) - set(columns))
     if unknown or missing:
@@ -118,17 +156,17 @@ def run_signature(function: Any, columns: dict[str, Any]) -> dict[str, np.ndarra
             + (f"missing input(s) {', '.join(missing)}; " if missing else "")
             + f"the signature takes {', '.join(specs)}",
         )
-    tensors = {name: _tensor(name, columns[name], specs[name]) for name in specs}
+    tensors = {sig.arguments[n]: _tensor(n, columns[n], specs[n]) for n in specs}
     try:
-        outputs = function(**tensors)
+        outputs = sig.function(**tensors)
     except (tf.errors.InvalidArgumentError, ValueError, TypeError) as exc:
         raise RequestError("INVALID_ARGUMENT", str(exc).splitlines()[0]) from None
     return {name: value.numpy() for name, value in outputs.items()}
 
 
 def predict_json(loaded: LoadedVersion, body: dict) -> dict:
-    function = signature(loaded, body.get("signature_name"))
-    specs = input_specs(function)
+    sig = signature(loaded, body.get("signature_name"))
+    specs = sig.inputs
     if "instances" in body and "inputs" in body:
         raise RequestError(
             "INVALID_ARGUMENT",
@@ -137,7 +175,7 @@ def predict_json(loaded: LoadedVersion, body: dict) -> dict:
     if "instances" not in body and "inputs" not in body:
         raise RequestError("INVALID_ARGUMENT", "Missing 'inputs' or 'instances' key")
     if "instances" in body:
-        outputs = run_signature(function, _columns_from_rows(body["instances"], specs))
+        outputs = run_signature(sig, _columns_from_rows(body["instances"], sig))
         if len(outputs) == 1:
             return {"predictions": _jsonable(next(iter(outputs.values())))}
         rows = len(next(iter(outputs.values())))
@@ -150,7 +188,7 @@ def predict_json(loaded: LoadedVersion, body: dict) -> dict:
                 "INVALID_ARGUMENT", f"'inputs' must name each input: {', '.join(specs)}"
             )
         inputs = {next(iter(specs)): inputs}
-    outputs = run_signature(function, inputs)
+    outputs = run_signature(sig, inputs)
     if len(outputs) == 1:
         return {"outputs": _jsonable(next(iter(outputs.values())))}
     return {"outputs": {name: _jsonable(value) for name, value in outputs.items()}}
@@ -182,17 +220,40 @@ def examples_from_json(body: dict) -> list[bytes]:
         if not isinstance(example, dict):
             raise RequestError("INVALID_ARGUMENT", "each example must be a JSON object")
         merged = {**context, **example}
-        features = {name: _feature(name, value) for name, value in merged.items()}
+        features = {column_key(name): _feature(name, value) for name, value in merged.items()}
         serialized.append(
             tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
         )
     return serialized
 
 
+def canonical_examples(examples: list[bytes]) -> list[bytes]:
+    """Serialized tf.Examples with feature names read through ``column_key``, so an example
+    built from the data's own column names (``unit price``) feeds the model's key
+    (``unit_price``); examples already keyed so pass through as they came."""
+    out = []
+    for index, serialized in enumerate(examples):
+        try:
+            example = tf.train.Example.FromString(serialized)
+        except DecodeError:
+            raise RequestError(
+                "INVALID_ARGUMENT", f"example {index} is not a serialized tf.train.Example"
+            ) from None
+        names = list(example.features.feature)
+        if all(column_key(n) == n for n in names):
+            out.append(serialized)
+            continue
+        renamed = tf.train.Example()
+        for n in names:
+            renamed.features.feature[column_key(n)].CopyFrom(example.features.feature[n])
+        out.append(renamed.SerializeToString())
+    return out
+
+
 def classify(loaded: LoadedVersion, name: str | None, examples: list[bytes]) -> list[list]:
     """[[(class, score), ...] per example], as TF Serving's Classify returns them."""
-    function = signature(loaded, name, CLASSIFY_METHOD)
-    outputs = run_signature(function, {next(iter(input_specs(function))): examples})
+    sig = signature(loaded, name, CLASSIFY_METHOD)
+    outputs = run_signature(sig, {next(iter(sig.inputs)): canonical_examples(examples)})
     scores = outputs.get("scores")
     classes = outputs.get("classes")
     rows = len(scores if scores is not None else classes)
@@ -209,6 +270,6 @@ def classify(loaded: LoadedVersion, name: str | None, examples: list[bytes]) -> 
 
 
 def regress(loaded: LoadedVersion, name: str | None, examples: list[bytes]) -> list[float]:
-    function = signature(loaded, name, REGRESS_METHOD)
-    outputs = run_signature(function, {next(iter(input_specs(function))): examples})
+    sig = signature(loaded, name, REGRESS_METHOD)
+    outputs = run_signature(sig, {next(iter(sig.inputs)): canonical_examples(examples)})
     return [float(v) for v in np.reshape(outputs["outputs"], [-1])]

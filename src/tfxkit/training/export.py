@@ -3,11 +3,16 @@ takes raw feature values.
 
 Signatures:
 
-* ``serving_default``: one tensor per configured feature, named by its column key
-  (``tfxkit.config.features.column_key``) -> ``probabilities`` and ``classes`` (what TF Serving's
-  REST ``instances`` format feeds). Numbers are float64 (any JSON number; ints convert), NaN
-  means missing; strings are strings, "" means missing. A missing input is imputed by the
-  same Transform graph as in training. Unused CSV columns and the label are not inputs.
+* ``serving_default``: one tensor per configured feature, named by the data's own column name
+  (``unit-price``, ``class``, ``arr delay (min)``: whatever the CSV header says) ->
+  ``probabilities`` and ``classes`` (what TF Serving's REST ``instances`` format feeds). The
+  traced function's parameters need Python identifiers (a column called ``class`` failed the
+  export), so it is traced with safe argument names (``serving_argument_names``) and the saved
+  SignatureDef's input keys are then renamed to the column names: TF Serving feeds tensors by
+  SignatureDef key, and ``tfxkit serve`` maps the keys back to the arguments. Numbers are
+  float64 (any JSON number; ints convert), NaN means missing; strings are strings, "" means
+  missing. A missing input is imputed by the same Transform graph as in training. Unused CSV
+  columns and the label are not inputs.
 * ``serving_examples``: serialized ``tf.Example`` -> probabilities (what TFMA feeds);
 * ``transform_features``: serialized ``tf.Example`` -> transformed features, label included
   (TFMA's preprocessing function, so it can read the label index);
@@ -19,6 +24,8 @@ so serving cannot tell an optimized model from the Trainer's but by its answers.
 
 from __future__ import annotations
 
+import keyword
+import re
 from typing import Any
 
 import tensorflow as tf
@@ -38,10 +45,38 @@ def save_serving_model(
     custom_config: dict[str, Any],
     serving_model_dir: str,
 ) -> None:
-    """Save ``model`` with tfxkit's serving signatures, method names set for TF Serving."""
+    """Save ``model`` with tfxkit's serving signatures, method names set for TF Serving and
+    the raw signature's inputs named as the data's columns."""
     signatures = serving_signatures(model, tf_transform_output, custom_config)
     model.save(serving_model_dir, save_format="tf", signatures=signatures)
-    set_signature_methods(serving_model_dir)
+    arguments = serving_argument_names([f["key"] for f in custom_config["features"]])
+    column_names = {arguments[f["key"]]: f.get("name", f["key"]) for f in custom_config["features"]}
+    set_signature_methods(serving_model_dir, column_names)
+
+
+_NOT_IDENTIFIER = re.compile(r"\W", re.ASCII)
+
+
+def serving_argument_names(keys: list[str]) -> dict[str, str]:
+    """feature key -> a parameter name TF accepts for the traced serving function.
+
+    TF names a signature function's parameters after its input TensorSpecs and requires them
+    to be Python identifiers that are not keywords (``class``, ``from``, ``lambda``); the
+    result is unique, ASCII and stable for a given list of keys.
+    """
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for key in keys:
+        name = _NOT_IDENTIFIER.sub("_", key) or "feature"
+        if name[0].isdigit() or name[0] == "_":
+            name = f"f_{name}"
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+            name = f"{name}_"
+        while name in used:
+            name = f"{name}_"
+        used.add(name)
+        names[key] = name
+    return names
 
 
 def _class_names(label: dict[str, Any], tf_transform_output: tft.TFTransformOutput) -> list[str]:
@@ -111,9 +146,12 @@ def serving_signatures(
             }
         )
 
+    arguments = serving_argument_names(keys)
     raw_signature = {
         key: tf.TensorSpec(
-            shape=[None], dtype=tf.string if spec.dtype == tf.string else tf.float64, name=key
+            shape=[None],
+            dtype=tf.string if spec.dtype == tf.string else tf.float64,
+            name=arguments[key],
         )
         for key, spec in feature_spec.items()
     }
@@ -181,7 +219,10 @@ _METHOD_NAMES = {
 }
 
 
-def set_signature_methods(saved_model_dir: str) -> None:
+def set_signature_methods(saved_model_dir: str, column_names: dict[str, str] | None = None) -> None:
+    """Amend the saved proto: method names for Classify / Regress and, with ``column_names``
+    (argument name -> column name), the raw signature's input keys. Only the keys change: the
+    tensors they point at (``serving_default_<argument>:0``) stay, so the graph is untouched."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     path = f"{saved_model_dir}/saved_model.pb"
@@ -192,6 +233,11 @@ def set_signature_methods(saved_model_dir: str) -> None:
         for name, method in _METHOD_NAMES.items():
             if name in meta_graph.signature_def:
                 meta_graph.signature_def[name].method_name = method
+        raw = meta_graph.signature_def.get(F.SERVING_SIGNATURE)
+        for argument, column in (column_names or {}).items():
+            if raw is not None and argument in raw.inputs and argument != column:
+                raw.inputs[column].CopyFrom(raw.inputs[argument])
+                del raw.inputs[argument]
     with tf.io.gfile.GFile(path, "wb") as handle:
         handle.write(proto.SerializeToString())
 
