@@ -71,3 +71,23 @@ def test_diff_without_a_reference_says_how_to_get_one(config: Path, capsys) -> N
     assert cli.main(["schema", "diff", "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert "no schema to compare against yet" in err and "tfxkit schema freeze" in err
+
+
+def test_infer_keeps_the_types_the_config_declares(tmp_path: Path, capsys) -> None:
+    """A zero-padded code declared string stays a string (it was inferred INT, and the run then
+    failed in Transform with "Expected int64, but got __missing__")."""
+    data = tmp_path / "codes"
+    data.mkdir()
+    rows = [f"{i % 12 + 1:02d},{i % 3},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    (data / "rows.csv").write_text("month,tier,label\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "codes.yaml"
+    path.write_text(
+        f"name: codes\ndata: {{path: {data}}}\nworkspace: {tmp_path}\nfeatures:\n"
+        "  - {name: month, type: string, transform: vocabulary}\n"
+        "  - {name: tier, type: float, transform: zscore}\nlabel: {name: label}\n"
+    )
+    assert cli.main(["schema", "infer", "-c", str(path)]) == 0
+    text = capsys.readouterr().out
+    month = text[text.index('name: "month"') :].split("feature {")[0]
+    tier = text[text.index('name: "tier"') :].split("feature {")[0]
+    assert "type: BYTES" in month and "type: FLOAT" in tier, text

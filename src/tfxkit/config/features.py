@@ -58,6 +58,20 @@ def imputation(feature: Any) -> dict[str, Any]:
     return {"impute": impute, "value": value, "indicator": missing.indicator}
 
 
+def declared_column_types(config: Any) -> dict[str, str]:
+    """feature key -> the type the config declares (float, int, string), for the readers.
+
+    Declared types win over what the values look like: a code column "01".."12" declared
+    string stays a string (an int would lose the zero and then clash with the string
+    imputation). The label counts only when its type is written out: its default (string)
+    is not a declaration."""
+    types = {column_key(f.name): str(getattr(f.type, "value", f.type)) for f in config.features}
+    label = config.label
+    if not label.derive and "type" in label.model_fields_set:
+        types[column_key(label.name)] = str(getattr(label.type, "value", label.type))
+    return types
+
+
 def feature_spec_config(config: Any) -> dict[str, Any]:
     """The part of a PipelineConfig that Transform and Trainer need, as JSON-safe custom_config."""
     spec: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 Why a command: the schema of record decides which data may train a model, so it should be
 reviewable in the repo. ``infer`` prints what TFDV infers from the data (read exactly as tfxkit's
-CsvExampleGen reads it: same dialect, feature keys and types). ``freeze`` writes the schema of
+CsvExampleGen reads it: same dialect, feature keys, and the config's declared types winning). ``freeze`` writes the schema of
 record (the last approved run's, from ML Metadata, else the inferred one) to a file for review;
 ``schema.path`` then pins it. ``diff`` validates data against the reference schema (the frozen
 file, else the last approved run's) and prints what it violates or adds.
@@ -21,8 +21,14 @@ APPROVED_PROPERTY = "approved_statistics_uri"  # set by components/anomaly_gate 
 def data_statistics(config: PipelineConfig, data_path: str | None = None) -> Any:
     """TFDV statistics of every row under ``data_path`` (default ``data.path``), one dataset."""
     from tfxkit.components.csv_example_gen.statistics import csv_statistics
+    from tfxkit.config.features import declared_column_types
 
-    return csv_statistics(data_path or config.data.path, config.data.csv, config.data.pattern)
+    return csv_statistics(
+        data_path or config.data.path,
+        config.data.csv,
+        config.data.pattern,
+        declared_column_types(config),
+    )
 
 
 def infer(config: PipelineConfig, data_path: str | None = None) -> Any:

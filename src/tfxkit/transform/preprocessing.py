@@ -149,6 +149,22 @@ def _cross(values: list[tf.Tensor], buckets: int) -> tf.Tensor:
     return tf.strings.to_hash_bucket_fast(joined, buckets)
 
 
+def _check_type(feature: dict[str, Any], value: Any) -> None:
+    """A declared string read as numbers (or the reverse) names the feature and the fix, rather
+    than TF's ``Expected int64, but got __missing__`` from deep inside the graph."""
+    declared = feature.get("type", "")
+    held = "string" if value.dtype == tf.string else "number"
+    if (declared == "string") == (held == "string"):
+        return
+    raise ValueError(
+        f"feature '{feature['name']}' is declared {declared} but the data's schema holds it as "
+        f"{'strings' if held == 'string' else 'numbers'} (the schema of record, or a curated "
+        "schema.path, was written before; the readers now use the declared type): accept the "
+        "change with `tfxkit schema diff` / `tfxkit schema freeze` (see 'When your data "
+        "changes' in the README), or declare the type the data has"
+    )
+
+
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
     """Map raw features to model inputs, and the label to what its task needs."""
     outputs: dict[str, Any] = {}
@@ -162,6 +178,7 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
                 "deprecated, which TFDV does when almost no row has a value; leave it out of "
                 "the config, or give a curated schema that keeps it (tfxkit schema freeze)"
             )
+        _check_type(feature, inputs[key])
         value, missing = impute(inputs[key], feature)
         imputed[key] = value
         outputs[F.transformed_name(key)] = _transform_feature(value, feature)

@@ -43,6 +43,7 @@ from tfxkit.fingerprint import code_fingerprint
 EXAMPLES_KEY = "examples"
 CSV_DIALECT_KEY = executor.CSV_DIALECT_KEY
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
+COLUMN_TYPES_KEY = executor.COLUMN_TYPES_KEY
 
 
 class CsvExampleGenSpec(FileBasedExampleGenSpec):
@@ -54,6 +55,8 @@ class CsvExampleGenSpec(FileBasedExampleGenSpec):
         CSV_DIALECT_KEY: ExecutionParameter(type=str),
         # Part of the cache key, so an edit to the executor (or what it imports) re-runs ingest.
         CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
+        # JSON {feature key: float|int|string}: the config's declared types win over inference.
+        COLUMN_TYPES_KEY: ExecutionParameter(type=str),
     }
 
 
@@ -76,6 +79,7 @@ class CsvExampleGen(FileBasedExampleGen):
         input_config: example_gen_pb2.Input | None = None,
         output_config: example_gen_pb2.Output | None = None,
         range_config: range_config_pb2.RangeConfig | None = None,
+        column_types: dict[str, str] | None = None,
     ) -> None:
         spec = file_based_spec(
             CsvExampleGenSpec,
@@ -85,6 +89,7 @@ class CsvExampleGen(FileBasedExampleGen):
             range_config,
             csv_dialect=dialect_json(dialect or CsvDialect()),
             code_fingerprint=code_fingerprint(executor.__name__),
+            column_types=json.dumps(column_types or {}, sort_keys=True),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)
 

@@ -12,7 +12,7 @@ files of one input split into tf.Examples, built from plain functions tested wit
   and the line.
 * ``infer_column_types``: per column over the whole input, int if every present value is an
   integer, else float if every one is a number, else string (``ColumnTypesFn`` is the same rule
-  as a Beam combine).
+  as a Beam combine). A type the config declares (``column_types``) wins: "01" stays a string.
 * ``to_example``: a row -> tf.train.Example with int64_list / float_list / bytes_list features.
 """
 
@@ -38,6 +38,7 @@ from tfxkit.errors import DataError
 
 CSV_DIALECT_KEY = "csv_dialect"
 CODE_FINGERPRINT_KEY = "code_fingerprint"
+COLUMN_TYPES_KEY = "column_types"  # JSON {feature key: float|int|string}, declared in the config
 
 INT, FLOAT, STRING = "int", "float", "string"
 # A column's kind only widens: int -> float -> string. 0 means no value seen yet.
@@ -156,11 +157,21 @@ def infer_column_types(rows: Iterable[Mapping[str, str]], keys: Iterable[str]) -
     return kinds_of(ranks, keys)
 
 
+def with_declared(inferred: Mapping[str, str], declared: Mapping[str, str]) -> dict[str, str]:
+    """The inferred kinds with the config's declarations in their place (declared wins)."""
+    return {key: declared.get(key, kind) for key, kind in inferred.items()}
+
+
 def to_example(row: Mapping[str, str], types: Mapping[str, str]) -> tf.train.Example:
     """One row as a tf.Example; a key absent from the row is absent from the example."""
     features = {}
     for key, value in row.items():
         kind, text = types[key], value.strip()
+        if kind in (INT, FLOAT) and _RANK[value_kind(text)] > _RANK[kind]:
+            raise DataError(
+                f"column '{key}' is declared {kind} but holds {text[:40]!r}: declare it "
+                f"{value_kind(text)} in the config, or list that value in data.csv.missing_values"
+            )
         if kind == INT:
             feature = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(text)]))
         elif kind == FLOAT:
@@ -220,7 +231,12 @@ def CsvToExample(
         | "ListFiles" >> beam.Create(files)
         | "ParseFiles" >> beam.FlatMap(iter_file, dialect=dialect, columns=columns)
     )
-    types = rows | "InferTypes" >> beam.CombineGlobally(ColumnTypesFn(keys))
+    declared = json.loads(exec_properties.get(COLUMN_TYPES_KEY) or "{}")
+    types = (
+        rows
+        | "InferTypes" >> beam.CombineGlobally(ColumnTypesFn(keys))
+        | "DeclaredTypesWin" >> beam.Map(with_declared, declared)
+    )
     return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
 
 

@@ -198,6 +198,7 @@ def test_beam_run_writes_split_examples(tmp_path: Path) -> None:
         "output_file_format": example_gen_pb2.FORMAT_TFRECORDS_GZIP,
         "csv_dialect": json.dumps(dialect.model_dump(mode="json")),
         "code_fingerprint": "0123456789abcdef",
+        "column_types": json.dumps({"name": "string", "id": "string"}),  # id: declared, wins
     }
     executor.Executor().Do({}, {"examples": [examples]}, exec_properties)
 
@@ -210,8 +211,10 @@ def test_beam_run_writes_split_examples(tmp_path: Path) -> None:
     assert all(parsed.values()), "both splits hold examples"
     everything = [e for split in parsed.values() for e in split]
     assert len(everything) == 30
-    by_id = {e.features.feature["id"].int64_list.value[0]: e.features.feature for e in everything}
-    assert sorted(by_id) == list(range(30))
+    by_id = {
+        int(e.features.feature["id"].bytes_list.value[0]): e.features.feature for e in everything
+    }
+    assert sorted(by_id) == list(range(30))  # "0".."29" as strings: the declaration won
     assert "arr_delay__min_" not in by_id[5]  # '?' is missing: the feature is absent
     assert list(by_id[3]["arr_delay__min_"].float_list.value) == [4.5]
     assert list(by_id[3]["name"].bytes_list.value) == [b"n3"]
@@ -246,3 +249,19 @@ def test_undecodable_byte_deep_in_a_file_names_line_and_byte(tmp_path: Path) -> 
     path.write_bytes(b"a,b\n" + b"1,x\n" * 5000 + b"2,caf\xe9\n")
     with pytest.raises(DataError, match=r"a\.csv line 5002: not valid utf-8 at byte 20009"):
         list(executor.iter_file(str(path), CsvDialect(), ["a", "b"]))
+
+
+def test_declared_types_win_over_what_values_look_like() -> None:
+    inferred = executor.infer_column_types([{"code": "01", "x": "2"}], ["code", "x", "y"])
+    assert inferred == {"code": "int", "x": "int", "y": "string"}
+    declared = executor.with_declared(inferred, {"code": "string", "x": "float", "gone": "int"})
+    assert declared == {"code": "string", "x": "float", "y": "string"}
+    example = executor.to_example({"code": "01", "x": "2"}, declared)
+    assert example.features.feature["code"].bytes_list.value == [b"01"]  # the zero stays
+    assert example.features.feature["x"].float_list.value == [2.0]
+
+
+@pytest.mark.parametrize(("kind", "value"), [("int", "2.5"), ("int", "n/a"), ("float", "abc")])
+def test_a_value_its_declared_type_cannot_hold_names_the_column(kind: str, value: str) -> None:
+    with pytest.raises(DataError, match=f"column 'tally' is declared {kind} but holds"):
+        executor.to_example({"tally": value}, {"tally": kind})

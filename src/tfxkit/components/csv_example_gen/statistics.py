@@ -14,8 +14,14 @@ from tfxkit.data.csv_dialect import input_files, read_header
 from tfxkit.errors import DataError
 
 
-def csv_statistics(folder: str, dialect: CsvDialect, pattern: str | None = None) -> Any:
-    """A DatasetFeatureStatisticsList of every row of the input files under ``folder``."""
+def csv_statistics(
+    folder: str,
+    dialect: CsvDialect,
+    pattern: str | None = None,
+    declared: dict[str, str] | None = None,
+) -> Any:
+    """A DatasetFeatureStatisticsList of every row of the input files under ``folder``, with
+    the config's ``declared`` types winning over inferred ones, as in a run."""
     import tensorflow as tf
     import tensorflow_data_validation as tfdv
 
@@ -24,7 +30,9 @@ def csv_statistics(folder: str, dialect: CsvDialect, pattern: str | None = None)
     rows = [row for f in files for row in csv_gen.parse_file(str(f), dialect, columns)]
     if not rows:
         raise DataError(f"{folder}: no data rows")
-    types = csv_gen.infer_column_types(rows, csv_gen.feature_keys(columns))
+    types = csv_gen.with_declared(
+        csv_gen.infer_column_types(rows, csv_gen.feature_keys(columns)), declared or {}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "examples.tfrecord")
         with tf.io.TFRecordWriter(path) as writer:

@@ -18,7 +18,7 @@ from tfx import v1 as tfx
 from tfxkit.components.content_fingerprint import ImportExampleGen
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
 from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
-from tfxkit.config.features import column_key
+from tfxkit.config.features import column_key, declared_column_types
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
 
@@ -59,5 +59,11 @@ def ingest(p: StageContext) -> Ingested:
     elif data.format == "parquet":
         gen = ParquetExampleGen(input_base=base, output_config=output, **inputs)
     else:
-        gen = CsvExampleGen(input_base=base, dialect=data.csv, output_config=output, **inputs)
+        gen = CsvExampleGen(
+            input_base=base,
+            dialect=data.csv,
+            output_config=output,
+            column_types=declared_column_types(p.config),
+            **inputs,
+        )
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])
