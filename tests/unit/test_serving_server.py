@@ -1,7 +1,7 @@
 """``tfxkit serve`` against TF Serving's documented REST and gRPC behaviour, on a toy SavedModel.
 
-The toy model is a ``tf.Module`` saved without any pipeline; version k answers with its own
-constant k so each answer says which version served it. Requests go through
+The toy model (``tests/serving_toy.py``) is a ``tf.Module`` saved without any pipeline; version
+k answers with its own constant k so each answer says which version served it. Requests go through
 ``rest.handle`` (no sockets) and through a real ``EmbeddedServer`` with ``tfxkit.serving.Client``.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import socket
 import threading
 import time
@@ -17,95 +16,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 
+from tests.serving_toy import MODEL, ROWS, new_base, push, save_toy
 from tfxkit.serving import Client, ServingRequestError, layout, rest, rollout
 from tfxkit.serving.server import EmbeddedServer
-
-MODEL = "toy"
-ROWS = [{"x": 1.0, "y": 2.0, "s": "a"}, {"x": 3.0, "y": 4.0, "s": "b"}]
-
-
-class _Toy(tf.Module):
-    def __init__(self, k: float) -> None:
-        super().__init__()
-        self.k = tf.constant(k, tf.float64)
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None], tf.float64, name="x"),
-            tf.TensorSpec([None], tf.float64, name="y"),
-            tf.TensorSpec([None], tf.string, name="s"),
-        ]
-    )
-    def predict(self, x, y, s):
-        return {"sum": x + y + self.k, "label": s}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
-    def double(self, v):
-        return {"doubled": 2.0 * v * tf.cast(self.k, tf.float32)}
-
-    def _x(self, inputs):
-        parsed = tf.io.parse_example(inputs, {"x": tf.io.FixedLenFeature([], tf.float32)})
-        return tf.cast(parsed["x"], tf.float64) * self.k
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
-    def classify(self, inputs):
-        x = self._x(inputs)
-        classes = tf.tile(tf.constant([["neg", "pos"]]), [tf.shape(x)[0], 1])
-        return {"classes": classes, "scores": tf.stack([-x, x], axis=1)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
-    def regress(self, inputs):
-        return {"outputs": self._x(inputs)}
-
-
-def _save(path: Path, k: float) -> None:
-    module = _Toy(k)
-    signatures = {
-        "serving_default": module.predict,
-        "double": module.double,
-        "classification": module.classify,
-        "regression": module.regress,
-    }
-    tf.saved_model.save(module, str(path), signatures=signatures)
-    # What tfxkit.training.export.set_signature_methods does (copied: that module loads TF
-    # Transform and tf_keras).
-    proto = saved_model_pb2.SavedModel()
-    proto.ParseFromString((path / "saved_model.pb").read_bytes())
-    for name, verb in {"classification": "classify", "regression": "regress"}.items():
-        proto.meta_graphs[0].signature_def[name].method_name = f"tensorflow/serving/{verb}"
-    (path / "saved_model.pb").write_bytes(proto.SerializeToString())
-
-
-def _push(templates: Path, base: Path, version: int) -> None:
-    """Copy a saved version in and write the pusher's record (blessed)."""
-    shutil.copytree(templates / str(version), base / MODEL / str(version))
-    records = base / MODEL / layout.RECORDS_DIR
-    records.mkdir(exist_ok=True)
-    (records / f"{version}.json").write_text(json.dumps({"blessed": True}))
-
-
-def _new_base(templates: Path, root: Path) -> Path:
-    base = root / "serving"
-    for version in (1, 2):
-        _push(templates, base, version)
-        rollout.label_new_version(str(base), MODEL, version)  # 1 stable, 2 canary
-    return base
 
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("toy-models")
     for version in (1, 2, 3):
-        _save(root / str(version), float(version))
+        save_toy(root / str(version), float(version))
     return root
 
 
 @pytest.fixture(scope="module")
 def server(templates: Path, tmp_path_factory: pytest.TempPathFactory):
-    base = _new_base(templates, tmp_path_factory.mktemp("base"))
+    base = new_base(templates, tmp_path_factory.mktemp("base"))
     with EmbeddedServer(
         str(base), rest_port=0, grpc_port=0, poll_seconds=0.2, log=lambda _: None
     ) as srv:
@@ -338,14 +265,14 @@ def test_prometheus_endpoint_counts_requests(client: Client) -> None:
 
 
 def test_hot_reload_follows_a_promote(templates: Path, tmp_path: Path) -> None:
-    base = _new_base(templates, tmp_path)
+    base = new_base(templates, tmp_path)
     row = [{"x": 0.0, "y": 0.0, "s": ""}]
     with EmbeddedServer(
         str(base), rest_port=0, grpc_port=None, poll_seconds=0.2, log=lambda _: None
     ) as srv:
         client = Client("127.0.0.1", srv.rest_port, None, retries=0)
         assert client.predict(MODEL, row, label="canary")[0]["sum"] == 2.0
-        _push(templates, base, 3)
+        push(templates, base, 3)
         rollout.promote(str(base), MODEL, 3, "canary")
         deadline = time.monotonic() + 15
         while client.predict(MODEL, row, label="canary")[0]["sum"] != 3.0:
@@ -374,12 +301,10 @@ def test_client_retries_until_the_server_listens(server: EmbeddedServer) -> None
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    late: list = []
+    late: list[rest.RestServer] = []
 
     def start_late() -> None:
-        httpd = rest.make_server(server.store, "127.0.0.1", port)
-        late.append(httpd)
-        rest.serve_in_thread(httpd)
+        late.append(rest.RestServer(server.store, "127.0.0.1", port).start())
 
     timer = threading.Timer(0.5, start_late)
     timer.start()
@@ -390,8 +315,7 @@ def test_client_retries_until_the_server_listens(server: EmbeddedServer) -> None
     finally:
         timer.join()
         for httpd in late:
-            httpd.shutdown()
-            httpd.server_close()
+            httpd.stop()
     assert len(calls) >= 2  # refused at first, then served
 
 

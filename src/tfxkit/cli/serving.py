@@ -67,6 +67,35 @@ def _base(base: str | None, config: str | None) -> str:
     show_default=True,
     help="how often to look for new pushes and label changes",
 )
+@click.option(
+    "--max-body-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=32.0,
+    show_default=True,
+    help="largest REST request body in MiB; a larger one gets 413 as soon as its headers arrive",
+)
+@click.option(
+    "--max-batch-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="most rows (instances, examples) in one REST request; more gets 400",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="REST worker threads; further requests wait in a queue",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="seconds before a silent REST connection (kept alive, or a body that stopped short) "
+    "is closed",
+)
 def serve(
     base: str | None,
     config: str | None,
@@ -76,15 +105,27 @@ def serve(
     grpc_port: int,
     no_grpc: bool,
     poll_seconds: float,
+    max_body_mb: float,
+    max_batch_rows: int,
+    threads: int,
+    idle_timeout: float,
 ) -> int:
+    from tfxkit.serving.rest import MIB, RestSettings
     from tfxkit.serving.server import EmbeddedServer
 
+    settings = RestSettings(
+        max_body_bytes=int(max_body_mb * MIB),
+        max_batch_rows=max_batch_rows,
+        threads=threads,
+        idle_timeout=idle_timeout,
+    )
     server = EmbeddedServer(
         _base(base, config),
         host=host,
         rest_port=rest_port,
         grpc_port=None if no_grpc else grpc_port,
         poll_seconds=poll_seconds,
+        rest_settings=settings,
     )
     server.serve_forever()
     return 0

@@ -27,6 +27,7 @@ class EmbeddedServer:
         grpc_port: int | None = 8500,
         poll_seconds: float = 2.0,
         log: Callable[[str], None] = print,
+        rest_settings: rest.RestSettings | None = None,
     ) -> None:
         if not base_exists(base):
             raise ServingError(
@@ -37,7 +38,7 @@ class EmbeddedServer:
         self.store = ModelStore(base)
         self._stop = threading.Event()
         try:
-            self._rest = rest.make_server(self.store, host, rest_port)
+            self._rest = rest.RestServer(self.store, host, rest_port, rest_settings)
             self._grpc, self.grpc_port = (
                 grpc_service.make_server(self.store, host, grpc_port)
                 if grpc_port is not None
@@ -48,7 +49,7 @@ class EmbeddedServer:
                 f"cannot listen on {host}:{rest_port}/{grpc_port}: {exc}; pick other ports "
                 "with --rest-port / --grpc-port"
             ) from None
-        self.rest_port = self._rest.server_address[1]
+        self.rest_port = self._rest.port
         self._poller: threading.Thread | None = None
 
     def refresh(self) -> None:
@@ -57,7 +58,7 @@ class EmbeddedServer:
 
     def start(self) -> EmbeddedServer:
         self.refresh()
-        rest.serve_in_thread(self._rest)
+        self._rest.start()
         if self._grpc is not None:
             self._grpc.start()
         self._poller = threading.Thread(target=self._poll, name="tfxkit-poll", daemon=True)
@@ -73,9 +74,7 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:  # shutdown() waits for a serve loop that start() began
-            self._rest.shutdown()
-        self._rest.server_close()
+        self._rest.stop()
         if self._grpc is not None:
             self._grpc.stop(grace=None)
 
@@ -89,10 +88,13 @@ class EmbeddedServer:
         self.start()
         models = ", ".join(self.store.model_names()) or "none yet"
         grpc_text = f", gRPC on {self.host}:{self.grpc_port}" if self._grpc else ""
+        limits = self._rest.settings
         self.log(
             f"[tfxkit serve] {self.base}: models {models}; REST on "
-            f"http://{self.host}:{self.rest_port}/v1/models/<name>{grpc_text}. Local use only: "
-            "production runs the TF Serving image (docker/serving/). Ctrl-C stops."
+            f"http://{self.host}:{self.rest_port}/v1/models/<name>{grpc_text} (requests up to "
+            f"{limits.max_body_bytes / rest.MIB:g} MiB and {limits.max_batch_rows} rows, "
+            f"{limits.threads} threads). Local use only: production runs the TF Serving image "
+            "(docker/serving/). Ctrl-C stops."
         )
         try:
             while True:
