@@ -37,6 +37,7 @@ from tfx.utils import io_utils, path_utils
 from tfxkit.components.infra_check import probe
 from tfxkit.components.infra_check import requests as rq
 from tfxkit.components.infra_check.verdict import InfraCheckVerdict, SignatureCheck
+from tfxkit.components.infra_check.warmup import WARMUP_FILE, WARMUP_PATH
 from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 
 EXAMPLES_KEY = "examples"
@@ -242,7 +243,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
             verdict.reasons = [f"the Evaluator's '{eval_signature}' returns no prediction"]
             return verdict
         with tempfile.TemporaryDirectory(prefix="tfxkit-infra-check-") as tmp:
-            requests_path = os.path.join(tmp, rq.WARMUP_FILE)
+            requests_path = os.path.join(tmp, WARMUP_FILE)
             write_warmup(planned, requests_path)
             result = run_probe(
                 model_dir, requests_path, settings["model_name"], settings["timeout_s"]
@@ -267,6 +268,6 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         if not verdict.judged and not failed:
             verdict.reasons = ["no signature answered a prediction to compare"]
         if verdict.passed:
-            write_warmup(planned, os.path.join(infra_uri, rq.WARMUP_PATH))
+            write_warmup(planned, os.path.join(infra_uri, WARMUP_PATH))
             verdict.warmup_requests = len(planned)
         return verdict

@@ -22,6 +22,7 @@ from tfx.types import standard_artifacts
 from tfxkit.components.infra_check import executor, probe
 from tfxkit.components.infra_check import requests as rq
 from tfxkit.components.infra_check.verdict import InfraCheckVerdict
+from tfxkit.components.infra_check.warmup import WARMUP_PATH
 from tfxkit.components.verdicts import read
 
 MEAN_SIZE = 2.0
@@ -158,7 +159,7 @@ def test_a_model_that_serves_as_evaluated_is_blessed_with_a_warmup_file(tmp_path
         ("classification", "classify", "matches"),
     }
     assert verdict.examples == len(ROWS) and verdict.evaluator_signature == "serving_examples"
-    warmup = tmp_path / "infra" / rq.WARMUP_PATH
+    warmup = tmp_path / "infra" / WARMUP_PATH
     records = probe.read_records(str(warmup))  # TF Serving's format: PredictionLog records
     assert verdict.warmup_requests == len(records) == 3
     assert {r.WhichOneof("log_type") for r in records} == {"predict_log", "classify_log"}
@@ -178,7 +179,7 @@ def test_a_raw_signature_that_imputes_otherwise_is_refused_naming_the_example(
     blessing, infra, verdict = check(tmp_path, raw_missing=0.0)
     assert not verdict.passed and blessing.get_int_custom_property("blessed") == 0
     assert infra.get_int_custom_property("blessed") == 0
-    assert not (tmp_path / "infra" / rq.WARMUP_PATH).exists(), "no warm-up of a refused model"
+    assert not (tmp_path / "infra" / WARMUP_PATH).exists(), "no warm-up of a refused model"
     (reason,) = verdict.reasons
     assert reason.startswith("serving_default (predict): example 3 of 5: probabilities [")
     assert "the Evaluator's model" in reason

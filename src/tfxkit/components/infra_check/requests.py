@@ -34,10 +34,6 @@ from tensorflow_serving.apis import (
 
 from tfxkit.config.features import column_key
 
-WARMUP_DIR = "assets.extra"  # TF Serving reads extra assets of a version from here
-WARMUP_FILE = "tf_serving_warmup_requests"
-WARMUP_PATH = f"{WARMUP_DIR}/{WARMUP_FILE}"  # relative to a SavedModel directory
-
 PREDICT = "tensorflow/serving/predict"
 CLASSIFY = "tensorflow/serving/classify"
 REGRESS = "tensorflow/serving/regress"

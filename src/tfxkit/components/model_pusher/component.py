@@ -4,7 +4,9 @@ Why not TFX's Pusher: it copies the model in place into ``<base>/<unix seconds>`
 rename, so a kill mid-copy leaves a half-written version that TF Serving would try to load, two
 pushes in one second collide, and a re-evaluated but byte-identical model is pushed again under
 a new version. This component writes under a temporary name and renames into place, numbers
-versions 1, 2, 3, ... and skips a model whose content is already pushed (see ``executor``).
+versions 1, 2, 3, ... and skips a model whose content is already pushed (see ``executor``). Like
+TFX's Pusher it takes an ``infra_blessing``; its checked requests become the version's warm-up
+file (``assets.extra/tf_serving_warmup_requests``).
 
 Modelled on TFX's ``tfx/components/pusher/component.py``.
 """
@@ -19,6 +21,7 @@ from tfxkit.components.specs import SpecComponent, channels, parameters
 
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
+INFRA_BLESSING_KEY = "infra_blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 BASE_DIRECTORY_KEY = "base_directory"
 SERVING_BASE_KEY = "serving_base"
@@ -42,7 +45,11 @@ class ModelPusherSpec(types.ComponentSpec):
     )
     INPUTS = channels(
         {MODEL_KEY: standard_artifacts.Model},
-        optional={BLESSING_KEY: standard_artifacts.ModelBlessing},
+        optional={
+            BLESSING_KEY: standard_artifacts.ModelBlessing,
+            # The infra check's: it must bless too, and its warm-up requests go with the model.
+            INFRA_BLESSING_KEY: standard_artifacts.InfraBlessing,
+        },
     )
     OUTPUTS = channels({PUSHED_MODEL_KEY: standard_artifacts.PushedModel})
 
@@ -59,7 +66,9 @@ class ModelPusher(SpecComponent, spec=ModelPusherSpec, executor=executor.Executo
         model_name: str | None = None,
         label: str = "auto",
         batching: str | None = None,
+        infra_blessing: types.BaseChannel | None = None,
     ) -> None:
         """With ``serving_base`` and ``model_name`` (``base_directory`` is their join) the push
-        also labels the version and writes the server's config files."""
+        also labels the version and writes the server's config files; with ``infra_blessing``
+        (``components.infra_check``) the version gets TF Serving's warm-up file."""
         super().__init__(locals(), label=label if serving_base else None)

@@ -14,6 +14,11 @@ The guarantees, on a local or mounted filesystem:
   existing version.
 * **No leftovers.** Temporary directories of a dead pusher on this host (killed mid-copy) are
   removed on the next push.
+* **Warmed up.** With the infra check's ``infra_blessing`` the version gets the requests the
+  check replayed as ``assets.extra/tf_serving_warmup_requests`` (written into the temporary
+  copy, so it arrives with the rename); TF Serving replays them when it loads the version.
+  The file is not part of the model's digest or identity: a model already pushed is not pushed
+  again because its warm-up requests (built from newer evaluation data) differ.
 
 On object stores (gs://, s3://) a "rename" is copy-then-delete, so the second guarantee and the
 third hold but a reader listing the bucket during the copy could see a partial version.
@@ -36,7 +41,8 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
-from tfxkit.components.model_pusher.identity import identity_digest
+from tfxkit.components.infra_check.warmup import WARMUP_PATH
+from tfxkit.components.model_pusher.identity import identity_digest, is_warmup
 from tfxkit.components.model_pusher.verdict import NOT_BLESSED, PushVerdict
 from tfxkit.components.verdicts import Artifacts, GateExecutor
 from tfxkit.config.serving import BatchingSettings
@@ -52,6 +58,7 @@ class PushResult:
     path: str
     digest: str
     already_pushed: bool
+    warmup: bool = False  # the version holds TF Serving's warm-up file
 
 
 def content_digest(model_dir: str) -> str:
@@ -64,6 +71,8 @@ def content_digest(model_dir: str) -> str:
             name = name.decode() if isinstance(name, bytes) else name
             files.append(os.path.join(root, name))
     for path in sorted(files):
+        if is_warmup(os.path.relpath(path, model_dir)):
+            continue  # not the model: the requests TF Serving replays at load
         digest.update(os.path.relpath(path, model_dir).encode() + b"\0")
         with fileio.open(path, "rb") as handle:
             digest.update(handle.read())
@@ -128,8 +137,11 @@ def clean_leftovers(base_directory: str) -> list[str]:
     return removed
 
 
-def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -> PushResult:
-    """Copy ``model_dir`` to ``<base>/<next version>`` atomically, unless already pushed."""
+def push_model(
+    model_dir: str, base_directory: str, *, warmup: str | None = None, max_attempts: int = 20
+) -> PushResult:
+    """Copy ``model_dir`` to ``<base>/<next version>`` atomically, unless already pushed;
+    ``warmup``: a warm-up file to put at ``assets.extra/tf_serving_warmup_requests``."""
     fileio.makedirs(os.path.join(base_directory, RECORDS_DIR))
     for name in clean_leftovers(base_directory):
         logging.info("removed the leftover of an interrupted push: %s", name)
@@ -146,6 +158,9 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
         if fileio.exists(tmp):
             fileio.rmtree(tmp)
         io_utils.copy_dir(model_dir, tmp)
+        if warmup:
+            fileio.makedirs(os.path.dirname(os.path.join(tmp, WARMUP_PATH)))
+            fileio.copy(warmup, os.path.join(tmp, WARMUP_PATH), overwrite=True)
         try:
             if fileio.exists(final):
                 raise FileExistsError(final)
@@ -160,10 +175,11 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
             "model": model_dir,
             "pushed_at": time.time(),
             "blessed": True,
+            "warmup": bool(warmup),
         }
         with fileio.open(_record_path(base_directory, version), "w") as handle:
             handle.write(json.dumps(record))
-        return PushResult(version, final, digest, already_pushed=False)
+        return PushResult(version, final, digest, already_pushed=False, warmup=bool(warmup))
     raise RuntimeError(
         f"could not claim a new version under {base_directory} after {max_attempts} attempts"
     )
@@ -172,6 +188,15 @@ def push_model(model_dir: str, base_directory: str, *, max_attempts: int = 20) -
 def is_blessed(blessings: list[types.Artifact]) -> bool:
     """Every blessing artifact says blessed == 1 (no blessing input means no gate here)."""
     return all(b.get_int_custom_property("blessed") == 1 for b in blessings)
+
+
+def warmup_file(infra_blessings: list[types.Artifact]) -> str | None:
+    """The infra check's warm-up file, when it wrote one (it does only for a model it blessed)."""
+    for blessing in infra_blessings:
+        path = os.path.join(blessing.uri, WARMUP_PATH)
+        if fileio.exists(path):
+            return path
+    return None
 
 
 class Executor(GateExecutor, base_executor.BaseExecutor):
@@ -184,17 +209,23 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
     ) -> PushVerdict:
         self._log_startup(inputs, outputs, properties)
         pushed = artifact_utils.get_single_instance(outputs["pushed_model"])
-        if not is_blessed(inputs.get("model_blessing", [])):
+        infra = inputs.get("infra_blessing", [])
+        if not is_blessed([*inputs.get("model_blessing", []), *infra]):
             logging.info(NOT_BLESSED)
             pushed.set_int_custom_property("pushed", 0)
             return PushVerdict(passed=False, reasons=[NOT_BLESSED])
         model = artifact_utils.get_single_instance(inputs["model"])
-        result = push_model(path_utils.serving_model_path(model.uri), properties["base_directory"])
+        result = push_model(
+            path_utils.serving_model_path(model.uri),
+            properties["base_directory"],
+            warmup=warmup_file(infra),
+        )
         pushed.set_int_custom_property("pushed", 1)
         pushed.set_string_custom_property("pushed_destination", result.path)
         pushed.set_string_custom_property("pushed_version", str(result.version))
         pushed.set_string_custom_property("content_digest", result.digest)
         pushed.set_int_custom_property("already_pushed", int(result.already_pushed))
+        pushed.set_int_custom_property("warmup", int(result.warmup))
         verb = "already pushed as" if result.already_pushed else "pushed to"
         logging.info("model %s %s", verb, result.path)
         labels: dict[str, int] = {}
@@ -219,4 +250,5 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
             digest=result.digest,
             already_pushed=result.already_pushed,
             serving_labels=labels,
+            warmup=result.warmup,
         )

@@ -14,7 +14,9 @@ differ, so a byte digest called it a new model and the pusher wrote version 2 as
   variances, bucket boundaries) and the architecture's op counts.
 
 Two models with the same identity answer every request the same; a changed weight, asset,
-signature or baked-in constant changes it.
+signature or baked-in constant changes it. TF Serving's warm-up file
+(``assets.extra/tf_serving_warmup_requests``, written by the pusher) is left out: it holds
+requests, not the model, and the version it was pushed into stays the model's version.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ import os
 
 from google.protobuf.message import DecodeError
 from tfx.dsl.io import fileio
+
+from tfxkit.components.infra_check.warmup import WARMUP_PATH
+
+
+def is_warmup(relative: str) -> bool:
+    """``relative`` (to a SavedModel directory) is TF Serving's warm-up file."""
+    return relative.replace(os.sep, "/") == WARMUP_PATH
 
 
 def _files(model_dir: str) -> list[str]:
@@ -66,7 +75,7 @@ def identity_digest(model_dir: str) -> str:
         relative = os.path.relpath(path, model_dir)
         with fileio.open(path, "rb") as handle:
             data = handle.read()
-        if relative == "fingerprint.pb":
+        if relative == "fingerprint.pb" or is_warmup(relative):
             continue  # a hash of saved_model.pb's bytes: generated names included
         if relative == "saved_model.pb":
             try:

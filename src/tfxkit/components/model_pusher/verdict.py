@@ -22,6 +22,7 @@ class PushVerdict(Verdict):
     digest: str | None = None  # sha256 of the model's files: equal digests, equal models
     already_pushed: bool = False  # this content was there already: nothing copied
     serving_labels: dict[str, int] = {}  # TF Serving version labels after the push
+    warmup: bool = False  # the pushed version holds TF Serving's warm-up requests
 
     @property
     def pushed(self) -> bool:
@@ -31,6 +32,8 @@ class PushVerdict(Verdict):
         pushed = self.destination if self.pushed and self.destination else "nothing pushed"
         if self.pushed and self.already_pushed:
             pushed += " (this model was already there: not copied again)"
+        elif self.pushed and self.warmup:
+            pushed += " (with warm-up requests)"
         if self.pushed and self.serving_labels:
             labels = sorted(self.serving_labels.items())
             pushed += "  [" + ", ".join(f"{k}={v}" for k, v in labels) + "]"
