@@ -7,11 +7,15 @@ each kind of change is made to a recorded (fake) run and must send the next run 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.stores import context, open_store, put_execution
 from tfxkit.config.pipeline_config import validate_config
+from tfxkit.metadata import cache_guard
+from tfxkit.metadata.store import PIPELINE_RUN_CONTEXT
 from tfxkit.runners import rerun
 from tfxkit.runners.summary import NodeResult, RunSummary
 
@@ -37,9 +41,16 @@ def recorded(tmp_path: Path):
     (tmp_path / "pipelines" / "helpers.py").write_text("X = 1\n")
     config = _config(tmp_path)
     Path(config.run_dir).mkdir(parents=True)
-    Path(config.resolved_sqlite_path).write_bytes(b"store")
+    store = open_store(Path(config.resolved_sqlite_path))
+    output = tmp_path / "ws" / "root" / "transform" / "transform_graph" / "7"
+    (output / "transform_fn").mkdir(parents=True)
+    (output / "transform_fn" / "saved_model.pb").write_bytes(b"graph")
+    run = context(store, PIPELINE_RUN_CONTEXT, "r1")
+    execution_id, _ = put_execution(store, {"transform_graph": str(output)}, contexts=[run])
+    cache_guard.record(store, execution_id)
     pushed = Path(config.resolved_push_destination) / "1"
     pushed.mkdir(parents=True)
+    (pushed / "saved_model.pb").write_bytes(b"model")
     summary = RunSummary("m", "r1", [NodeResult("trainer", "finished", 3.0)], blessed=True)
     summary.pushed_path = str(pushed)
     key = rerun.run_key(config, str(pipeline))
@@ -92,6 +103,9 @@ def _touch(path: Path) -> None:
         "store_written",
         "store_removed",
         "pushed_model_removed",
+        "pushed_model_damaged",
+        "output_damaged",
+        "output_removed",
         "record_removed",
     ],
 )
@@ -112,7 +126,15 @@ def test_any_change_means_a_real_run(recorded, change: str) -> None:
     elif change == "store_removed":
         Path(config.resolved_sqlite_path).unlink()
     elif change == "pushed_model_removed":
-        (Path(config.resolved_push_destination) / "1").rmdir()
+        shutil.rmtree(Path(config.resolved_push_destination) / "1")
+    elif change == "pushed_model_damaged":
+        (Path(config.resolved_push_destination) / "1" / "saved_model.pb").write_bytes(b"mode")
+    elif change.startswith("output_"):  # issue 28 #4: the store is untouched, the file is not
+        graph = root / "ws" / "root" / "transform" / "transform_graph" / "7" / "transform_fn"
+        if change == "output_damaged":
+            (graph / "saved_model.pb").write_bytes(b"grap")
+        else:
+            shutil.rmtree(graph.parent)
     elif change == "record_removed":
         rerun.forget(config)
     assert _unchanged(config, pipeline) is None

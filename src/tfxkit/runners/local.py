@@ -33,8 +33,9 @@ from tfxkit.errors import (
     format_error,
     one_line,
 )
-from tfxkit.metadata import recovery
+from tfxkit.metadata import cache_guard, recovery
 from tfxkit.metadata import store as metadata
+from tfxkit.metadata.cache_hook import verified_cache
 from tfxkit.metadata.lock import run_lock
 from tfxkit.pipeline.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.pipeline.dsl import PipelineBuilder
@@ -220,7 +221,8 @@ def _run_nodes(
         progress(f"{prefix}: started")
         started = time.monotonic()
         try:
-            info = node_launcher.launch()
+            with verified_cache(_cache_report(node_id, progress)):
+                info = node_launcher.launch()
         except Exception as exc:
             if _INTERRUPTED.is_set():  # a Ctrl-C that the component turned into its own error
                 raise KeyboardInterrupt from exc
@@ -234,13 +236,20 @@ def _run_nodes(
             summary.anomalies = list(getattr(exc, "rows", []))
             error.summary = summary
             raise error from exc
-        seconds = time.monotonic() - started
         status = _status(store, info, pipeline_node)
+        if status == "finished":  # before any later component reads (and hashes) its outputs
+            cache_guard.record(store, info.execution_id)
+        seconds = time.monotonic() - started
         summary.nodes.append(NodeResult(node_id, status, seconds))
         note = " (condition not met: model not blessed)" if status == "skipped" else ""
         progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
     fill_outcome(summary, store)
     return summary
+
+
+def _cache_report(node_id: str, progress: Progress) -> cache_guard.Report:
+    """One line when a component's cached outputs were damaged (``cache_guard``)."""
+    return lambda damage, reused: progress(cache_guard.describe(node_id, damage, reused))
 
 
 _SYSTEM_NODE_TYPES = ("resolver.Resolver", "importer.Importer")

@@ -13,7 +13,9 @@ code referenced from the config (``preprocessing_fn``, ``run_fn``), every input 
 size and modification time, the machine's cores and memory (they pick the Beam settings), and
 the Python that runs it. Any doubt means a normal run, which TFX's own cache then makes cheap:
 a remote or MySQL store, remote data, warm starts (the trainer re-runs by design), a module
-that cannot be found, a missing record, store or pushed model, or a store touched since.
+that cannot be found, a missing record or store, a store touched since, or an output of the run
+or the pushed model whose content changed on disk (their digests are recorded with the key;
+the real run's cache check then says what changed and re-runs it: ``metadata.cache_guard``).
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from pathlib import Path
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.fingerprint import code_fingerprint, file_fingerprint
+from tfxkit.metadata import digests
 from tfxkit.runners.beam_settings import Machine
 from tfxkit.runners.summary import RunSummary
 
 RECORD_FILE = "last_run.json"
 # The whole tfxkit package (this module is tfxkit/runners/rerun.py): every file of it is keyed.
 TFXKIT_ROOT = Path(__file__).resolve().parents[1]
-_FORMAT = 1
+_FORMAT = 2  # 2: outputs' digests recorded
 
 
 class Doubt(Exception):
@@ -83,13 +86,13 @@ def unchanged_summary(config: PipelineConfig, key: str | None) -> RunSummary | N
         if record.get("key") != key or record.get("store") != _store_stamp(config):
             return None
         summary = RunSummary.from_dict(record["summary"])
+        outputs = dict(record["outputs"])
     except (OSError, ValueError, KeyError, TypeError, Doubt):
         return None
     if summary.failed_component or summary.error:
         return None
-    pushed = summary.pushed_path
-    if pushed and "://" not in pushed and not Path(pushed).exists():
-        return None  # the pushed model was removed: let the pusher see that
+    if not all(digests.matches(uri, whole) for uri, whole in outputs.items()):
+        return None  # an output or the pushed model changed or went: TFX's run says which
     return summary
 
 
@@ -103,13 +106,33 @@ def remember(config: PipelineConfig, key: str | None, summary: RunSummary) -> No
     if key is None or summary.failed_component or summary.error:
         return
     try:
-        store = _store_stamp(config)
-    except (Doubt, OSError):
+        outputs = _output_digests(config, summary)
+        store = _store_stamp(config)  # after reading the store
+    except Exception:  # noqa: BLE001 - any doubt (an unreadable store or output): no record
         return
     target = record_path(config)
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(json.dumps({"key": key, "store": store, "summary": summary.as_dict()}))
+    record = {"key": key, "store": store, "summary": summary.as_dict(), "outputs": outputs}
+    partial.write_text(json.dumps(record))
     os.replace(partial, target)
+
+
+def _output_digests(config: PipelineConfig, summary: RunSummary) -> dict[str, str]:
+    """{path: digest} of every local output the run used (from ML Metadata, read-only) and of
+    the pushed model: the shortcut must not report a run whose outputs were damaged since."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    from tfxkit.metadata.cache_guard import run_outputs
+
+    conn = metadata_store_pb2.ConnectionConfig()
+    conn.sqlite.filename_uri = str(_store_file(config))
+    conn.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    outputs = run_outputs(metadata_store.MetadataStore(conn), summary.run_id)
+    pushed = summary.pushed_path
+    if pushed and digests.is_local(pushed):
+        outputs[pushed] = digests.digest(pushed).whole
+    return outputs
 
 
 def _store_file(config: PipelineConfig) -> Path:
