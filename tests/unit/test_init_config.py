@@ -359,7 +359,8 @@ def test_palmer_penguins_file(tmp_path: Path, capsys) -> None:
 
 def test_a_tiny_spread_label_bound_stays_a_number_for_any_yaml_reader(tmp_path: Path) -> None:
     """json.dumps writes 1e-05, which YAML 1.1 (yaml.safe_load) reads as a string."""
-    rows = [f"{i},{'x' if i % 2 else 'y'},{1 + (i % 2) * 2e-5:.6f}" for i in range(60)]
+    # kind follows i % 3, the label i % 2: had it followed the label, it would leak (left out)
+    rows = [f"{i},{'x' if i % 3 else 'y'},{1 + (i % 2) * 2e-5:.6f}" for i in range(60)]
     path = _csv(tmp_path, "\n".join(["n,kind,tiny", *rows]) + "\n")
     text = draft_config(path, label="tiny")
     bound = yaml.safe_load(text)["evaluation"]["thresholds"]["RootMeanSquaredError"]
@@ -368,3 +369,65 @@ def test_a_tiny_spread_label_bound_stays_a_number_for_any_yaml_reader(tmp_path: 
         _validated(text).evaluation.thresholds["RootMeanSquaredError"].upper_bound
         == bound["upper_bound"]
     )
+
+
+def _leaky_table(seed: int) -> tuple[str, dict[str, str], str]:
+    """A CSV whose columns have random names: an honest score, a category, an amount paid only
+    when the label is yes (a leak), a date recorded only then (a leak), and the label."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names: dict[str, str] = {}
+    for role in ("score", "kind", "amount", "closed_on", "label"):
+        while (name := "".join(rng.choices(letters, k=rng.randint(4, 11)))) in names.values():
+            pass
+        names[role] = name
+    rows = []
+    for _ in range(rng.randint(300, 1500)):
+        score = rng.gauss(0, 1)
+        yes = score + rng.gauss(0, 1) > 0.5
+        amount = f"{rng.uniform(5, 900):.2f}" if yes else "0"
+        closed = f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" if yes else ""
+        cells = [f"{score:.3f}", rng.choice("pqr"), amount, closed, "yes" if yes else "no"]
+        rows.append(",".join(cells))
+    header = ",".join(names[r] for r in ("score", "kind", "amount", "closed_on", "label"))
+    return "\n".join([header, *rows]) + "\n", names, names["label"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_column_that_gives_the_label_away_is_left_out_saying_why(
+    tmp_path: Path, seed: int
+) -> None:
+    """Issue 22 #6: outcome columns recorded after the fact trained an AUC 0.997 model."""
+    text, names, label = _leaky_table(seed)
+    draft = build_draft(_csv(tmp_path, text), label=label)
+    config = _validated(draft.text)
+    assert set(_features(config)) == {names["score"], names["kind"]}
+    for role in ("amount", "closed_on"):
+        why = draft.uses[names[role]]
+        assert why.startswith("left out: alone it predicts the label (AUC 1.000 on held-out rows)")
+        assert why.endswith(
+            "looks like target leakage (add it back by hand if it is known at prediction time)"
+        )
+        assert f"# left out {names[role]} (" in draft.text
+        assert (
+            f"left out '{names[role]}': alone it predicts the label (AUC 1.000 on held-out "
+            "rows) — looks like target leakage; add it back by hand if it is known at "
+            "prediction time"
+        ) in draft.warnings
+    assert draft.uses[names["score"]] == "zscore"  # predictive (AUC ~0.8), kept
+
+
+def test_init_says_which_column_leaks(tmp_path: Path, monkeypatch, capsys) -> None:
+    text, names, label = _leaky_table(7)
+    path = _csv(tmp_path, text)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["init", "--data", str(path), "--label", label]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: left out '{names['amount']}': alone it predicts the label (AUC" in out
+    assert "looks like target leakage; add it back by hand" in out
+
+
+def test_without_a_label_nothing_is_scored(tmp_path: Path) -> None:
+    text, names, _ = _leaky_table(3)
+    draft = build_draft(_csv(tmp_path, text))
+    assert draft.uses[names["amount"]] == "zscore"  # no label to leak yet

@@ -28,7 +28,14 @@ from tfxkit.data.column_profile import (
     profile_columns,
     task_of,
 )
-from tfxkit.data.csv_sniff import DELIMITERS, sample_files, sniff_dialect
+from tfxkit.data.csv_sniff import (
+    DELIMITERS,
+    MARKERS,
+    read_sample,
+    sample_files,
+    sample_records,
+    sniff_dialect,
+)
 from tfxkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -45,6 +52,8 @@ HINTS = ("label", "target", "class", "y", "outcome")
 CSV_KEYS = ("delimiter", "quote_char", "header", "column_names", "encoding")  # sniffed
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _RANK = {"string": 0, "int": 1, "float": 2}  # label candidates: classes first
+LEAKAGE = "looks like target leakage"
+LEAK_ADVICE = "add it back by hand if it is known at prediction time"
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
 
 
@@ -139,8 +148,12 @@ def build_draft(
     d.config = {"name": name, "data": {**data, "splits": {"train": 2, "eval": 1}}, "features": []}
     notes = {"data.splits": "hash buckets: 2/3 train, 1/3 eval"}  # comments, by key path
     after: dict[str, list[str]] = {"features": []}
+    leaks = _leaking(source, dialect, profiles, label, rows) if label is not None else {}
+    for name, reason in leaks.items():
+        d.warnings.append(f"left out '{name}': {reason} — {LEAKAGE}; {LEAK_ADVICE}")
     for p in profiles:
-        why = None if p.name == label else left_out(p, rows)
+        leak = f"{leaks[p.name]}: {LEAKAGE} ({LEAK_ADVICE})" if p.name in leaks else None
+        why = None if p.name == label else left_out(p, rows) or leak
         d.uses[p.name] = f"left out: {why}" if why else ""
         after["features"] += [f"  # left out {p.name} ({p.type}): {why}"] if why else []
         if p.name == label or why:
@@ -205,6 +218,50 @@ def build_draft(
     ]
     d.text = "\n".join(lines)
     return d
+
+
+def _leaking(
+    source: Path, dialect: dict, profiles: list[ColumnProfile], label: str, rows: int
+) -> dict[str, str]:
+    """Columns that alone predict the label (``data.leakage``), each with why: left out of
+    the draft. numpy loads only here, with a label to score against."""
+    from tfxkit.data.leakage import score_columns
+
+    target = next(p for p in profiles if p.name == label)
+    if target.distinct < 2:
+        return {}
+    candidates = [p for p in profiles if p.name != label and not left_out(p, rows)]
+    values = _sample_values(source, dialect, [*candidates, target])
+    report = score_columns(
+        {p.name: values[p.name] for p in candidates}, values[label], task_of(target)
+    )
+    return {s.column: s.reason for s in report.leaking}
+
+
+def _sample_values(source: Path, dialect: dict, profiles: list[ColumnProfile]) -> dict:
+    """The sampled rows' cells of these columns (the rows ``profile_columns`` read): numbers
+    as floats, missing as None."""
+    index = {name: i for i, name in enumerate(dialect["columns"])}
+    out: dict[str, list] = {p.name: [] for p in profiles}
+    wanted = [(out[p.name], index[p.name], p.type != "string") for p in profiles]
+    for file in sample_files(source):
+        text, _ = read_sample(file, dialect["encoding"], [])
+        body = sample_records(
+            text,
+            dialect["delimiter"],
+            dialect["quote_char"],
+            file,
+            skip_space=dialect["skip_initial_space"],
+        )
+        if dialect["header"]:
+            next(body, None)
+        for _, cells in body:
+            if len(wanted[0][0]) == SAMPLE_ROWS:
+                return out
+            for column, at, number in wanted:
+                cell = cells[at]
+                column.append(None if cell in MARKERS else float(cell) if number else cell)
+    return out
 
 
 def draft_config(path: str | Path, label: str | None = None, name: str | None = None) -> str:
