@@ -1,0 +1,1 @@
+"""LeakageGate: stop (or warn about) a feature that alone predicts the label: target leakage."""
