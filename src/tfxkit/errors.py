@@ -97,8 +97,11 @@ class AnomaliesFound(DataError):
     """
 
     hint = (
-        "nothing was trained or pushed; fix the data, or set validation.severity for an "
-        "expected change (the anomalies artifact is kept in ML Metadata)"
+        "nothing was trained or pushed; fix the data, or, when the change is expected (a new, "
+        "renamed or removed column, new categories), review and accept it into the schema of "
+        "record: `tfxkit schema accept -c CONFIG`, then again with --yes --reason TEXT; "
+        "validation.severity only silences a check (the anomalies artifact is kept in ML "
+        "Metadata)"
     )
 
     def __init__(self, rows: list[dict[str, str]]) -> None:

@@ -1,4 +1,5 @@
-"""``tfxkit schema infer|freeze|diff``: the data schema as code, from data alone."""
+"""``tfxkit schema infer|freeze|diff|accept|history``: the data schema as code, and how it
+evolves on the record (``pipeline.schema_evolution``)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,22 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, output_option
 @click.command(
     "schema",
     cls=TfxkitCommand,
-    short_help="infer, freeze or diff the data schema (schema as code)",
+    short_help="infer, freeze, diff or accept the data schema (schema as code)",
     help="infer: print the schema TFDV infers from the data. freeze: write the schema of "
     "record (the last approved run's, else inferred) for review, then pin it with "
     "schema.path. diff: validate data against the reference schema (schema.path, else the "
-    "last approved run's) and list the anomalies; exit 1 when there are any.",
+    "last approved run's) and list the anomalies; exit 1 when there are any. accept: show "
+    "how the schema of record would move to the data as it now is (new, renamed, removed "
+    "columns; new categories) and, with --yes and --reason, record it in ML Metadata (who, "
+    "when, why) or rewrite schema.path; the next run is validated against it. history: list "
+    "the acceptances.",
 )
 @click.argument(
     "action",
-    type=click.Choice(("infer", "freeze", "diff")),
+    type=click.Choice(("infer", "freeze", "diff", "accept", "history")),
     help="infer: print the inferred schema; freeze: write the schema of record; diff: list "
-    "the anomalies of the data against the reference schema",
+    "the anomalies of the data against the reference schema; accept: move the schema of "
+    "record to the data, on the record; history: list the acceptances",
 )
 @config_options("override a config value (repeatable)")
 @click.option("--data", metavar="DIR", type=PATH, help="data directory (default: data.path)")
@@ -30,6 +36,8 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, output_option
     "infer: write here instead of printing; freeze: default configs/schemas/<name>.pbtxt",
     force="freeze: overwrite FILE",
 )
+@click.option("--reason", metavar="TEXT", help="accept: why the data changed (recorded)")
+@click.option("--yes", is_flag=True, help="accept: record it (without: show the changes only)")
 @verbose_option()
 def schema(
     action: str,
@@ -38,6 +46,8 @@ def schema(
     data: str | None,
     output: str | None,
     force: bool,
+    reason: str | None,
+    yes: bool,
     verbose: bool,
 ) -> int:
     from tfxkit.config.pipeline_config import load_config
@@ -69,6 +79,10 @@ def schema(
         click.echo(f"wrote the schema of record, {source}, to {out}")
         click.echo(f"review it, commit it, and pin it in the config:  schema: {{path: {out}}}")
         return 0
+    if action in ("accept", "history"):
+        from tfxkit.cli.schema_accept import accept, history
+
+        return accept(loaded, data, reason, yes) if action == "accept" else history(loaded)
     rows, source = schema_tools.diff(loaded, data)
     if not rows:
         click.echo(f"no anomalies: the data fits the schema {source}")

@@ -1,11 +1,13 @@
 """``tfxkit schema infer | freeze | diff``: the schema as code, without running the pipeline.
 
 Why a command: the schema of record decides which data may train a model, so it should be
-reviewable in the repo. ``infer`` prints what TFDV infers from the data (read exactly as tfxkit's
-CsvExampleGen reads it: same dialect, feature keys, and the config's declared types winning). ``freeze`` writes the schema of
-record (the last approved run's, from ML Metadata, else the inferred one) to a file for review;
-``schema.path`` then pins it. ``diff`` validates data against the reference schema (the frozen
-file, else the last approved run's) and prints what it violates or adds.
+reviewable in the repo. ``infer`` prints what TFDV infers from the data (read exactly as
+tfxkit's CsvExampleGen reads it: same dialect, feature keys, the config's declared types
+winning). ``freeze`` writes the schema of record (the last approved run's, from ML Metadata,
+else the inferred one) to a file for review; ``schema.path`` then pins it. ``diff`` validates
+data against the reference schema (the frozen file, else the last approved run's) and prints
+what it violates or adds. ``accept`` moves the schema of record to changed data, on the
+record (``schema_evolution``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def infer(config: PipelineConfig, data_path: str | None = None) -> Any:
     return tfdv.infer_schema(stats, infer_feature_shape=config.schema_.infer_feature_shape)
 
 
-def approved_schema(config: PipelineConfig) -> tuple[Any, str] | None:
-    """(schema, uri) of the newest schema the anomaly gate approved for this pipeline, if any."""
+def approved_schema_artifact(config: PipelineConfig) -> tuple[Any, Any] | None:
+    """(schema, MLMD artifact) of the newest schema approved for this pipeline (by the anomaly
+    gate, or accepted with ``tfxkit schema accept``), if any."""
     from tfx.utils import io_utils
 
     from tfxkit.metadata import store as metadata
@@ -60,8 +63,13 @@ def approved_schema(config: PipelineConfig) -> tuple[Any, str] | None:
     if not schemas:
         return None
     newest = max(schemas, key=lambda a: a.id)
-    schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(newest.uri))
-    return schema, newest.uri
+    return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(newest.uri)), newest
+
+
+def approved_schema(config: PipelineConfig) -> tuple[Any, str] | None:
+    """(schema, uri) of the newest approved schema for this pipeline, if any."""
+    found = approved_schema_artifact(config)
+    return (found[0], found[1].uri) if found else None
 
 
 def reference_schema(config: PipelineConfig) -> tuple[Any, str]:
@@ -96,4 +104,11 @@ def schema_text(schema: Any) -> str:
     return text_format.MessageToString(schema)
 
 
-__all__ = ["approved_schema", "data_statistics", "diff", "infer", "reference_schema"]
+__all__ = [
+    "approved_schema",
+    "approved_schema_artifact",
+    "data_statistics",
+    "diff",
+    "infer",
+    "reference_schema",
+]
