@@ -1,4 +1,5 @@
-"""Binary (derived label) and regression pipelines end to end, from config alone.
+"""Binary (derived label; a column with label.positive) and regression pipelines end to end,
+from config alone.
 
 Each pushes a model whose raw-feature serving answer equals the in-process prediction for the
 same rows through the tf.Example signature (what the Evaluator scored), and whose output names
@@ -29,6 +30,12 @@ BINARY = f"""\
 name: heavy
 data: {{path: {PENGUIN_DATA}}}
 {FEATURES}label: {{name: heavy, derive: "body_mass_g > 4000 and sex == 'male'"}}
+evaluation: {{thresholds: {{AUC: {{lower_bound: 0.6}}}}}}
+"""
+ONE_VS_REST = f"""\
+name: gentoo
+data: {{path: {PENGUIN_DATA}}}
+{FEATURES}label: {{name: species, task: binary, positive: Gentoo}}
 evaluation: {{thresholds: {{AUC: {{lower_bound: 0.6}}}}}}
 """
 REGRESSION = f"""\
@@ -110,3 +117,18 @@ def test_regression_task(tmp_path: Path) -> None:
     truth = [float(r["body_mass_g"]) for r in rows]
     error = sum(abs(p - t) for p, t in zip(predictions, truth, strict=True)) / len(rows)
     assert error < 800, (predictions, truth)
+
+
+def test_binary_task_with_a_chosen_positive_value(tmp_path: Path) -> None:
+    """label.positive: Gentoo is class 1 and every other species 0, whatever the frequencies
+    (Gentoo is not the rarer species, so the default rule would have picked another)."""
+    summary = _run(tmp_path, ONE_VS_REST)
+    assert summary["blessed"] is True, summary["blessing_failures"]
+    rows = [r for r in _rows(40)]
+    raw, _ = _serve(summary["pushed_path"], rows)
+    assert set(raw["classes"].numpy().tolist()) <= {b"not Gentoo", b"Gentoo"}
+    probability = raw["probabilities"].numpy()
+    gentoo = [p for p, r in zip(probability, rows, strict=True) if r["species"] == "Gentoo"]
+    others = [p for p, r in zip(probability, rows, strict=True) if r["species"] != "Gentoo"]
+    assert gentoo and others and min(gentoo) > max(others) - 0.5
+    assert sum(gentoo) / len(gentoo) > 0.5 > sum(others) / len(others)

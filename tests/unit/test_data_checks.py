@@ -158,3 +158,49 @@ def test_a_cell_over_128_kib_is_read(tmp_path: Path) -> None:
     """Issue 28: Python's csv stops at 128 KiB per cell and the file was called malformed."""
     (tmp_path / "a.csv").write_text(f'x,y,note\n1.5,0,"{"w" * 300_000}"\n2.5,1,short\n')
     check_local_data(_minimal(str(tmp_path)))
+
+
+def _binary(path: Path, **label) -> object:
+    return validate_config(
+        {
+            "name": "m",
+            "data": {"path": str(path)},
+            "features": [{"name": "x", "type": "float", "transform": "zscore"}],
+            "label": {"name": "grade", "task": "binary", **label},
+            "evaluation": {"bless": "always"},
+        }
+    )
+
+
+def test_label_positive_must_be_a_value_of_the_label(tmp_path: Path) -> None:
+    """Issue 22 #9: which value of a string binary label is positive was neither settable nor
+    checked; a misspelled one names the values and the nearest."""
+    (tmp_path / "a.csv").write_text("x,grade\n1.0,pass\n2.0,fail\n3.0,absent\n")
+    check_local_data(_binary(tmp_path, positive="pass"))
+    with pytest.raises(DataError, match="label.positive 'Pass' is not a value of column") as caught:
+        check_local_data(_binary(tmp_path, positive="Pass"))
+    assert "did you mean 'pass' for 'Pass'?" in str(caught.value)
+    with pytest.raises(
+        DataError, match="has 3 values .* but label.task is binary: set label.positive"
+    ):
+        check_local_data(_binary(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("label", "why"),
+    [
+        ({"task": "multiclass", "positive": "a"}, "it applies to a binary label"),
+        ({"derive": "x > 1", "positive": "a"}, "a derived label's positive class"),
+    ],
+)
+def test_label_positive_only_for_a_binary_column(label: dict, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        validate_config(
+            {
+                "name": "m",
+                "data": {"path": "d"},
+                "features": [{"name": "x", "type": "float", "transform": "zscore"}],
+                "label": {"name": "y", **label},
+                "evaluation": {"bless": "always"},
+            }
+        )

@@ -92,6 +92,7 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
             "type": config.label.type,
             "task": config.label.resolved_task,
             "derive": config.label.derive,
+            "positive": config.label.positive,
         },
     }
     if config.crosses:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictFloat, StrictInt, model_validator
+from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, model_validator
 
 from tfxkit.config.base import Strict
 from tfxkit.config.types import (
@@ -158,6 +158,15 @@ class AnomalyAction(str, Enum):
 _DISTANCE = "(L-infinity for strings, Jensen-Shannon divergence for numbers)"  # drift, skew
 
 
+def _off(value: object) -> object:
+    """YAML 1.1 reads a bare ``off`` as false: it means the word here."""
+    return "off" if value is False else value
+
+
+LeakageAction = Annotated[Literal["fail", "warn", "off"], BeforeValidator(_off)]
+ShiftCheck = Annotated[Literal["fail", "warn", "off"], BeforeValidator(_off)]  # drift/skew_check
+
+
 class ValidationConfig(Strict):
     """What data anomalies (statistics against the schema) do to a run."""
 
@@ -174,7 +183,15 @@ class ValidationConfig(Strict):
     drift: Distances = Field(
         default_factory=dict,
         description="Per column: the largest distance allowed between this run's data and the "
-        f"last approved run's {_DISTANCE}.",
+        f"last approved run's {_DISTANCE}; it replaces drift_check for that column.",
+    )
+    drift_check: ShiftCheck = Field(
+        default="fail",
+        description="Every configured feature and the label column without a drift bound is "
+        "compared with the last approved run's data, split by split, with bounds set by the "
+        "sample sizes (PSI and KS for numbers, PSI and chi-square for strings): a major shift "
+        "stops the run and a moderate one warns (fail), every shift only warns (warn), or "
+        "nothing is compared (off).",
     )
     serving_data: str | None = Field(
         default=None,
@@ -184,12 +201,24 @@ class ValidationConfig(Strict):
     skew: Distances = Field(
         default_factory=dict,
         description=f"Per column: the largest distance allowed between training and serving "
-        f"data {_DISTANCE}.",
+        f"data {_DISTANCE}; it replaces skew_check for that column.",
+    )
+    skew_check: ShiftCheck = Field(
+        default="fail",
+        description="With serving_data: drift_check's comparison of the train split with the "
+        "serving data, for every feature without a skew bound (fail | warn | off).",
     )
     max_example_count_change: PositiveFloat | None = Field(
         default=None,
         description="Largest relative change in the number of examples per split against the "
         "last approved run (0.5: between half and one and a half times as many).",
+    )
+    leakage: LeakageAction = Field(
+        default="warn",
+        description="Target leakage: a feature that alone predicts the label almost perfectly "
+        "(AUC >= 0.98; regression |Spearman| or R² >= 0.98; or a copy of the label) on up to "
+        "50,000 train rows stops the run before Transform (fail), is reported in the run "
+        "summary with its score (warn), or is not looked for (off).",
     )
 
 
@@ -323,6 +352,13 @@ class LabelConfig(Strict):
         description="A boolean expression over columns, e.g. 'tip > 0.2 * fare' (parsed, "
         "never eval'ed); the label is 1 where true, 0 where false.",
     )
+    positive: NonEmptyStr | None = Field(
+        default=None,
+        description="Binary label from a column: the value that is the positive class (1; "
+        "probabilities are its probability), every other value is 0. Default: the less "
+        "frequent of the two values in the training data; set it whenever their frequencies "
+        "could change between runs.",
+    )
 
     @property
     def resolved_task(self) -> str:
@@ -336,4 +372,12 @@ class LabelConfig(Strict):
     def _task_fits(self) -> LabelConfig:
         if self.resolved_task == "regression" and (self.type == "string" or self.derive):
             raise ValueError(f"label '{self.name}': a regression label must be a number column")
+        if self.positive is not None and (self.derive or self.resolved_task != "binary"):
+            why = (
+                "a derived label's positive class is where its condition holds"
+                if self.derive
+                else f"it applies to a binary label (this one is {self.resolved_task}; set "
+                "label.task: binary)"
+            )
+            raise ValueError(f"label.positive: {why}")
         return self

@@ -258,6 +258,25 @@ def _scan_rows(
             f"{config.data.path}: label '{label}' has one value only ({sorted(label_values)}); "
             "a classifier needs at least two"
         )
+    positive = config.label.positive
+    if (
+        label
+        and config.label.resolved_task == "binary"
+        and positive is None
+        and len(label_values) > 2
+    ):
+        raise DataError(
+            f"{config.data.path}: label '{label}' has {len(label_values)} values "
+            f"({_shown(sorted(label_values), 10)}) but label.task is binary: set label.positive "
+            "to the value that is the positive class (every other value becomes 0), or use "
+            "label.task: multiclass"
+        )
+    if label and positive is not None and positive not in label_values:
+        values = sorted(label_values)
+        raise DataError(
+            f"{config.data.path}: label.positive '{positive}' is not a value of column "
+            f"'{label}' (values: {_shown(values, 10)}){_did_you_mean([positive], values)}"
+        )
 
 
 __all__ = ["MAX_ROWS", "check_local_data", "needed_columns"]

@@ -84,7 +84,12 @@ def _class_names(label: dict[str, Any], tf_transform_output: tft.TFTransformOutp
         return []
     if label.get("derive"):
         return list(F.DERIVED_CLASSES)
-    return _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
+    names = _read_vocabulary(tf_transform_output.vocabulary_file_by_name(F.LABEL_VOCAB_FILE))
+    positive = label.get("positive")
+    if positive is None:
+        return names
+    others = [n for n in names if n != positive]  # class 0: every other value
+    return [others[0] if len(others) == 1 else f"not {positive}", positive]
 
 
 def _named_outputs(predictions: tf.Tensor, task: str, classes: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -113,12 +113,13 @@ def _head(x: Any, label: dict[str, Any], tf_transform_output: tft.TFTransformOut
             [keras.metrics.MeanAbsoluteError()],
         )
     if task == "binary":
-        if not label.get("derive"):
+        if not label.get("derive") and label.get("positive") is None:
             classes = tf_transform_output.vocabulary_size_by_name(F.LABEL_VOCAB_FILE)
             if classes != 2:
                 raise ValueError(
                     f"label '{label['name']}' is configured as binary but the training data has "
-                    f"{classes} classes: use task: multiclass, or derive a 0/1 label"
+                    f"{classes} classes: set label.positive (one value against the rest), use "
+                    "task: multiclass, or derive a 0/1 label"
                 )
         return (
             keras.layers.Dense(1, activation="sigmoid", name="probabilities")(x),

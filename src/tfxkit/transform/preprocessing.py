@@ -234,7 +234,8 @@ def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, 
     """The label as the task needs it, and a 0/1 weight that is 0 where it is missing.
 
     multiclass: a class index from a vocabulary (class names kept); binary: 0/1, from a
-    derived expression or a two-class vocabulary; regression: the float value.
+    derived expression, ``label.positive`` (1 where the value is it), or a two-class
+    vocabulary (1 for the less frequent value); regression: the float value.
     """
     key, task = label["key"], label["task"]
     if label.get("derive"):
@@ -257,5 +258,8 @@ def transform_label(inputs: dict[str, Any], label: dict[str, Any]) -> dict[str, 
     vocabulary = tft.vocabulary(
         as_text, weights=weight, frequency_threshold=0.5, vocab_filename=F.LABEL_VOCAB_FILE
     )
-    index = tft.apply_vocabulary(as_text, vocabulary, default_value=0)
+    if label.get("positive") is not None:
+        index = tf.cast(tf.equal(as_text, label["positive"]), tf.int64)
+    else:
+        index = tft.apply_vocabulary(as_text, vocabulary, default_value=0)
     return {F.transformed_name(key): index, F.LABEL_WEIGHT: weight}
