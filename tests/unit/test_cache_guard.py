@@ -160,6 +160,27 @@ def test_record_digests_fresh_local_outputs_once(store, tmp_path: Path) -> None:
     assert cache_guard.record(store, execution_id) == 0  # recorded once, never rewritten
 
 
+def test_outputs_already_read_keep_no_digest(store, tmp_path: Path) -> None:
+    """A consumer's cache key hashed the artifact as it was: a digest added now would change
+    it (a cache miss). Unread outputs of a cached execution (a run killed before recording)
+    still get theirs."""
+    read_uri, unread_uri = _output(tmp_path / "read"), _output(tmp_path / "unread")
+    execution_id, ids = _finished(
+        store, {"transform_graph": read_uri, "other": unread_uri}, record=False
+    )
+    reader = pb.Execution(type_id=store.put_execution_type(pb.ExecutionType(name="test")))
+    event = pb.Event(type=pb.Event.INPUT)
+    event.path.steps.add().key = "transform_graph"
+    store.put_execution(reader, [(_artifact(store, ids["transform_graph"]), event)], [])
+    cached_id, _ = _finished(store, ids, state=pb.Execution.CACHED, record=False)
+    assert cache_guard.record(store, cached_id) == 1
+    assert (
+        cache_guard.DIGEST_PROPERTY
+        not in _artifact(store, ids["transform_graph"]).custom_properties
+    )
+    assert cache_guard.DIGEST_PROPERTY in _artifact(store, ids["other"]).custom_properties
+
+
 def test_intact_outputs_pass_and_stay_live(store, tmp_path: Path) -> None:
     _, ids = _finished(store, {"transform_graph": _output(tmp_path / "graph")})
     assert cache_guard.screen(store, _cache(store).id) == []

@@ -6,8 +6,9 @@ node's cache context whose OUTPUT artifacts are all LIVE (``_get_outputs_of_exec
 whose URIs exist (``artifact_utils.verify_artifacts``). Nothing reads the files, so a damaged
 output was reused by every later run (issue 28). tfxkit therefore:
 
-- records, when an execution finishes, each output's digest (``digests``) as artifact custom
-  properties ``tfxkit_digest`` and ``tfxkit_files`` (``record``);
+- records, when an execution finishes (or is cached with outputs nothing has read yet), each
+  output's digest (``digests``) as artifact custom properties ``tfxkit_digest`` and
+  ``tfxkit_files`` (``record``);
 - just before TFX's lookup, walks the same candidates in the same order, re-digesting outputs
   until a candidate is intact (``screen``). A damaged or missing output is marked ABANDONED,
   with ``tfxkit_condemned`` saying why; TFX skips every candidate holding it (not LIVE) and
@@ -16,7 +17,8 @@ output was reused by every later run (issue 28). tfxkit therefore:
 
 ABANDONED rather than DELETED or MARKED_FOR_DELETION: TFX's input resolution and tfxkit's
 readers take only LIVE artifacts, while some TFX model resolvers still consider the deletion
-states. Outputs recorded before digests existed have none: only a missing one is caught.
+states. Outputs that other components read before digests existed have none: only a missing
+one is caught (adding a digest then would cost their readers a cache miss).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ MANIFEST_LIMIT = 500  # files: a larger output keeps only its whole digest (chan
 _LIVE = metadata_store_pb2.Artifact.LIVE
 _SUCCESSFUL = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 _OUTPUT = metadata_store_pb2.Event.OUTPUT
+_INPUT = metadata_store_pb2.Event.INPUT
 
 
 @dataclass(frozen=True)
@@ -66,18 +69,30 @@ def _outputs(store, execution_ids: list[int]) -> list[tuple[int, str, object]]:
 
 
 def record(store, execution_id: int) -> int:
-    """Digest each local LIVE output of a just-finished execution that has none; how many.
+    """Digest each local LIVE output of an execution (finished or cached) that has none and
+    that no execution has read yet; how many.
 
-    Called before any later component reads the outputs: the digest is part of the artifact
-    that downstream cache keys hash, so it must not change afterwards.
+    The digest becomes part of the artifact, which a consumer's cache key hashes (TFX's
+    ``get_cache_context`` serializes input artifacts whole): recording it after something read
+    the artifact would make that consumer miss its cache once. So outputs get it before any
+    later component runs; an older output already read (recorded before digests existed, or
+    its run killed in between) stays without one, and only its absence can be told.
     """
+    candidates = [
+        artifact
+        for _, _, artifact in _outputs(store, [execution_id])
+        if artifact.state == _LIVE
+        and digests.is_local(artifact.uri)
+        and DIGEST_PROPERTY not in artifact.custom_properties
+    ]
+    read = {
+        e.artifact_id
+        for e in store.get_events_by_artifact_ids([a.id for a in candidates])
+        if e.type == _INPUT
+    }
     updated = []
-    for _, _, artifact in _outputs(store, [execution_id]):
-        if (
-            artifact.state != _LIVE
-            or not digests.is_local(artifact.uri)
-            or DIGEST_PROPERTY in artifact.custom_properties
-        ):
+    for artifact in candidates:
+        if artifact.id in read:
             continue
         try:
             found = digests.digest(artifact.uri)

@@ -237,7 +237,7 @@ def _run_nodes(
             error.summary = summary
             raise error from exc
         status = _status(store, info, pipeline_node)
-        if status == "finished":  # before any later component reads (and hashes) its outputs
+        if status in ("finished", "cached"):  # before a later component reads its outputs
             cache_guard.record(store, info.execution_id)
         seconds = time.monotonic() - started
         summary.nodes.append(NodeResult(node_id, status, seconds))
