@@ -1,12 +1,15 @@
 """Fault injection on real local runs: start ``run-pipeline``, signal it while a chosen
-component is executing, then check what a re-run finds and leaves.
+component is executing, then check what a re-run finds and leaves; or damage a cached output
+on disk and check that the re-run re-executes its component instead of reusing it.
 
-Used by ``tests/integration/test_faults.py`` (CI: Transform and the push) and by
-``make chaos`` (``python -m tests.chaos``: every component, SIGKILL and SIGINT, as a table).
+Used by ``tests/integration/test_faults.py`` (CI: Transform and the push; a damaged Transform
+graph) and by ``make chaos`` (``python -m tests.chaos``: every component, SIGKILL and SIGINT,
+as a table; ``python -m tests.chaos damage``: every output of every component, damaged).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -83,6 +86,28 @@ def store_problems(workspace: Path) -> list[str]:
     return problems
 
 
+def newest_output(workspace: Path, node: str, output: str) -> Path:
+    """The newest ``<pipeline root>/<node>/<output>/<execution id>`` folder: what a cached
+    re-run would reuse."""
+    folder = workspace / "penguin" / "pipeline_root" / node / output
+    return max((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+
+
+def damage(workspace: Path, node: str, output: str, file: str | None = None) -> str:
+    """Damage a cached output as a disk, a crash or a stray script might: flip one byte of
+    ``file`` (default: its largest file); an output with no files is removed. What was hit."""
+    folder = newest_output(workspace, node, output)
+    files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    if not files:
+        folder.rmdir()
+        return "missing"
+    target = folder / file if file else files[-1]
+    data = bytearray(target.read_bytes() or b"\0")  # an empty file gains a byte
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    return target.relative_to(folder).as_posix()
+
+
 COMPONENTS = (
     "example_gen", "statistics_gen", "schema_gen", "example_validator", "anomaly_gate",
     "transform", "trainer", "evaluator", "pusher",
@@ -112,12 +137,48 @@ def sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, st
     return rows
 
 
+def damage_sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(component, output, verdict) for every output of every component, one workspace: damage
+    the output a re-run would reuse; the re-run must say so and re-execute that component."""
+    from tests.pipeline_runs import executions
+
+    workspace, rows = base / "damage", []
+    first = rerun(workspace)
+    assert first.returncode == 0, first.stderr[-2000:]
+    root = workspace / "penguin" / "pipeline_root"
+    for component in components or COMPONENTS:
+        for output in sorted(p.name for p in (root / component).iterdir() if p.name[0] != "."):
+            hit = damage(workspace, component, output)
+            summary = base / "summary.json"
+            again = rerun(workspace, "--summary-json", str(summary))
+            problems = []
+            if again.returncode != 0:
+                problems.append(f"re-run exited {again.returncode}")
+            elif f"cache: {component}'s output {output} " not in again.stdout:
+                problems.append("not said")
+            else:
+                run_id = json.loads(summary.read_text())["run_id"]
+                state = executions(workspace, "penguin", run_id)[component].state
+                if state != "COMPLETE":
+                    problems.append(f"{component} {state}, not re-executed")
+            verdict = "re-run" if not problems else "FAILED: " + "; ".join(problems)
+            rows.append((component, f"{output} ({hit})", verdict))
+            print(f"{component:<18} {output + ' (' + hit + ')':<50} {verdict}", flush=True)
+    return rows
+
+
 if __name__ == "__main__":
     import tempfile
 
+    damaging = sys.argv[1:2] == ["damage"]
+    names = sys.argv[2:] if damaging else sys.argv[1:]  # or name components to sweep
     with tempfile.TemporaryDirectory(prefix="tfxkit-chaos-") as tmp:
-        print(f"{'component':<18} {'signal':<8} verdict")
-        results = sweep(Path(tmp), sys.argv[1:] or None)  # or name components to sweep
-    failed = [r for r in results if r[2] != "survived"]
+        if damaging:
+            print(f"{'component':<18} {'output (damaged file)':<50} verdict")
+            results = damage_sweep(Path(tmp), names or None)
+        else:
+            print(f"{'component':<18} {'signal':<8} verdict")
+            results = sweep(Path(tmp), names or None)
+    failed = [r for r in results if not r[2].startswith(("survived", "re-run"))]
     print(f"\n{len(results) - len(failed)}/{len(results)} faults survived")
     sys.exit(1 if failed else 0)

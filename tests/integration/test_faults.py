@@ -3,12 +3,15 @@
 One workspace, in order: SIGINT during Transform (canceled, cleaned, exit 130, one line);
 SIGKILL during Transform (left RUNNING by a dead process); SIGKILL during the push; then a
 run that must mark the dead executions abandoned, complete, and leave exactly one complete
-model version with nothing unfinished in ML Metadata. A second workspace checks that two runs
+model version with nothing unfinished in ML Metadata; then a damaged cached Transform graph,
+which the next run must re-execute rather than reuse. A second workspace checks that two runs
 at once do the work and push once.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -16,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests import chaos
-from tests.paths import REPO
-from tests.pipeline_runs import sqlite_store, versions
+from tests.paths import PENGUIN_EXECUTOR_NODES, REPO
+from tests.pipeline_runs import executions, sqlite_store, versions
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +79,44 @@ def test_after_the_faults_one_complete_version_and_nothing_unfinished(faults: di
         (workspace / "penguin" / "pipeline_root" / "transform" / "transform_graph").iterdir()
     )
     assert len(transform_graphs) == 1
+
+
+def test_a_damaged_cached_output_is_re_run_not_reused(faults: dict) -> None:
+    """Issue 28 #4: a damaged ``transform_fn/saved_model.pb`` in the cached Transform graph made
+    every later run fail the same way until ``--no-cache``. Now the re-run says so in one line,
+    re-executes Transform and what follows, keeps what precedes cached, and the run after that
+    is cached again. After the checks above: it adds a Transform execution to the workspace."""
+    workspace = faults["workspace"]
+    damaged = chaos.newest_output(workspace, "transform", "transform_graph")
+    assert chaos.damage(workspace, "transform", "transform_graph", "transform_fn/saved_model.pb")
+    summary = workspace / "damaged.json"
+    again = chaos.rerun(workspace, "--summary-json", str(summary))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "nothing changed since" not in again.stdout  # the no-TFX shortcut was not fooled
+    said = [line for line in again.stdout.splitlines() if "cache:" in line]
+    assert said == [
+        "[tfxkit] cache: transform's output transform_graph changed on disk since it was "
+        "recorded (transform_fn/saved_model.pb); re-running transform"
+    ]
+    states = _states(workspace, summary)
+    for node in ("example_gen", "statistics_gen", "schema_gen", "example_validator"):
+        assert states[node] == "CACHED", states
+    for node in ("transform", "trainer", "evaluator"):
+        assert states[node] == "COMPLETE", states
+    assert (damaged / "transform_fn" / "saved_model.pb").is_file()  # kept, never reused
+    # The store is touched so the run goes through TFX's cache, not the no-TFX shortcut.
+    store = workspace / "penguin" / "metadata.sqlite"
+    os.utime(store, ns=(store.stat().st_atime_ns, store.stat().st_mtime_ns + 1_000_000))
+    cached = chaos.rerun(workspace, "--summary-json", str(summary))
+    assert cached.returncode == 0, cached.stderr[-2000:]
+    assert "cache:" not in cached.stdout
+    assert set(_states(workspace, summary).values()) == {"CACHED"}
+
+
+def _states(workspace: Path, summary: Path) -> dict[str, str]:
+    run_id = json.loads(summary.read_text())["run_id"]
+    found = executions(workspace, "penguin", run_id)
+    return {node: e.state for node, e in found.items() if node in PENGUIN_EXECUTOR_NODES}
 
 
 def _start(workspace: Path, *extra: str, holding: bool = False) -> subprocess.Popen:
