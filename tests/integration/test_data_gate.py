@@ -2,15 +2,18 @@
 
 One workspace, in order: a good first run (its schema becomes the reference), then new data
 whose island column is entirely an unseen value, then new data whose bill length drifted past
-its configured bound, then the good data again with logged serving requests skewed to one
-island. Each bad run exits 2 with a table naming split, feature and anomaly,
-trains and pushes nothing, and keeps its anomalies in ML Metadata and the summary JSON.
+its configured bound, then new data whose flipper length is ten times larger (no bound
+configured: the default drift check, issue 28), then a resample of the good data (no alarm),
+then the good data again with logged serving requests skewed to one island. Each bad run exits
+2 with a table naming split, feature and anomaly, trains and pushes nothing, and keeps its
+anomalies in ML Metadata and the summary JSON.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -35,9 +38,11 @@ validation:
 """
 
 
-def _data(target: Path, change=None) -> Path:
+def _data(target: Path, change=None, resample: int | None = None) -> Path:
     with (PENGUIN_DATA / "penguins.csv").open() as handle:
         rows = list(csv.DictReader(handle))
+    if resample is not None:  # a bootstrap resample: the same distribution, other rows
+        rows = random.Random(resample).choices(rows, k=len(rows))
     for row in rows:
         if change:
             change(row)
@@ -55,10 +60,11 @@ def gated(tmp_path_factory) -> dict:
     config = base / "gated.yaml"
     config.write_text(CONFIG)
 
-    def run(name: str, data: Path) -> dict:
+    def run(name: str, data: Path, with_config: Path = config) -> dict:
         summary = base / f"{name}.json"
-        result = run_pipeline(base / "ws", config=config, data=data, summary=summary)
-        return {"result": result, "summary": json.loads(summary.read_text())}
+        result = run_pipeline(base / "ws", config=with_config, data=data, summary=summary)
+        pushed = versions(base / "ws" / "serving" / "gated")  # right after this run
+        return {"result": result, "summary": json.loads(summary.read_text()), "pushed": pushed}
 
     runs = {"good": run("good", _data(base / "good"))}
     runs["mars"] = run("mars", _data(base / "mars", lambda r: r.update(island="Mars")))
@@ -66,6 +72,11 @@ def gated(tmp_path_factory) -> dict:
         base / "longer", lambda r: r.update(bill_length_mm=str(float(r["bill_length_mm"]) + 15))
     )
     runs["drift"] = run("drift", longer)
+    tenfold = _data(
+        base / "tenfold",
+        lambda r: r.update(flipper_length_mm=str(int(r["flipper_length_mm"]) * 10)),
+    )
+    runs["tenfold"] = run("tenfold", tenfold)
     # Logged serving requests (no label) that lean to one island: skew against training.
     logs = base / "logs"
     logs.mkdir()
@@ -74,16 +85,16 @@ def gated(tmp_path_factory) -> dict:
     )
     skewed = base / "skewed.yaml"
     skewed.write_text(CONFIG + f"  serving_data: {logs}\n  skew: {{island: 0.3}}\n")
-    summary = base / "skew.json"
-    result = run_pipeline(base / "ws", config=skewed, data=base / "good", summary=summary)
-    runs["skew"] = {"result": result, "summary": json.loads(summary.read_text())}
+    runs["skew"] = run("skew", base / "good", skewed)
+    # Last (it passes and pushes): other rows of the approved data, compared with it.
+    runs["resample"] = run("resample", _data(base / "resample", resample=28))
     return {"base": base, **runs}
 
 
 def test_the_first_run_passes_and_pushes(gated: dict) -> None:
     assert gated["good"]["result"].returncode == 0, gated["good"]["result"].stderr[-2000:]
     assert gated["good"]["summary"]["anomalies"] == []
-    assert versions(gated["base"] / "ws" / "serving" / "gated") == [1]
+    assert gated["good"]["pushed"] == [1]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +102,7 @@ def test_the_first_run_passes_and_pushes(gated: dict) -> None:
     [
         ("mars", "island", "ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
         ("drift", "bill_length_mm", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"),
+        ("tenfold", "flipper_length_mm", "DISTRIBUTION_DRIFT"),
         ("skew", "island", "COMPARATOR_L_INFTY_HIGH"),
     ],
 )
@@ -107,7 +119,32 @@ def test_bad_data_stops_before_transform(gated: dict, run: str, feature: str, an
     assert "transform" not in ran and "trainer" not in ran and "pusher" not in ran
     assert ran["example_validator"].state in ("COMPLETE", "CACHED")
     assert ran["anomaly_gate"].state == "FAILED"
-    assert versions(gated["base"] / "ws" / "serving" / "gated") == [1]
+    assert gated[run]["pushed"] == [1]
+
+
+def test_a_tenfold_feature_fails_by_default_naming_the_measure_and_the_fix(gated: dict) -> None:
+    """Issue 28: with no drift bound configured, this run used to train, bless and push."""
+    result, summary = gated["tenfold"]["result"], gated["tenfold"]["summary"]
+    rows = [a for a in summary["anomalies"] if a["feature"] == "flipper_length_mm"]
+    assert {a["split"] for a in rows} == {"train", "eval"}
+    for row in rows:
+        assert row["anomaly"] == "DISTRIBUTION_DRIFT"
+        assert (
+            row["description"].startswith("major shift: PSI ")
+            and "KS 1.00 > " in row["description"]
+        )
+        assert "validation.severity: {flipper_length_mm: warn}" in row["description"]
+    assert "vs the last approved run" in result.stderr
+    assert {a["feature"] for a in summary["anomalies"]} == {"flipper_length_mm"}
+
+
+def test_a_resample_of_the_approved_data_passes_and_pushes(gated: dict) -> None:
+    """Other rows of the same distribution: no drift alarm, not even a warning."""
+    result, summary = gated["resample"]["result"], gated["resample"]["summary"]
+    assert result.returncode == 0, result.stdout[-1500:] + result.stderr[-3000:]
+    assert summary["anomalies"] == []
+    assert "DISTRIBUTION_DRIFT" not in result.stdout + result.stderr
+    assert gated["resample"]["pushed"] == [1, 2]
 
 
 def test_schema_diff_and_freeze_use_the_last_approved_schema(

@@ -39,6 +39,9 @@ class AnomalyGateSpec(types.ComponentSpec):
             executor.SERVING_DATA_KEY: str,
             executor.SERVING_DIALECT_KEY: str,
             executor.SKEW_KEY: str,
+            executor.DRIFT_CHECK_KEY: str,  # fail | warn | off
+            executor.SKEW_CHECK_KEY: str,  # fail | warn | off
+            executor.CHECKED_KEY: str,  # JSON [feature key]: what the default checks judge
         },
     )
     INPUTS = channels(
@@ -70,6 +73,9 @@ class AnomalyGate(SpecComponent, spec=AnomalyGateSpec, executor=executor.Executo
         serving_data: str | None = None,
         serving_dialect: str | None = None,
         skew: dict[str, float] | None = None,
+        drift_check: str = "fail",
+        skew_check: str = "fail",
+        checked: list[str] | None = None,
     ) -> None:
         super().__init__(
             locals(),
@@ -77,4 +83,5 @@ class AnomalyGate(SpecComponent, spec=AnomalyGateSpec, executor=executor.Executo
             drift=as_json(drift or {}),
             target=json_or_none(targets),
             skew=json_or_none(skew),
+            checked=json_or_none(checked),
         )

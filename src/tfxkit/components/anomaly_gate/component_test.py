@@ -46,3 +46,18 @@ def test_renamed_and_empty_json_arguments() -> None:
 def test_executor_is_importable_by_path_from_the_package() -> None:
     spec = component.AnomalyGate.EXECUTOR_SPEC
     assert spec.executor_class.__module__ == "tfxkit.components.anomaly_gate.executor"
+
+
+def test_default_checks_and_the_features_they_judge() -> None:
+    """drift_check and skew_check are on (fail) unless said otherwise; ``checked`` is JSON."""
+    channels = {
+        "statistics": tfx.dsl.Channel(type=standard_artifacts.ExampleStatistics),
+        "anomalies": tfx.dsl.Channel(type=standard_artifacts.ExampleAnomalies),
+        "schema": tfx.dsl.Channel(type=standard_artifacts.Schema),
+    }
+    gate = component.AnomalyGate(**channels)
+    assert gate.exec_properties["drift_check"] == gate.exec_properties["skew_check"] == "fail"
+    assert gate.exec_properties.get("checked") is None  # the executor then judges every feature
+    gate = component.AnomalyGate(**channels, drift_check="off", checked=["island", "species"])
+    assert gate.exec_properties["drift_check"] == "off"
+    assert json.loads(gate.exec_properties["checked"]) == ["island", "species"]

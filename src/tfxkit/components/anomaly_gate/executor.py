@@ -3,8 +3,11 @@
 The reference schema: the last approved run's (``baseline_schema``, resolved from ML Metadata)
 when there is one and it approved other statistics; then this run's statistics are validated
 against it here, with the drift comparators from ``drift`` and the previous statistics it
-approved. Otherwise (first run, or a curated schema) ExampleValidator's anomalies against the
-current schema are used.
+approved, and every other checked feature is compared with those statistics by the default
+drift check (``shift``: size-aware PSI and KS / chi-square; ``drift_check`` says fail, warn
+or off). Otherwise (first run, or a curated schema) ExampleValidator's anomalies against the
+current schema are used. Logged serving data (``serving_data``) is compared with the train
+split the same two ways (``skew``, ``skew_check``).
 
 Each anomaly reason in each split becomes a row ``{split, feature, anomaly, severity,
 description}``. Its action: ``severity[feature]``, else ``severity[anomaly type]``, else
@@ -29,6 +32,8 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from tfxkit.components.anomaly_gate import shift
+from tfxkit.components.anomaly_gate.shift import DefaultCheck
 from tfxkit.components.anomaly_gate.verdict import AnomalyRow, AnomalyVerdict
 from tfxkit.components.verdicts import Artifacts, GateExecutor
 from tfxkit.errors import AnomaliesFound
@@ -44,6 +49,9 @@ TARGET_KEY = "target"  # JSON list: the label column(s), absent from serving dat
 SERVING_DATA_KEY = "serving_data"  # CSV files of logged serving requests
 SERVING_DIALECT_KEY = "serving_dialect"  # their dialect, JSON (data.csv)
 SKEW_KEY = "skew"  # JSON {feature key: threshold}: training vs serving distance
+DRIFT_CHECK_KEY = "drift_check"  # the default drift check: fail | warn | off (absent: fail)
+SKEW_CHECK_KEY = "skew_check"  # the default skew check, the same way
+CHECKED_KEY = "checked"  # JSON list: the feature keys the default checks judge (absent: all)
 APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
@@ -142,13 +150,18 @@ def validate_against(
     previous_uri: str | None,
     drift: dict[str, float],
     count_change: float,
+    default: DefaultCheck | None = None,
 ) -> list[dict[str, str]]:
-    """Rows for each split of ``statistics`` validated against ``schema``; drift and the
-    example-count bound compare with the same split of the statistics at ``previous_uri``."""
+    """Rows for each split of ``statistics`` validated against ``schema``; drift (``drift``'s
+    bounds, then the ``default`` check for the other features) and the example-count bound
+    compare with the same split of the statistics at ``previous_uri``."""
     import tensorflow_data_validation as tfdv
     from tfx.components.statistics_gen import stats_artifact_utils
 
+    default = default or DefaultCheck()
     schema = _with_comparators(schema, drift, count_change)
+    measure = default.judged([f.name for f in schema.feature], drift)
+    schema = shift.measuring(schema, measure)
     rows = []
     for split in artifact_utils.decode_split_names(statistics.split_names):
         current = stats_artifact_utils.load_statistics(statistics, split).proto()
@@ -157,7 +170,11 @@ def validate_against(
             path = os.path.join(previous_uri, f"Split-{split}", STATS_FILE)
             before = tfdv.load_stats_binary(path) if fileio.exists(path) else None
         anomalies = tfdv.validate_statistics(current, schema, previous_statistics=before)
-        rows += anomaly_rows(split, anomalies)
+        rows += shift.unmeasured(anomaly_rows(split, anomalies), measure)
+        if before is not None and before.datasets:
+            measured = shift.tfdv_measures(anomalies, shift.DRIFT)
+            pair = (before.datasets[0], current.datasets[0])
+            rows += shift.shift_rows(split, *pair, default, drift, shift.DRIFT, measured)
     return rows
 
 
@@ -168,9 +185,11 @@ def skew_rows(
     dialect_json: str,
     skew: dict[str, float],
     targets: list[str],
+    default: DefaultCheck | None = None,
 ) -> list[dict[str, str]]:
-    """Training (the train split) against logged serving data: skew beyond ``skew``'s bounds,
-    and serving data that breaks the schema in the SERVING environment (no label there)."""
+    """Training (the train split) against logged serving data: skew beyond ``skew``'s bounds
+    and, for the other features, by the ``default`` check; and serving data that breaks the
+    schema in the SERVING environment (no label there)."""
     import tensorflow_data_validation as tfdv
     from tensorflow_metadata.proto.v0 import schema_pb2
     from tfx.components.statistics_gen import stats_artifact_utils
@@ -190,15 +209,24 @@ def skew_rows(
                 comparator.jensen_shannon_divergence.threshold = skew[feature.name]
         if feature.name in targets:
             feature.not_in_environment.append("SERVING")
+    default = default or DefaultCheck()
+    judged = default.judged([f.name for f in schema.feature if f.name not in targets], skew)
     train = stats_artifact_utils.load_statistics(statistics, "train").proto()
     skewed = tfdv.validate_statistics(
-        train, schema, environment="TRAINING", serving_statistics=serving
+        train,
+        shift.measuring(schema, judged, shift.SKEW),
+        environment="TRAINING",
+        serving_statistics=serving,
     )
     rows = [
         r
         for r in anomaly_rows("train/serving", skewed, against="training vs serving")
         if r["anomaly"] in _COMPARATORS
     ]
+    measured = shift.tfdv_measures(skewed, shift.SKEW)
+    pair = (train.datasets[0], serving.datasets[0])
+    unlabelled = DefaultCheck(default.action, tuple(judged))
+    rows += shift.shift_rows("train/serving", *pair, unlabelled, skew, shift.SKEW, measured)
     served = tfdv.validate_statistics(serving, schema, environment="SERVING")
     return rows + anomaly_rows("serving", served)
 
@@ -267,6 +295,9 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         severity = json.loads(properties.get(SEVERITY_KEY) or "{}")
         drift = json.loads(properties.get(DRIFT_KEY) or "{}")
         count_change = float(properties.get(COUNT_CHANGE_KEY) or 0.0)
+        checked = properties.get(CHECKED_KEY)
+        features = tuple(json.loads(checked)) if checked else None
+        drift_check = DefaultCheck(properties.get(DRIFT_CHECK_KEY) or "fail", features)
         statistics = artifact_utils.get_single_instance(inputs[STATISTICS_KEY])
         empty = empty_split_rows(statistics)
         if empty:  # whatever on_anomaly says: nothing was judged
@@ -280,7 +311,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
             reference_uri = baseline.uri
             schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
             previous = baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY)
-            rows = validate_against(statistics, schema, previous, drift, count_change)
+            rows = validate_against(statistics, schema, previous, drift, count_change, drift_check)
         else:  # first run or a curated schema: ExampleValidator's verdict on this run's schema
             reference_uri = artifact_utils.get_single_uri(inputs[SCHEMA_KEY])
             rows = read_anomalies(artifact_utils.get_single_instance(inputs[ANOMALIES_KEY]))
@@ -297,6 +328,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
                 properties.get(SERVING_DIALECT_KEY) or "{}",
                 json.loads(properties.get(SKEW_KEY) or "{}"),
                 json.loads(properties.get(TARGET_KEY) or "[]"),
+                DefaultCheck(properties.get(SKEW_CHECK_KEY) or "fail", features),
             )
         decided = [(row, action(row, on_anomaly, severity)) for row in rows]
         failing = [row for row, verdict in decided if verdict == "fail"]

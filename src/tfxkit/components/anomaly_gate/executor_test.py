@@ -21,6 +21,7 @@ from tfxkit.components.anomaly_gate.executor import (
     label_rows,
     skew_rows,
 )
+from tfxkit.components.anomaly_gate.shift import DefaultCheck
 from tfxkit.components.anomaly_gate.verdict import AnomalyVerdict
 from tfxkit.components.verdicts import read
 from tfxkit.errors import AnomaliesFound, format_error
@@ -161,9 +162,9 @@ def test_numeric_drift_beyond_its_bound_stops_the_run(tmp_path: Path) -> None:
     rows = [r for r in caught.value.rows if r["feature"] == "mass"]
     assert rows[0]["anomaly"] == "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"
     assert rows[0]["description"].startswith("JSD ") and "> 0.1 " in rows[0]["description"]
-    # Without a drift bound the same data passes (the schema has no numeric range).
+    # A bound of its own replaces the default check for that column: a loose one passes.
     inputs, outputs = _artifacts(tmp_path / "third", heavier, baseline=baseline)
-    Executor().Do(inputs, outputs, {"on_anomaly": "fail", "severity": "{}"})
+    Executor().Do(inputs, outputs, {**props, "drift": json.dumps({"mass": 1.5})})
 
 
 def test_the_schema_that_approved_these_statistics_is_not_a_baseline(tmp_path: Path) -> None:
@@ -221,8 +222,16 @@ def test_serving_data_skew_and_the_serving_environment(tmp_path: Path) -> None:
         ("train/serving", "island", "COMPARATOR_L_INFTY_HIGH")
     ]
     assert rows[0]["description"].endswith("(training vs serving)")
-    # Without a skew bound, nothing: the missing label is expected in SERVING.
-    assert skew_rows(stats, schema, str(serving), dialect, {}, ["species"]) == []
+    # Without a skew bound, the default check finds it; the label, absent in SERVING, is
+    # neither an anomaly nor compared.
+    rows = skew_rows(stats, schema, str(serving), dialect, {}, ["species"])
+    assert [(r["split"], r["feature"], r["anomaly"], r["severity"]) for r in rows] == [
+        ("train/serving", "island", "DISTRIBUTION_SKEW", "ERROR")
+    ]
+    assert "'Torgersen' 33% -> 100%" in rows[0]["description"]
+    assert "(training vs serving)" in rows[0]["description"]
+    off = DefaultCheck("off")
+    assert skew_rows(stats, schema, str(serving), dialect, {}, ["species"], off) == []
 
 
 def test_a_split_with_no_examples_judges_nothing_and_stops_even_on_warn(tmp_path: Path) -> None:
