@@ -11,8 +11,9 @@ child process over the same serving base:
 * ``refusals``: ``Content-Length: -1``, ``abc`` and 10 GB with a short body: what answers,
   and after how long (``no answer`` after 5 s).
 
-Errors are resets, refused or dropped connections, timeouts (30 s) and non-200 answers. The
-clients are asyncio streams in this process (one thread), so 200 of them cost little CPU.
+Errors are resets, refused or dropped connections, timeouts (30 s) and non-200 answers;
+``unserved`` counts steady clients that never got an answer (latencies are of answered requests
+only). The clients are asyncio streams in this process (one thread), so 200 cost little CPU.
 
 Part 2, protocols: REST and gRPC at batch 1 and 32 from ``--protocol-clients`` client threads
 for ``--seconds`` each (``tfxkit.serving.Client``).
@@ -96,6 +97,7 @@ class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.errors: Counter = Counter()
+        self.idle_clients = 0  # steady: clients that never got an answer
 
     def add(self, started: float, status: int | None, error: str | None = None) -> None:
         if status == 200:
@@ -109,6 +111,7 @@ class Tally:
         return {
             "requests": total,
             "errors": sum(self.errors.values()),
+            "idle": self.idle_clients,
             "kinds": ", ".join(f"{k} {n}" for k, n in self.errors.most_common()) or "-",
             "rps": len(self.latencies) / seconds,
             "p50": q[49] * 1000,
@@ -142,7 +145,7 @@ async def _steady(port: int, data: bytes, clients: int, seconds: float) -> dict:
     deadline = time.perf_counter() + seconds
 
     async def client() -> None:
-        connection = None
+        connection, answered = None, False
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
@@ -150,6 +153,7 @@ async def _steady(port: int, data: bytes, clients: int, seconds: float) -> dict:
                     if connection is None:
                         connection = await asyncio.open_connection("127.0.0.1", port)
                     tally.add(started, await _exchange(*connection, data))
+                    answered = True
             except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 tally.add(started, None, _error_name(exc))
                 if connection is not None:
@@ -157,6 +161,7 @@ async def _steady(port: int, data: bytes, clients: int, seconds: float) -> dict:
                 connection = None
         if connection is not None:
             connection[1].close()
+        tally.idle_clients += not answered
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -233,13 +238,17 @@ def _front_ends(args: argparse.Namespace) -> None:
     print(f"\nFront ends: {args.clients} concurrent clients, predict batch 1; burst = "
           f"{args.rounds} rounds of {args.clients} new connections, steady = kept-alive "
           f"connections for {args.seconds:g} s; machine: {os.cpu_count()} CPUs")  # fmt: skip
-    print(f"{'front end':21} {'load':6} {'requests':>8} {'errors':>6} {'req/s':>7} "
-          f"{'p50 ms':>8} {'p99 ms':>8}  error kinds")  # fmt: skip
+    print(f"{'front end':21} {'load':6} {'requests':>8} {'errors':>6} {'unserved':>8} "
+          f"{'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}  error kinds")  # fmt: skip
     for name, result in results.items():
         for load in ("burst", "steady"):
             r = result[load]
-            print(f"{name:21} {load:6} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.0f} "
-                  f"{r['p50']:>8.1f} {r['p99']:>8.1f}  {r['kinds']}")  # fmt: skip
+            print(f"{name:21} {load:6} {r['requests']:>8} {r['errors']:>6} {r['idle']:>8} "
+                  f"{r['rps']:>7.0f} {r['p50']:>8.1f} {r['p99']:>8.1f}  {r['kinds']}")  # fmt: skip
+    print(
+        "(unserved: steady clients that never got an answer; latencies are of answered "
+        "requests only)"
+    )
     old, new = results.values()
     for load in ("burst", "steady"):
         a, b = old[load], new[load]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.serving_toy import MODEL, ROWS, push, save_toy
+from tfxkit import cli
 from tfxkit.serving import Client, ServingRequestError, layout, rest, rollout
 from tfxkit.serving.server import EmbeddedServer
 
@@ -141,8 +142,8 @@ def test_keep_alive_serves_two_requests_on_one_connection(server: EmbeddedServer
 @pytest.mark.parametrize(
     ("length", "status", "error"),
     [
-        ("-1", 400, "Content-Length is invalid"),
-        ("abc", 400, "Content-Length is invalid"),
+        ("-1", 400, "Content-Length is invalid: it must be the body's size in bytes"),
+        ("abc", 400, "Content-Length is invalid: it must be the body's size in bytes"),
         (str(10 * 1024**3), 413, "request body of 10737418240 bytes is over this server's limit"),
     ],
 )
@@ -251,3 +252,20 @@ def test_stop_closes_listener_and_open_connections(base: Path) -> None:
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
     finally:
         idle.close()
+
+
+def test_serve_options_set_the_limits(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[rest.RestSettings] = []
+
+    def record(self: EmbeddedServer) -> None:  # instead of serving until Ctrl-C
+        seen.append(self._rest.settings)
+        self.stop()
+
+    monkeypatch.setattr(EmbeddedServer, "serve_forever", record)
+    code = cli.main(["serve", "--base", str(base), "--rest-port", "0", "--no-grpc",
+                     "--max-body-mb", "0.5", "--max-batch-rows", "7", "--threads", "2",
+                     "--idle-timeout", "5"])  # fmt: skip
+    assert code == 0
+    assert seen == [
+        rest.RestSettings(max_body_bytes=512 * 1024, max_batch_rows=7, threads=2, idle_timeout=5)
+    ]

@@ -84,7 +84,7 @@ def _base(base: str | None, config: str | None) -> str:
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=8,
+    default=4,
     show_default=True,
     help="REST worker threads; further requests wait in a queue",
 )

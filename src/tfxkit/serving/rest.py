@@ -56,7 +56,7 @@ class RestSettings:
 
     max_body_bytes: int = 32 * MIB  # a larger request gets 413 once its headers arrive
     max_batch_rows: int = 10_000  # rows (instances, examples) in one request; more gets 400
-    threads: int = 8  # worker threads running requests; the rest wait in a queue
+    threads: int = 4  # worker threads running requests; the rest wait in a queue
     backlog: int = 1024  # listen queue of the socket (the old server's was 5)
     connection_limit: int = 1000  # open connections; past it new ones wait in the backlog
     idle_timeout: float = 30.0  # seconds a kept-alive or stalled connection may stay silent
@@ -218,6 +218,8 @@ class _JsonErrorTask(ErrorTask):
                 f"The request body {size}is over this server's limit of "
                 f"{server.settings.max_body_bytes} bytes (tfxkit serve --max-body-mb)"
             )
+        elif "Content-Length" in error.body:
+            message = "Content-Length is invalid: it must be the body's size in bytes, in digits"
         else:
             message = f"{error.reason}: {error.body}"
         server.app.count("refused", error.code)

@@ -18,6 +18,9 @@ from tfxkit.serving.models import ModelStore, base_exists
 
 
 class EmbeddedServer:
+    """REST (``rest.RestServer``, limits in ``rest_settings``) and gRPC over one ``ModelStore``,
+    and a thread that polls the base for new versions and labels."""
+
     def __init__(
         self,
         base: str,
@@ -39,11 +42,15 @@ class EmbeddedServer:
         self._stop = threading.Event()
         try:
             self._rest = rest.RestServer(self.store, host, rest_port, rest_settings)
-            self._grpc, self.grpc_port = (
-                grpc_service.make_server(self.store, host, grpc_port)
-                if grpc_port is not None
-                else (None, None)
-            )
+            try:
+                self._grpc, self.grpc_port = (
+                    grpc_service.make_server(self.store, host, grpc_port)
+                    if grpc_port is not None
+                    else (None, None)
+                )
+            except OSError:
+                self._rest.stop()  # its port stays free for the next try
+                raise
         except OSError as exc:
             raise ServingError(
                 f"cannot listen on {host}:{rest_port}/{grpc_port}: {exc}; pick other ports "
