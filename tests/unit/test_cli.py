@@ -25,13 +25,13 @@ def test_compile_writes_tfx_ir(tmp_path: Path, penguin_overrides: list[str], cap
     for override in penguin_overrides:
         args += ["--set", override]
     assert cli.main(args) == 0
-    assert "11 nodes" in capsys.readouterr().out
+    assert "13 nodes" in capsys.readouterr().out
     from google.protobuf import text_format
     from tfx.proto.orchestration import pipeline_pb2
 
     ir = text_format.Parse(out.read_text(), pipeline_pb2.Pipeline())
     assert ir.pipeline_info.id == "penguin"
-    assert len(ir.nodes) == 11
+    assert len(ir.nodes) == 13
 
 
 def test_no_pipeline_file_compiles_the_standard_pipeline(
@@ -133,7 +133,7 @@ def test_kubeflow_compile_only_writes_the_spec(tmp_path: Path, capsys) -> None:
         ]
     )
     assert code == 0
-    assert "compiled 'penguin' for kubeflow (11 tasks" in capsys.readouterr().out
+    assert "compiled 'penguin' for kubeflow (13 tasks" in capsys.readouterr().out
     assert "deploymentSpec" in out.read_text()
 
 
@@ -232,6 +232,10 @@ _HAS_GPU = Path("/dev/nvidia0").exists()
         ),
         (["training.epochs=true"], "epochs: expected a number, got True"),
         (["push.destination=/proc/tfxkit-cannot-write"], "push.destination: cannot write to /proc"),
+        (  # issue 28 probe: a read-only workspace named the push destination first
+            ["workspace=/proc/tfxkit-ro-workspace"],
+            "workspace: cannot write the run's outputs under /proc/tfxkit-ro-workspace",
+        ),
         (  # issue 28: MLMD's own error for this was its CREATE TABLE statement
             ["metadata.sqlite.path=/proc/tfxkit-no/metadata.sqlite"],
             "metadata.sqlite.path: cannot keep the ML Metadata store at /proc/tfxkit-no",

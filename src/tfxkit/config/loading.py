@@ -21,7 +21,7 @@ from tfxkit.errors import ConfigError
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
     """SafeLoader that also reads ``1e-3`` as a number (YAML 1.2), not the string YAML 1.1
     makes of it: number fields are strict, and a learning rate in that form is common."""
 

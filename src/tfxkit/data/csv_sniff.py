@@ -126,12 +126,28 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     return not any(name in values for name, values in zip(first, columns, strict=True) if name)
 
 
+def _sniff_sample(text: str, min_lines: int = 20) -> str:
+    """Whole lines from the start: those in the first SNIFF_CHARS, or the first ``min_lines``
+    when lines are longer (a 50,000-column header is ~300 KB: a 64 KiB cut held no line)."""
+    if len(text) <= SNIFF_CHARS:
+        return text
+    end = text.rfind("\n", 0, SNIFF_CHARS)
+    if text.count("\n", 0, end + 1) >= min_lines:
+        return text[: end + 1]
+    position = -1
+    for _ in range(min_lines):
+        position = text.find("\n", position + 1)
+        if position < 0:
+            return text
+    return text[: position + 1]
+
+
 def sniff_dialect(path: str | Path) -> dict[str, Any]:
     """How the CSV is written (judged on the first 64 KiB of the first file): the data.csv keys,
     plus columns (the names), missing_markers (e.g. ['', 'NA', '?']) and notes."""
     files, notes = sample_files(Path(path)), []
     text, encoding = read_sample(files[0], None, notes)
-    sample = text[: text.rfind("\n", 0, SNIFF_CHARS) + 1] if len(text) > SNIFF_CHARS else text
+    sample = _sniff_sample(text)
     delimiter, quote = _pick_delimiter(sample)
     records = list(sample_records(sample, delimiter, quote, files[0], lenient=True))
     if len(records) < 2:

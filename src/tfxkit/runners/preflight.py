@@ -22,8 +22,23 @@ def check_before_tfx(config: PipelineConfig, inventory: DataInventory) -> None:
     """The input data, the push destination and a SQLite store's folder, each failing with one
     paragraph."""
     check_local_data(config, inventory)
+    check_workspace(config)
     check_push_destination(config)
     check_store_location(config)
+
+
+def check_workspace(config: PipelineConfig) -> None:
+    """Every output of a run lives under the pipeline root (the workspace by default): an
+    unwritable one is said as such, not as the first place that happens to need it."""
+    root = config.resolved_pipeline_root
+    if "://" in root:
+        return
+    reason = _unwritable(Path(root).absolute())
+    if reason:
+        raise ConfigError(
+            f"workspace: cannot write the run's outputs under {root} ({reason}); pick a "
+            "writable folder with workspace: (or --set workspace=DIR); nothing was run"
+        )
 
 
 def check_store_location(config: PipelineConfig) -> None:
