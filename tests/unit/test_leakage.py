@@ -185,3 +185,10 @@ def test_a_derived_label_matches_the_python_evaluation(expression: str) -> None:
         for w, k in zip(weight, kind, strict=True)
     ]
     assert derived.tolist() == expected
+
+
+def test_label_positive_is_one_value_against_the_rest() -> None:
+    assert leakage.one_vs_rest(["a", None, "b", "c"], "b").tolist()[::2] == [0.0, 1.0]
+    assert np.isnan(leakage.one_vs_rest(["a", None, "b", "c"], "b")[1])
+    assert leakage.one_vs_rest([1, 2, None], "2")[:2].tolist() == [0.0, 1.0]  # numbers as such
+    assert leakage.one_vs_rest([1.0, 2.0], "x").tolist() == [0.0, 0.0]

@@ -301,6 +301,21 @@ def score_columns(
     return Report(task, rows, scores)
 
 
+def one_vs_rest(label: Sequence[Any] | np.ndarray, positive: str) -> np.ndarray:
+    """``label.positive``: 1 where the value is ``positive``, 0 elsewhere, NaN where missing
+    (a number column compares as a number: "1" is 1.0)."""
+    column = as_column(label)
+    present = _present(column)
+    if column.dtype.kind == "f":
+        try:
+            hit = column == float(positive)
+        except ValueError:
+            hit = np.zeros(len(column), dtype=bool)
+    else:
+        hit = np.array([v == positive for v in column], dtype=bool)
+    return np.where(present, hit.astype(np.float64), np.nan)
+
+
 def derived_label(expression: str, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> np.ndarray:
     """``label.derive`` evaluated on columns by name, as the Transform graph does (1 where
     true, 0 where false; a comparison with a missing value is false)."""

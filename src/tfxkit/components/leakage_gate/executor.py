@@ -90,11 +90,14 @@ def _first_values(batch: Any, key: str, rows: int) -> np.ndarray:
 
 
 def judge(columns: dict[str, np.ndarray], settings: dict[str, Any]) -> LeakageVerdict:
-    """The verdict on sampled columns (``settings``: features, label, derive, task, action)."""
+    """The verdict on sampled columns (``settings``: features, label, derive or positive,
+    task, action)."""
     label_columns: dict[str, str] = settings["label_columns"]  # column name -> feature key
     if settings.get("derive"):
         named = {name: columns[key] for name, key in label_columns.items()}
         label = leakage.derived_label(settings["derive"], named)
+    elif settings.get("positive"):  # label.positive: one value against the rest
+        label = leakage.one_vs_rest(columns[settings["label"]], settings["positive"])
     else:
         label = columns[settings["label"]]
     features = {key: columns[key] for key in settings["features"]}

@@ -147,6 +147,17 @@ def test_a_derived_label_is_computed_from_its_columns(tmp_path: Path) -> None:
     assert [row.column for row in verdict.leaking] == ["prize"]
 
 
+def test_label_positive_scores_one_value_against_the_rest(tmp_path: Path) -> None:
+    rows = [
+        {**row, "outcome": ("won", "draw")[i % 2] if row["outcome"] == "won" else "lost"}
+        for i, row in enumerate(_rows())
+    ]  # three values; the positive one is "lost"
+    artifacts = _artifacts(tmp_path, rows)
+    _run(artifacts, _settings(positive="lost"))
+    verdict = read(artifacts["outputs"]["gated_schema"][0])
+    assert verdict.task == "binary" and [row.column for row in verdict.leaking] == ["prize"]
+
+
 def test_a_sample_is_spread_over_the_split(tmp_path: Path) -> None:
     rows = sorted(_rows(1000), key=lambda r: r["outcome"])  # sorted by label
     artifacts = _artifacts(tmp_path, rows)
