@@ -32,6 +32,7 @@ def _config(path: Path, fmt: str = "csv", **beam) -> object:
             "data": {"path": str(path), "format": fmt},
             "features": [{"name": "a", "type": "float", "transform": "zscore"}],
             "label": {"name": "y"},
+            "evaluation": {"bless": "always"},
             "runner": {"beam": beam},
         }
     )

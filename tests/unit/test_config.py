@@ -181,7 +181,60 @@ def _minimal(**label) -> dict:
         "data": {"path": "d"},
         "features": [{"name": "a", "type": "float", "transform": "zscore"}],
         "label": {"name": "y", **label},
+        "evaluation": {"bless": "always"},  # the blessing rule is explicit (issue 28 #6)
     }
+
+
+@pytest.mark.parametrize(
+    ("label", "suggested"),
+    [
+        ({}, "SparseCategoricalAccuracy: {lower_bound: 0.6}"),
+        ({"type": "float"}, "RootMeanSquaredError: {upper_bound: <the label's standard "),
+        ({"derive": "a > 1"}, "AUC: {lower_bound: 0.6}"),
+    ],
+)
+def test_no_thresholds_is_refused_saying_exactly_what_to_add(label: dict, suggested: str) -> None:
+    """Issue 28 #6: without a threshold TFX blesses nothing, so nothing was ever pushed and
+    nothing said why before the run; now the config is refused, with the two ways out."""
+    from tfxkit.config.pipeline_config import validate_config
+
+    data = _minimal(**label)
+    del data["evaluation"]
+    with pytest.raises(ConfigError) as caught:
+        validate_config(data, "cfg.yaml")
+    assert (
+        "evaluation.thresholds is empty, so no model could ever be blessed and pushed; add one, "
+        "e.g. evaluation: {thresholds: {"
+    ) in str(caught.value)
+    assert suggested in str(caught.value)
+    assert "or push every model that trains with evaluation: {bless: always}" in str(caught.value)
+    assert validate_config(_minimal(**label)).evaluation.bless == "always"
+
+
+def test_bless_always_with_thresholds_is_a_contradiction() -> None:
+    from tfxkit.config.pipeline_config import validate_config
+
+    data = _minimal()
+    data["evaluation"]["thresholds"] = {"SparseCategoricalAccuracy": {"lower_bound": 0.6}}
+    with pytest.raises(ConfigError, match="bless: always blesses every model, so evaluation"):
+        validate_config(data, "cfg.yaml")
+    data["evaluation"]["bless"] = "thresholds"
+    assert validate_config(data).evaluation.thresholds
+
+
+def test_push_infra_check_is_on_by_default_and_takes_a_bool_or_settings() -> None:
+    from tfxkit.config.pipeline_config import validate_config
+
+    assert validate_config(_minimal()).push.infra_check.enabled
+    data = _minimal()
+    data["push"] = {"infra_check": False}
+    assert not validate_config(data).push.infra_check.enabled
+    data["push"] = {"infra_check": {"timeout_s": 30, "examples": 8}}
+    check = validate_config(data).push.infra_check
+    assert (check.enabled, check.timeout_s, check.examples) == (True, 30, 8)
+    data["push"] = {"infra_check": {"timeout_s": 0}}
+    with pytest.raises(ConfigError, match="timeout_s"):
+        validate_config(data, "cfg.yaml")
 
 
 def test_minimal_config_defaults_are_plain_values() -> None:

@@ -112,6 +112,7 @@ def test_a_misspelled_column_gets_a_did_you_mean(tmp_path: Path) -> None:
             "data": {"path": str(tmp_path)},
             "features": [{"name": "glucose_levle", "type": "float", "transform": "zscore"}],
             "label": {"name": "outcome"},
+            "evaluation": {"bless": "always"},
         }
     )
     with pytest.raises(DataError) as caught:
@@ -129,6 +130,7 @@ def _minimal(path: str, pattern: str | None = None):
             "data": data,
             "features": [{"name": "x", "type": "float", "transform": "zscore"}],
             "label": {"name": "y"},
+            "evaluation": {"bless": "always"},
         }
     )
 

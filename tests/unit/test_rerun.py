@@ -66,6 +66,7 @@ def _config(root: Path, **changes):
         "data": {"path": str(root / "data")},
         "features": [{"name": "a", "type": "float", "transform": "zscore"}],
         "label": {"name": "y"},
+        "evaluation": {"bless": "always"},
     }
     for dotted, value in changes.items():
         node = raw

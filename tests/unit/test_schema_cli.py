@@ -18,6 +18,7 @@ features:
   - {name: bill length (mm), type: float, transform: zscore}
   - {name: island, type: string, transform: vocabulary}
 label: {name: species}
+evaluation: {bless: always}
 """
 
 
@@ -85,6 +86,7 @@ def test_infer_keeps_the_types_the_config_declares(tmp_path: Path, capsys) -> No
         f"name: codes\ndata: {{path: {data}}}\nworkspace: {tmp_path}\nfeatures:\n"
         "  - {name: month, type: string, transform: vocabulary}\n"
         "  - {name: tier, type: float, transform: zscore}\nlabel: {name: label}\n"
+        "evaluation: {bless: always}\n"
     )
     assert cli.main(["schema", "infer", "-c", str(path)]) == 0
     text = capsys.readouterr().out

@@ -6,6 +6,8 @@ metrics: the config default, and what ``tfxkit init`` writes into a draft.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, StrictFloat, model_validator
 
 from tfxkit.config.base import Strict, require_one_of
@@ -17,6 +19,33 @@ DEFAULT_METRICS = {
     "binary": ("BinaryAccuracy", "AUC", "Precision", "Recall", "Calibration", "ExampleCount"),
     "regression": ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "ExampleCount"),
 }
+
+
+# What ``tfxkit init`` drafts and the error for a config without thresholds suggest, per task.
+EXAMPLE_THRESHOLDS = {
+    "multiclass": "SparseCategoricalAccuracy: {lower_bound: 0.6}",
+    "binary": "AUC: {lower_bound: 0.6}",
+    "regression": "RootMeanSquaredError: {upper_bound: <the label's standard deviation>}",
+}
+
+
+def blessing_rule_problem(evaluation: EvaluationConfig, task: str) -> str | None:
+    """Why the blessing rule is not explicit (None when it is): a model is blessed by passing
+    the thresholds, so none at all would push nothing, ever (TFX's Evaluator blesses only a
+    model that passes one), unless ``bless: always`` says every trained model is pushed."""
+    if evaluation.bless == "always" and evaluation.thresholds:
+        return (
+            "evaluation.bless: always blesses every model, so evaluation.thresholds "
+            f"({', '.join(sorted(evaluation.thresholds))}) would judge nothing; remove them, or "
+            "set bless: thresholds to push only models that pass them"
+        )
+    if evaluation.bless == "thresholds" and not evaluation.thresholds:
+        return (
+            "evaluation.thresholds is empty, so no model could ever be blessed and pushed; add "
+            f"one, e.g. evaluation: {{thresholds: {{{EXAMPLE_THRESHOLDS[task]}}}}}, or push "
+            "every model that trains with evaluation: {bless: always}"
+        )
+    return None
 
 
 class Threshold(Strict):
@@ -42,6 +71,11 @@ class Threshold(Strict):
 class EvaluationConfig(Strict):
     """What the Evaluator computes and which values bless a model for pushing."""
 
+    bless: Literal["thresholds", "always"] = Field(
+        default="thresholds",
+        description="thresholds: bless a model only when it passes every threshold (at least "
+        "one is required); always: bless every trained model (no thresholds allowed).",
+    )
     metrics: list[str] | None = Field(
         default=None,
         description="TFMA / Keras metric class names; default: the task's (see DEFAULT_METRICS).",

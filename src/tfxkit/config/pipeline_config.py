@@ -23,7 +23,12 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from tfxkit.config.base import Strict, repeated
-from tfxkit.config.evaluation import DEFAULT_METRICS, EvaluationConfig, Threshold
+from tfxkit.config.evaluation import (
+    DEFAULT_METRICS,
+    EvaluationConfig,
+    Threshold,
+    blessing_rule_problem,
+)
 from tfxkit.config.fairness import FairnessConfig, FairnessMetric, GapBound
 from tfxkit.config.loading import (
     apply_overrides,
@@ -174,6 +179,8 @@ class PipelineConfig(Strict):
                 f"evaluation.thresholds name metrics not computed for a {task} task: "
                 f"{unknown} (metrics: {metrics})"
             )
+        if problem := blessing_rule_problem(self.evaluation, task):  # issue 28: rules explicit
+            raise ValueError(problem)
         return self
 
     @model_validator(mode="after")

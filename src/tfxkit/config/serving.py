@@ -8,7 +8,7 @@ TFX, runners or TensorFlow. The model-name rule is ``config.types.ModelName``, t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -45,6 +45,38 @@ class BatchingSettings(Strict):
         return self
 
 
+def _switch_shorthand(schema: dict[str, Any]) -> None:
+    """JSON Schema of ``push.infra_check``: the settings, or true / false alone."""
+    schema["anyOf"] = [{"type": "boolean"}, {"$ref": schema.pop("$ref")}]
+
+
+class InfraCheckSettings(Strict):
+    """The check before a push that the model serves (``components/infra_check``): a fresh
+    process loads it the way ``tfxkit serve`` does and answers TF Serving requests built from
+    evaluation examples; the answers must match the Evaluator's model's. ``infra_check: false``
+    is shorthand for ``{enabled: false}``."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Check before every push; false pushes without it and without the warm-up "
+        "file (only checked requests are written there: TF Serving refuses a version whose "
+        "warm-up fails).",
+    )
+    examples: PositiveInt = Field(
+        default=32, description="Evaluation examples per request (the first ones of the split)."
+    )
+    timeout_s: PositiveInt = Field(
+        default=120,
+        description="Seconds the fresh process may take to load the model and answer; longer "
+        "is refused.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        return {"enabled": data} if isinstance(data, bool) else data
+
+
 class PushConfig(Strict):
     """Where a blessed model goes for serving, under which name and label."""
 
@@ -62,4 +94,9 @@ class PushConfig(Strict):
     )
     batching: BatchingSettings = Field(
         default_factory=BatchingSettings, description="TF Serving's server-side batching."
+    )
+    infra_check: InfraCheckSettings = Field(
+        default_factory=InfraCheckSettings,
+        description="Prove the model serves before it is pushed (true / false is shorthand).",
+        json_schema_extra=_switch_shorthand,
     )

@@ -19,14 +19,16 @@ from tfxkit.components.evaluator import executor
 from tfxkit.components.specs import SpecComponent, parameters
 
 MIN_SLICE_SIZE_KEY = executor.MIN_SLICE_SIZE_KEY
+BLESS_KEY = executor.BLESS_KEY
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
 
 
 class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
-    """TFX's Evaluator spec; ``min_slice_size`` (examples) below which a slice is not judged."""
+    """TFX's Evaluator spec; ``min_slice_size`` (examples) below which a slice is not judged;
+    ``bless: always`` blesses a model without thresholds (``evaluation.bless``)."""
 
     PARAMETERS = parameters(
-        optional={MIN_SLICE_SIZE_KEY: int},
+        optional={MIN_SLICE_SIZE_KEY: int, BLESS_KEY: str},
         inherited=standard_component_specs.EvaluatorSpec.PARAMETERS,
     )
 
@@ -41,5 +43,6 @@ class Evaluator(SpecComponent, spec=EvaluatorSpec, executor=executor.Executor, b
         eval_config: tfma.EvalConfig,
         baseline_model: types.BaseChannel | None = None,
         min_slice_size: int = 0,
+        bless: str | None = None,
     ) -> None:
         super().__init__(locals(), fairness_indicator_thresholds="null", example_splits="null")

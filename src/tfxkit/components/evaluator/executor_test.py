@@ -11,7 +11,13 @@ from tensorflow_model_analysis.proto import metrics_for_slice_pb2, validation_re
 from tfx.components.evaluator import executor as tfx_executor
 from tfx.types import standard_artifacts
 
-from tfxkit.components.evaluator.executor import Executor, _slice_id, _slice_name, judge
+from tfxkit.components.evaluator.executor import (
+    ALWAYS,
+    Executor,
+    _slice_id,
+    _slice_name,
+    judge,
+)
 from tfxkit.components.evaluator.verdict import NO_THRESHOLDS, ClassMetrics, EvaluationVerdict
 from tfxkit.components.verdicts import VERDICT_FILE, read
 
@@ -102,7 +108,9 @@ def _tfma_output(directory: Path, result: validation_result_pb2.ValidationResult
         writer.write(result.SerializeToString())
 
 
-def _run(tmp_path: Path, monkeypatch, result, validated: bool, min_slice_size: int = 30):
+def _run(
+    tmp_path: Path, monkeypatch, result, validated: bool, min_slice_size: int = 30, **extra: str
+):
     """The executor's Do, with TFX's evaluation replaced by its output files and blessing."""
 
     def tfx_do(self, input_dict, output_dict, exec_properties) -> None:
@@ -122,7 +130,7 @@ def _run(tmp_path: Path, monkeypatch, result, validated: bool, min_slice_size: i
     Executor().Do(
         {},
         {"evaluation": [evaluation], "blessing": [blessing]},
-        {"min_slice_size": min_slice_size, "code_fingerprint": "x"},
+        {"min_slice_size": min_slice_size, "code_fingerprint": "x", **extra},
     )
     return blessing
 
@@ -166,3 +174,14 @@ def test_no_thresholds_judges_nothing_and_blesses_nothing(tmp_path: Path, monkey
     assert (verdict.passed, verdict.judged) == (False, False)
     assert verdict.reasons == [NO_THRESHOLDS]
     assert verdict.metrics["accuracy"] == 0.9  # the metrics are still reported
+
+
+def test_bless_always_blesses_without_thresholds_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    result = validation_result_pb2.ValidationResult(validation_ok=True, missing_thresholds=True)
+    blessing = _run(tmp_path, monkeypatch, result, validated=False, bless="always")
+    assert blessing.get_int_custom_property("blessed") == 1  # what the push's Cond tests
+    assert (Path(blessing.uri) / "BLESSED").exists()
+    verdict = EvaluationVerdict.read(blessing)
+    assert (verdict.passed, verdict.judged, verdict.reasons) == (True, False, [])
+    assert blessing.get_string_custom_property("reason") == ALWAYS
+    assert verdict.lines()[-1] == "  blessed:  evaluation.bless: always (no thresholds judged)"

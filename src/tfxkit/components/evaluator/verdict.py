@@ -67,6 +67,8 @@ class EvaluationVerdict(Verdict):
                 "per class: " + "; ".join(_class_text(n, v) for n, v in self.per_class.items())
             )
         lines += [f"  failed:  {failure}" for failure in self.reasons]
+        if self.passed and not self.judged:  # only evaluation.bless: always blesses so
+            lines.append("  blessed:  evaluation.bless: always (no thresholds judged)")
         return lines + [f"  too small to judge: {small}" for small in self.too_small_text()]
 
 
