@@ -25,6 +25,7 @@ STANDARD_NODES = [
     "trainer",
     "latest_blessed_model_resolver",
     "evaluator",
+    "infra_check",
     "pusher",
 ]
 
@@ -47,6 +48,7 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
         ids.index("trainer")
         < ids.index("latest_blessed_model_resolver")
         < ids.index("evaluator")
+        < ids.index("infra_check")
         < ids.index("pusher")
     )
     # Transform cannot start before the anomaly gate passes: it takes the gate's schema.
@@ -56,9 +58,11 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
     )
     assert "anomaly_gate" in transform.upstream_nodes
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
-    assert len(pusher.inputs.conditionals) == 1, "Pusher must sit inside Cond(blessed == 1)"
-    predicate = next(iter(pusher.inputs.conditionals.values()))
-    assert "blessed" in str(predicate)
+    # One Cond(blessed == 1) per gate: the Evaluator's and the infra check's.
+    predicates = [str(p) for p in pusher.inputs.conditionals.values()]
+    assert len(predicates) == 2 and all("blessed" in p for p in predicates)
+    assert any("_infra_check.blessing" in p for p in predicates)
+    assert "infra_blessing" in pusher.inputs.inputs  # its warm-up requests, a regular input
 
 
 def test_transform_and_trainer_code_come_from_the_package(builder: PipelineBuilder) -> None:
@@ -139,9 +143,41 @@ def test_push_is_gated_by_every_gate(penguin_overrides: list[str], tmp_path: Pat
     ir = compile_tfx_ir(builder.build())
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
     conditions = [str(c) for c in pusher.inputs.conditionals.values()]
-    assert len(conditions) == 2, "one Cond(blessed == 1) per gate"
+    assert len(conditions) == 3, "one Cond(blessed == 1) per gate"
     assert any("_evaluator.blessing" in c for c in conditions)
     assert any("_second_evaluator.blessing" in c for c in conditions)
+    assert any("_infra_check.blessing" in c for c in conditions)  # added by push() itself
+
+
+def test_the_infra_check_is_switched_by_the_config_and_needs_the_evaluation(
+    penguin_overrides: list[str],
+) -> None:
+    """Issue 28 #6: on by default before every push; off: no check, no warm-up input."""
+    config = load_config(PENGUIN_CONFIG, [*penguin_overrides, "push.infra_check=false"])
+    builder = load_pipeline(PENGUIN_PIPELINE, config)
+    assert "infra_check" not in builder.node_ids()
+    assert set(next(c for c in builder.components if c.id == "pusher").inputs) == {
+        "model",
+        "model_blessing",
+    }
+    on = load_pipeline(PENGUIN_PIPELINE, load_config(PENGUIN_CONFIG, penguin_overrides))
+    check = next(c for c in on.components if c.id == "infra_check")
+    assert json.loads(check.exec_properties["settings"]) == {
+        "examples": 32,
+        "timeout_s": 120,
+        "split": "eval",
+        "model_name": "penguin",
+    }
+    assert check.inputs["evaluation"].producer_component_id == "evaluator"
+    # A push gated on something else only: the check has nothing to send, and says what to do.
+    trainer = next(c for c in on.components if c.id == "trainer")
+    blessing = next(c for c in on.components if c.id == "evaluator").outputs["blessing"]
+    from tfxkit.pipeline.stages.train import Trained
+
+    custom = PipelineBuilder(on.config)
+    trained = Trained(model=trainer.outputs["model"], model_run=trainer.outputs["model_run"])
+    with pytest.raises(PipelineDefinitionError, match="push.infra_check needs the evaluate"):
+        custom.push(trained, blessing)
 
 
 def test_push_without_a_gate_is_refused(builder: PipelineBuilder) -> None:
@@ -161,8 +197,8 @@ def test_targets_decide_resolver_and_gate_inputs(penguin_overrides: list[str]) -
     def pusher_inputs(builder: PipelineBuilder) -> set[str]:
         return set(next(c for c in builder.components if c.id == "pusher").inputs)
 
-    assert pusher_inputs(local) == {"model", "model_blessing"}
-    assert pusher_inputs(remote) == {"model"}
+    assert pusher_inputs(local) == {"model", "model_blessing", "infra_blessing"}
+    assert pusher_inputs(remote) == {"model", "infra_blessing"}  # never also in a Cond
 
     def strategy(builder: PipelineBuilder, node_id: str) -> str:
         node = next(c for c in builder.components if c.id == node_id)

@@ -320,7 +320,8 @@ def test_a_planted_gate_needs_no_edit_in_runners_or_cli(planted: Path, tmp_path:
     p.push(trained, evaluated, SimpleNamespace(blessing=gate.outputs["blessing"]))
     ir = compile_tfx_ir(p.build())
     [pusher] = [n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher"]
-    assert len(pusher.inputs.conditionals) == 2  # pushed only when both gates bless
+    # Pushed only when every gate blesses: the Evaluator, the planted gate, the infra check.
+    assert len(pusher.inputs.conditionals) == 3
 
     # Its executor, as a run calls it; then the runner's outcome, report and summary JSON.
     model = _artifact(standard_artifacts.Model, tmp_path / "model")

@@ -49,11 +49,9 @@ class InfraCheckVerdict(Verdict):
     def lines(self) -> list[str]:
         state = "passed" if self.passed else "FAILED"
         timing = f" in {self.seconds:.1f}s" if self.seconds is not None else ""
-        load = f", model load {self.load_seconds:.1f}s" if self.load_seconds is not None else ""
-        lines = [
-            f"serves:    {state}{timing}{load}: "
-            + ("; ".join(self.reasons) if self.reasons else self._passed_text())
-        ]
+        load = f" (model load {self.load_seconds:.1f}s)" if self.load_seconds is not None else ""
+        said = "; ".join(self.reasons) if self.reasons else self._passed_text()
+        lines = [f"serves:    {state}{timing}{load}: {said}"]
         for check in self.checks:
             if check.status not in ("matches", "answered"):
                 lines.append(f"  {check.signature} ({check.method}): {check.detail}")
@@ -61,10 +59,9 @@ class InfraCheckVerdict(Verdict):
         return lines
 
     def _passed_text(self) -> str:
-        names = ", ".join(f"{c.signature} ({c.method})" for c in self.checks)
         return (
-            f"{names} answered {self.examples} evaluation examples in a fresh process as "
-            f"the Evaluator's model ({self.evaluator_signature}) predicts them"
+            f"{len(self.checks)} signature(s) answered {self.examples} evaluation examples in "
+            "a fresh process as the Evaluator's model predicts them"
         )
 
 

@@ -23,6 +23,7 @@ class Evaluated:
     blessing: tfx.dsl.Channel
     evaluation: tfx.dsl.Channel
     baseline_model: tfx.dsl.Channel
+    examples: tfx.dsl.Channel | None = None  # what was evaluated (the infra check sends them)
 
 
 def evaluate(p: StageContext, data: Ingested, trained: Trained) -> Evaluated:
@@ -35,6 +36,7 @@ def evaluate(p: StageContext, data: Ingested, trained: Trained) -> Evaluated:
             baseline_model=baseline.outputs["model"],
             eval_config=build_eval_config(p.config),
             min_slice_size=evaluation.min_slice_size if evaluation.thresholds_on_slices else 0,
+            bless=evaluation.bless if evaluation.bless != "thresholds" else None,
         ),
         node_ids.EVALUATOR,
     )
@@ -42,4 +44,5 @@ def evaluate(p: StageContext, data: Ingested, trained: Trained) -> Evaluated:
         blessing=evaluator.outputs["blessing"],
         evaluation=evaluator.outputs["evaluation"],
         baseline_model=baseline.outputs["model"],
+        examples=data.examples,
     )

@@ -21,6 +21,7 @@ WARM_START_RESOLVER = "warm_start_model_resolver"  # only with training.warm_sta
 BASELINE_RESOLVER = "latest_blessed_model_resolver"
 EVALUATOR = "evaluator"
 FAIRNESS_GATE = "fairness_gate"  # only with a fairness section
+INFRA_CHECK = "infra_check"  # unless push.infra_check is false
 PUSHER = "pusher"
 
 # Nodes that run an executor in the standard pipeline with an inferred schema (no resolver).
@@ -33,6 +34,7 @@ STANDARD_EXECUTOR_NODES = (
     TRANSFORM,
     TRAINER,
     EVALUATOR,
+    INFRA_CHECK,
     PUSHER,
 )
 

@@ -3,7 +3,9 @@
 Each gate (the Evaluator's blessing, and later the fairness and optimization gates) becomes one
 ``Cond(blessed == 1)`` around the Pusher, so an orchestrator skips the push when any gate says
 no; on targets where the compiler allows it the first blessing is also a regular input and the
-Pusher's executor checks it again (``tfxkit.components.model_pusher``).
+Pusher's executor checks it again (``tfxkit.components.model_pusher``). With
+``push.infra_check`` on (the default) the infra check (``stages.infra_check``) is one more gate,
+and its warm-up requests go with the pushed model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tfxkit.components.model_pusher.component import ModelPusher
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages.infra_check import evaluated_gate, infra_check
 from tfxkit.pipeline.stages.train import Trained
 
 
@@ -39,6 +42,10 @@ def _blessing_channel(gate: Any) -> tfx.dsl.Channel:
 
 def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
     config = p.config
+    infra_blessing = None
+    if gates and config.push.infra_check.enabled:
+        checked = infra_check(p, trained, evaluated_gate(gates))
+        gates, infra_blessing = (*gates, checked), checked.infra_blessing
     return push_model(
         p,
         trained.model,
@@ -47,6 +54,7 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
         base_directory=config.resolved_push_destination,
         serving_base=config.resolved_serving_base,
         model_name=config.resolved_model_name,
+        infra_blessing=infra_blessing,
     )
 
 
@@ -59,9 +67,11 @@ def push_model(
     base_directory: str,
     serving_base: str | None,
     model_name: str | None,
+    infra_blessing: tfx.dsl.Channel | None = None,
 ) -> Pushed:
     """One ModelPusher under one ``Cond`` per gate. Without ``serving_base`` (a TFLite
-    destination) versions are written but no TF Serving config."""
+    destination) versions are written but no TF Serving config. ``infra_blessing`` is a regular
+    input (never in a Cond: the Kubeflow V2 compiler allows a channel in only one of them)."""
     if not gates:
         raise PipelineDefinitionError(
             "push() needs at least one gate (e.g. the evaluate stage's result): tfxkit never "
@@ -79,6 +89,7 @@ def push_model(
                 model_name=model_name,
                 label=p.config.push.label,
                 batching=p.config.push.batching.model_dump_json() if serving_base else None,
+                infra_blessing=infra_blessing,
                 **p.target.push_blessing_inputs(blessings[0]),
             ),
             node_id,
