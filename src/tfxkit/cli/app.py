@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from tfxkit.cli.baseline import baseline
 from tfxkit.cli.common import CONTEXT_SETTINGS, EXIT_INTERRUPTED, TfxkitGroup
 from tfxkit.cli.compile import compile_command
 from tfxkit.cli.init import init
@@ -52,7 +53,17 @@ def cli() -> None:
     """
 
 
-for _command in (run, compile_command, schedule, run_spec, init, schema, serve, serving):
+for _command in (
+    run,
+    compile_command,
+    schedule,
+    run_spec,
+    init,
+    schema,
+    baseline,
+    serve,
+    serving,
+):
     cli.add_command(_command)
 
 

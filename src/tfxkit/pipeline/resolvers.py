@@ -6,6 +6,10 @@ baseline. The Evaluator then re-executes (its inputs changed) and the Pusher pus
 version. Excluding the candidate keeps a no-change re-run fully cached, and a model is never
 compared with itself. The resolver takes the Trainer's model as an extra input, which also
 orders it after the Trainer.
+
+A person can overrule the choice (``tfxkit baseline pin | reset``, ``pipeline.baseline``): a pin
+makes one model the baseline; a reset leaves every model trained before it out, so the next run
+has no baseline (as a first run) and later runs compare with models trained since.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from tfx import types
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
+
+from tfxkit.pipeline import baseline
 
 CANDIDATE_KEY = "candidate"
 MODEL_KEY = "model"
@@ -29,7 +35,8 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
     def resolve_artifacts(
         self, store, input_dict: dict[str, list[types.Artifact]]
     ) -> dict[str, list[types.Artifact]] | None:
-        del store  # everything needed is in the resolved channels
+        pipeline = baseline.pipeline_of(store, input_dict.get(CANDIDATE_KEY, []))
+        decision = baseline.in_force(store, pipeline) if pipeline else None
         candidate_ids = {a.id for a in input_dict.get(CANDIDATE_KEY, [])}
         # Every gate writes a ModelBlessing (the Evaluator's, the fairness gate's): a model is a
         # baseline only if all of them blessed it, i.e. only if it could have been pushed.
@@ -57,6 +64,14 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
             and m.id not in candidate_ids
             and not m.has_custom_property(OPTIMIZATION_PROPERTY)
         ]
+        if decision is not None and decision.action == "pin":  # that model, blessed or not
+            for model in models:
+                if model.id == decision.model_id:
+                    result[MODEL_KEY] = [model]
+                    result[BLESSING_KEY] = [b for b in [blessed_by_model.get(model.id)] if b]
+            return result
+        if decision is not None and decision.action == "reset":
+            models = [m for m in models if m.id > decision.model_id]
         for model in sorted(models, key=lambda a: a.id, reverse=True):
             if model.id in blessed_by_model:
                 result[MODEL_KEY] = [model]
