@@ -2,9 +2,9 @@
 message naming the culprit, and train and push nothing.
 
 Most cases are caught before any component starts (seconds; run in-process). The cases whose
-``expect.stage`` is ``anomaly_gate`` need statistics, so they run the pipeline up to the gate
-against a curated schema (marked slow). The "Bad input" table of docs/data-validation.md lists
-every case.
+``expect.stage`` is a gate (``anomaly_gate``, ``leakage_gate``) need the ingested data, so they
+run the pipeline up to that gate (marked slow). The "Bad input" table of
+docs/data-validation.md lists every case.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tests.paths import PENGUIN_DATA, REPO
 from tests.pipeline_runs import executions, run_pipeline
 
 CASES = REPO / "tests" / "data" / "bad"
+GATES = ("anomaly_gate", "leakage_gate")  # stages that need a pipeline run up to them
 BASE_CONFIG = """\
 name: bad
 data: {path: DATA}
@@ -38,19 +39,20 @@ def _cases() -> list:
     params = []
     for path in sorted(CASES.glob("*/case.yaml")):
         case = yaml.safe_load(path.read_text())
-        marks = [pytest.mark.slow] if case["expect"]["stage"] == "anomaly_gate" else []
+        marks = [pytest.mark.slow] if case["expect"]["stage"] in GATES else []
         params.append(pytest.param(path.parent, case, id=path.parent.name, marks=marks))
     return params
 
 
 def _penguins(target: Path, edit: dict) -> None:
     """The repo's penguin data with one edit: set a column everywhere, one row, or add one;
-    shift a numeric column; number the rows in a new id column."""
+    shift a numeric column; number the rows in a new id column; copy a column to a new one."""
     with (PENGUIN_DATA / "penguins.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     for index, row in enumerate(rows):
         row.update(edit.get("set", {}))
         row.update(edit.get("add_column", {}))
+        row.update({new: row[old] for new, old in edit.get("copy", {}).items()})
         if "row_ids" in edit:
             row[edit["row_ids"]] = f"p{index}"
         for column, delta in edit.get("shift", {}).items():
@@ -96,7 +98,7 @@ def test_bad_input_stops_the_run_naming_the_culprit(
     config, overrides = _prepare(case_dir, case, tmp_path)
     expect = case["expect"]
     workspace = tmp_path / "ws"
-    if expect["stage"] == "anomaly_gate":
+    if expect["stage"] in GATES:
         summary = tmp_path / "summary.json"
         extra = [arg for o in overrides for arg in ("--set", o)]
         if case.get("baseline"):  # first an approved run on the clean data, then this data
@@ -108,7 +110,7 @@ def test_bad_input_stops_the_run_naming_the_culprit(
         code, message = result.returncode, result.stderr
         assert "Traceback" not in message
         report = json.loads(summary.read_text())
-        assert report["failed_component"] == "anomaly_gate"
+        assert report["failed_component"] == expect["stage"]
         ran = executions(workspace, "bad", report["run_id"])
         assert not {"transform", "trainer", "pusher"} & set(ran)
     else:

@@ -21,6 +21,7 @@ STANDARD_NODES = [
     "example_validator",
     "latest_approved_schema_resolver",
     "anomaly_gate",
+    "leakage_gate",
     "transform",
     "trainer",
     "latest_blessed_model_resolver",
@@ -51,18 +52,49 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
         < ids.index("infra_check")
         < ids.index("pusher")
     )
-    # Transform cannot start before the anomaly gate passes: it takes the gate's schema.
-    assert ids.index("example_validator") < ids.index("anomaly_gate") < ids.index("transform")
+    # Transform cannot start before the anomaly and leakage gates pass: it takes their schema.
+    assert (
+        ids.index("example_validator")
+        < ids.index("anomaly_gate")
+        < ids.index("leakage_gate")
+        < ids.index("transform")
+    )
     transform = next(
         n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "transform"
     )
-    assert "anomaly_gate" in transform.upstream_nodes
+    assert "leakage_gate" in transform.upstream_nodes
     pusher = next(n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == "pusher")
     # One Cond(blessed == 1) per gate: the Evaluator's and the infra check's.
     predicates = [str(p) for p in pusher.inputs.conditionals.values()]
     assert len(predicates) == 2 and all("blessed" in p for p in predicates)
     assert any("_infra_check.blessing" in p for p in predicates)
     assert "infra_blessing" in pusher.inputs.inputs  # its warm-up requests, a regular input
+
+
+def test_the_leakage_gate_is_configured_from_the_label_unless_off(
+    penguin_overrides: list[str],
+) -> None:
+    """Issue 22 #6: every run scores the features against the label (default warn)."""
+
+    def nodes(*overrides: str) -> dict:
+        config = load_config(PENGUIN_CONFIG, [*penguin_overrides, *overrides])
+        return {c.id: c for c in load_pipeline(PENGUIN_PIPELINE, config).components}
+
+    settings = json.loads(nodes()["leakage_gate"].exec_properties["settings"])
+    assert (settings["action"], settings["task"], settings["label"]) == (
+        "warn",
+        "multiclass",
+        "species",
+    )
+    assert settings["sample_rows"] == 50_000 and "island" in settings["features"]
+    derived = nodes("label={name: big, derive: 'body_mass_g > 4000'}", "validation.leakage=fail")
+    settings = json.loads(derived["leakage_gate"].exec_properties["settings"])
+    assert settings["label_columns"] == {"body_mass_g": "body_mass_g"}
+    assert (settings["action"], settings["task"], settings["label"]) == ("fail", "binary", "")
+    off = nodes("validation.leakage=off")
+    assert "leakage_gate" not in off
+    assert off["transform"].inputs["schema"].producer_component_id == "anomaly_gate"
+    assert nodes()["transform"].inputs["schema"].producer_component_id == "leakage_gate"
 
 
 def test_transform_and_trainer_code_come_from_the_package(builder: PipelineBuilder) -> None:

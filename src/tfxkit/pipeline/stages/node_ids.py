@@ -14,6 +14,7 @@ SCHEMA_IMPORTER = "schema_importer"
 EXAMPLE_VALIDATOR = "example_validator"
 SCHEMA_BASELINE_RESOLVER = "latest_approved_schema_resolver"
 ANOMALY_GATE = "anomaly_gate"
+LEAKAGE_GATE = "leakage_gate"  # unless validation.leakage is off
 TRANSFORM = "transform"
 TUNER = "tuner"  # only with a tuning section
 TRAINER = "trainer"
@@ -31,6 +32,7 @@ STANDARD_EXECUTOR_NODES = (
     SCHEMA_GEN,
     EXAMPLE_VALIDATOR,
     ANOMALY_GATE,
+    LEAKAGE_GATE,
     TRANSFORM,
     TRAINER,
     EVALUATOR,

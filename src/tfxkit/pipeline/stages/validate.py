@@ -1,6 +1,7 @@
 """Validate: statistics, a schema (inferred, or curated as code), anomalies against it, and
-the gate (``components/anomaly_gate``) that stops the run on them. ``Validated.schema`` is the
-gate's output, so Transform and Trainer start only once the data has passed."""
+the gate (``components/anomaly_gate``) that stops the run on them, then the target-leakage gate
+(``components/leakage_gate``, unless ``validation.leakage: off``). ``Validated.schema`` is the
+last gate's output, so Transform and Trainer start only once the data has passed both."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
 from tfxkit.components.csv_example_gen.component import dialect_json
+from tfxkit.components.leakage_gate.component import LeakageGate
+from tfxkit.components.leakage_gate.executor import SAMPLE_ROWS as LEAKAGE_SAMPLE_ROWS
 from tfxkit.config.features import column_key
 from tfxkit.config.label_expr import parse as parse_label
 from tfxkit.pipeline.stages import node_ids
@@ -59,17 +62,50 @@ def validate(p: StageContext, data: Ingested) -> Validated:
             on_anomaly=validation.on_anomaly,
             severity={k: getattr(v, "value", v) for k, v in validation.severity.items()},
             drift={column_key(k): v for k, v in validation.drift.items()},
+            drift_check=validation.drift_check,
+            checked=_shift_checked(p.config),
             max_example_count_change=validation.max_example_count_change,
             label=_checked_label(p.config),
             **_serving(p.config),
         ),
         node_ids.ANOMALY_GATE,
     )
+    schema = gate.outputs["gated_schema"]
+    if validation.leakage != "off":  # Transform takes the schema once no feature leaks
+        schema = p.add(
+            LeakageGate(data.examples, stats.outputs["statistics"], schema, _leakage(p.config)),
+            node_ids.LEAKAGE_GATE,
+        ).outputs["gated_schema"]
     return Validated(
         statistics=stats.outputs["statistics"],
-        schema=gate.outputs["gated_schema"],
+        schema=schema,
         anomalies=validator.outputs["anomalies"],
     )
+
+
+def _leakage(config) -> dict:
+    """The leakage gate's settings: the features, and the label or the columns it derives
+    from, as feature keys (``components/leakage_gate``)."""
+    label = config.label
+    derived = parse_label(label.derive).columns if label.derive else []
+    return {
+        "action": config.validation.leakage,
+        "features": [column_key(f.name) for f in config.features],
+        "label": "" if label.derive else column_key(label.name),
+        "derive": label.derive or "",
+        "positive": label.positive or "",
+        "label_columns": {c: column_key(c) for c in derived},
+        "task": label.resolved_task,
+        "sample_rows": LEAKAGE_SAMPLE_ROWS,
+    }
+
+
+def _shift_checked(config) -> list[str]:
+    """The feature keys the gate's default drift and skew checks judge: every configured
+    feature and a label read from the data (its balance is part of what the model learned);
+    not other columns, which may be ids or dates that differ in every new span."""
+    label = [] if config.label.derive else [column_key(config.label.name)]
+    return [column_key(f.name) for f in config.features] + label
 
 
 def _checked_label(config) -> str:
@@ -92,5 +128,6 @@ def _serving(config) -> dict:
         "serving_data": validation.serving_data,
         "serving_dialect": dialect_json(config.data.csv),
         "skew": {column_key(k): v for k, v in validation.skew.items()},
+        "skew_check": validation.skew_check,
         "targets": [column_key(c) for c in targets if c],
     }
