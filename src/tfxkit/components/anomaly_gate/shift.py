@@ -33,7 +33,6 @@ from tfxkit.components.anomaly_gate.distances import (
 
 DRIFT = "DISTRIBUTION_DRIFT"
 SKEW = "DISTRIBUTION_SKEW"
-ACTIONS = ("fail", "warn", "off")
 MEASURE_ONLY = 2.0  # a comparator threshold above any JSD or L-infinity: measures, never fires
 _QUANTILES = 1  # HistogramType QUANTILES in TFDV's statistics proto
 _TFDV_MEASURE = {"JENSEN_SHANNON_DIVERGENCE": "JSD", "L_INFTY": "L-inf"}
