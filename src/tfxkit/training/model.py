@@ -68,6 +68,10 @@ def build_model(
             inp = keras.Input(shape=(feature["max_tokens"],), name=key, dtype=tf.int64)
             embedded = keras.layers.Embedding(depth + 1, embedding_dim or 8, mask_zero=True)(inp)
             deep.append(keras.layers.GlobalAveragePooling1D()(embedded))
+        elif feature["transform"] == "date":  # cyclic parts and z-scored days: one vector
+            width = tf_transform_output.transformed_feature_spec()[key].shape[-1]
+            inp = keras.Input(shape=(width,), name=key, dtype=tf.float32)
+            deep.append(inp)
         elif depth:
             inp = keras.Input(shape=(1,), name=key, dtype=tf.int64)
             one_hot = keras.layers.CategoryEncoding(num_tokens=depth, output_mode="one_hot")(inp)

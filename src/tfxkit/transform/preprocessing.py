@@ -2,8 +2,9 @@
 
 Why config-driven: the same function serves every tabular pipeline; each feature's transform
 (z-score, min-max, log, clip, vocabulary with top-k and OOV buckets, quantile buckets, hashing,
-identity), the feature crosses and missing-value rules come from ``features[*]``/``crosses`` and
-reach this function as Transform's ``custom_config``. Referenced by module path
+identity, words of text, parts of dates: ``transform.dates``), the feature crosses and
+missing-value rules come from ``features[*]``/``crosses`` and reach this function as
+Transform's ``custom_config``. Referenced by module path
 (``tfxkit.transform.preprocessing.preprocessing_fn``) so it is importable from the installed
 package in any container, never a local file.
 
@@ -23,6 +24,7 @@ import tensorflow_transform as tft
 
 from tfxkit.config import features as F
 from tfxkit.config import label_expr
+from tfxkit.transform.dates import date_features
 
 
 def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -122,6 +124,8 @@ def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
         return tf.strings.to_hash_bucket_fast(_as_text(value), feature["hash_buckets"])
     if kind == "text":
         return _text_ids(value, feature)
+    if kind == "date":
+        return date_features(value)  # [batch, 7] floats: cyclic parts and z-scored days
     if kind == "identity":
         return tf.cast(value, tf.float32)
     raise ValueError(f"feature '{feature['name']}': unknown transform '{kind}'")
