@@ -123,6 +123,31 @@ def test_pushed_model_answers_raw_features(cold_run: dict) -> None:
         assert np.abs(same - expected).max() < 1e-6, width
 
 
+def test_pushed_model_was_proved_to_serve_and_warms_up(workspace: Path, cold_run: dict) -> None:
+    """Issue 28 #6: the infra check blessed it in a fresh process, and the pushed version holds
+    its requests as TF Serving's warm-up file, which a model store replays without error."""
+    from tfxkit.components.infra_check import probe
+    from tfxkit.components.infra_check.warmup import WARMUP_PATH
+    from tfxkit.serving.grpc_service import PredictionService
+    from tfxkit.serving.models import ModelStore
+
+    check = cold_run["summary"]["verdicts"]["infra_check"]
+    assert check["passed"] and check["examples"] == 32, check
+    assert {c["signature"] for c in check["checks"] if c["status"] == "matches"} == {
+        "serving_default",
+        "serving_examples",
+        "classification",
+    }
+    assert "serves:    passed" in cold_run["stdout"]
+    assert "(with warm-up requests)" in cold_run["stdout"]
+    records = probe.read_records(str(Path(cold_run["summary"]["pushed_path"], WARMUP_PATH)))
+    assert len(records) == len(check["checks"]) == check["warmup_requests"]
+    store = ModelStore(str(workspace / "serving"))
+    store.refresh()
+    answers = probe.replay(PredictionService(store), records)
+    assert [a.get("error") for a in answers] == [None] * len(records)
+
+
 def test_unchanged_rerun_reports_without_importing_tfx(workspace: Path, cold_run: dict) -> None:
     """Nothing changed: the last run is reported from its record (tfxkit.runners.rerun), and the
     process never imports TensorFlow, TFX or Beam (``-X importtime`` lists every import)."""
