@@ -318,6 +318,8 @@ def test_unchanged_rerun_skips_the_runner_and_no_cache_does_not(
     --no-cache and a changed config run it (stand-in runner, real CLI and record)."""
     import signal
 
+    from tests.stores import context, open_store
+    from tfxkit.metadata.store import PIPELINE_RUN_CONTEXT
     from tfxkit.runners import local as beam
 
     calls: list[str] = []
@@ -325,9 +327,10 @@ def test_unchanged_rerun_skips_the_runner_and_no_cache_does_not(
     def finished_run(builder, **_):
         store = Path(builder.config.resolved_sqlite_path)
         store.parent.mkdir(parents=True, exist_ok=True)
-        store.write_bytes(b"store after run %d" % len(calls))
         calls.append("run")
-        return beam.RunSummary(pipeline_name="penguin", run_id=f"r{len(calls)}", blessed=True)
+        run_id = f"r{len(calls)}"
+        context(open_store(store), PIPELINE_RUN_CONTEXT, run_id)  # a real store each run writes
+        return beam.RunSummary(pipeline_name="penguin", run_id=run_id, blessed=True)
 
     monkeypatch.setattr(beam, "run", finished_run)
     previous = signal.getsignal(signal.SIGINT)
