@@ -26,10 +26,16 @@ from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_optio
 )
 @click.option(
     "--label",
-    metavar="COLUMN",
-    help="the column to predict (without it, init lists candidates and writes nothing)",
+    metavar="COLUMN|CONDITION",
+    help='the column to predict, or a yes/no condition over columns ("arr_delay > 15": a '
+    "binary label.derive; the columns it reads are left out of the features). Without it, "
+    "init lists candidates and writes nothing",
 )
-@click.option("--name", help="pipeline name (default: from the file or directory)")
+@click.option(
+    "--name",
+    help="pipeline name (default: the CSV file's name, else the nearest folder not named "
+    "data, raw, input, csv...)",
+)
 @output_options("where to write (default configs/<name>.yaml)", force="overwrite FILE if it exists")
 @verbose_option()
 def init(
@@ -40,8 +46,7 @@ def init(
     force: bool,
     verbose: bool,
 ) -> int:
-    import yaml
-
+    from tfxkit.config.loading import load_yaml
     from tfxkit.config.pipeline_config import validate_config
     from tfxkit.data.init_draft import build_draft
     from tfxkit.errors import ConfigError
@@ -53,16 +58,19 @@ def init(
     for p in draft.profiles:
         use = draft.uses[p.name].ljust(use_width)
         click.echo(f"  {p.name:<{width}}  {p.type:<6}  {use}  {p.missing_share:6.1%} missing")
+    if draft.label is not None and draft.label not in {p.name for p in draft.profiles}:
+        click.echo(f"  {draft.label}: {draft.uses[draft.label]}")  # a derived label
     if draft.label is None:
         candidates = "; ".join(draft.candidates()) or "none"
         raise ConfigError(
             f"{data}: choose the label, the column the model learns to predict, and run "
-            f"again with --label COLUMN (nothing was written). Likely candidates: {candidates}."
+            f'again with --label COLUMN, or --label "CONDITION" for a yes/no label derived '
+            f"from columns (nothing was written). Likely candidates: {candidates}."
         )
     out = Path(draft.output)
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
-    validate_config(yaml.safe_load(draft.text), f"(the draft for {data})")  # never write one
+    validate_config(load_yaml(draft.text), f"(the draft for {data})")  # never write one
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(draft.text)
     for warning in draft.warnings:

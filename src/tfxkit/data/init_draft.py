@@ -20,13 +20,14 @@ from tfxkit.config.pipeline_config import (
     CsvDialect,
     validate_config,
 )
-from tfxkit.config.types import PIPELINE_NAME_MAX
 from tfxkit.data.column_profile import (
     SAMPLE_ROWS,
     ColumnProfile,
     left_out,
+    max_tokens,
     profile_columns,
     task_of,
+    transform_of,
 )
 from tfxkit.data.csv_sniff import (
     DELIMITERS,
@@ -36,6 +37,7 @@ from tfxkit.data.csv_sniff import (
     sample_records,
     sniff_dialect,
 )
+from tfxkit.data.init_inputs import LabelChoice, choose_label, pipeline_name
 from tfxkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -54,6 +56,7 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _RANK = {"string": 0, "int": 1, "float": 2}  # label candidates: classes first
 LEAKAGE = "looks like target leakage"
 LEAK_ADVICE = "add it back by hand if it is known at prediction time"
+DERIVED = "used by label.derive (as a feature it would give the label away)"
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
 
 
@@ -119,17 +122,18 @@ class Draft:
 def build_draft(
     path: str | Path, label: str | None = None, name: str | None = None, output: str | None = None
 ) -> Draft:
-    """Sniff, profile and draft; with a label the config is validated before it is returned."""
+    """Sniff, profile and draft; with a label the config is validated before it is returned.
+    ``label`` is a column, or a condition over columns drafted as ``label.derive``."""
     source = Path(path)
     dialect = sniff_dialect(source)
     profiles = profile_columns(source, dialect)
     by_name, rows, files = {p.name: p for p in profiles}, profiles[0].rows, sample_files(source)
-    if label is not None and label not in by_name:
-        raise ConfigError(f"--label {label!r} is not a column of {files[0]}: {', '.join(by_name)}")
-    stem = source.stem if source.is_file() else source.resolve().name
-    slug = re.sub(r"[^a-z0-9_-]+", "_", stem.lower()).strip("_-")[:PIPELINE_NAME_MAX]
-    name = name or slug or "pipeline"
-    d = Draft(source, output or f"configs/{name}.yaml", dialect, profiles, label)
+    choice = None
+    if label is not None:
+        numbers = [p.name for p in profiles if p.type != "string" and p.name.isidentifier()]
+        choice = choose_label(label, list(by_name), files[0], *numbers[:1])
+    name = name or pipeline_name(source, files)
+    d = Draft(source, output or f"configs/{name}.yaml", dialect, profiles, choice and choice.name)
     d.warnings += dialect["notes"]
     data_path = (source if source.is_dir() else source.parent).as_posix()
     siblings = sample_files(source.parent) if source.is_file() else []
@@ -148,48 +152,52 @@ def build_draft(
     d.config = {"name": name, "data": {**data, "splits": {"train": 2, "eval": 1}}, "features": []}
     notes = {"data.splits": "hash buckets: 2/3 train, 1/3 eval"}  # comments, by key path
     after: dict[str, list[str]] = {"features": []}
-    leaks = _leaking(source, dialect, profiles, label, rows) if label is not None else {}
-    for name, reason in leaks.items():
-        d.warnings.append(f"left out '{name}': {reason} — {LEAKAGE}; {LEAK_ADVICE}")
+    column = choice.column if choice else None
+    sources = set(choice.sources.values()) if choice else set()
+    counted, leaks = _label_values(d, choice, rows) if choice else ((0, 0), {})
+    for leak, reason in leaks.items():
+        d.warnings.append(f"left out '{leak}': {reason} — {LEAKAGE}; {LEAK_ADVICE}")
     for p in profiles:
         leak = f"{leaks[p.name]}: {LEAKAGE} ({LEAK_ADVICE})" if p.name in leaks else None
-        why = None if p.name == label else left_out(p, rows) or leak
+        why = None if p.name == column else left_out(p, rows) or leak
+        why = DERIVED if p.name in sources else why
         d.uses[p.name] = f"left out: {why}" if why else ""
         after["features"] += [f"  # left out {p.name} ({p.type}): {why}"] if why else []
-        if p.name == label or why:
+        if p.name == column or why:
             continue
-        transform = "vocabulary" if p.type == "string" else "zscore"
-        feature: dict[str, Any] = {"name": p.name, "type": p.type, "transform": transform}
-        if p.missing_share > INDICATOR_ABOVE:
-            feature["missing"] = {"indicator": True}
+        feature = _feature(p)
         d.uses[p.name] = feature["transform"] + " + missing indicator" * ("missing" in feature)
         d.config["features"].append(feature)
-        note = [f"{p.distinct} values" * (p.type == "string"), ", ".join(p.examples[:3])]
-        note.append(f"{p.missing_share:.1%} missing" * bool(p.missing))
-        notes[f"features.{p.name}"] = "; ".join(n for n in note if n)[:80]
+        notes[f"features.{p.name}"] = _note(p)
     if not d.config["features"]:
         reasons = "; ".join(f"{k} {v}" for k, v in d.uses.items() if v)
         raise DataError(f"{files[0]}: no column can be a feature ({reasons or 'one column'})")
     task = None
-    if label is not None:
-        p = by_name[label]
+    if choice and choice.derive:
+        task = "binary"
+        d.uses[choice.name] = f"label (binary: {choice.derive})"
+        d.config["label"] = {"name": choice.name, "derive": choice.derive}
+        notes["label"] = "1 where the condition holds: {} of {} rows read".format(*counted)
+    elif column is not None:
+        p = by_name[column]
         if p.distinct < 2:
-            raise ConfigError(f"--label {label}: one value only in {rows} rows of {files[0]}")
+            raise ConfigError(f"--label {column}: one value only in {rows} rows of {files[0]}")
         task = task_of(p)
-        d.uses[label] = f"label ({task}, {p.distinct} values)"
-        d.config["label"] = {"name": label, "type": p.type, "task": task}
+        d.uses[column] = f"label ({task}, {p.distinct} values)"
+        d.config["label"] = {"name": column, "type": p.type, "task": task}
         notes["label"] = f"{p.distinct} values: {', '.join(p.examples[:3])}"
     else:
         after["features"] += [
             "",
             "# label: {name: COLUMN, type: TYPE, task: binary|multiclass|regression}",
-            "# Choose the label, move it out of features (or run: tfxkit init --label COLUMN):",
+            "# Choose the label, move it out of features (or run: tfxkit init --label COLUMN;",
+            '# a yes/no condition: --label "COLUMN > 15", drafted as label.derive):',
             *(f"#   {candidate}" for candidate in d.candidates()),
         ]
     metrics = list(DEFAULT_METRICS[task or "multiclass"])  # no label yet: a placeholder
     thresholds: dict[str, Any] = {"SparseCategoricalAccuracy": {"lower_bound": 0.5}}
-    if task == "regression" and label is not None:
-        std = float(f"{by_name[label].std:.4g}")
+    if task == "regression" and column is not None:
+        std = float(f"{by_name[column].std:.4g}")
         thresholds = {"RootMeanSquaredError": {"upper_bound": std}}
         after["evaluation"] = [
             "  # upper bound = the label's standard deviation: the error of always predicting"
@@ -198,9 +206,10 @@ def build_draft(
     if task == "binary":
         thresholds = {"AUC": {"lower_bound": 0.6}}
     d.config["evaluation"] = {"metrics": metrics, "thresholds": thresholds}
-    if slices := [[f["name"]] for f in d.config["features"] if f["type"] == "string"][:2]:
+    categories = [f["name"] for f in d.config["features"] if f["transform"] == "vocabulary"]
+    if slices := [[n] for n in categories][:2]:
         after.setdefault("evaluation", []).append(f"  # slices: {_flow(slices)}  # by value")
-    if label is not None:
+    if choice is not None:
         validate_config(d.config, f"(the draft for {source})")
     wrap = {"subsequent_indent": "#   ", "break_on_hyphens": False, "break_long_words": False}
     read = f"{'the first ' * (rows == SAMPLE_ROWS)}{rows} rows of {len(files)} file(s)"
@@ -220,22 +229,66 @@ def build_draft(
     return d
 
 
-def _leaking(
-    source: Path, dialect: dict, profiles: list[ColumnProfile], label: str, rows: int
-) -> dict[str, str]:
-    """Columns that alone predict the label (``data.leakage``), each with why: left out of
-    the draft. numpy loads only here, with a label to score against."""
-    from tfxkit.data.leakage import score_columns
+def _feature(p: ColumnProfile) -> dict[str, Any]:
+    """A drafted feature: its transform (and words kept, for text); a missing indicator when
+    more than INDICATOR_ABOVE of its values are missing."""
+    feature: dict[str, Any] = {"name": p.name, "type": p.type, "transform": transform_of(p)}
+    if feature["transform"] == "text" and (tokens := max_tokens(p)):
+        feature["max_tokens"] = tokens
+    if p.missing_share > INDICATOR_ABOVE:
+        feature["missing"] = {"indicator": True}
+    return feature
 
-    target = next(p for p in profiles if p.name == label)
-    if target.distinct < 2:
-        return {}
-    candidates = [p for p in profiles if p.name != label and not left_out(p, rows)]
-    values = _sample_values(source, dialect, [*candidates, target])
-    report = score_columns(
-        {p.name: values[p.name] for p in candidates}, values[label], task_of(target)
-    )
-    return {s.column: s.reason for s in report.leaking}
+
+def _note(p: ColumnProfile) -> str:
+    """The comment beside a drafted feature: what its values look like."""
+    kind = transform_of(p)
+    if kind == "date":
+        parts = "day of week, month, hour, days" if p.times else "day of week, month, days"
+        note = [f"dates ({parts})", ", ".join(p.examples[:2])]
+    elif kind == "text":
+        note = [f"text: {p.distinct} values of {p.mean_words:.0f} words on average"]
+    else:
+        note = [f"{p.distinct} values" * (p.type == "string"), ", ".join(p.examples[:3])]
+    note.append(f"{p.missing_share:.1%} missing" * bool(p.missing))
+    return "; ".join(n for n in note if n)[:80]
+
+
+def _label_values(
+    d: Draft, choice: LabelChoice, rows: int
+) -> tuple[tuple[int, int], dict[str, str]]:
+    """(rows where a derived label is 1, rows read), and the columns that alone predict the
+    label (``data.leakage``), each with why: left out of the draft. A derived label is computed
+    as Transform does. numpy loads only here, with a label to score against."""
+    import numpy as np
+
+    from tfxkit.data.leakage import derived_label, score_columns
+
+    by_name = {p.name: p for p in d.profiles}
+    sources = set(choice.sources.values())
+    candidates = [
+        p
+        for p in d.profiles
+        if p.name != choice.column and p.name not in sources and not left_out(p, rows)
+    ]
+    targets = [by_name[c] for c in sorted(sources or {choice.column})]
+    values = _sample_values(d.source, d.dialect, [*candidates, *targets])
+    if choice.derive:
+        named = {n: values[c] for n, c in choice.sources.items()}
+        target, task = derived_label(choice.derive, named), "binary"
+        counted = (positives := int(np.nansum(target))), len(target)
+        if positives in (0, len(target)):
+            which = "never" if positives == 0 else "always"
+            raise ConfigError(
+                f"--label {choice.derive!r} is {which} true in the {len(target)} rows read of "
+                f"{sample_files(d.source)[0]}: a binary label needs rows of both kinds"
+            )
+    else:
+        target, task, counted = values[choice.column], task_of(by_name[choice.column]), (0, 0)
+        if by_name[choice.column].distinct < 2:
+            return counted, {}
+    report = score_columns({p.name: values[p.name] for p in candidates}, target, task)
+    return counted, {s.column: s.reason for s in report.leaking}
 
 
 def _sample_values(source: Path, dialect: dict, profiles: list[ColumnProfile]) -> dict:
