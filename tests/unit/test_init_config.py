@@ -526,6 +526,9 @@ def test_text_is_drafted_beside_other_features_and_noise_is_left_out(
         number: ("float", "zscore"),
     }
     assert draft.uses[noise].startswith("left out: free text whose words rarely recur")
+    candidates = build_draft(draft.source).candidates()  # no label yet: text is no candidate
+    assert candidates[0].startswith(f"{label} (string, 2 values")
+    assert not any(c.startswith(f"{text} ") for c in candidates)
 
 
 def _table(rng: random.Random, rows: int) -> tuple[list[str], list[list[str]], dict[str, str]]:

@@ -112,7 +112,8 @@ class Draft:
 
     def candidates(self) -> list[str]:
         """Columns that could be the label, likeliest first."""
-        names = [f["name"] for f in self.config["features"]]
+        kinds = ("text", "date")  # never a label: prose and dates have no classes to predict
+        names = [f["name"] for f in self.config["features"] if f["transform"] not in kinds]
         usable = [p for p in self.profiles if p.distinct >= 2 and p.name in names]
         edges = (self.profiles[0].name, self.profiles[-1].name)  # labels often come first or last
         usable.sort(key=lambda p: (p.name.lower() not in HINTS, _RANK[p.type], p.name not in edges))
@@ -245,7 +246,7 @@ def _note(p: ColumnProfile) -> str:
     kind = transform_of(p)
     if kind == "date":
         parts = "day of week, month, hour, days" if p.times else "day of week, month, days"
-        note = [f"dates ({parts})", ", ".join(p.examples[:2])]
+        note = [f"dates ({parts})", f"e.g. {p.examples[0]}"]
     elif kind == "text":
         note = [f"text: {p.distinct} values of {p.mean_words:.0f} words on average"]
     else:
