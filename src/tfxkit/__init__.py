@@ -23,9 +23,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
+    from tfxkit.pipeline.steps import PIPELINE_IMAGE, bless
     from tfxkit.runners.session import run
 
 _LAZY = {
+    "PIPELINE_IMAGE": "tfxkit.pipeline.steps",
+    "bless": "tfxkit.pipeline.steps",
     "PipelineBuilder": "tfxkit.pipeline.dsl",
     "standard_pipeline": "tfxkit.pipeline.dsl",
     "run": "tfxkit.runners.session",
@@ -41,6 +44,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "PIPELINE_IMAGE",
     "ConfigError",
     "DataError",
     "MetadataStoreError",
@@ -50,6 +54,7 @@ __all__ = [
     "PipelineRunError",
     "RemoteError",
     "TfxkitError",
+    "bless",
     "load_config",
     "run",
     "standard_pipeline",

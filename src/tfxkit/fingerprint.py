@@ -208,6 +208,20 @@ def code_fingerprint(reference: str) -> str:
     return _closure([root]).hexdigest()[:_LENGTH]
 
 
+def module_fingerprint(module: str) -> str:
+    """``code_fingerprint`` of an imported module, uncached (a step's module edited between two
+    builds in one process is seen). A module loaded from a file under a name ``find_spec``
+    cannot locate (a step defined in the pipeline file itself) is fingerprinted by its file."""
+    try:
+        root, _ = split_reference(module)
+    except ValueError:
+        path = getattr(sys.modules.get(module), "__file__", None)
+        if not path:
+            raise
+        return file_fingerprint(path)
+    return _closure([root]).hexdigest()[:_LENGTH]
+
+
 def file_fingerprint(path: str | Path) -> str:
     """Hex fingerprint of a script (a pipeline file) and its import closure; the script's folder
     must be importable (``load_pipeline`` puts it on the path; callers outside a run add it)."""

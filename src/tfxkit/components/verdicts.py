@@ -23,7 +23,7 @@ import json
 import os
 import pkgutil
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -84,6 +84,11 @@ class Verdict(BaseModel):
         """From an output artifact (TFX ``Artifact`` or MLMD proto) or an artifact folder."""
         return cls.model_validate_json(_text(source))
 
+    def named(self, node_id: str) -> Verdict:
+        """The verdict as the run summary shows it for node ``node_id`` (a user's gate step
+        prints its node id; tfxkit's gates are named by their kind)."""
+        return self
+
 
 _REGISTRY: dict[str, type[Verdict]] = {}
 
@@ -109,6 +114,28 @@ def registered() -> dict[str, type[Verdict]]:
         if info.ispkg and importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     return dict(_REGISTRY)
+
+
+@register
+class StepVerdict(Verdict):
+    """A user's gate step (``tfxkit.bless``): blessed or not, with its reason, under its id."""
+
+    BLESSING: ClassVar[bool] = True
+
+    kind: Literal["step"] = "step"
+    reason: str = ""
+    step: str = ""  # its node id, set when the run's outcome is read
+
+    def headline(self) -> str:
+        return self.reason or super().headline()
+
+    def named(self, node_id: str) -> StepVerdict:
+        return self.model_copy(update={"step": node_id})
+
+    def lines(self) -> list[str]:
+        state = "passed" if self.passed else "FAILED"
+        reason = f": {self.reason}" if self.reason else ""
+        return [f"{self.step or 'gate step'}: {state}{reason}"]
 
 
 def parse(data: dict[str, Any]) -> Verdict:

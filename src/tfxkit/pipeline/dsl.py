@@ -13,6 +13,12 @@ A pipeline definition (see ``pipelines/penguin.py``) is a Python file with a fun
     judged = p.fairness(trained, evaluated)    # Judged(blessing): rate gaps across slices
     p.push(trained, evaluated, judged)         # any number of gates; pushes only if all bless
 
+A user's own step is a TFX component added under an id, wired from these typed outputs, and
+may gate the push (``tfxkit.pipeline.steps``; docs/your-steps.md)::
+
+    gate = p.add(SizeGate(model=trained.model, counts=counted.outputs["counts"]), "size_gate")
+    p.push(trained, evaluated, gate)
+
 The definition never names a runner: the builder's ``target`` (set by ``load_pipeline``) holds
 what differs between runners, and ``build()`` takes the runner's pieces (metadata connection,
 Beam args) from the caller, so one definition runs locally and compiles for Kubeflow or Vertex.
@@ -30,6 +36,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from tfxkit.config.pipeline_config import PipelineConfig, config_as_dict
 from tfxkit.errors import PipelineDefinitionError
+from tfxkit.pipeline import steps as _steps
 from tfxkit.pipeline.paths import importable_folder
 from tfxkit.pipeline.stages import evaluate as _evaluate
 from tfxkit.pipeline.stages import fairness as _fairness
@@ -61,10 +68,14 @@ class PipelineBuilder:
         self.components: list[BaseNode] = []
 
     def add(self, node: BaseNode, node_id: str) -> Any:
-        """Add a node under an explicit id; two nodes with one id would collide in MLMD."""
+        """Add a node under an explicit id; two nodes with one id would collide in MLMD.
+
+        A user's step (a TFX function or container component) gets its code into the cache
+        key, and a container step runs locally as a subprocess (``steps.prepare``)."""
         if any(existing.id == node_id for existing in self.components):
             raise PipelineDefinitionError(f"two pipeline nodes share the id '{node_id}'")
         node = node.with_id(node_id)
+        _steps.prepare(node, local=self.target.name == LOCAL.name)
         self.components.append(node)
         return node
 
@@ -99,11 +110,12 @@ class PipelineBuilder:
 
     def push_optimized(self, optimized: Optimized, *gates: Any) -> dict[str, Pushed]:
         """Push each optimized model that passed its gate and every gate given."""
-        return _optimize.push_optimized(self, optimized, *gates)
+        return _optimize.push_optimized(self, optimized, *map(_steps.gate_channel, gates))
 
     def push(self, trained: Trained, *gates: Any) -> Pushed:
-        """Push the model only when every gate (a stage result with a blessing) blessed it."""
-        return _push.push(self, trained, *gates)
+        """Push the model only when every gate blessed it: a stage result with a blessing, a
+        blessing channel, or a gate step (a node with one ModelBlessing output)."""
+        return _push.push(self, trained, *map(_steps.gate_channel, gates))
 
     # ---------------------------------------------------------------- build
     def build(
@@ -196,6 +208,11 @@ def load_pipeline(
     token = current_target.set(TARGETS[target] if isinstance(target, str) else target)
     try:
         builder = factory(config)
+    except TypeError as exc:  # TFX's channel type check: say which wire is wrong
+        wrong = _steps.wiring_error(exc)
+        if wrong is None:
+            raise
+        raise PipelineDefinitionError(f"pipeline file {path}: {wrong}") from exc
     finally:
         current_target.reset(token)
     if not isinstance(builder, PipelineBuilder):

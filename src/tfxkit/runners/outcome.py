@@ -35,7 +35,7 @@ def fill_outcome(summary: RunSummary, store: Any) -> None:
                 if verdict is None and type_name == "ModelBlessing":
                     verdict = _foreign_blessing(artifact)
                 if verdict is not None:
-                    found[execution.node_id] = verdict
+                    found[execution.node_id] = verdict.named(execution.node_id)
         for graph in metadata.output_artifacts(store, execution.execution_id, "TransformGraph"):
             transform_graph_uri = graph.uri
     evaluation = found.get(node_ids.EVALUATOR)
