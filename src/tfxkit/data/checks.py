@@ -26,12 +26,15 @@ MAX_ROWS = 1_000_000  # per file; beyond it a full scan would no longer take sec
 
 
 def needed_columns(config: PipelineConfig) -> list[str]:
-    """The CSV columns a run reads: the features, and the label or the columns it derives from."""
+    """The CSV columns a run reads: the features, the label or the columns it derives from, the
+    split column, sensitive features and slice columns (each once, in that order)."""
     label = config.label
     label_columns = parse(label.derive).columns if label.derive else [label.name]
     split = [config.data.split_column] if config.data.split_column else []
     sensitive = list(config.fairness.sensitive_features) if config.fairness else []
-    return [f.name for f in config.features] + [c for c in label_columns if c] + split + sensitive
+    slices = [c for spec in config.evaluation.slices for c in spec]
+    columns = [f.name for f in config.features] + [c for c in label_columns if c] + split
+    return list(dict.fromkeys(columns + sensitive + slices))
 
 
 def _config_keys(config: PipelineConfig, columns: list[str]) -> str:

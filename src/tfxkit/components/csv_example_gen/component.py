@@ -44,6 +44,7 @@ EXAMPLES_KEY = "examples"
 CSV_DIALECT_KEY = executor.CSV_DIALECT_KEY
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
 COLUMN_TYPES_KEY = executor.COLUMN_TYPES_KEY
+KEEP_COLUMNS_KEY = executor.KEEP_COLUMNS_KEY
 
 
 class CsvExampleGenSpec(FileBasedExampleGenSpec):
@@ -57,6 +58,8 @@ class CsvExampleGenSpec(FileBasedExampleGenSpec):
         CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
         # JSON {feature key: float|int|string}: the config's declared types win over inference.
         COLUMN_TYPES_KEY: ExecutionParameter(type=str),
+        # JSON list of feature keys to keep (data.columns: used); absent: every column.
+        KEEP_COLUMNS_KEY: ExecutionParameter(type=str, optional=True),
     }
 
 
@@ -80,6 +83,7 @@ class CsvExampleGen(FileBasedExampleGen):
         output_config: example_gen_pb2.Output | None = None,
         range_config: range_config_pb2.RangeConfig | None = None,
         column_types: dict[str, str] | None = None,
+        keep_columns: list[str] | None = None,
     ) -> None:
         spec = file_based_spec(
             CsvExampleGenSpec,
@@ -90,6 +94,7 @@ class CsvExampleGen(FileBasedExampleGen):
             csv_dialect=dialect_json(dialect or CsvDialect()),
             code_fingerprint=code_fingerprint(executor.__name__),
             column_types=json.dumps(column_types or {}, sort_keys=True),
+            **({KEEP_COLUMNS_KEY: json.dumps(sorted(keep_columns))} if keep_columns else {}),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)
 

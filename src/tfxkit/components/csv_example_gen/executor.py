@@ -39,6 +39,7 @@ from tfxkit.errors import DataError
 CSV_DIALECT_KEY = "csv_dialect"
 CODE_FINGERPRINT_KEY = "code_fingerprint"
 COLUMN_TYPES_KEY = "column_types"  # JSON {feature key: float|int|string}, declared in the config
+KEEP_COLUMNS_KEY = "keep_columns"  # JSON [feature key]: data.columns: used; absent: every column
 
 INT, FLOAT, STRING = "int", "float", "string"
 # A column's kind only widens: int -> float -> string. 0 means no value seen yet.
@@ -231,6 +232,13 @@ def CsvToExample(
         | "ListFiles" >> beam.Create(files)
         | "ParseFiles" >> beam.FlatMap(iter_file, dialect=dialect, columns=columns)
     )
+    kept = exec_properties.get(KEEP_COLUMNS_KEY)
+    if kept:  # data.columns: used
+        keep = set(json.loads(kept))
+        keys = [key for key in keys if key in keep]
+        rows = rows | "KeepUsedColumns" >> beam.Map(
+            lambda row: {k: row[k] for k in row if k in keep}
+        )
     declared = json.loads(exec_properties.get(COLUMN_TYPES_KEY) or "{}")
     types = (
         rows

@@ -8,6 +8,8 @@ as an exec property: an edit to the executor re-runs ingest and everything downs
 
 from __future__ import annotations
 
+import json
+
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.proto import example_gen_pb2, range_config_pb2
@@ -26,6 +28,8 @@ class ParquetExampleGenSpec(FileBasedExampleGenSpec):
     PARAMETERS = {
         **FileBasedExampleGenSpec.PARAMETERS,
         CODE_FINGERPRINT_KEY: ExecutionParameter(type=str),
+        # JSON list of columns to read (data.columns: used); absent: every column.
+        executor.KEEP_COLUMNS_KEY: ExecutionParameter(type=str, optional=True),
     }
 
 
@@ -42,7 +46,9 @@ class ParquetExampleGen(FileBasedExampleGen):
         input_config: example_gen_pb2.Input | None = None,
         output_config: example_gen_pb2.Output | None = None,
         range_config: range_config_pb2.RangeConfig | None = None,
+        keep_columns: list[str] | None = None,
     ) -> None:
+        kept = {executor.KEEP_COLUMNS_KEY: json.dumps(sorted(keep_columns))} if keep_columns else {}
         spec = file_based_spec(
             ParquetExampleGenSpec,
             input_base,
@@ -50,5 +56,6 @@ class ParquetExampleGen(FileBasedExampleGen):
             output_config,
             range_config,
             code_fingerprint=code_fingerprint(executor.__name__),
+            **kept,
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

@@ -18,6 +18,7 @@ Memory stays at a few row groups per worker: nothing materializes the whole tabl
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -31,6 +32,7 @@ from tfx_bsl.coders import example_coder
 
 from tfxkit.errors import DataError
 
+KEEP_COLUMNS_KEY = "keep_columns"  # JSON [column]: data.columns: used; absent: every column
 CODE_FINGERPRINT_KEY = "code_fingerprint"
 
 
@@ -100,9 +102,11 @@ def ParquetToExample(
     """The files of one input split as serialized tf.Examples (tf.Example objects when the split
     hashes one column: TFX's partitioner reads features from the proto)."""
     pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
+    kept = exec_properties.get(KEEP_COLUMNS_KEY)
     examples = (
         pipeline
-        | "ReadRowGroups" >> beam.io.ReadFromParquetBatched(pattern)
+        | "ReadRowGroups"
+        >> beam.io.ReadFromParquetBatched(pattern, columns=json.loads(kept) if kept else None)
         | "ToExamples" >> beam.FlatMap(to_examples)
     )
     output_config = exec_properties.get(standard_component_specs.OUTPUT_CONFIG_KEY) or ""

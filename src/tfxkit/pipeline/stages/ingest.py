@@ -19,6 +19,7 @@ from tfxkit.components.content_fingerprint import ImportExampleGen
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
 from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
 from tfxkit.config.features import column_key, declared_column_types
+from tfxkit.data.checks import needed_columns
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
 
@@ -54,16 +55,18 @@ def ingest(p: StageContext) -> Ingested:
         inputs["input_config"] = tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name="single_split", pattern=data.pattern)]
         )
+    used = needed_columns(p.config) if data.columns == "used" else []
     if data.format == "tfrecord":
         gen = ImportExampleGen(input_base=base, output_config=output, **inputs)
     elif data.format == "parquet":
-        gen = ParquetExampleGen(input_base=base, output_config=output, **inputs)
+        gen = ParquetExampleGen(input_base=base, output_config=output, keep_columns=used, **inputs)
     else:
         gen = CsvExampleGen(
             input_base=base,
             dialect=data.csv,
             output_config=output,
             column_types=declared_column_types(p.config),
+            keep_columns=[column_key(c) for c in used],
             **inputs,
         )
     return Ingested(examples=p.add(gen, node_ids.EXAMPLE_GEN).outputs["examples"])
