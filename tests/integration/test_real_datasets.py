@@ -100,10 +100,11 @@ def test_nyc_flights_regression_then_a_derived_late_label(tmp_path: Path) -> Non
     assert summary["blessed"] is True, summary["blessing_failures"]
     assert {"auc", "precision", "recall"} <= set(summary["metrics"])
     raw, examples = real_data.serve_both(summary["pushed_path"], config, rows)
-    assert set(raw) == {"probabilities", "classes"}
-    assert raw["probabilities"].shape == (len(rows),)
+    assert set(raw) == {"probabilities", "classes", "class_names"}
+    assert raw["probabilities"].shape == (len(rows), 2)  # [P(not late), P(late)]
+    assert raw["class_names"][0].tolist() == [b"false", b"true"]
     np.testing.assert_allclose(
-        raw["probabilities"], examples["probabilities"].reshape(-1), atol=1e-5
+        raw["probabilities"][:, 1], examples["probabilities"].reshape(-1), atol=1e-5
     )
 
 
@@ -122,7 +123,7 @@ def test_german_credit_binary_with_slice_thresholds(tmp_path: Path) -> None:
     assert all("foreign_worker=A202" in line for line in small), small
     raw, examples = real_data.serve_both(summary["pushed_path"], config, _served_rows(config))
     np.testing.assert_allclose(
-        raw["probabilities"], examples["probabilities"].reshape(-1), atol=1e-5
+        raw["probabilities"][:, 1], examples["probabilities"].reshape(-1), atol=1e-5
     )
 
     # An unreachable bound: not blessed, nothing new pushed, and the summary says why.

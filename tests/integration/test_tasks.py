@@ -98,11 +98,15 @@ def test_binary_task_with_a_derived_label(tmp_path: Path) -> None:
     )
     rows = _rows()
     raw, examples = _serve(summary["pushed_path"], rows)
-    assert set(raw) == {"probabilities", "classes"}
-    positive = raw["probabilities"].numpy()
-    assert positive.shape == (len(rows),)  # one sigmoid: P(heavy)
+    assert set(raw) == {"probabilities", "classes", "class_names"}
+    probabilities = raw["probabilities"].numpy()
+    assert probabilities.shape == (len(rows), 2)  # [P(false), P(true)], named by class_names
+    assert raw["class_names"].numpy()[0].tolist() == [b"false", b"true"]
+    positive = probabilities[:, 1]
     assert abs(positive - examples["probabilities"].numpy().reshape(-1)).max() < 1e-5
-    assert set(raw["classes"].numpy().tolist()) <= {b"false", b"true"}
+    assert abs(probabilities.sum(axis=1) - 1).max() < 1e-6
+    predicted = [b"true" if p > 0.5 else b"false" for p in positive]
+    assert raw["classes"].numpy().tolist() == predicted  # the predicted class, not the positive
 
 
 def test_regression_task(tmp_path: Path) -> None:
@@ -127,7 +131,8 @@ def test_binary_task_with_a_chosen_positive_value(tmp_path: Path) -> None:
     rows = [r for r in _rows(40)]
     raw, _ = _serve(summary["pushed_path"], rows)
     assert set(raw["classes"].numpy().tolist()) <= {b"not Gentoo", b"Gentoo"}
-    probability = raw["probabilities"].numpy()
+    assert raw["class_names"].numpy()[0].tolist() == [b"not Gentoo", b"Gentoo"]
+    probability = raw["probabilities"].numpy()[:, 1]  # P(Gentoo)
     gentoo = [p for p, r in zip(probability, rows, strict=True) if r["species"] == "Gentoo"]
     others = [p for p, r in zip(probability, rows, strict=True) if r["species"] != "Gentoo"]
     assert gentoo and others and min(gentoo) > max(others) - 0.5

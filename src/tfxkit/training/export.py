@@ -4,8 +4,12 @@ takes raw feature values.
 Signatures:
 
 * ``serving_default``: one tensor per configured feature, named by the data's own column name
-  (``unit-price``, ``class``, ``arr delay (min)``: whatever the CSV header says) ->
-  ``probabilities`` and ``classes`` (what TF Serving's REST ``instances`` format feeds). The
+  (``unit-price``, ``class``, ``arr delay (min)``: whatever the CSV header says) -> for a
+  classifier ``classes`` (the predicted class's name), ``probabilities`` (one per class) and
+  ``class_names`` (the class of each probability, in the same order: the label vocabulary's,
+  and for a binary label ``[other, positive]``), so an answer names what it predicts and each
+  probability's class as TF Serving's Classify does; for regression ``predictions``. One
+  contract for REST and batch scoring (``tfxkit.batch``, docs/serving.md). The
   traced function's parameters need Python identifiers (a column called ``class`` failed the
   export), so it is traced with safe argument names (``serving_argument_names``) and the saved
   SignatureDef's input keys are then renamed to the column names: TF Serving feeds tensors by
@@ -92,19 +96,25 @@ def _class_names(label: dict[str, Any], tf_transform_output: tft.TFTransformOutp
     return [others[0] if len(others) == 1 else f"not {positive}", positive]
 
 
-def _named_outputs(predictions: tf.Tensor, task: str, classes: tf.Tensor) -> dict[str, tf.Tensor]:
-    """What serving returns: regression -> predictions; binary -> P(positive) and class."""
+def named_outputs(predictions: tf.Tensor, task: str, classes: tf.Tensor) -> dict[str, tf.Tensor]:
+    """What ``serving_default`` returns: regression -> ``predictions`` [batch]; a classifier ->
+    ``classes`` (the predicted class) [batch], ``probabilities`` [batch, n] and ``class_names``
+    [batch, n] naming each probability's class. A binary model's one sigmoid becomes
+    ``[1 - p, p]`` under ``[other, positive]`` (``classes`` is the positive class when p > 0.5,
+    Keras' binary accuracy rule), so an answer never reads as predicting the class whose
+    probability it gives.
+    ``class_names`` repeats per row because TF Serving's row format (``instances``) needs every
+    output to have the batch as its first dimension."""
     if task == "regression":
         return {"predictions": tf.reshape(predictions, [-1])}
     if task == "binary":
-        positive = tf.reshape(predictions, [-1])
-        return {
-            "probabilities": positive,
-            "classes": tf.gather(classes, tf.cast(positive >= 0.5, tf.int64)),
-        }
+        positive = tf.reshape(predictions, [-1, 1])
+        predictions = tf.concat([1.0 - positive, positive], axis=1)
+    batch = tf.shape(predictions)[0]
     return {
-        "probabilities": predictions,
         "classes": tf.gather(classes, tf.argmax(predictions, axis=1)),
+        "probabilities": predictions,
+        "class_names": tf.tile(classes[tf.newaxis, :], [batch, 1]),
     }
 
 
@@ -164,7 +174,7 @@ def serving_signatures(
     @tf.function(input_signature=[raw_signature])
     def serve_raw(raw_features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         raw = {k: _raw_input(v, feature_spec[k]) for k, v in raw_features.items()}
-        return _named_outputs(predict_transformed(model.tft_layer(raw)), task, classes)
+        return named_outputs(predict_transformed(model.tft_layer(raw)), task, classes)
 
     # One traced function from serialized examples to predictions, called by every signature
     # that takes examples: the Transform layer and the model are traced once for all three.

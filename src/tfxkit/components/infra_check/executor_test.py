@@ -59,7 +59,12 @@ def export(path: Path, *, raw_missing: float = MEAN_SIZE, one_at_a_time: bool = 
         def serve_raw(self, size, color):
             size = tf.where(tf.math.is_nan(size), tf.constant(raw_missing, tf.float64), size)
             p = self.score(tf.cast(size, tf.float32), color)
-            return {"probabilities": p, "classes": tf.where(p >= 0.5, "yes", "no")}
+            names = tf.tile(tf.constant([["no", "yes"]]), [tf.shape(p)[0], 1])
+            return {  # the export's contract: predicted class, [P(no), P(yes)], their names
+                "classes": tf.where(p > 0.5, "yes", "no"),
+                "probabilities": tf.stack([1.0 - p, p], axis=1),
+                "class_names": names,
+            }
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
         def serve_examples(self, examples):
