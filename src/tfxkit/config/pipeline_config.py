@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from tfxkit.config.base import Strict, repeated
+from tfxkit.config.batch import BatchConfig
 from tfxkit.config.evaluation import (
     DEFAULT_METRICS,
     EvaluationConfig,
@@ -128,6 +129,7 @@ class PipelineConfig(Strict):
     push: PushConfig = Field(
         default_factory=PushConfig, description="Where a blessed model is pushed for serving."
     )
+    batch: BatchConfig | None = Field(default=None, description="Score a batch after the push.")
     runner: RunnerConfig = Field(default_factory=RunnerConfig, description="Local run settings.")
     metadata: MetadataConfig = Field(
         default_factory=MetadataConfig, description="The ML Metadata store."

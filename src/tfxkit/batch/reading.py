@@ -1,0 +1,371 @@
+"""Reading a batch to score: the input files, their columns, and rows parsed into model inputs.
+
+Why not the ExampleGen's reader: training stops at the first bad cell (a run must not learn from
+half-read data), but scoring must account for every row: a record that cannot be parsed (wrong
+cell count, broken quoting, a value that is not of its column's type) is rejected with its line
+and reason and the rest is scored. The rules are otherwise the ExampleGen's: the config's CSV
+dialect (``data.csv``), ``missing_values``, declared types (an int column holds integers only).
+
+Numbers are fed as float64 (NaN: missing) and text as strings ("" missing), exactly what a REST
+client sends to ``serving_default``. Rows are grouped into ``Batch``es of ``batch_rows`` records,
+read one file at a time and streamed, so memory stays at one batch whatever the file size. No
+TensorFlow here: the Beam pipeline (``batch.pipeline``) imports this in every worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tfxkit.config.sections import CsvDialect, column_key
+from tfxkit.data.csv_dialect import MAX_CELL_BYTES, columns_of, stream_lines
+from tfxkit.errors import DataError
+
+NUMBER, INT, TEXT = "float", "int", "string"  # the kinds a model input is parsed as
+_INT = re.compile(r"\s*[+-]?\d+\s*")
+_INT64 = 2**63
+csv.field_size_limit(MAX_CELL_BYTES)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One model input: its name in the signature, the file column it is read from, its kind."""
+
+    name: str
+    column: str
+    kind: str
+
+
+@dataclass
+class Batch:
+    """Up to ``batch_rows`` records of one file: the parsed ones and the rejected ones."""
+
+    file: int  # index of the file in the sorted input
+    number: int  # position of the batch in its file
+    lines: list[int] = field(default_factory=list)  # line (row, for Parquet) of each parsed row
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)  # signature input -> values
+    passed: dict[str, list[Any]] = field(default_factory=dict)  # pass-through column -> values
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    present: dict[str, int] = field(default_factory=dict)  # input -> non-missing values seen
+    bad_type: dict[str, list[Any]] = field(default_factory=dict)  # input -> [count, value, line]
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.lines) + len(self.rejects)
+
+    @property
+    def key(self) -> str:
+        """Sorts as the input does: file, then batch (shard names, output order)."""
+        return f"{self.file:05d}-{self.number:09d}"
+
+
+def input_files(path: str) -> list[str]:
+    """A file, or the non-hidden files of a directory (sorted); local or remote (fileio)."""
+    from tfx.dsl.io import fileio
+
+    if not fileio.exists(path):
+        raise DataError(f"--data {path} does not exist")
+    if not fileio.isdir(path):
+        return [path]
+    files = sorted(
+        os.path.join(path, name)
+        for name in fileio.listdir(path)
+        if not name.startswith((".", "_")) and not fileio.isdir(os.path.join(path, name))
+    )
+    if not files:
+        raise DataError(f"--data {path} is a directory without data files")
+    return files
+
+
+def file_format(path: str, default: str) -> str:
+    """csv or parquet, by the file's extension, else ``default`` (the config's data.format)."""
+    name = path.lower().removesuffix(".gz")
+    if name.endswith(".parquet") or name.endswith(".pq"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if default not in ("csv", "parquet"):
+        raise DataError(f"{path}: batch scoring reads CSV or Parquet files, not {default}")
+    return default
+
+
+def _open(path: str) -> Any:
+    from tfx.dsl.io import fileio
+
+    return fileio.open(path, "rb")
+
+
+def _parquet(path: str) -> Any:
+    """A ParquetFile: a local path directly (Arrow's reader), a remote one through fileio."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path if "://" not in path else _open(path))
+
+
+def csv_columns(path: str, dialect: CsvDialect) -> tuple[list[str], bool]:
+    """The file's column names and whether it holds at least one data record."""
+    lines = stream_lines(lambda: _open(path), dialect, path)
+    try:
+        columns = columns_of(lines, dialect, path)
+    except DataError as exc:
+        if "the file is empty" in str(exc):
+            raise DataError(
+                f"{path} is empty: no header and no rows (nothing to score; nothing written)"
+            ) from None
+        raise
+    lines = stream_lines(lambda: _open(path), dialect, path)
+    reader = csv.reader(lines, delimiter=dialect.delimiter, quotechar=dialect.quote_char)
+    skip = 1 if dialect.header else 0
+    for cells in reader:
+        if cells and any(c.strip() for c in cells):
+            if skip:
+                skip -= 1
+                continue
+            return columns, True
+    return columns, False
+
+
+def parquet_columns(path: str) -> tuple[dict[str, Any], int]:
+    """The file's columns with their Arrow types, and its row count (from the footer)."""
+    try:
+        meta = _parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors say what is wrong
+        raise DataError(f"{path} is not a readable Parquet file: {exc}") from None
+    schema = meta.schema_arrow
+    return {name: schema.field(name).type for name in schema.names}, meta.metadata.num_rows
+
+
+def match_columns(
+    available: list[str], inputs: dict[str, str], declared: dict[str, str], source: str
+) -> list[Column]:
+    """Each model input (signature key -> number|string) with the file column that feeds it:
+    the same name, else the same feature key (``unit price`` feeds ``unit_price``). A missing
+    input is an error naming it, the file and what the file has."""
+    by_key = {column_key(c): c for c in available}
+    matched, missing = [], []
+    for name, dtype in inputs.items():
+        column = name if name in available else by_key.get(column_key(name))
+        if column is None:
+            missing.append(name)
+            continue
+        kind = TEXT if dtype == TEXT else INT if declared.get(column_key(name)) == INT else NUMBER
+        matched.append(Column(name, column, kind))
+    if missing:
+        raise DataError(
+            f"{source} has no column {', '.join(repr(m) for m in missing)}, which the model "
+            f"takes (it has {', '.join(available[:20])}{' ...' if len(available) > 20 else ''}); "
+            "nothing was scored"
+        )
+    return matched
+
+
+def check_arrow_types(columns: list[Column], types: dict[str, Any], source: str) -> None:
+    """A Parquet column of the wrong type for its input is an error naming both."""
+    import pyarrow as pa
+
+    for col in columns:
+        kind = types[col.column]
+        numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        textual = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        if (col.kind == TEXT and not textual) or (col.kind != TEXT and not numeric):
+            want = "text" if col.kind == TEXT else f"numbers ({col.kind})"
+            raise DataError(
+                f"{source}: column '{col.column}' is {kind}, but the model takes {want} for "
+                f"'{col.name}'; nothing was scored"
+            )
+
+
+def _number(cell: Any, kind: str) -> float:
+    """One cell as float64; ValueError saying what it should be when it is not of its kind."""
+    if isinstance(cell, bool):
+        raise ValueError("a number")
+    if isinstance(cell, int | float):
+        if kind == INT and not float(cell).is_integer():
+            raise ValueError("an integer")
+        return float(cell)
+    text = str(cell)
+    if kind == INT:
+        if not _INT.fullmatch(text) or not -_INT64 <= int(text) < _INT64:
+            raise ValueError("an integer")
+        return float(int(text))
+    if "_" in text:
+        raise ValueError("a number")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("a number") from None
+
+
+class _Collector:
+    """Accumulates records of one file and emits them as ``Batch``es of ``rows`` records."""
+
+    def __init__(self, file: int, columns: list[Column], rows: int) -> None:
+        self.file, self.columns, self.size = file, columns, rows
+        self.batch = Batch(file, 0)
+
+    def full(self) -> bool:
+        return self.batch.rows_in >= self.size
+
+    def emit(self, values: dict[str, list[Any]], passed: dict[str, list[Any]]) -> Batch:
+        """Convert the collected cells (one list per input) and start the next batch."""
+        batch = self.batch
+        self.batch = Batch(self.file, batch.number + 1)
+        _convert(batch, self.columns, values, passed)
+        return batch
+
+
+def _fast(cells: list[Any], kind: str) -> np.ndarray | None:
+    """Every cell parsed by numpy (float() / int() semantics), or None when one is not of its
+    kind or might be read differently from the ExampleGen's rule ('1_000')."""
+    texts = any(isinstance(c, str) for c in cells)
+    if texts and any("_" in c for c in cells if isinstance(c, str)):
+        return None
+    try:
+        array = np.array([math.nan if c is None else c for c in cells], dtype=np.float64)
+        if kind == INT:
+            if texts:
+                np.array([c for c in cells if c is not None], dtype=np.int64)  # '3.5' raises
+            elif not np.all(np.isnan(array) | (array == np.round(array))):
+                return None
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return array
+
+
+def _convert(
+    batch: Batch, columns: list[Column], values: dict[str, list[Any]], passed: dict[str, list[Any]]
+) -> None:
+    """Cells (None: missing) -> arrays; a row with a cell not of its kind is rejected."""
+    bad: dict[int, str] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for col in columns:
+        cells = values[col.name]
+        batch.present[col.name] = sum(c is not None for c in cells)
+        if col.kind == TEXT:
+            arrays[col.name] = np.array(["" if c is None else c for c in cells], dtype=object)
+            continue
+        array = _fast(cells, col.kind)
+        if array is None:  # find the cells that are not numbers (of their kind), row by row
+            array = np.full(len(cells), math.nan)
+            for i, cell in enumerate(cells):
+                if cell is None:
+                    continue
+                try:
+                    array[i] = _number(cell, col.kind)
+                except ValueError as exc:
+                    _bad(batch, bad, i, col, cell, str(exc))
+        arrays[col.name] = array
+    lines = batch.lines
+    if bad:
+        keep = np.array([i not in bad for i in range(len(lines))])
+        batch.rejects.extend((lines[i], reason) for i, reason in bad.items())
+        batch.rejects.sort()
+        arrays = {k: v[keep] for k, v in arrays.items()}
+        passed = {k: [v for v, ok in zip(vs, keep, strict=True) if ok] for k, vs in passed.items()}
+        batch.lines = [line for line, ok in zip(lines, keep, strict=True) if ok]
+    batch.inputs, batch.passed = arrays, passed
+
+
+def _bad(batch: Batch, bad: dict[int, str], i: int, col: Column, cell: Any, want: str) -> None:
+    text = str(cell)
+    shown = repr(text[:40] + ("..." if len(text) > 40 else ""))
+    bad.setdefault(i, f"column '{col.column}' holds {shown}, not {want}")
+    seen = batch.bad_type.setdefault(col.name, [0, text[:40], batch.lines[i]])
+    seen[0] += 1
+
+
+def csv_batches(
+    index: int,
+    path: str,
+    dialect: CsvDialect,
+    columns: list[Column],
+    passed: list[str],
+    batch_rows: int,
+) -> Iterator[Batch]:
+    """The records of one CSV file as batches; every record is parsed or rejected."""
+    names = columns_of(stream_lines(lambda: _open(path), dialect, path), dialect, path)
+    where = {name: i for i, name in enumerate(names)}
+    picks = [(c.name, where[c.column]) for c in columns]
+    pass_picks = [(p, where[p]) for p in passed]
+    missing = set(dialect.missing_values)
+    strip = dialect.skip_initial_space
+    width = len(names)
+    lines = stream_lines(lambda: _open(path), dialect, path)
+    reader = csv.reader(
+        lines,
+        delimiter=dialect.delimiter,
+        quotechar=dialect.quote_char,
+        skipinitialspace=strip,
+        strict=True,
+    )
+    collector = _Collector(index, columns, batch_rows)
+    values: dict[str, list[Any]] = {name: [] for name, _ in picks}
+    passing: dict[str, list[Any]] = {name: [] for name, _ in pass_picks}
+    skip_header = dialect.header
+    line = 1
+    while True:
+        start = line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line = reader.line_num + 1
+            collector.batch.rejects.append((start, f"malformed CSV: {exc}"))
+            cells = None
+        else:
+            line = reader.line_num + 1
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # a blank line is no record
+            if skip_header:
+                skip_header = False
+                continue
+            if len(cells) != width:
+                collector.batch.rejects.append(
+                    (start, f"{len(cells)} cells, but the header names {width} columns")
+                )
+            else:
+                if strip:
+                    cells = [c.strip() for c in cells]
+                for name, i in picks:
+                    cell = cells[i]
+                    values[name].append(
+                        None if (cell if strip else cell.strip()) in missing else cell
+                    )
+                for name, i in pass_picks:
+                    passing[name].append(cells[i])
+                collector.batch.lines.append(start)
+        if collector.full():
+            yield collector.emit(values, passing)
+            values = {name: [] for name, _ in picks}
+            passing = {name: [] for name, _ in pass_picks}
+    if collector.batch.rows_in:
+        yield collector.emit(values, passing)
+
+
+def parquet_batches(
+    index: int, path: str, columns: list[Column], passed: list[str], batch_rows: int
+) -> Iterator[Batch]:
+    """The rows of one Parquet file as batches (line = row number from 1); nulls are missing."""
+    wanted = sorted({c.column for c in columns} | set(passed))
+    collector = _Collector(index, columns, batch_rows)
+    row = 0
+    for record_batch in _parquet(path).iter_batches(batch_size=batch_rows, columns=wanted):
+        data = record_batch.to_pydict()
+        count = record_batch.num_rows
+        values = {}
+        for col in columns:
+            cells = data[col.column]
+            if col.kind == TEXT:
+                cells = [None if c is None or c == "" else c for c in cells]
+            values[col.name] = cells
+        collector.batch.lines.extend(range(row + 1, row + count + 1))
+        row += count
+        yield collector.emit(values, {p: data[p] for p in passed})

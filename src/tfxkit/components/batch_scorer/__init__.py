@@ -1,0 +1,1 @@
+"""BatchScorer: a batch of files scored by the model just pushed (or a pushed version)."""
