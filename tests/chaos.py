@@ -2,9 +2,12 @@
 component is executing, then check what a re-run finds and leaves; or damage a cached output
 on disk and check that the re-run re-executes its component instead of reusing it.
 
-Used by ``tests/integration/test_faults.py`` (CI: Transform and the push; a damaged Transform
-graph) and by ``make chaos`` (``python -m tests.chaos``: every component, SIGKILL and SIGINT,
-as a table; ``python -m tests.chaos damage``: every output of every component, damaged).
+Used by ``tests/integration/test_faults.py`` (CI: Transform, the infra check and the push; a
+damaged Transform graph) and by ``make chaos`` (``python -m tests.chaos``: every component,
+SIGKILL and SIGINT, as a table; ``python -m tests.chaos infra_check pusher``: only those;
+``python -m tests.chaos damage``: every output of every component, damaged). After a kill, no
+process may outlive the run (the infra check's serving process ends with it) and every pushed
+version must be complete, with its warm-up file.
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ def store_problems(workspace: Path) -> list[str]:
         problems += [
             f"temporary {p.name} visible" for p in serving.iterdir() if p.name.startswith(".tmp")
         ]
+    for version in versions(serving):  # the infra check's requests, TF Serving's warm-up
+        if not (serving / str(version) / "assets.extra" / "tf_serving_warmup_requests").is_file():
+            problems.append(f"model version {version} has no warm-up file")
     return problems
 
 
@@ -110,8 +116,28 @@ def damage(workspace: Path, node: str, output: str, file: str | None = None) -> 
 
 COMPONENTS = (
     "example_gen", "statistics_gen", "schema_gen", "example_validator", "anomaly_gate",
-    "transform", "trainer", "evaluator", "pusher",
+    "transform", "trainer", "evaluator", "infra_check", "pusher",
 )  # fmt: skip
+PROBE = "tfxkit.components.infra_check.probe"  # the infra check's fresh serving process
+
+
+def outliving_processes(workspace: Path, wait: float = 5.0) -> list[str]:
+    """Processes a killed run started that are still alive after ``wait`` s (the infra check's
+    serving process ends itself when its parent dies)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue  # ended while we looked
+            text = b" ".join(args).decode(errors="replace")
+            if PROBE in text and str(workspace) in text:
+                found.append(f"process {cmdline.parent.name} ({PROBE}) outlived its run")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
 
 
 def sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, str, str]]:
@@ -123,8 +149,9 @@ def sweep(base: Path, components: list[str] | None = None) -> list[tuple[str, st
         for sig in (signal.SIGKILL, signal.SIGINT):
             workspace = base / f"{component}-{sig.name}"
             killed = kill_during(workspace, component, sig, delay=0.5)
+            left = outliving_processes(workspace)
             again = rerun(workspace)
-            problems = store_problems(workspace)
+            problems = left + store_problems(workspace)
             if again.returncode != 0:
                 problems.append(f"re-run exited {again.returncode}")
             if versions(workspace / "serving" / "penguin") != [1]:
@@ -172,6 +199,13 @@ if __name__ == "__main__":
 
     damaging = sys.argv[1:2] == ["damage"]
     names = sys.argv[2:] if damaging else sys.argv[1:]  # or name components to sweep
+    if unknown := [n for n in names if n not in COMPONENTS]:  # --help included: no run
+        print(
+            f"usage: python -m tests.chaos [damage] [COMPONENT ...]\n"
+            f"unknown: {', '.join(unknown)}; components: {' '.join(COMPONENTS)}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     with tempfile.TemporaryDirectory(prefix="tfxkit-chaos-") as tmp:
         if damaging:
             print(f"{'component':<18} {'output (damaged file)':<50} verdict")

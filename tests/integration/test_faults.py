@@ -31,8 +31,10 @@ def faults(tmp_path_factory) -> dict:
     steps = {
         "sigint_transform": chaos.kill_during(workspace, "transform", signal.SIGINT),
         "sigkill_transform": chaos.kill_during(workspace, "transform", signal.SIGKILL),
-        "sigkill_push": chaos.kill_during(workspace, "pusher", signal.SIGKILL, delay=0.0),
+        "sigkill_infra_check": chaos.kill_during(workspace, "infra_check", signal.SIGKILL),
     }
+    steps["outliving"] = chaos.outliving_processes(workspace)  # the check's serving process
+    steps["sigkill_push"] = chaos.kill_during(workspace, "pusher", signal.SIGKILL, delay=0.0)
     steps["final"] = chaos.rerun(workspace)
     return {"workspace": workspace, **steps}
 
@@ -63,8 +65,12 @@ def test_sigint_cancels_cleans_and_says_one_line(faults: dict) -> None:
 def test_sigkill_leaves_work_the_next_run_abandons(faults: dict) -> None:
     assert faults["sigkill_transform"].returncode == -signal.SIGKILL
     assert faults["sigkill_push"].reached and faults["sigkill_push"].returncode == -signal.SIGKILL
-    # The run after the Transform kill found the dead execution RUNNING and abandoned it.
-    assert "marked abandoned and cleaned: transform" in faults["sigkill_push"].stdout
+    killed_check = faults["sigkill_infra_check"]
+    assert killed_check.reached and killed_check.returncode == -signal.SIGKILL
+    # The run after each kill found the dead execution RUNNING and abandoned it.
+    assert "marked abandoned and cleaned: transform" in killed_check.stdout
+    assert "marked abandoned and cleaned: infra_check" in faults["sigkill_push"].stdout
+    assert faults["outliving"] == []  # the infra check's process ended with its run
     assert _stopped(faults["workspace"], "abandoned")
     final = faults["final"]
     assert final.returncode == 0, final.stderr[-2000:]
