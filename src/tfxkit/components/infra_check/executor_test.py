@@ -189,6 +189,8 @@ def test_a_raw_signature_that_imputes_otherwise_is_refused_naming_the_example(
     assert reason.startswith("serving_default (predict): example 3 of 5: probabilities [")
     assert "the Evaluator's model" in reason
     assert blessing.get_string_custom_property("reason") == f"not blessed: {reason}"
+    (line,) = verdict.lines()  # the run summary: one line, the reason in it
+    assert line.startswith("serves:    FAILED in ") and line.endswith(reason)
 
 
 def test_a_signature_that_answers_an_error_is_refused(tmp_path: Path) -> None:

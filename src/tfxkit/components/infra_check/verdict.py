@@ -52,9 +52,9 @@ class InfraCheckVerdict(Verdict):
         load = f" (model load {self.load_seconds:.1f}s)" if self.load_seconds is not None else ""
         said = "; ".join(self.reasons) if self.reasons else self._passed_text()
         lines = [f"serves:    {state}{timing}{load}: {said}"]
-        for check in self.checks:
-            if check.status not in ("matches", "answered"):
-                lines.append(f"  {check.signature} ({check.method}): {check.detail}")
+        failed = [c for c in self.checks if c.status not in ("matches", "answered")]
+        for check in failed[1:]:  # the first is the reason, on the line above
+            lines.append(f"  also {check.signature} ({check.method}): {check.detail}")
         lines += [f"  not called: {name}: {why}" for name, why in sorted(self.skipped.items())]
         return lines
 
