@@ -4,7 +4,7 @@ answer on the examples TF Transform materialized with Beam (what it trained on),
 
 Raw palmerpenguins (344 rows, NA cells included) exercises each operation once: z-score with
 clipping, log, quantile buckets, min-max, identity, a top-k vocabulary with OOV buckets,
-hashing and a feature cross.
+hashing and a feature cross; generated reviews the text and date transforms.
 """
 
 from __future__ import annotations
@@ -106,6 +106,19 @@ def test_every_transform_runs_and_serving_matches_the_materialized_transform(
 GOOD, BAD = ["great", "tasty", "friendly", "fresh"], ["cold", "rude", "slow", "stale"]
 
 
+def _visit(rng, index: int) -> str:
+    """When the review was written, spelt as dates are in CSV files (issue 22 #8): a date, a
+    date and time, an ISO timestamp; some missing, some not dates at all."""
+    import datetime
+
+    when = datetime.datetime(2022, 1, 1) + datetime.timedelta(minutes=rng.randrange(1_000_000))
+    if index % 31 == 0:
+        return ""
+    if index % 37 == 0:
+        return rng.choice(["soon", "2023-02-30", "31/01/2023"])  # unparseable: zeros
+    return when.strftime(rng.choice(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ"]))
+
+
 def _reviews(target: Path, rows: int = 600) -> Path:
     """Short reviews; the label is 1 when good words outnumber bad ones (some rows empty)."""
     import csv
@@ -115,25 +128,33 @@ def _reviews(target: Path, rows: int = 600) -> Path:
     target.mkdir(parents=True)
     with (target / "reviews.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["review", "stars_given", "liked"])
+        writer.writerow(["review", "stars_given", "visited at", "liked"])
         for index in range(rows):
             words = rng.choices(GOOD + BAD + ["the", "food", "was", "and"], k=rng.randint(2, 12))
             if index % 50 == 0:
                 words = []  # a missing review
             score = sum(w in GOOD for w in words) - sum(w in BAD for w in words)
             text = " ".join(w.upper() if rng.random() < 0.2 else w for w in words)
-            writer.writerow([text, rng.randint(1, 5), int(score > 0)])
+            writer.writerow([text, rng.randint(1, 5), _visit(rng, index), int(score > 0)])
     return target
 
 
-def test_text_is_tokenized_and_serving_matches_the_materialized_transform(
+def test_text_and_dates_are_transformed_and_serving_matches_the_materialized_transform(
     tmp_path: Path,
 ) -> None:
+    """Text to word ids; a date column (a name with a space, several spellings, missing and
+    unparseable values) to its seven parts: the served model takes the raw strings."""
     config = {
         "name": "reviews",
         "features": [
             {"name": "review", "type": "string", "transform": "text", "max_tokens": 8},
             {"name": "stars_given", "type": "int", "transform": "zscore"},
+            {
+                "name": "visited at",
+                "type": "string",
+                "transform": "date",
+                "missing": {"indicator": True},
+            },
         ],
         "label": {"name": "liked", "type": "int", "task": "binary"},
         "model": {"embedding_dim": 8},
@@ -145,6 +166,12 @@ def test_text_is_tokenized_and_serving_matches_the_materialized_transform(
     )
     assert summary["blessed"] is True, summary["blessing_failures"]  # it learned the words
     assert dense["review_xf"].shape[1] == 8  # ids + 1, 0-padded to max_tokens
-    np.testing.assert_allclose(
-        np.sort(raw["probabilities"].reshape(-1)), np.sort(materialized.reshape(-1)), atol=1e-5
-    )
+    dates = dense["visited_at_xf"].numpy()
+    assert dates.shape[1] == 7  # (sin, cos) of day of week, month, hour; z-scored days
+    parsed = np.abs(dates).sum(axis=1) > 0
+    assert 0.85 < parsed.mean() < 0.99  # missing and unparseable values: zeros
+    assert abs(dates[parsed, 6].mean()) < 0.2 and 0.8 < dates[parsed, 6].std() < 1.2
+    assert int(dense["visited_at_missing_xf"].numpy().sum()) > 0
+    served = raw["probabilities"]  # binary: [P(other), P(positive)] per row
+    served = served[:, -1] if served.ndim == 2 else served
+    np.testing.assert_allclose(np.sort(served), np.sort(materialized.reshape(-1)), atol=1e-5)
