@@ -155,8 +155,8 @@ def is_date(p: ColumnProfile) -> bool:
 
 
 def is_text(p: ColumnProfile) -> bool:
-    """Prose: several words per value, too many values for categories, and words that recur
-    (a vocabulary of words can be learned even where whole values never repeat)."""
+    """Prose: several words per value and too many values for categories. Its words, not its
+    values, are learned (``left_out`` checks that they recur)."""
     present = p.rows - p.missing
     many = p.distinct > VOCABULARY_MAX or p.distinct >= present / 2
     return p.type == "string" and p.mean_words >= TEXT_WORDS and many
