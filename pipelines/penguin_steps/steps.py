@@ -1,8 +1,9 @@
 """Two steps of the kinds TFX documents, used by ``pipelines/custom_steps.py``.
 
-``CountRows`` is a container step: a command line with placeholders for its artifacts. Its
-image is ``tfxkit.PIPELINE_IMAGE``, the pipeline's own environment: locally a subprocess of
-this Python (no Docker), on Kubeflow/Vertex the runner profile's image.
+``CountRows`` is a container step: a command line with placeholders for its artifacts (TFX's
+``InputUriPlaceholder`` kind: TFX 1.16 compiles only those for Kubeflow and Vertex). Its image
+is ``tfxkit.PIPELINE_IMAGE``, the pipeline's own environment: locally a subprocess of this
+Python (no Docker), on Kubeflow/Vertex the runner profile's image.
 
 ``SizeGate`` is a function step used as a gate: it judges the trained model and decides its
 ``ModelBlessing`` with ``tfxkit.bless``; ``p.push(trained, evaluated, gate)`` pushes only when
@@ -16,6 +17,7 @@ import json
 from pathlib import Path
 
 from tfx import v1 as tfx
+from tfx.dsl.component.experimental.placeholders import InputUriPlaceholder, OutputUriPlaceholder
 from tfx.types.artifact import Artifact
 
 import tfxkit
@@ -31,7 +33,7 @@ Parameter = tfx.dsl.components.Parameter
 class RowCounts(Artifact):
     """Rows per split (``counts.json``): what CountRows writes and SizeGate reads."""
 
-    TYPE_NAME = "RowCounts"
+    TYPE_NAME = "penguin_steps.RowCounts"  # namespace.Name: what Kubeflow and Vertex accept
 
 
 CountRows = tfx.dsl.experimental.create_container_component(
@@ -41,8 +43,8 @@ CountRows = tfx.dsl.experimental.create_container_component(
     outputs={"counts": RowCounts},
     command=[
         "python", "-m", "penguin_steps.count_rows",
-        "--examples", tfx.dsl.placeholders.input("examples")[0].uri,
-        "--out", tfx.dsl.placeholders.output("counts")[0].uri,
+        "--examples", InputUriPlaceholder("examples"),
+        "--out", OutputUriPlaceholder("counts"),
     ],
 )  # fmt: skip
 

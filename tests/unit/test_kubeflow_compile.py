@@ -286,7 +286,7 @@ def test_custom_executor_outside_the_package_is_rejected(tmp_path: Path) -> None
             tmp_path, KUBEFLOW, "x.yaml", pipeline=pipeline, profile_overrides=["resources={}"]
         )
     assert "task 'count_rows'" in str(err.value)
-    assert "not installed in the pipeline image" in str(err.value)
+    assert "is defined in the pipeline file itself, which no task imports" in str(err.value)
     assert not (tmp_path / "x.yaml").exists()
 
 

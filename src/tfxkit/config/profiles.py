@@ -98,11 +98,25 @@ class RunnerProfile(Strict):
         default=None,
         description="Vertex only: run the Trainer as a custom job with these worker pools.",
     )
+    package: str | None = Field(
+        default=None,
+        description="Folder of your own code the tasks import (steps, plug-ins): a Python "
+        "project (pyproject.toml or setup.py, pip-installed) or a folder of modules (put on "
+        "the image's PYTHONPATH). Compiling checks every step's module is in it and writes "
+        "a Dockerfile that stages it into the image.",
+    )
 
     @model_validator(mode="after")
     def _vertex_needs_section(self) -> RunnerProfile:
         if self.runner == "vertex" and self.vertex is None:
             raise ValueError("runner 'vertex' needs a 'vertex' section (project, region, ...)")
+        dataflow = self.beam.dataflow if self.beam.runner == "DataflowRunner" else None
+        if self.package and dataflow is not None and not dataflow.sdk_container_image:
+            raise ValueError(
+                "package: Dataflow workers import your code from the pipeline image only: set "
+                "beam.dataflow.sdk_container_image to the profile's image (it has the package "
+                "installed) instead of setup_file"
+            )
         if self.distributed_training and self.runner != "vertex":
             raise ValueError(
                 "distributed_training: worker pools are a Vertex custom job; on Kubeflow, give "

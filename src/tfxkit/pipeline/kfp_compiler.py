@@ -6,8 +6,10 @@ per-component resources (TFX platform config) and Beam options. Before writing a
 compiler checks what most often breaks remote runs:
 
 * locations every pod must see (pipeline root, data, push destination) are shared URIs;
-* every module and executor the spec references is importable from installed packages
-  (``tfx`` or ``tfxkit``, which includes ``tfxkit.components``), not a file on this machine;
+* every module and executor the spec references is importable in the pipeline image: from
+  ``tfx``, ``tfxkit`` or the profile's staged ``package`` (``staging``; a Dockerfile that
+  stages it is written beside the spec), never a file on this machine;
+* container steps declared with ``tfxkit.PIPELINE_IMAGE`` get the profile's image;
 * resource entries name real components.
 
 Output: ``.yaml``/``.yml`` writes the bare PipelineSpec (what a KFP cluster uploads, with
@@ -18,7 +20,6 @@ takes, ``runtimeConfig`` included). The file is written atomically.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 import tempfile
@@ -36,9 +37,15 @@ from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.profiles import RunnerProfile, is_shared_uri
 from tfxkit.errors import ConfigError, PipelineDefinitionError
 from tfxkit.pipeline.dsl import KUBEFLOW_V2, load_pipeline
+from tfxkit.pipeline.staging import (
+    Reference,
+    StagedPackage,
+    check_importable,
+    render_dockerfile,
+    staged_modules,
+)
+from tfxkit.pipeline.steps import PIPELINE_IMAGE, command_modules, is_container_step
 
-# Installed in the pipeline image (docker/pipeline/Dockerfile); anything else is local-only.
-IMAGE_PACKAGES = ("tfx", "tfxkit")
 _CODE_PARAMETERS = ("module_file", "module_path")
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
@@ -50,6 +57,7 @@ class CompiledPipeline:
     pipeline_name: str
     pipeline_root: str
     tasks: list[str]
+    dockerfile: Path | None = None  # the image staging the profile's package, when it has one
 
 
 def check_remote_locations(config: PipelineConfig, profile: RunnerProfile) -> None:
@@ -155,31 +163,28 @@ def check_no_module_files(components: list[Any]) -> None:
         )
 
 
-def check_code_is_packaged(pipeline_spec: dict[str, Any]) -> None:
-    """Module files and custom executors must come from the image's installed packages."""
-    problems = []
-    for task, what, value in _python_paths(pipeline_spec):
-        if what == "module_file" or value.endswith(".py") or os.sep in value:
-            problems.append(
-                f"task '{task}': {what} {value!r} is a local file; reference code by module "
-                "path in the tfxkit package (e.g. run_fn='tfxkit.training.keras_trainer.run_fn')"
-            )
-            continue
-        module = value.rsplit(".", 1)[0] if "." in value else value
-        top = module.split(".")[0]
-        if top not in IMAGE_PACKAGES:
-            problems.append(
-                f"task '{task}': {what} {value!r} lives in module '{module}', which is not "
-                f"installed in the pipeline image (only {', '.join(IMAGE_PACKAGES)}); move it "
-                "into components/ (installed as tfxkit.components)"
-            )
-        elif importlib.util.find_spec(module) is None:
-            problems.append(f"task '{task}': {what} {value!r}: module '{module}' does not exist")
-    if problems:
-        raise PipelineDefinitionError(
-            "the compiled pipeline references code the pipeline image cannot import: "
-            + "; ".join(problems)
-        )
+def check_code_is_packaged(
+    pipeline_spec: dict[str, Any],
+    package: StagedPackage | None = None,
+    extra: list[Reference] | None = None,
+) -> list[Reference]:
+    """Module files and executors must come from the image: TFX, tfxkit or the staged package
+    (``staging``); ``extra``: references the spec does not spell out (container steps'
+    ``python -m`` modules). Returns every reference checked."""
+    references = [*_python_paths(pipeline_spec), *(extra or [])]
+    check_importable(references, package)
+    return references
+
+
+def use_pipeline_image(components: list[Any], image: str) -> list[Reference]:
+    """Container steps declared with ``PIPELINE_IMAGE`` run in the profile's image; returns the
+    modules their commands run (``python -m``), which that image must import."""
+    modules: list[Reference] = []
+    for component in components:
+        if is_container_step(component) and component.executor_spec.image == PIPELINE_IMAGE:
+            component.executor_spec.image = image
+            modules += [(component.id, "command module", m) for m in command_modules(component)]
+    return modules
 
 
 def check_beam_args(args: list[str]) -> None:
@@ -225,8 +230,10 @@ def compile_pipeline(
     check_remote_locations(remote_config, profile)
     custom_job = profile.vertex_training_config(remote_config.training.strategy)
     target = dataclasses.replace(KUBEFLOW_V2, trainer_custom_job=custom_job)
+    package = StagedPackage.at(profile.package) if profile.package else None
     builder = load_pipeline(pipeline_file, remote_config, target=target)
     check_no_module_files(builder.components)
+    command_refs = use_pipeline_image(builder.components, profile.image)
     applied = apply_resources(builder.components, profile)
     beam_args = profile.beam.pipeline_args()
     check_beam_args(beam_args)
@@ -238,7 +245,7 @@ def compile_pipeline(
     )
     job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
-    check_code_is_packaged(spec)
+    references = check_code_is_packaged(spec, package, command_refs)
     _ensure_resources(spec, applied)
     spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
     out = Path(output or profile.output_path(remote_config.name))
@@ -249,12 +256,19 @@ def compile_pipeline(
         ) + yaml.safe_dump(spec, sort_keys=True)
     else:
         text = json.dumps(job, indent=2, sort_keys=True)
+    dockerfile = None
+    if package is not None:
+        dockerfile = out.with_name(f"{remote_config.name}.Dockerfile")
+        modules = staged_modules(references, package)
+        image = render_dockerfile(package, modules, profile.image, remote_config.name, dockerfile)
+        _write_atomically(dockerfile, image)
     _write_atomically(out, text)
     return CompiledPipeline(
         path=out,
         pipeline_name=remote_config.name,
         pipeline_root=remote_config.resolved_pipeline_root,
         tasks=sorted(spec["root"]["dag"]["tasks"]),
+        dockerfile=dockerfile,
     )
 
 

@@ -21,10 +21,12 @@ the wrong-artifact-type error naming both ends of the wire (``wiring_error``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from google.protobuf import json_format
 from tfx import types
+from tfx.dsl.component.experimental import placeholders
 from tfx.dsl.component.experimental.executor_specs import TemplatedExecutorContainerSpec
 from tfx.dsl.components.base.base_component import BaseComponent
 from tfx.dsl.components.base.base_node import BaseNode
@@ -43,12 +45,21 @@ FINGERPRINT_KEY = verdicts.FINGERPRINT_KEY
 # Code these packages ship is pinned by their versions (tfx) or fingerprinted by its own
 # component (tfxkit's components declare ``code_fingerprint``).
 _NOT_FINGERPRINTED = ("tfx", "tfxkit")
+_COMMAND_PLACEHOLDERS = (
+    placeholders.InputUriPlaceholder,
+    placeholders.OutputUriPlaceholder,
+    placeholders.InputValuePlaceholder,
+)
+# tfx.orchestration.kubeflow.v2.compiler_utils._SCHEMA_TITLE_RE
+_KFP_TYPE_NAME = re.compile(r"^[a-z][a-z0-9-_]{2,20}[.][A-Z][a-zA-Z0-9-_]{2,49}$")
 
 
 def prepare(node: BaseNode, *, local: bool) -> None:
     """What ``PipelineBuilder.add`` does to a node (already given its id) before it joins."""
     if not isinstance(node, BaseComponent):
         return  # resolvers and importers run no user code
+    if not local:
+        _check_type_names(node)
     if isinstance(node.executor_spec, TemplatedExecutorContainerSpec):
         _prepare_container(node, local=local)
         return
@@ -64,6 +75,20 @@ def prepare(node: BaseNode, *, local: bool) -> None:
             f"step '{node.id}': cannot read the source of its module '{module}' ({exc}); a "
             "step's code is part of its cache key, so it must be a Python file tfxkit can read"
         ) from exc
+
+
+def _check_type_names(node: BaseComponent) -> None:
+    """TFX's Kubeflow V2 compiler takes a custom artifact type only as ``namespace.Name``."""
+    channels = {**node.inputs, **node.outputs}
+    for key, channel in channels.items():
+        kind = channel.type
+        if kind.__module__.startswith("tfx.") or _KFP_TYPE_NAME.fullmatch(kind.TYPE_NAME):
+            continue
+        raise PipelineDefinitionError(
+            f"step '{node.id}': '{key}' has the artifact type '{kind.TYPE_NAME}', and Kubeflow "
+            "and Vertex take a custom type only named namespace.Name (lower-case namespace of "
+            f"3-21 characters), e.g. TYPE_NAME = 'my_steps.{kind.__name__}'"
+        )
 
 
 def step_module(node: BaseComponent) -> str | None:
@@ -110,6 +135,7 @@ def _prepare_container(node: BaseComponent, *, local: bool) -> None:
     if prints:
         node.exec_properties[FINGERPRINT_KEY] = "-".join(prints)
     if not local:
+        _check_remote_command(node)
         return  # kfp_compiler gives PIPELINE_IMAGE the profile's image
     if spec.image != PIPELINE_IMAGE:
         raise PipelineDefinitionError(
@@ -124,6 +150,31 @@ def _prepare_container(node: BaseComponent, *, local: bool) -> None:
         encoded, indent=None, sort_keys=True
     )
     node.executor_spec = ExecutorClassSpec(LocalContainerExecutor)
+
+
+def _check_remote_command(node: BaseComponent) -> None:
+    """TFX 1.16's Kubeflow V2 compiler takes a container step's ``command`` only, made of strings
+    and TFX's command-line placeholders (``tfx.dsl.component.experimental.placeholders``)."""
+    spec = node.executor_spec
+    if spec.args:
+        raise PipelineDefinitionError(
+            f"container step '{node.id}': Kubeflow and Vertex run its command only; put the "
+            "args at the end of the command"
+        )
+
+    def supported(word: Any) -> bool:
+        if isinstance(word, placeholders.ConcatPlaceholder):
+            return all(supported(item) for item in word.items)
+        return isinstance(word, (str, *_COMMAND_PLACEHOLDERS))
+
+    for position, word in enumerate(spec.command):
+        if not supported(word):
+            raise PipelineDefinitionError(
+                f"container step '{node.id}': command word {position} is a "
+                f"{type(word).__name__}, which TFX's Kubeflow V2 compiler does not take: use "
+                "InputUriPlaceholder, OutputUriPlaceholder or InputValuePlaceholder from "
+                "tfx.dsl.component.experimental.placeholders"
+            )
 
 
 # ------------------------------------------------------------------------- gates

@@ -102,6 +102,11 @@ def run_remote(
         f"compiled '{compiled.pipeline_name}' for {profile.runner} "
         f"({len(compiled.tasks)} tasks, image {profile.image}) -> {compiled.path}"
     )
+    if compiled.dockerfile is not None:
+        progress(
+            f"the image must hold your package {profile.package}: docker build -f "
+            f"{compiled.dockerfile} -t {profile.image} {profile.package} (then push it)"
+        )
     if backend is None:
         return Submitted(compiled)
     if schedule:

@@ -1,0 +1,1 @@
+"""RowFilter: a TFX component (component.py, executor.py and their tests)."""
