@@ -158,8 +158,9 @@ def match_columns(
         kind = TEXT if dtype == TEXT else INT if declared.get(column_key(name)) == INT else NUMBER
         matched.append(Column(name, column, kind))
     if missing:
+        names = ", ".join(repr(m) for m in sorted(missing))
         raise DataError(
-            f"{source} has no column {', '.join(repr(m) for m in missing)}, which the model "
+            f"{source} has no column{'s' if len(missing) > 1 else ''} {names}, which the model "
             f"takes (it has {', '.join(available[:20])}{' ...' if len(available) > 20 else ''}); "
             "nothing was scored"
         )

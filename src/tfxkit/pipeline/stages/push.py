@@ -5,7 +5,8 @@ Each gate (the Evaluator's blessing, and later the fairness and optimization gat
 no; on targets where the compiler allows it the first blessing is also a regular input and the
 Pusher's executor checks it again (``tfxkit.components.model_pusher``). With
 ``push.infra_check`` on (the default) the infra check (``stages.infra_check``) is one more gate,
-and its warm-up requests go with the pushed model.
+and its warm-up requests go with the pushed model. With a ``batch`` section the batch is then
+scored with the pushed model (``stages.score``), under the same conditions.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
     if gates and config.push.infra_check.enabled:
         checked = infra_check(p, trained, evaluated_gate(gates))
         gates, infra_blessing = (*gates, checked), checked.infra_blessing
-    return push_model(
+    pushed = push_model(
         p,
         trained.model,
         gates,
@@ -56,6 +57,11 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
         model_name=config.resolved_model_name,
         infra_blessing=infra_blessing,
     )
+    if config.batch:  # score the batch with the model just pushed, under the push's conditions
+        from tfxkit.pipeline.stages.score import score_pushed
+
+        score_pushed(p, trained.model, pushed.pushed_model, tuple(gates))
+    return pushed
 
 
 def push_model(

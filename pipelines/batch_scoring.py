@@ -1,0 +1,23 @@
+"""Batch scoring on its own: score a batch with a pushed version, on a schedule.
+
+Schema of record (``schema.path``, frozen) -> BatchScorer (``batch.version`` of the served
+model: stable, canary, latest or a number) -> scores (``batch.output``, and the run's
+InferenceResult artifact). Named ``<name>-scoring``, so its runs and schedules stand apart from
+the training pipeline's. It needs a ``batch`` section and ``schema.path`` in the config; the
+serving base (``push.destination``) and ``batch.data`` must be readable where it runs (gs://
+for Kubeflow and Vertex).
+
+Compile or schedule it like the training pipeline:
+  tfxkit compile pipelines/batch_scoring.py -c CONFIG --format kfp -p configs/kubeflow.yaml
+  tfxkit schedule apply pipelines/batch_scoring.py -c CONFIG -p configs/vertex.yaml \
+      --cron '0 4 * * *'
+"""
+
+from tfxkit import PipelineBuilder, PipelineConfig
+from tfxkit.pipeline.stages.score import score_version, scoring_config
+
+
+def create_pipeline(config: PipelineConfig) -> PipelineBuilder:
+    p = PipelineBuilder(scoring_config(config))
+    score_version(p)
+    return p
