@@ -53,19 +53,12 @@ def test_tfx_ir_matches_golden(entry: str, tmp_path: Path) -> None:
     assert_matches_golden(text, CORPUS / entry / "tfx-ir.pbtxt", f"{entry} TFX IR")
 
 
-def _has_package(entry: str) -> bool:
-    """An entry with a Python package of its own steps stages it (the profile's package:)."""
-    return any((d / "__init__.py").exists() for d in (CORPUS / entry).iterdir() if d.is_dir())
-
-
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_kfp_pipelinespec_matches_golden(entry: str, tmp_path: Path) -> None:
     pipeline, cfg = _config(entry, tmp_path / "ws")
     overrides = [f"mounted_volumes=[{CORPUS / entry}]"]
     if entry == "validate_only":  # no transform or trainer to give resources to
         overrides.append("resources={default: {cpu: 1, memory_gb: 4}}")
-    if _has_package(entry):
-        overrides.append(f"package={CORPUS / entry}")
     own_profile = CORPUS / entry / "profile.yaml"  # an entry may bring its runner profile
     if own_profile.exists():
         overrides = []
@@ -75,7 +68,7 @@ def test_kfp_pipelinespec_matches_golden(entry: str, tmp_path: Path) -> None:
     compiled = compile_pipeline(pipeline, cfg, profile, output=tmp_path / "spec.yaml")
     text = mask_fingerprints(compiled.path.read_text()).replace(str(CORPUS / entry), "{ENTRY}")
     assert_matches_golden(text, CORPUS / entry / "kfp-pipelinespec.yaml", f"{entry} KFP spec")
-    if compiled.dockerfile is not None:  # the image that stages the entry's package
+    if compiled.dockerfile is not None:  # the image staging the entry's steps (its folder)
         image = compiled.dockerfile.read_text().replace(str(CORPUS / entry), "{ENTRY}")
         image = image.replace(str(tmp_path), "{OUT}")
         assert_matches_golden(image, CORPUS / entry / "Dockerfile", f"{entry} staged image")

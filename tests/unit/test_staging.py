@@ -37,7 +37,8 @@ def _compile(tmp_path: Path, profile: Path, *overrides: str, pipeline: Path = EX
 
 @pytest.mark.parametrize("profile", [KUBEFLOW, VERTEX], ids=["kubeflow", "vertex"])
 def test_the_example_compiles_with_its_package_staged(tmp_path: Path, profile: Path) -> None:
-    compiled = _compile(tmp_path, profile, f"package={REPO / 'pipelines'}")
+    """No package: in the profile: the pipeline file's folder, where its steps live."""
+    compiled = _compile(tmp_path, profile)
     image = load_profile(profile).image
     spec = load_spec(compiled.path)
     executors = spec["deploymentSpec"]["executors"]
@@ -47,25 +48,34 @@ def test_the_example_compiles_with_its_package_staged(tmp_path: Path, profile: P
     gate = executors["size_gate_executor"]["container"]
     assert "penguin_steps.steps.SizeGate_Executor" in gate["args"]
     assert "size_gate" in compiled.tasks and "pusher" in compiled.tasks
+    assert compiled.package == REPO / "pipelines"
     dockerfile = compiled.dockerfile.read_text()
     assert f"-t {image}" in dockerfile
     assert 'RUN python -c "import penguin_steps.count_rows, penguin_steps.steps"' in dockerfile
     assert "ENV PYTHONPATH=/tfxkit/staged/pipelines:${PYTHONPATH}" in dockerfile
 
 
-def test_a_step_the_image_cannot_import_is_refused_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(PipelineDefinitionError) as err:
-        _compile(tmp_path, KUBEFLOW)
-    message = str(err.value)
-    assert "task 'size_gate': executor 'penguin_steps.steps.SizeGate_Executor'" in message
-    assert "task 'count_rows': command module 'penguin_steps.count_rows'" in message
-    assert "set the runner profile's package: to the folder that holds it" in message
-    assert not (tmp_path / "spec.yaml").exists()
+def test_a_step_the_image_cannot_import_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "helpers.py").write_text("")
-    with pytest.raises(PipelineDefinitionError, match=f"is not in the staged package {other}"):
+    with pytest.raises(PipelineDefinitionError) as err:
         _compile(tmp_path, KUBEFLOW, f"package={other}")
+    message = str(err.value)
+    assert "task 'size_gate': executor 'penguin_steps.steps.SizeGate_Executor'" in message
+    assert "task 'count_rows': command module 'penguin_steps.count_rows'" in message
+    assert f"is not in the staged package {other} (runner profile package:)" in message
+    assert not (tmp_path / "spec.yaml").exists()
+    # A step importable here from elsewhere (not beside the pipeline file): nothing stages it.
+    monkeypatch.syspath_prepend(str(REPO / "pipelines"))
+    pipeline = other / "pipeline.py"
+    pipeline.write_text(EXAMPLE.read_text())
+    with pytest.raises(PipelineDefinitionError) as err:
+        _compile(tmp_path, KUBEFLOW, pipeline=pipeline)
+    assert "task 'size_gate'" in str(err.value)
+    assert "set the runner profile's package: to the folder that holds it" in str(err.value)
 
 
 def test_a_project_package_is_pip_installed_and_its_src_layout_found(tmp_path: Path) -> None:

@@ -102,8 +102,9 @@ class RunnerProfile(Strict):
         default=None,
         description="Folder of your own code the tasks import (steps, plug-ins): a Python "
         "project (pyproject.toml or setup.py, pip-installed) or a folder of modules (put on "
-        "the image's PYTHONPATH). Compiling checks every step's module is in it and writes "
-        "a Dockerfile that stages it into the image.",
+        "the image's PYTHONPATH); default: the pipeline file's folder when a step lives "
+        "there. Compiling checks every step's module is in it and writes a Dockerfile that "
+        "stages it into the image.",
     )
 
     @model_validator(mode="after")

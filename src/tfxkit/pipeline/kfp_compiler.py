@@ -7,8 +7,9 @@ compiler checks what most often breaks remote runs:
 
 * locations every pod must see (pipeline root, data, push destination) are shared URIs;
 * every module and executor the spec references is importable in the pipeline image: from
-  ``tfx``, ``tfxkit`` or the profile's staged ``package`` (``staging``; a Dockerfile that
-  stages it is written beside the spec), never a file on this machine;
+  ``tfx``, ``tfxkit`` or the staged package (the profile's ``package``, else the pipeline
+  file's folder when a step lives there; ``staging``: a Dockerfile that stages it is written
+  beside the spec), never a file on this machine;
 * container steps declared with ``tfxkit.PIPELINE_IMAGE`` get the profile's image;
 * resource entries name real components.
 
@@ -57,7 +58,8 @@ class CompiledPipeline:
     pipeline_name: str
     pipeline_root: str
     tasks: list[str]
-    dockerfile: Path | None = None  # the image staging the profile's package, when it has one
+    dockerfile: Path | None = None  # the image that stages the package, when one is staged
+    package: Path | None = None  # the folder of the user's code staged into the image
 
 
 def check_remote_locations(config: PipelineConfig, profile: RunnerProfile) -> None:
@@ -167,13 +169,17 @@ def check_code_is_packaged(
     pipeline_spec: dict[str, Any],
     package: StagedPackage | None = None,
     extra: list[Reference] | None = None,
-) -> list[Reference]:
+    beside: StagedPackage | None = None,
+) -> tuple[list[Reference], StagedPackage | None]:
     """Module files and executors must come from the image: TFX, tfxkit or the staged package
     (``staging``); ``extra``: references the spec does not spell out (container steps'
-    ``python -m`` modules). Returns every reference checked."""
+    ``python -m`` modules). Without a package, the pipeline file's folder (``beside``) is
+    staged when a step lives there. Returns every reference and the package staged."""
     references = [*_python_paths(pipeline_spec), *(extra or [])]
+    if package is None and beside is not None and staged_modules(references, beside):
+        package = beside
     check_importable(references, package)
-    return references
+    return references, package
 
 
 def use_pipeline_image(components: list[Any], image: str) -> list[Reference]:
@@ -231,6 +237,9 @@ def compile_pipeline(
     custom_job = profile.vertex_training_config(remote_config.training.strategy)
     target = dataclasses.replace(KUBEFLOW_V2, trainer_custom_job=custom_job)
     package = StagedPackage.at(profile.package) if profile.package else None
+    beside = None
+    if package is None and pipeline_file is not None:
+        beside = StagedPackage.at(Path(pipeline_file).resolve().parent)
     builder = load_pipeline(pipeline_file, remote_config, target=target)
     check_no_module_files(builder.components)
     command_refs = use_pipeline_image(builder.components, profile.image)
@@ -245,7 +254,7 @@ def compile_pipeline(
     )
     job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
-    references = check_code_is_packaged(spec, package, command_refs)
+    references, package = check_code_is_packaged(spec, package, command_refs, beside)
     _ensure_resources(spec, applied)
     spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
     out = Path(output or profile.output_path(remote_config.name))
@@ -269,6 +278,7 @@ def compile_pipeline(
         pipeline_root=remote_config.resolved_pipeline_root,
         tasks=sorted(spec["root"]["dag"]["tasks"]),
         dockerfile=dockerfile,
+        package=package.folder if package is not None else None,
     )
 
 

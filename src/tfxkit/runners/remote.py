@@ -104,8 +104,8 @@ def run_remote(
     )
     if compiled.dockerfile is not None:
         progress(
-            f"the image must hold your package {profile.package}: docker build -f "
-            f"{compiled.dockerfile} -t {profile.image} {profile.package} (then push it)"
+            f"the image must hold your steps' package {compiled.package}: docker build -f "
+            f"{compiled.dockerfile} -t {profile.image} {compiled.package} (then push it)"
         )
     if backend is None:
         return Submitted(compiled)
