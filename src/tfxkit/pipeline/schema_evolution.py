@@ -116,7 +116,8 @@ def plan(config: PipelineConfig, data_path: str | None = None) -> Plan:
     """The schema of record moved to the data under ``data_path`` (default ``data.path``)."""
     import tensorflow_data_validation as tfdv
 
-    from tfxkit.components.anomaly_gate.executor import anomaly_rows
+    from tfxkit.components.anomaly_gate.executor import anomaly_rows, open_domains
+    from tfxkit.pipeline.stages.validate import open_domain_features
 
     reference, source, approved_statistics = _reference(config)
     statistics = schema_tools.data_statistics(config, data_path)
@@ -127,6 +128,7 @@ def plan(config: PipelineConfig, data_path: str | None = None) -> Plan:
     for index in reversed(range(len(updated.feature))):
         if updated.feature[index].name not in present:
             del updated.feature[index]
+    updated = open_domains(updated, open_domain_features(config))  # as the gate keeps them
     blocking = anomaly_rows("data", tfdv.validate_statistics(statistics, updated))
     return Plan(
         reference=reference,

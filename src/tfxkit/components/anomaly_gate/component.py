@@ -42,6 +42,7 @@ class AnomalyGateSpec(types.ComponentSpec):
             executor.DRIFT_CHECK_KEY: str,  # fail | warn | off
             executor.SKEW_CHECK_KEY: str,  # fail | warn | off
             executor.CHECKED_KEY: str,  # JSON [feature key]: what the default checks judge
+            executor.OPEN_DOMAINS_KEY: str,  # JSON [feature key]: text / hash / date features
         },
     )
     INPUTS = channels(
@@ -76,6 +77,7 @@ class AnomalyGate(SpecComponent, spec=AnomalyGateSpec, executor=executor.Executo
         drift_check: str = "fail",
         skew_check: str = "fail",
         checked: list[str] | None = None,
+        open_domains: list[str] | None = None,
     ) -> None:
         super().__init__(
             locals(),
@@ -84,4 +86,5 @@ class AnomalyGate(SpecComponent, spec=AnomalyGateSpec, executor=executor.Executo
             target=json_or_none(targets),
             skew=json_or_none(skew),
             checked=json_or_none(checked),
+            open_domains=json_or_none(open_domains),
         )

@@ -52,6 +52,7 @@ SKEW_KEY = "skew"  # JSON {feature key: threshold}: training vs serving distance
 DRIFT_CHECK_KEY = "drift_check"  # the default drift check: fail | warn | off (absent: fail)
 SKEW_CHECK_KEY = "skew_check"  # the default skew check, the same way
 CHECKED_KEY = "checked"  # JSON list: the feature keys the default checks judge (absent: all)
+OPEN_DOMAINS_KEY = "open_domains"  # JSON list: text / hash / date features, open-ended values
 APPROVED_STATISTICS_PROPERTY = "approved_statistics_uri"
 GATED_SCHEMA_KEY = "gated_schema"
 ON_ANOMALY_KEY = "on_anomaly"
@@ -141,6 +142,22 @@ def _with_comparators(schema: Any, drift: dict[str, float], count_change: float)
         bound = schema.dataset_constraints.num_examples_drift_comparator
         bound.min_fraction_threshold = max(0.0, 1.0 - count_change)
         bound.max_fraction_threshold = 1.0 + count_change
+    return schema
+
+
+def open_domains(schema: Any, keys: list[str]) -> Any:
+    """A copy of ``schema`` without the value domains of ``keys``. TFDV infers a string domain
+    for any column with few distinct values, so a text, hash or date feature's next new value
+    (a new day) would stop the run as ENUM_TYPE_UNEXPECTED_STRING_VALUES; their values are
+    open-ended by design (the transform handles unseen values)."""
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    schema = schema_pb2.Schema.FromString(schema.SerializeToString())
+    wanted = set(keys)
+    for feature in schema.feature:
+        if feature.name in wanted:
+            feature.ClearField("domain_info")  # the oneof: domain, string_domain, ...
+            feature.ClearField("distribution_constraints")
     return schema
 
 
@@ -302,6 +319,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         empty = empty_split_rows(statistics)
         if empty:  # whatever on_anomaly says: nothing was judged
             raise AnomaliesFound(empty)
+        opened = json.loads(properties.get(OPEN_DOMAINS_KEY) or "[]")
         baseline = (inputs.get(BASELINE_SCHEMA_KEY) or [None])[0]
         approved = baseline and baseline.has_custom_property(APPROVED_STATISTICS_PROPERTY)
         if (
@@ -310,6 +328,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         ):
             reference_uri = baseline.uri
             schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
+            schema = open_domains(schema, opened)
             previous = baseline.get_string_custom_property(APPROVED_STATISTICS_PROPERTY)
             rows = validate_against(statistics, schema, previous, drift, count_change, drift_check)
         else:  # first run or a curated schema: ExampleValidator's verdict on this run's schema
@@ -323,7 +342,7 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
             reference = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(reference_uri))
             rows += skew_rows(
                 statistics,
-                reference,
+                open_domains(reference, opened),
                 serving_data,
                 properties.get(SERVING_DIALECT_KEY) or "{}",
                 json.loads(properties.get(SKEW_KEY) or "{}"),
@@ -337,6 +356,11 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         gated = artifact_utils.get_single_instance(outputs[GATED_SCHEMA_KEY])
         for name in fileio.listdir(reference_uri):
             io_utils.copy_file(os.path.join(reference_uri, name), os.path.join(gated.uri, name))
+        if opened:  # the schema of record keeps them open for the runs after this one
+            path = io_utils.get_only_uri_in_dir(gated.uri)
+            io_utils.write_pbtxt_file(
+                path, open_domains(io_utils.SchemaReader().read(path), opened)
+            )
         gated.set_string_custom_property(APPROVED_STATISTICS_PROPERTY, statistics.uri)
         warnings = [AnomalyRow(**row) for row, verdict in decided if verdict == "warn"]
         return AnomalyVerdict(warnings=warnings)

@@ -248,3 +248,38 @@ def test_a_split_with_no_examples_judges_nothing_and_stops_even_on_warn(tmp_path
     }
     assert "nothing to validate" in format_error(caught.value)
     assert os.listdir(outputs["gated_schema"][0].uri) == []
+
+
+def _approved_schema_of(tmp_path: Path, data: pd.DataFrame):
+    """A schema of record inferred from ``data`` (a string domain for few distinct values)."""
+    statistics = _statistics(tmp_path, "statistics", data)
+    schema = standard_artifacts.Schema()
+    schema.uri = str(tmp_path / "approved")
+    os.makedirs(schema.uri)
+    inferred = tfdv.infer_schema(tfdv.generate_statistics_from_dataframe(data))
+    tfdv.write_schema_text(inferred, f"{schema.uri}/schema.pbtxt")
+    schema.set_string_custom_property(APPROVED_STATISTICS_PROPERTY, statistics.uri)
+    return schema
+
+
+def test_open_ended_features_keep_no_value_domain(tmp_path: Path) -> None:
+    """A date (or text, hash) feature gets a new value every day: with a domain inferred from
+    the first run, the next one stopped on ENUM_TYPE_UNEXPECTED_STRING_VALUES. Open domains are
+    dropped from the reference and from the schema of record the gate writes."""
+    days = pd.DataFrame({"day": [f"2024-01-{d:02d}" for d in range(1, 11)] * 6, "mass": [3.5] * 60})
+    later = pd.DataFrame(
+        {"day": [f"2024-02-{d:02d}" for d in range(1, 11)] * 6, "mass": [3.5] * 60}
+    )
+    approved = _approved_schema_of(tmp_path / "first", days)
+    assert tfdv.get_feature(tfdv.load_schema_text(f"{approved.uri}/schema.pbtxt"), "day").HasField(
+        "domain_info"
+    )
+    props = {"on_anomaly": "fail", "severity": "{}", "drift_check": "off"}
+    inputs, outputs = _artifacts(tmp_path / "second", later, baseline=approved)
+    inputs["anomalies"] = _artifacts(tmp_path / "clean", GOOD)[0]["anomalies"]
+    with pytest.raises(AnomaliesFound) as caught:  # the domain closed: the old behaviour
+        Executor().Do(inputs, outputs, props)
+    assert {r["anomaly"] for r in caught.value.rows} == {"ENUM_TYPE_UNEXPECTED_STRING_VALUES"}
+    Executor().Do(inputs, outputs, {**props, "open_domains": json.dumps(["day"])})  # passes
+    written = tfdv.load_schema_text(f"{outputs['gated_schema'][0].uri}/schema.pbtxt")
+    assert not tfdv.get_feature(written, "day").HasField("domain_info")

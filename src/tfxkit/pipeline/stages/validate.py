@@ -64,6 +64,7 @@ def validate(p: StageContext, data: Ingested) -> Validated:
             drift={column_key(k): v for k, v in validation.drift.items()},
             drift_check=validation.drift_check,
             checked=_shift_checked(p.config),
+            open_domains=open_domain_features(p.config),
             max_example_count_change=validation.max_example_count_change,
             label=_checked_label(p.config),
             **_serving(p.config),
@@ -106,6 +107,16 @@ def _shift_checked(config) -> list[str]:
     not other columns, which may be ids or dates that differ in every new span."""
     label = [] if config.label.derive else [column_key(config.label.name)]
     return [column_key(f.name) for f in config.features] + label
+
+
+def open_domain_features(config) -> list[str]:
+    """Features whose values are open-ended by design: a new value is not an anomaly."""
+    open_kinds = {"text", "hash", "date"}
+    return [
+        column_key(f.name)
+        for f in config.features
+        if str(getattr(f.transform, "value", f.transform)) in open_kinds
+    ]
 
 
 def _checked_label(config) -> str:
