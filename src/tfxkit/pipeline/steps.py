@@ -121,6 +121,14 @@ def is_container_step(node: Any) -> bool:
 def _prepare_container(node: BaseComponent, *, local: bool) -> None:
     """Fingerprint the modules its command runs; locally, run it as a subprocess here."""
     spec = node.executor_spec
+    if local and spec.image != PIPELINE_IMAGE:
+        raise PipelineDefinitionError(
+            f"container step '{node.id}' runs in image '{spec.image}', and a local run starts no "
+            "containers (tfxkit assumes no Docker). Run the pipeline on Kubeflow or Vertex "
+            "(`tfxkit run --profile PROFILE`), or, if its command runs in this Python "
+            "environment, declare image=tfxkit.PIPELINE_IMAGE: locally a subprocess here, "
+            "remotely the runner profile's image"
+        )
     prints = []
     for module in command_modules(node):
         try:
@@ -137,14 +145,6 @@ def _prepare_container(node: BaseComponent, *, local: bool) -> None:
     if not local:
         _check_remote_command(node)
         return  # kfp_compiler gives PIPELINE_IMAGE the profile's image
-    if spec.image != PIPELINE_IMAGE:
-        raise PipelineDefinitionError(
-            f"container step '{node.id}' runs in image '{spec.image}', and a local run starts no "
-            "containers (tfxkit assumes no Docker). Run the pipeline on Kubeflow or Vertex "
-            "(`tfxkit run --profile PROFILE`), or, if its command runs in this Python "
-            "environment, declare image=tfxkit.PIPELINE_IMAGE: locally a subprocess here, "
-            "remotely the runner profile's image"
-        )
     encoded = spec.encode(node.spec)
     node.exec_properties[CONTAINER_SPEC_KEY] = json_format.MessageToJson(
         encoded, indent=None, sort_keys=True
