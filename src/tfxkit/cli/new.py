@@ -228,7 +228,11 @@ def new() -> None:
     "and component class), NAME/executor.py and their tests, which pass as written (pytest "
     "PACKAGE/NAME). Add it to a pipeline with p.add(Name(examples=data.examples), 'node_id').",
 )
-@click.argument("name")
+@click.argument(
+    "name",
+    metavar="NAME",
+    help="the component's class name, e.g. RowFilter (its folder: row_filter)",
+)
 @click.option(
     "--package",
     metavar="DIR",
