@@ -12,7 +12,8 @@ module is not part of an installed distribution (the user's plug-ins, the module
 pipeline file, a source checkout such as tfxkit's own editable install); installed packages
 (site-packages) by distribution name and version, without reading or importing them; the
 standard library not at all. So an edit to a helper two imports away from a plug-in changes
-the plug-in's fingerprint, and an edit to an unrelated module changes nothing.
+the plug-in's fingerprint, and an edit to an unrelated module changes nothing. A module named
+after ``"-m"`` in a list literal (a container step's ``python -m`` command) counts as imported.
 
 Computed from source files without importing them (no TensorFlow at compile time): packages
 are located with ``find_spec`` one level at a time, so only our own packages' ``__init__``
@@ -110,7 +111,28 @@ def _imported_modules(source: str, module: str, is_package: bool) -> set[str]:
             # stage and component), so one component's edit would re-run unrelated nodes.
             if not all(_followed_file(name) is not None for name in imported):
                 names.add(base)
+        elif isinstance(node, ast.List | ast.Tuple):
+            names.update(_run_modules(node.elts))
     return names
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def _run_modules(elements: list[ast.expr]) -> set[str]:
+    """``"-m", "pkg.tool"`` in a list literal (a container step's command, ``python -m``): the
+    module runs as part of the step, so its code counts as an import's would."""
+    found = set()
+    for flag, value in zip(elements, elements[1:], strict=False):
+        if (
+            isinstance(flag, ast.Constant)
+            and flag.value == "-m"
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+            and _MODULE_NAME.fullmatch(value.value)
+        ):
+            found.add(value.value)
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -99,3 +99,16 @@ def test_installed_packages_count_by_version_not_by_reading_them() -> None:
     assert fingerprint._top_kind("json") == "stdlib"
     assert fingerprint._top_kind("tfxkit") == "source"  # the editable checkout under test
     assert fingerprint._version("numpy").startswith("numpy==")
+
+
+def test_a_module_a_command_runs_with_python_m_counts_as_imported(tmp_path: Path) -> None:
+    """A container step's ``python -m tool`` (issue 30 #5): the unchanged-run key sees its code."""
+    from tfxkit.fingerprint import file_fingerprint
+
+    (tmp_path / "steps_cmd.py").write_text('COMMAND = ["python", "-m", "steps_tool", "--out"]\n')
+    (tmp_path / "steps_tool.py").write_text("X = 1\n")
+    pipeline = tmp_path / "pipeline.py"
+    pipeline.write_text("import steps_cmd\n")
+    first = file_fingerprint(pipeline)
+    (tmp_path / "steps_tool.py").write_text("X = 2\n")
+    assert file_fingerprint(pipeline) != first
