@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo serve fairness-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving chaos data clean image mariadb
+.PHONY: install demo batch-demo serve fairness-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving bench-batch chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -23,6 +23,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	$(BIN)/run-pipeline pipelines/penguin.py --config configs/penguin.yaml --runner beam
+
+# Score the penguin data with the version `make demo` pushed (stable), on Beam: the true species
+# passed through beside the predicted class and each class's probability; rejects and summary.
+batch-demo: install
+	$(BIN)/tfxkit predict -c configs/penguin.yaml --data src/tfxkit/data/penguins \
+	  --out workspace/batch/penguin --version stable --pass-through species
+	@echo "scores: workspace/batch/penguin/predictions.csv (rejects.csv, summary.json beside it)"
+	@head -4 workspace/batch/penguin/predictions.csv
 
 # Serve what `make demo` pushed (workspace/serving) over TF Serving's REST (8501) and gRPC (8500) APIs.
 serve: install
@@ -89,6 +97,11 @@ bench-optimize: install
 # Requests/second and p50/p99 latency of `tfxkit serve` at batch 1 and 32 (REST and gRPC).
 bench-serving: install
 	$(BIN)/python bench/serving.py
+
+# Rows/second and peak RSS of `tfxkit predict` beside a plain loop over the same SavedModel
+# (penguin from `make demo`); BATCH_ARGS='--rows 100000' for a shorter run.
+bench-batch: install
+	$(BIN)/python bench/batch.py $(BATCH_ARGS)
 
 # Regenerate the shipped penguin CSV from the palmerpenguins package (offline; a dev dependency).
 data: install

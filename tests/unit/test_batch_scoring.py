@@ -253,3 +253,14 @@ def test_the_schema_of_record_refuses_an_anomalous_batch(base: Path, tmp_path: P
     _nothing_written(tmp_path, tmp_path / "out")
     warned = _score(base, strange, tmp_path / "w", validate=validator(schema, keys, "warn", {}))
     assert warned.rows_out == 2 and warned.warnings[0]["feature"] == "island"
+
+
+def test_a_byte_order_mark_is_read_past_and_a_bad_byte_is_named(base: Path, tmp_path: Path) -> None:
+    data = tmp_path / "bom.csv"
+    data.write_bytes(("\ufeff" + HEADER + "a1,40,Dream,x\n").encode())
+    assert _score(base, data, tmp_path / "out").rows_out == 1
+    broken = tmp_path / "latin.csv"
+    broken.write_bytes((HEADER + "a1,40,Dream,x\n").encode() + b"a2,41,Dr\xe9am,x\n")
+    with pytest.raises(DataError, match="line 3: not valid utf-8"):
+        _score(base, broken, tmp_path / "o2")
+    _nothing_written(tmp_path, tmp_path / "o2")

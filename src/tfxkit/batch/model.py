@@ -45,7 +45,20 @@ class ModelInfo:
 
 
 class Scorer:
-    """A loaded version's ``serving_default``; load once per process (a Beam DoFn's setup)."""
+    """A loaded version's ``serving_default``; load once per process (a Beam DoFn's setup):
+    ``shared`` hands the driver's instance to an in-process DirectRunner's DoFn."""
+
+    _loaded: dict[str, Scorer] = {}
+
+    @classmethod
+    def shared(cls, model_dir: str) -> Scorer:
+        if model_dir not in cls._loaded:
+            cls._loaded[model_dir] = cls(model_dir)
+        return cls._loaded[model_dir]
+
+    @classmethod
+    def release(cls, model_dir: str) -> None:
+        cls._loaded.pop(model_dir, None)
 
     def __init__(self, model_dir: str) -> None:
         import tensorflow as tf

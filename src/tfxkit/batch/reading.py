@@ -15,6 +15,8 @@ TensorFlow here: the Beam pipeline (``batch.pipeline``) imports this in every wo
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import math
 import os
 import re
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tfxkit.config.sections import CsvDialect, column_key
-from tfxkit.data.csv_dialect import MAX_CELL_BYTES, columns_of, stream_lines
+from tfxkit.data.csv_dialect import BOM, MAX_CELL_BYTES, columns_of, stream_lines
 from tfxkit.errors import DataError
 
 NUMBER, INT, TEXT = "float", "int", "string"  # the kinds a model input is parsed as
@@ -96,10 +98,55 @@ def file_format(path: str, default: str) -> str:
     return default
 
 
+class _Remote(io.RawIOBase):
+    """A remote file (TFX's fileio) as a raw stream, so it is read in buffers, not whole."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.handle.seek(offset, whence)
+        return self.handle.tell()
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
 def _open(path: str) -> Any:
+    """A binary stream of a local or remote file, buffered (never read whole)."""
+    if "://" not in path:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
     from tfx.dsl.io import fileio
 
-    return fileio.open(path, "rb")
+    return io.BufferedReader(_Remote(fileio.open(path, "rb")), 1 << 20)
+
+
+def _text(path: str, dialect: CsvDialect) -> Iterator[str]:
+    """The file's lines, decoded, without a byte order mark; a C-level iterator (no Python
+    frame per line). An undecodable byte is reported as ``stream_lines`` does."""
+    handle = io.TextIOWrapper(_open(path), encoding=dialect.encoding, newline="")
+    try:
+        first = next(handle, "")
+    except UnicodeDecodeError:
+        handle.close()
+        list(stream_lines(lambda: _open(path), dialect, path))  # raises naming line and byte
+        raise
+    return itertools.chain([first.removeprefix(BOM)], handle)
 
 
 def _parquet(path: str) -> Any:
@@ -204,55 +251,45 @@ def _number(cell: Any, kind: str) -> float:
         raise ValueError("a number") from None
 
 
-class _Collector:
-    """Accumulates records of one file and emits them as ``Batch``es of ``rows`` records."""
+def _fast(cells: list[Any], kind: str, texts: bool) -> np.ndarray | None:
+    """Every cell parsed at once (Arrow), or None when one is not plainly of its kind; the
+    caller then parses cell by cell, ExampleGen's rule ('+1.5' is a number, '1_000' is not)."""
+    import pyarrow as pa
 
-    def __init__(self, file: int, columns: list[Column], rows: int) -> None:
-        self.file, self.columns, self.size = file, columns, rows
-        self.batch = Batch(file, 0)
-
-    def full(self) -> bool:
-        return self.batch.rows_in >= self.size
-
-    def emit(self, values: dict[str, list[Any]], passed: dict[str, list[Any]]) -> Batch:
-        """Convert the collected cells (one list per input) and start the next batch."""
-        batch = self.batch
-        self.batch = Batch(self.file, batch.number + 1)
-        _convert(batch, self.columns, values, passed)
-        return batch
-
-
-def _fast(cells: list[Any], kind: str) -> np.ndarray | None:
-    """Every cell parsed by numpy (float() / int() semantics), or None when one is not of its
-    kind or might be read differently from the ExampleGen's rule ('1_000')."""
-    texts = any(isinstance(c, str) for c in cells)
-    if texts and any("_" in c for c in cells if isinstance(c, str)):
-        return None
     try:
-        array = np.array([math.nan if c is None else c for c in cells], dtype=np.float64)
-        if kind == INT:
-            if texts:
-                np.array([c for c in cells if c is not None], dtype=np.int64)  # '3.5' raises
-            elif not np.all(np.isnan(array) | (array == np.round(array))):
+        if not texts:  # Parquet numbers
+            if any(isinstance(c, bool) for c in cells):
                 return None
-    except (ValueError, OverflowError, TypeError):
+            array = np.array([math.nan if c is None else c for c in cells], dtype=np.float64)
+            ok = kind != INT or np.all(np.isnan(array) | (array == np.round(array)))
+            return array if ok else None
+        text = pa.array(cells, type=pa.string())
+        numbers = text.cast(pa.float64())  # refuses '0x10', '1_000', ' 2'
+        if kind == INT:
+            text.cast(pa.int64())  # refuses '3.0', '1e5', 'nan'
+        return numbers.to_numpy(zero_copy_only=False)  # missing (None) -> NaN
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
         return None
-    return array
 
 
 def _convert(
-    batch: Batch, columns: list[Column], values: dict[str, list[Any]], passed: dict[str, list[Any]]
+    batch: Batch,
+    columns: list[Column],
+    values: dict[str, list[Any]],
+    passed: dict[str, list[Any]],
+    texts: bool = True,
 ) -> None:
-    """Cells (None: missing) -> arrays; a row with a cell not of its kind is rejected."""
+    """Cells (None: missing; text from CSV, values from Parquet) -> arrays; a row with a cell
+    not of its kind is rejected."""
     bad: dict[int, str] = {}
     arrays: dict[str, np.ndarray] = {}
     for col in columns:
         cells = values[col.name]
-        batch.present[col.name] = sum(c is not None for c in cells)
+        batch.present[col.name] = len(cells) - cells.count(None)
         if col.kind == TEXT:
             arrays[col.name] = np.array(["" if c is None else c for c in cells], dtype=object)
             continue
-        array = _fast(cells, col.kind)
+        array = _fast(cells, col.kind, texts)
         if array is None:  # find the cells that are not numbers (of their kind), row by row
             array = np.full(len(cells), math.nan)
             for i, cell in enumerate(cells):
@@ -282,6 +319,35 @@ def _bad(batch: Batch, bad: dict[int, str], i: int, col: Column, cell: Any, want
     seen[0] += 1
 
 
+def _batch(
+    file: int,
+    number: int,
+    records: list[list[str]],
+    starts: list[int],
+    rejects: list[tuple[int, str]],
+    layout: tuple[int, list[Column], list[tuple[str, int]], list[tuple[str, int]], Any],
+) -> Batch:
+    """Collected records -> a Batch: short or long rows rejected, the rest columnar."""
+    width, columns, picks, pass_picks, clean = layout
+    batch = Batch(file, number, rejects=rejects)
+    if any(len(r) != width for r in records):
+        kept = []
+        for start, cells in zip(starts, records, strict=True):
+            if len(cells) == width:
+                kept.append((start, cells))
+            else:
+                reason = f"{len(cells)} cells, but the header names {width} columns"
+                batch.rejects.append((start, reason))
+        batch.rejects.sort()
+        starts, records = [k[0] for k in kept], [k[1] for k in kept]
+    batch.lines = starts
+    table = list(zip(*records, strict=True)) if records else [() for _ in range(width)]
+    values = {name: clean(table[i]) for name, i in picks}
+    passing = {name: list(table[i]) for name, i in pass_picks}
+    _convert(batch, columns, values, passing)
+    return batch
+
+
 def csv_batches(
     index: int,
     path: str,
@@ -290,65 +356,60 @@ def csv_batches(
     passed: list[str],
     batch_rows: int,
 ) -> Iterator[Batch]:
-    """The records of one CSV file as batches; every record is parsed or rejected."""
+    """The records of one CSV file as batches; every record is parsed or rejected.
+
+    Per record only what the line numbers need is done in Python; cells are then handled a
+    column at a time (stripped, missing values found, parsed by Arrow)."""
     names = columns_of(stream_lines(lambda: _open(path), dialect, path), dialect, path)
     where = {name: i for i, name in enumerate(names)}
-    picks = [(c.name, where[c.column]) for c in columns]
-    pass_picks = [(p, where[p]) for p in passed]
     missing = set(dialect.missing_values)
     strip = dialect.skip_initial_space
-    width = len(names)
-    lines = stream_lines(lambda: _open(path), dialect, path)
+
+    def clean(cells: tuple[str, ...]) -> list[str | None]:
+        if strip:
+            return [None if (c := cell.strip()) in missing else c for cell in cells]
+        return [None if cell.strip() in missing else cell for cell in cells]
+
+    picks = [(c.name, where[c.column]) for c in columns]
+    pass_picks = [(p, where[p]) for p in passed]
+    layout = (len(names), columns, picks, pass_picks, clean)
     reader = csv.reader(
-        lines,
+        _text(path, dialect),
         delimiter=dialect.delimiter,
         quotechar=dialect.quote_char,
         skipinitialspace=strip,
         strict=True,
     )
-    collector = _Collector(index, columns, batch_rows)
-    values: dict[str, list[Any]] = {name: [] for name, _ in picks}
-    passing: dict[str, list[Any]] = {name: [] for name, _ in pass_picks}
-    skip_header = dialect.header
-    line = 1
+    records: list[list[str]] = []
+    starts: list[int] = []
+    rejects: list[tuple[int, str]] = []
+    number, line, header = 0, 1, dialect.header
     while True:
         start = line
         try:
             cells = next(reader)
         except StopIteration:
             break
+        except UnicodeDecodeError:
+            list(stream_lines(lambda: _open(path), dialect, path))  # raises naming line, byte
+            raise
         except csv.Error as exc:
             line = reader.line_num + 1
-            collector.batch.rejects.append((start, f"malformed CSV: {exc}"))
-            cells = None
+            rejects.append((start, f"malformed CSV: {exc}"))
         else:
             line = reader.line_num + 1
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line is no record
-            if skip_header:
-                skip_header = False
+            if header:
+                header = False
                 continue
-            if len(cells) != width:
-                collector.batch.rejects.append(
-                    (start, f"{len(cells)} cells, but the header names {width} columns")
-                )
-            else:
-                if strip:
-                    cells = [c.strip() for c in cells]
-                for name, i in picks:
-                    cell = cells[i]
-                    values[name].append(
-                        None if (cell if strip else cell.strip()) in missing else cell
-                    )
-                for name, i in pass_picks:
-                    passing[name].append(cells[i])
-                collector.batch.lines.append(start)
-        if collector.full():
-            yield collector.emit(values, passing)
-            values = {name: [] for name, _ in picks}
-            passing = {name: [] for name, _ in pass_picks}
-    if collector.batch.rows_in:
-        yield collector.emit(values, passing)
+            records.append(cells)
+            starts.append(start)
+        if len(records) + len(rejects) >= batch_rows:
+            yield _batch(index, number, records, starts, rejects, layout)
+            records, starts, rejects, number = [], [], [], number + 1
+    if records or rejects:
+        yield _batch(index, number, records, starts, rejects, layout)
 
 
 def parquet_batches(
@@ -356,9 +417,9 @@ def parquet_batches(
 ) -> Iterator[Batch]:
     """The rows of one Parquet file as batches (line = row number from 1); nulls are missing."""
     wanted = sorted({c.column for c in columns} | set(passed))
-    collector = _Collector(index, columns, batch_rows)
     row = 0
-    for record_batch in _parquet(path).iter_batches(batch_size=batch_rows, columns=wanted):
+    batches = _parquet(path).iter_batches(batch_size=batch_rows, columns=wanted)
+    for number, record_batch in enumerate(batches):
         data = record_batch.to_pydict()
         count = record_batch.num_rows
         values = {}
@@ -367,6 +428,7 @@ def parquet_batches(
             if col.kind == TEXT:
                 cells = [None if c is None or c == "" else c for c in cells]
             values[col.name] = cells
-        collector.batch.lines.extend(range(row + 1, row + count + 1))
+        batch = Batch(index, number, lines=list(range(row + 1, row + count + 1)))
         row += count
-        yield collector.emit(values, {p: data[p] for p in passed})
+        _convert(batch, columns, values, {p: data[p] for p in passed}, texts=False)
+        yield batch
