@@ -83,3 +83,17 @@ def test_predict_validates_against_the_frozen_schema(setup, capsys) -> None:
     err = capsys.readouterr().err
     assert "island" in err and "nothing was scored or written" in err
     assert not out.exists()
+
+
+def test_beam_options_local_and_dataflow_through_a_runner_profile(setup) -> None:
+    from tests.paths import CONFIGS
+    from tfxkit.cli.predict import _beam
+    from tfxkit.config.pipeline_config import load_config
+
+    config = load_config(setup["config"])
+    args, spread, how = _beam(config, None, str(setup["data"]))
+    assert args[:2] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+    assert not spread and how.startswith("in_memory")
+    args, spread, how = _beam(config, str(CONFIGS / "dataflow.yaml"), "gs://b/batch")
+    assert "--runner=DataflowRunner" in args and "--temp_location=gs://my-bucket/tfxkit/tmp" in args
+    assert spread and how.startswith("DataflowRunner")

@@ -9,8 +9,10 @@ same inputs and version, holding one shard in memory at a time.
 The output directory holds ``predictions.<csv|parquet|jsonl>``, ``rejects.csv`` (file, line,
 reason; a header alone when nothing was rejected) and ``summary.json``. It is built in a
 temporary sibling and renamed into place: a reader sees the previous output or the new one,
-never a partial one; on a failure or a refusal nothing is left behind. An existing ``--out`` is
-replaced only when it is an earlier tfxkit scoring output (its ``summary.json`` says so).
+never a partial one; on a failure or a refusal nothing is left behind. On an object store
+(gs://), which renames no directory, ``summary.json`` is removed first and written last. An
+existing ``--out`` is replaced only when it is an earlier tfxkit scoring output (its
+``summary.json`` says so).
 """
 
 from __future__ import annotations
@@ -214,6 +216,9 @@ def commit(tmp: str, out: str) -> None:
     """Put ``tmp`` in place of ``out``: one rename (after moving an earlier output aside)."""
     fileio = _fileio()
     discard(os.path.join(tmp, SHARDS))
+    if "://" in out:
+        _copy_in(tmp, out)
+        return
     old = None
     if fileio.exists(out):
         if fileio.listdir(out):
@@ -227,3 +232,19 @@ def commit(tmp: str, out: str) -> None:
     fileio.rename(tmp, out)
     if old:
         fileio.rmtree(old)
+
+
+def _copy_in(tmp: str, out: str) -> None:
+    """An object store (gs://) renames no directory: the earlier ``summary.json`` goes first,
+    the files are copied, the new ``summary.json`` last, so a reader that waits for it never
+    reads a partial output."""
+    fileio = _fileio()
+    fileio.makedirs(out)
+    if fileio.exists(os.path.join(out, SUMMARY)):
+        fileio.remove(os.path.join(out, SUMMARY))
+    for name in fileio.listdir(out):
+        fileio.remove(os.path.join(out, name))
+    names = sorted(n for n in fileio.listdir(tmp) if n != SUMMARY)
+    for name in [*names, SUMMARY]:
+        fileio.copy(os.path.join(tmp, name), os.path.join(out, name), overwrite=True)
+    fileio.rmtree(tmp)

@@ -22,7 +22,7 @@ from typing import Any
 import apache_beam as beam
 import pyarrow as pa
 
-from tfxkit.batch import output, reading
+from tfxkit.batch import files, output, reading
 from tfxkit.batch.model import ModelInfo, Scorer, output_schema, output_table
 from tfxkit.batch.versions import ModelVersion
 from tfxkit.config.sections import CsvDialect, column_key
@@ -82,14 +82,14 @@ class _File:
 
 def _plan(request: ScoreRequest, inputs: dict[str, str]) -> tuple[list[_File], dict[str, Any]]:
     """Each file's columns, checked before anything runs; the pass-through columns' types."""
-    files, passed, has_rows = [], {}, False
-    for index, path in enumerate(reading.input_files(request.data)):
-        fmt = reading.file_format(path, request.data_format)
+    planned, passed, has_rows = [], {}, False
+    for index, path in enumerate(files.input_files(request.data)):
+        fmt = files.file_format(path, request.data_format)
         if fmt == "csv":
-            names, rows = reading.csv_columns(path, request.dialect)
+            names, rows = files.csv_columns(path, request.dialect)
             types = {n: pa.string() for n in names}
         else:
-            types, count = reading.parquet_columns(path)
+            types, count = files.parquet_columns(path)
             names, rows = list(types), count > 0
         columns = reading.match_columns(names, inputs, request.declared, path)
         if fmt == "parquet":
@@ -103,11 +103,11 @@ def _plan(request: ScoreRequest, inputs: dict[str, str]) -> tuple[list[_File], d
         for p in request.pass_through:
             passed.setdefault(p, types[p])
         has_rows = has_rows or rows
-        files.append(_File(index, path, fmt, tuple(columns)))
+        planned.append(_File(index, path, fmt, tuple(columns)))
     if not has_rows:
-        where = files[0].path if len(files) == 1 else f"any file under {request.data}"
+        where = planned[0].path if len(planned) == 1 else f"any file under {request.data}"
         raise DataError(f"no rows to score in {where} (a header alone); nothing was written")
-    return files, passed
+    return planned, passed
 
 
 def _read(file: _File, request: ScoreRequest) -> Iterator[reading.Batch]:
