@@ -31,7 +31,7 @@ def _schedule(pipeline: str, profile: str, *args: str) -> int:
 def test_scoring_is_scheduled_on_kubeflow_beside_training(tmp_path: Path, capsys) -> None:
     profile = str(CONFIGS / "scoring-kubeflow.yaml")
     with running_kfp_server() as kfp:
-        common = ["--host", kfp.url, "--cron", "0 4 * * *"]
+        common = ["--host", kfp.url, "--cron", "0 4 * * *", "--no-cache"]
         assert _schedule(SCORING, profile, *BATCH, *common) == 0
         assert _schedule(SCORING, profile, *BATCH, *common) == 0
         training = [str(PENGUIN_PIPELINE), str(CONFIGS / "kubeflow.yaml")]
@@ -48,6 +48,9 @@ def test_scoring_is_scheduled_on_kubeflow_beside_training(tmp_path: Path, capsys
         assert sorted(spec["root"]["dag"]["tasks"]) == ["batch_scorer", "schema_importer"]
         executor = spec["deploymentSpec"]["executors"]["batch_scorer_executor"]["container"]
         assert "tfxkit.components.batch_scorer.executor.Executor" in executor["args"]
+        # --no-cache, as docs/batch.md says: the same path holds a new batch on each run.
+        tasks = spec["root"]["dag"]["tasks"].values()
+        assert {t.get("cachingOptions", {}).get("enableCache", False) for t in tasks} == {False}
 
 
 def test_a_scoring_pipeline_without_a_frozen_schema_is_refused(capsys) -> None:
@@ -77,7 +80,7 @@ def test_scoring_is_scheduled_on_vertex(
         google.auth, "default", lambda scopes=None: (AnonymousCredentials(), "my-project")
     )
     profile = str(CONFIGS / "scoring-vertex.yaml")
-    common = ["--endpoint", stand_in.url, "--cron", "0 4 * * *"]
+    common = ["--endpoint", stand_in.url, "--cron", "0 4 * * *", "--no-cache"]
     assert _schedule(SCORING, profile, *BATCH, *common) == 0
     assert _schedule(SCORING, profile, *BATCH, *common) == 0
     printed = capsys.readouterr().out
@@ -86,3 +89,21 @@ def test_scoring_is_scheduled_on_vertex(
     manage = ["-p", profile, "--endpoint", stand_in.url]
     assert cli.main(["schedule", "list", *manage]) == 0
     assert "penguin-scoring:default  cron='0 4 * * *'" in capsys.readouterr().out
+
+
+def test_a_local_run_keys_the_batch_by_content(tmp_path: Path) -> None:
+    """Locally the scorer's settings hold the batch's content fingerprint (TFX's cache key) and
+    the unchanged-run key stamps its files: a new batch at the same path is scored again."""
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.pipeline.stages.score import data_fingerprint
+    from tfxkit.runners.rerun import run_key
+
+    batch = tmp_path / "batch.csv"
+    batch.write_text("id,x\n1,2\n")
+    first = data_fingerprint(str(batch))
+    config = load_config(PENGUIN_CONFIG, [f"workspace={tmp_path}", f"batch.data={batch}"])
+    key = run_key(config, None)
+    batch.write_text("id,x\n1,3\n")
+    assert data_fingerprint(str(batch)) != first
+    assert data_fingerprint(str(tmp_path / "none")) == "absent"
+    assert key is not None and run_key(config, None) != key

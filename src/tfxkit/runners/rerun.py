@@ -11,7 +11,8 @@ imports, transitively (tfxkit's own tree; the user's modules by content; install
 version),
 code referenced from the config (``preprocessing_fn``, ``run_fn``), every input file's path,
 size and modification time, the machine's cores and memory (they pick the Beam settings), and
-the Python that runs it. Any doubt means a normal run, which TFX's own cache then makes cheap:
+the Python that runs it, and the files of ``batch.data`` when the run scores a batch. Any
+doubt means a normal run, which TFX's own cache then makes cheap:
 a remote or MySQL store, remote data, warm starts (the trainer re-runs by design), a module
 that cannot be found, a missing record or store, a store touched since, or an output of the run
 or the pushed model whose content changed on disk (their digests are recorded with the key;
@@ -70,6 +71,8 @@ def run_key(
         }
         if config.training.warm_start:
             raise Doubt("warm_start re-trains on every run")
+        if config.batch:  # a batch scored after the push is an input too (issue 30 #6)
+            parts["batch"] = _batch_stamp(config.batch.data)
         _store_file(config)
     except (Doubt, OSError, ValueError, SyntaxError, UnicodeDecodeError):
         return None
@@ -165,6 +168,15 @@ def _data_stamp(inventory: DataInventory) -> list:
     if not stamp:
         raise Doubt("no input files")
     return stamp
+
+
+def _batch_stamp(data: str) -> list:
+    """Path, size and modification time of the batch's files (``batch.data``)."""
+    if "://" in data:
+        raise Doubt("a remote batch cannot be stamped cheaply")
+    path = Path(data)
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    return [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
 
 def _tree_digest(root: Path) -> str:

@@ -22,6 +22,7 @@ from tfxkit.config.pipeline_config import PipelineConfig, column_key
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages.targets import LOCAL
 
 BATCH_SCORER = "batch_scorer"
 SCORING_SUFFIX = "-scoring"
@@ -56,6 +57,32 @@ def settings(config: PipelineConfig) -> dict[str, Any]:
     }
 
 
+def data_fingerprint(data: str) -> str:
+    """The batch's files by content (paths and sha256), for TFX's cache key: a local run with
+    a new batch at the same path scores it again; the same batch and model stay cached."""
+    import os
+
+    from tfxkit.components.content_fingerprint import content_fingerprint
+
+    if "://" in data:  # read at run time on the bucket: like an orchestrator, --no-cache
+        return "remote: not fingerprinted"
+    if not os.path.exists(data):
+        return "absent"
+    if os.path.isdir(data):
+        return content_fingerprint("batch", data, "*")
+    return content_fingerprint("batch", os.path.dirname(data) or ".", os.path.basename(data))
+
+
+def _settings(p: StageContext) -> dict[str, Any]:
+    """``settings`` and, on a local run, the batch's content fingerprint (an orchestrator runs
+    the compiled spec later, on data that is not there yet: no fingerprint there, so scheduled
+    scoring runs with ``--no-cache``; docs/batch.md)."""
+    values = settings(p.config)
+    if p.target.name == LOCAL.name:
+        values["data_fingerprint"] = data_fingerprint(values["data"])
+    return values
+
+
 def _blessing(gate: Any) -> Any:
     return getattr(gate, "blessing", gate)
 
@@ -75,7 +102,7 @@ def score_pushed(p: StageContext, model: Any, pushed: Any, gates: tuple[Any, ...
             blessing = _blessing(gate)
             conds.enter_context(tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1))
         node = p.add(
-            BatchScorer(schema=schema, settings=settings(p.config), pushed_model=pushed),
+            BatchScorer(schema=schema, settings=_settings(p), pushed_model=pushed),
             BATCH_SCORER,
         )
     return Scored(scores=node.outputs["scores"])
@@ -94,7 +121,7 @@ def score_version(p: StageContext) -> Scored:
         tfx.components.ImportSchemaGen(schema_file=config.schema_.path), node_ids.SCHEMA_IMPORTER
     )
     node = p.add(
-        BatchScorer(schema=importer.outputs["schema"], settings=settings(config)), BATCH_SCORER
+        BatchScorer(schema=importer.outputs["schema"], settings=_settings(p)), BATCH_SCORER
     )
     return Scored(scores=node.outputs["scores"])
 
