@@ -67,7 +67,14 @@ def test_runs_record_into_mysql_and_cache_from_it(tmp_path: Path, mysql_override
     assert first.metadata_store.startswith("mysql://")
     assert not (tmp_path / "ws" / name / "metadata.sqlite").exists()
     store = open_store(connection_config(config))
-    nodes = {"example_gen", "statistics_gen", "schema_gen", "example_validator", "anomaly_gate"}
+    nodes = {
+        "example_gen",
+        "statistics_gen",
+        "schema_gen",
+        "example_validator",
+        "anomaly_gate",
+        "leakage_gate",
+    }
 
     def states(run_id: str) -> dict[str, str]:
         executions = run_executions(store, name, run_id)

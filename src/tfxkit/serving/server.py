@@ -92,7 +92,9 @@ class EmbeddedServer:
         self.stop()
 
     def serve_forever(self) -> None:
-        self.start()
+        # The banner comes before the first answer: a client that got one knows it was said
+        # (a test that stopped the server right after a status answer missed it under load).
+        self.refresh()
         models = ", ".join(self.store.model_names()) or "none yet"
         grpc_text = f", gRPC on {self.host}:{self.grpc_port}" if self._grpc else ""
         limits = self._rest.settings
@@ -103,6 +105,7 @@ class EmbeddedServer:
             f"{limits.threads} threads). Local use only: production runs the TF Serving image "
             "(docker/serving/). Ctrl-C stops."
         )
+        self.start()
         try:
             while True:
                 time.sleep(3600)
