@@ -157,10 +157,10 @@ def test_second_run_evaluates_against_the_first_runs_model(
     assert second.run_id != first.run_id
     blessing_resolver, model_resolver = RESOLVERS
     assert second.status(blessing_resolver) == "resolved"
-    # TFX's LatestBlessedModelStrategy (the only one Kubeflow V2 compiles) takes the newest
-    # blessing of any gate: since issue 28 the infra check's, for the same model.
-    first_blessings = [first.outputs[gate]["blessing"] for gate in ("evaluator", "infra_check")]
-    assert second.outputs[blessing_resolver]["model_blessing"] in first_blessings
+    assert (
+        second.outputs[blessing_resolver]["model_blessing"]
+        == (first.outputs["evaluator"]["blessing"])
+    )
     assert second.outputs[model_resolver]["model"] == first.outputs["trainer"]["model"]
 
     # The Evaluator really ran again and compared with that baseline.
