@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--version", default="stable")
     parser.add_argument("--work", default="workspace/bench-batch")
     parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--batch-rows", type=int, help="tfxkit predict's rows per model call")
     parser.add_argument(
         "--loop", nargs=3, metavar=("DATA", "MODEL_DIR", "OUT"), help=argparse.SUPPRESS
     )
@@ -125,6 +126,7 @@ def main() -> None:
         predict += ["--out", str(work / f"out-{rows}"), "--version", args.version]
         predict += ["--base", args.base, "--pass-through", "id"]
         predict += ["--no-validate"] if args.no_validate else []
+        predict += ["--batch-rows", str(args.batch_rows)] if args.batch_rows else []
         plain = [
             sys.executable,
             __file__,

@@ -54,7 +54,8 @@ def fair(tmp_path_factory) -> tuple[Path, dict, str]:
 
 
 def _blessing_reasons(base: Path, run_id: str) -> dict[str, tuple[int, str]]:
-    """{node id: (blessed, reason)} of the run's ModelBlessing artifacts, read from MLMD."""
+    """{node id: (passed, reason)} of the run's ModelBlessing artifacts, read from MLMD (the
+    Evaluator's under TFX's ``blessed``, the fairness gate's under ``passed``)."""
     from tfxkit.metadata.store import output_artifacts
 
     store = sqlite_store(base / "ws" / "fairness" / "metadata.sqlite")
@@ -62,7 +63,8 @@ def _blessing_reasons(base: Path, run_id: str) -> dict[str, tuple[int, str]]:
     for node_id, execution in executions(base / "ws", "fairness", run_id).items():
         for blessing in output_artifacts(store, execution.execution_id, "ModelBlessing"):
             props = blessing.custom_properties
-            found[node_id] = (props["blessed"].int_value, props["reason"].string_value)
+            passed = props["blessed" if node_id == "evaluator" else "passed"].int_value
+            found[node_id] = (passed, props["reason"].string_value)
     return found
 
 

@@ -67,7 +67,7 @@ def test_compiled_ir_orders_nodes_and_gates_the_pusher(builder: PipelineBuilder)
     # One Cond(blessed == 1) per gate: the Evaluator's and the infra check's.
     predicates = [str(p) for p in pusher.inputs.conditionals.values()]
     assert len(predicates) == 2 and all("blessed" in p for p in predicates)
-    assert any("_infra_check.blessing" in p for p in predicates)
+    assert any("_infra_check.infra_blessing" in p for p in predicates)
     assert "infra_blessing" in pusher.inputs.inputs  # its warm-up requests, a regular input
 
 
@@ -178,7 +178,7 @@ def test_push_is_gated_by_every_gate(penguin_overrides: list[str], tmp_path: Pat
     assert len(conditions) == 3, "one Cond(blessed == 1) per gate"
     assert any("_evaluator.blessing" in c for c in conditions)
     assert any("_second_evaluator.blessing" in c for c in conditions)
-    assert any("_infra_check.blessing" in c for c in conditions)  # added by push() itself
+    assert any("_infra_check.infra_blessing" in c for c in conditions)  # added by push() itself
 
 
 def test_the_infra_check_is_switched_by_the_config_and_needs_the_evaluation(

@@ -341,3 +341,56 @@ def test_a_planted_gate_needs_no_edit_in_runners_or_cli(planted: Path, tmp_path:
         "reasons": ["2 files, more than 1"], "files": 2,
     }  # fmt: skip
     assert "file_count: FAILED: 2 files, more than 1" in summary_lines(summary)
+
+
+def test_a_gate_passed_reads_either_property_as_int_or_double() -> None:
+    from ml_metadata.proto import metadata_store_pb2
+
+    from tfxkit.components.verdicts import gate_passed
+
+    def artifact(**values: float) -> metadata_store_pb2.Artifact:
+        proto = metadata_store_pb2.Artifact()
+        for name, value in values.items():
+            if isinstance(value, float):  # what a KFP ExecutorInput's metadata number becomes
+                proto.custom_properties[name].double_value = value
+            else:
+                proto.custom_properties[name].int_value = value
+        return proto
+
+    assert gate_passed(artifact(blessed=1)) and gate_passed(artifact(blessed=1.0))
+    assert gate_passed(artifact(passed=1)) and gate_passed(artifact(passed=1.0))
+    assert not gate_passed(artifact(blessed=0)) and not gate_passed(artifact(passed=0.0))
+    assert not gate_passed(artifact())  # a blessing that says nothing never passes
+
+
+def test_a_gate_passed_reads_a_blessing_that_came_through_a_kfp_executor_input() -> None:
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as entry
+
+    from tfxkit.components.verdicts import gate_passed
+
+    def parsed(blessed: float) -> object:
+        # As a Kubeflow/Vertex task receives an upstream infra check's output: metadata numbers.
+        executor_input = json_format.ParseDict(
+            {
+                "inputs": {
+                    "artifacts": {
+                        "infra_blessing": {
+                            "artifacts": [
+                                {
+                                    "name": "run/infra_check/infra_blessing",
+                                    "type": {"instanceSchema": "title: tfx.InfraBlessing\n"},
+                                    "uri": "/tmp/infra_blessing",
+                                    "metadata": {"blessed": blessed},
+                                }
+                            ]
+                        }
+                    }
+                }
+            },
+            pipeline_spec_pb2.ExecutorInput(),
+        )
+        return entry.parse_raw_artifact_dict(executor_input.inputs.artifacts)["infra_blessing"][0]
+
+    assert gate_passed(parsed(1.0)) and not gate_passed(parsed(0.0))

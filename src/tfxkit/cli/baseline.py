@@ -168,15 +168,17 @@ def _text(artifact: Any, name: str) -> str:
 
 def _require_blessed(store: Any, pipeline: str, model: Any) -> None:
     """Every gate blessed ``model``: only a model that could have been pushed is a baseline."""
+    from tfxkit.components.verdicts import gate_passed
     from tfxkit.errors import ConfigError
 
     verdicts = [
         b
-        for b in store.get_artifacts_by_type("ModelBlessing")
+        for type_name in ("ModelBlessing", "InfraBlessing")  # the infra check's is the latter
+        for b in store.get_artifacts_by_type(type_name)
         if "current_model_id" in b.custom_properties
         and b.custom_properties["current_model_id"].int_value == model.id
     ]
-    refused = [b for b in verdicts if _int(b, "blessed") != 1]
+    refused = [b for b in verdicts if not gate_passed(b)]
     if not verdicts or refused:
         why = _text(refused[0], "reason") if refused else "no gate judged it"
         raise ConfigError(

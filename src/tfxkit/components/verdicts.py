@@ -49,6 +49,9 @@ class Verdict(BaseModel):
     BLESSING: ClassVar[bool] = False
     # False: stored as a property, for outputs whose folder is read by listing (a Schema).
     IN_FOLDER: ClassVar[bool] = True
+    # The int property a push's condition tests (``passed_property``): TFX's ``blessed``, or
+    # ``passed`` for tfxkit's own gates that write a ModelBlessing beside the Evaluator's.
+    BLESSED_PROPERTY: ClassVar[str] = "blessed"
 
     kind: str
     passed: bool
@@ -171,9 +174,39 @@ def _text(source: Any) -> str:
     return Path(folder, VERDICT_FILE).read_text()
 
 
-def bless(blessing: Any, passed: bool, reason: str) -> None:
+# Why a second property: on Kubeflow/Vertex TFX's LatestBlessedModelStrategy (the only baseline
+# resolver its compiler takes) picks the newest ModelBlessing with ``blessed`` == 1 and looks its
+# model up by a name that only the Evaluator's blessing carries there (TFX's container entrypoint
+# rewrites it for Evaluator executors alone). A fairness or optimization gate's blessing, newer,
+# left remote runs with no baseline; under ``passed`` the resolver never sees it.
+PASSED_PROPERTY = "passed"
+
+
+def passed_property(channel: Any) -> str:
+    """The property a push (or scoring) condition tests on a gate's blessing channel: the one
+    its producer declares (``GATE_PROPERTY`` on tfxkit's gate components), else ``blessed``."""
+    producer = getattr(channel, "producer_component", None)
+    return getattr(type(producer), "GATE_PROPERTY", "blessed")
+
+
+def gate_passed(blessing: Any) -> bool:
+    """A blessing artifact (ModelBlessing or InfraBlessing; a TFX ``Artifact`` or an MLMD
+    proto) says its gate passed. Through a KFP ExecutorInput the value is a metadata number,
+    which TFX's Artifact API reads back as an int (the proto holds a struct)."""
+    for name in ("blessed", PASSED_PROPERTY):
+        if hasattr(blessing, "has_custom_property"):  # a TFX Artifact
+            if blessing.has_custom_property(name):
+                return blessing.get_int_custom_property(name) == 1
+        elif name in blessing.custom_properties:
+            value = blessing.custom_properties[name]
+            return (value.int_value or value.double_value) == 1
+    return False
+
+
+def bless(blessing: Any, passed: bool, reason: str, prop: str = "blessed") -> None:
     """Mark a ``ModelBlessing`` as TFX's Evaluator does: a BLESSED or NOT_BLESSED file (the
-    other one removed), ``blessed`` 1 or 0 (what a push's condition tests) and ``reason``."""
+    other one removed), ``prop`` (``blessed``) 1 or 0 (what a push's condition tests) and
+    ``reason``."""
     from tfx.dsl.io import fileio
     from tfx.utils import io_utils
 
@@ -181,7 +214,7 @@ def bless(blessing: Any, passed: bool, reason: str) -> None:
     if fileio.exists(os.path.join(blessing.uri, stale)):
         fileio.remove(os.path.join(blessing.uri, stale))
     io_utils.write_string_file(os.path.join(blessing.uri, marker), "")
-    blessing.set_int_custom_property("blessed", int(passed))
+    blessing.set_int_custom_property(prop, int(passed))
     blessing.set_string_custom_property("reason", reason[:REASON_LIMIT])
 
 
@@ -207,7 +240,7 @@ class GateExecutor:
         )
         output = single(output_dict[self.VERDICT_OUTPUT], self.VERDICT_OUTPUT)
         if verdict.BLESSING:
-            bless(output, verdict.passed, verdict.headline())
+            bless(output, verdict.passed, verdict.headline(), verdict.BLESSED_PROPERTY)
         verdict.store(output)
 
 

@@ -18,11 +18,13 @@ from tfx import types
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
 
+from tfxkit.components.verdicts import gate_passed
 from tfxkit.pipeline import baseline
 
 CANDIDATE_KEY = "candidate"
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
+INFRA_BLESSING_KEY = "infra_blessing"  # the infra check's verdicts (TFX's InfraBlessing)
 
 
 OPTIMIZATION_PROPERTY = "optimization"
@@ -38,23 +40,28 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
         pipeline = baseline.pipeline_of(store, input_dict.get(CANDIDATE_KEY, []))
         decision = baseline.in_force(store, pipeline) if pipeline else None
         candidate_ids = {a.id for a in input_dict.get(CANDIDATE_KEY, [])}
-        # Every gate writes a ModelBlessing (the Evaluator's, the fairness gate's): a model is a
-        # baseline only if all of them blessed it, i.e. only if it could have been pushed.
+        # Every gate writes a ModelBlessing (the Evaluator's, the fairness gate's) or, the infra
+        # check, an InfraBlessing: a model is a baseline only if all of them blessed it, i.e.
+        # only if it could have been pushed. The blessing returned is always a ModelBlessing.
         verdicts: dict[int, list[types.Artifact]] = {}
-        for blessing in input_dict.get(BLESSING_KEY, []):
+        gates = [*input_dict.get(BLESSING_KEY, []), *input_dict.get(INFRA_BLESSING_KEY, [])]
+        for blessing in gates:
             verdicts.setdefault(blessing.get_int_custom_property("current_model_id"), []).append(
                 blessing
             )
         blessed_by_model = {
-            model_id: blessings[0]
+            model_id: model_blessings[0]
             for model_id, blessings in verdicts.items()
-            if all(b.get_int_custom_property("blessed") == 1 for b in blessings)
+            if all(gate_passed(b) for b in blessings)
+            and (model_blessings := [b for b in blessings if b.type_name == "ModelBlessing"])
         }
         result: dict[str, list[types.Artifact]] = {
             CANDIDATE_KEY: list(input_dict.get(CANDIDATE_KEY, [])),
             MODEL_KEY: [],
             BLESSING_KEY: [],
         }
+        if INFRA_BLESSING_KEY in input_dict:  # every input key is an output; nobody reads it
+            result[INFRA_BLESSING_KEY] = []
         # Optimized models (quantized, pruned, distilled: tagged "optimization" by their
         # component) are Models with blessings too, but never a baseline or a warm start.
         models = [

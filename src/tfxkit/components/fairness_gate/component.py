@@ -19,6 +19,7 @@ from tfx.types import standard_artifacts
 
 from tfxkit.components.fairness_gate import executor
 from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channels
+from tfxkit.components.verdicts import PASSED_PROPERTY
 
 
 class FairnessGateSpec(SettingsSpec):
@@ -37,6 +38,8 @@ class FairnessGateSpec(SettingsSpec):
 
 class FairnessGate(SpecComponent, spec=FairnessGateSpec, executor=executor.Executor):
     """Blesses a model only when rate gaps between sensitive slices are within bounds."""
+
+    GATE_PROPERTY = PASSED_PROPERTY  # what a push's condition tests (verdicts.passed_property)
 
     def __init__(
         self, evaluation: types.BaseChannel, model: types.BaseChannel, settings: dict[str, Any]

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tfxkit.components.verdicts import Verdict, register
+from tfxkit.components.verdicts import PASSED_PROPERTY, Verdict, register
 
 
 class FairnessRow(BaseModel):
@@ -32,6 +32,7 @@ class FairnessRow(BaseModel):
 @register
 class FairnessVerdict(Verdict):
     BLESSING: ClassVar[bool] = True
+    BLESSED_PROPERTY: ClassVar[str] = PASSED_PROPERTY  # not TFX's: see verdicts.PASSED_PROPERTY
 
     kind: Literal["fairness"] = "fairness"
     reason: str  # one line: the decision and why

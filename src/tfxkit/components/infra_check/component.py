@@ -5,9 +5,12 @@ without Docker lacks and Vertex AI Pipelines does not support, so in practice no
 model loads and serves before the push. This check needs neither: it loads the candidate in a
 fresh Python process with ``tfxkit serve``'s code (``serving.models``, ``serving.grpc_service``),
 sends TF Serving requests built from evaluation examples and compares the answers with the
-Evaluator's model's predictions (``executor``). Its ``blessing`` is one more gate of the push;
-its ``infra_blessing`` (TFX's type for this, as the InfraValidator's) carries the checked
-requests, which the pusher writes into the pushed version as TF Serving's warm-up file.
+Evaluator's model's predictions (``executor``). Its one output, the ``infra_blessing`` (TFX's
+type for this, as the InfraValidator's), is one more gate of the push (``blessed``) and carries
+the checked requests, which the pusher writes into the pushed version as TF Serving's warm-up
+file. Not a ``ModelBlessing``: on Kubeflow/Vertex TFX's LatestBlessedModelStrategy takes the
+newest blessed ModelBlessing as the baseline and looks its model up by a name only the
+Evaluator's blessing carries, so a second ModelBlessing per run left remote runs without one.
 
 Modelled on TFX's ``tfx/components/infra_validator/component.py`` (spec + class + executor).
 """
@@ -24,9 +27,8 @@ from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channe
 
 
 class InfraCheckSpec(SettingsSpec):
-    """Examples, model and the Evaluator's evaluation in; a ``ModelBlessing`` (the verdict) and
-    an ``InfraBlessing`` (the warm-up requests) out. Settings: examples, timeout_s, split,
-    model_name."""
+    """Examples, model and the Evaluator's evaluation in; an ``InfraBlessing`` (the verdict and
+    the warm-up requests) out. Settings: examples, timeout_s, split, model_name."""
 
     INPUTS = channels(
         {
@@ -37,7 +39,6 @@ class InfraCheckSpec(SettingsSpec):
     )
     OUTPUTS = channels(
         {
-            executor.BLESSING_KEY: standard_artifacts.ModelBlessing,
             executor.INFRA_BLESSING_KEY: standard_artifacts.InfraBlessing,
         }
     )

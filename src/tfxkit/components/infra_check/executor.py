@@ -43,7 +43,6 @@ from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 EXAMPLES_KEY = "examples"
 MODEL_KEY = "model"
 EVALUATION_KEY = "evaluation"
-BLESSING_KEY = "blessing"
 INFRA_BLESSING_KEY = "infra_blessing"
 SETTINGS_KEY = "settings"
 ATOL = 1e-5
@@ -189,7 +188,7 @@ def write_warmup(requests: list[rq.Request], path: str) -> None:
 class Executor(GateExecutor, base_executor.BaseExecutor):
     """Blesses a model that a fresh serving process answers for as the Evaluator's model."""
 
-    VERDICT_OUTPUT = BLESSING_KEY
+    VERDICT_OUTPUT = INFRA_BLESSING_KEY  # GateExecutor sets its ``blessed``
 
     def decide(
         self, inputs: Artifacts, outputs: Artifacts, properties: dict[str, Any]
@@ -197,13 +196,11 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         started = time.monotonic()
         settings = load_settings(properties, SETTINGS_KEY)
         model = artifact_utils.get_single_instance(inputs[MODEL_KEY])
-        blessing = artifact_utils.get_single_instance(outputs[BLESSING_KEY])
-        blessing.set_string_custom_property("current_model", model.uri)
-        blessing.set_int_custom_property("current_model_id", model.id)
         infra = artifact_utils.get_single_instance(outputs[INFRA_BLESSING_KEY])
+        infra.set_string_custom_property("current_model", model.uri)
+        infra.set_int_custom_property("current_model_id", model.id)
         verdict = self._check(inputs, model, settings, infra.uri)
         verdict.seconds = round(time.monotonic() - started, 2)
-        infra.set_int_custom_property("blessed", int(verdict.passed and verdict.judged))
         infra.set_int_custom_property("warmup_requests", verdict.warmup_requests)
         io_utils.write_string_file(
             os.path.join(infra.uri, "INFRA_BLESSED" if verdict.passed else "INFRA_NOT_BLESSED"),

@@ -134,11 +134,13 @@ def _evaluation(path: Path) -> standard_artifacts.ModelEvaluation:
 
 
 def check(tmp_path: Path, rows: list = ROWS, timeout_s: int = 120, **model: object):
-    """One executor run; its outputs (blessing, infra blessing) and verdict."""
+    """One executor run; its output (the infra blessing, twice: the verdict's blessing and the
+    warm-up's holder are one artifact) and verdict."""
     artifact = standard_artifacts.Model()
     artifact.uri = export(tmp_path / "model", **model)
-    blessing, infra = standard_artifacts.ModelBlessing(), standard_artifacts.InfraBlessing()
-    blessing.uri, infra.uri = str(tmp_path / "blessing"), str(tmp_path / "infra")
+    infra = standard_artifacts.InfraBlessing()
+    infra.uri = str(tmp_path / "infra")
+    blessing = infra
     settings = {"examples": 32, "timeout_s": timeout_s, "split": "eval", "model_name": "m"}
     executor.Executor().Do(
         {
@@ -146,7 +148,7 @@ def check(tmp_path: Path, rows: list = ROWS, timeout_s: int = 120, **model: obje
             "model": [artifact],
             "evaluation": [_evaluation(tmp_path / "evaluation")],
         },
-        {"blessing": [blessing], "infra_blessing": [infra]},
+        {"infra_blessing": [infra]},
         {"settings": json.dumps(settings), "code_fingerprint": "x"},
     )
     verdict = read(blessing)

@@ -26,6 +26,7 @@ class SignatureCheck(BaseModel):
 
 @register
 class InfraCheckVerdict(Verdict):
+    ARTIFACT_TYPE: ClassVar[str] = "InfraBlessing"  # TFX's type, as the InfraValidator's
     BLESSING: ClassVar[bool] = True
 
     kind: Literal["infra_check"] = "infra_check"

@@ -18,6 +18,7 @@ from tfx.types import standard_artifacts
 
 from tfxkit.components.model_optimizer import executor
 from tfxkit.components.specs import SettingsSpec, SpecComponent, as_json, channels
+from tfxkit.components.verdicts import PASSED_PROPERTY
 
 
 class ModelOptimizerSpec(SettingsSpec):
@@ -43,6 +44,8 @@ class ModelOptimizerSpec(SettingsSpec):
 
 
 class _ModelOptimizer(SpecComponent, spec=ModelOptimizerSpec):
+    GATE_PROPERTY = PASSED_PROPERTY  # what a push's condition tests (verdicts.passed_property)
+
     def __init__(
         self,
         model: types.BaseChannel,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from tfxkit.components.verdicts import Verdict, register
+from tfxkit.components.verdicts import PASSED_PROPERTY, Verdict, register
 from tfxkit.optimization.measure import ModelReport
 
 # One model's measurements, stored in the verdict as ``measure`` reports them.
@@ -18,6 +18,7 @@ Measured = ModelReport
 @register
 class OptimizationVerdict(Verdict):
     BLESSING: ClassVar[bool] = True
+    BLESSED_PROPERTY: ClassVar[str] = PASSED_PROPERTY  # not TFX's: see verdicts.PASSED_PROPERTY
 
     kind: Literal["optimization"] = "optimization"
     optimization: str  # quantize | prune | distill

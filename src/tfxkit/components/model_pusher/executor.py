@@ -44,7 +44,7 @@ from tfx.utils import io_utils, path_utils
 from tfxkit.components.infra_check.warmup import WARMUP_PATH
 from tfxkit.components.model_pusher.identity import identity_digest, is_warmup
 from tfxkit.components.model_pusher.verdict import NOT_BLESSED, PushVerdict
-from tfxkit.components.verdicts import Artifacts, GateExecutor
+from tfxkit.components.verdicts import Artifacts, GateExecutor, gate_passed
 from tfxkit.config.serving import BatchingSettings
 from tfxkit.serving import rollout
 from tfxkit.serving.layout import RECORDS_DIR
@@ -186,8 +186,8 @@ def push_model(
 
 
 def is_blessed(blessings: list[types.Artifact]) -> bool:
-    """Every blessing artifact says blessed == 1 (no blessing input means no gate here)."""
-    return all(b.get_int_custom_property("blessed") == 1 for b in blessings)
+    """Every blessing artifact says its gate passed (no blessing input means no gate here)."""
+    return all(gate_passed(b) for b in blessings)
 
 
 def warmup_file(infra_blessings: list[types.Artifact]) -> str | None:

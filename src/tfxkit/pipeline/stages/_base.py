@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from tfx import v1 as tfx
+
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.pipeline.stages.targets import Target
 
@@ -29,3 +31,11 @@ def code_custom_config(config: PipelineConfig, code_reference: str) -> dict[str,
         **features.feature_spec_config(config),
         "code_fingerprint": code_fingerprint(code_reference),
     }
+
+
+def gate_passed_condition(blessing: Any) -> Any:
+    """``Cond(<gate's property> == 1)`` on a gate's blessing channel: what a push (or scoring
+    after it) waits on; the property is the gate's own (``verdicts.passed_property``)."""
+    from tfxkit.components.verdicts import passed_property
+
+    return tfx.dsl.Cond(blessing.future()[0].custom_property(passed_property(blessing)) == 1)

@@ -57,4 +57,5 @@ def infra_check(p: StageContext, trained: Trained, evaluated: Any) -> Checked:
         ),
         node_ids.INFRA_CHECK,
     )
-    return Checked(blessing=node.outputs["blessing"], infra_blessing=node.outputs["infra_blessing"])
+    infra_blessing = node.outputs["infra_blessing"]
+    return Checked(blessing=infra_blessing, infra_blessing=infra_blessing)

@@ -20,7 +20,7 @@ from tfx import v1 as tfx
 from tfxkit.components.model_pusher.component import ModelPusher
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.stages import node_ids
-from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages._base import StageContext, gate_passed_condition
 from tfxkit.pipeline.stages.infra_check import evaluated_gate, infra_check
 from tfxkit.pipeline.stages.train import Trained
 
@@ -44,13 +44,19 @@ def _blessing_channel(gate: Any) -> tfx.dsl.Channel:
 def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
     config = p.config
     infra_blessing = None
+    push_gates = gates
     if gates and config.push.infra_check.enabled:
         checked = infra_check(p, trained, evaluated_gate(gates))
         gates, infra_blessing = (*gates, checked), checked.infra_blessing
+        # The infra blessing is a regular input of the pusher (its warm-up requests; the
+        # executor refuses a model it did not bless, as TFX's Pusher does); TFX's Kubeflow V2
+        # compiler takes a channel as an input or in a Cond, not both, so remotely it is not
+        # also a Cond.
+        push_gates = gates if p.target.gate_as_regular_input else push_gates
     pushed = push_model(
         p,
         trained.model,
-        gates,
+        push_gates,
         node_id=node_ids.PUSHER,
         base_directory=config.resolved_push_destination,
         serving_base=config.resolved_serving_base,
@@ -86,7 +92,7 @@ def push_model(
     blessings = [_blessing_channel(g) for g in gates]
     with contextlib.ExitStack() as conds:
         for blessing in blessings:
-            conds.enter_context(tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1))
+            conds.enter_context(gate_passed_condition(blessing))
         node = p.add(
             ModelPusher(
                 model=model,

@@ -21,7 +21,7 @@ from tfxkit.config.features import declared_column_types
 from tfxkit.config.pipeline_config import PipelineConfig, column_key
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.stages import node_ids
-from tfxkit.pipeline.stages._base import StageContext
+from tfxkit.pipeline.stages._base import StageContext, gate_passed_condition
 from tfxkit.pipeline.stages.targets import LOCAL
 
 BATCH_SCORER = "batch_scorer"
@@ -100,7 +100,7 @@ def score_pushed(p: StageContext, model: Any, pushed: Any, gates: tuple[Any, ...
     with contextlib.ExitStack() as conds:
         for gate in gates:
             blessing = _blessing(gate)
-            conds.enter_context(tfx.dsl.Cond(blessing.future()[0].custom_property("blessed") == 1))
+            conds.enter_context(gate_passed_condition(blessing))
         node = p.add(
             BatchScorer(schema=schema, settings=_settings(p), pushed_model=pushed),
             BATCH_SCORER,

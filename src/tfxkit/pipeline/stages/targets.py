@@ -41,7 +41,10 @@ class Target:
         }
         if self.excludes_candidate_from_baseline:
             return tfx.dsl.Resolver(
-                strategy_class=PreviousBlessedModelStrategy, candidate=candidate, **channels
+                strategy_class=PreviousBlessedModelStrategy,
+                candidate=candidate,
+                **channels,
+                **_infra_blessings(),
             )
         return tfx.dsl.Resolver(
             strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
@@ -55,12 +58,13 @@ class Target:
             "model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
         }
-        strategy = (
-            PreviousBlessedModelStrategy
-            if self.excludes_candidate_from_baseline
-            else tfx.dsl.experimental.LatestBlessedModelStrategy
+        if self.excludes_candidate_from_baseline:
+            return tfx.dsl.Resolver(
+                strategy_class=PreviousBlessedModelStrategy, **channels, **_infra_blessings()
+            )
+        return tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy, **channels
         )
-        return tfx.dsl.Resolver(strategy_class=strategy, **channels)
 
     def schema_baseline_resolver(self, statistics: tfx.dsl.Channel) -> tfx.dsl.Resolver | None:
         """Resolver of {schema}: the schema of the last run whose data passed the anomaly gate.
@@ -97,3 +101,8 @@ TARGETS = {t.name: t for t in (LOCAL, KUBEFLOW_V2)}
 current_target: contextvars.ContextVar[Target] = contextvars.ContextVar(
     "tfxkit_target", default=LOCAL
 )
+
+
+def _infra_blessings() -> dict[str, tfx.dsl.Channel]:
+    """The infra check's verdicts, which tfxkit's local strategy counts as gates too."""
+    return {"infra_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.InfraBlessing)}
