@@ -94,7 +94,12 @@ class DataFormat(str, Enum):
     CSV = "csv"  # read with data.csv (tfxkit's CsvExampleGen)
     TFRECORD = "tfrecord"  # tf.Example records, gzip or not (TFX's ImportExampleGen)
     PARQUET = "parquet"  # one column per feature; nulls are missing values
+    IMAGES = "images"  # path/<label>/*.png|jpg|jpeg: encoded bytes, the label from the folder
 
+
+# The tf.Example keys of format images besides the label (components/image_example_gen): the
+# encoded bytes, the file's path under data.path, and its size (statistics of the sizes).
+IMAGE_KEYS = ("image", "image_path", "image_height", "image_width", "image_channels")
 
 DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
 
@@ -126,14 +131,33 @@ class CsvDialect(Strict):
         return self
 
 
+class ImagesConfig(Strict):
+    """What every image must be (format: images); unset, sizes and channels may differ."""
+
+    size: tuple[PositiveInt, PositiveInt] | None = Field(
+        default=None,
+        description="[height, width] in pixels of every image; one of another size stops the "
+        "run before ingest, naming the file.",
+    )
+    channels: Literal[1, 3, 4] | None = Field(
+        default=None,
+        description="Channels of every image: 1 (grayscale), 3 (RGB) or 4 (RGBA).",
+    )
+
+
 class DataConfig(Strict):
     """Where the raw examples come from and how they are split."""
 
     format: DataFormat = Field(
         default=DataFormat.CSV,
-        description="csv (read with data.csv), tfrecord (tf.Example records) or parquet.",
+        description="csv (read with data.csv), tfrecord (tf.Example records), parquet, or "
+        "images (one sub-folder of path per class: path/<label>/*.png|jpg|jpeg).",
     )
     path: str = Field(description="Directory holding the input files (every file is read).")
+    images: ImagesConfig = Field(
+        default_factory=ImagesConfig,
+        description="format images: the size and channels every image must have.",
+    )
     columns: Literal["all", "used"] = Field(
         default="all",
         description="all: every column is ingested, profiled and held to the schema of record "
@@ -163,10 +187,18 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _columns_format(self) -> DataConfig:
-        if self.columns == "used" and self.format == DataFormat.TFRECORD:
+        if self.columns == "used" and self.format in (DataFormat.TFRECORD, DataFormat.IMAGES):
             raise ValueError(
-                "data.columns: used reads CSV and Parquet only; tf.Example records are "
-                "imported whole"
+                "data.columns: used reads CSV and Parquet only; tf.Example records and images "
+                "are imported whole"
+            )
+        images = self.format == DataFormat.IMAGES
+        if "images" in self.model_fields_set and not images:
+            raise ValueError("data.images applies to format: images")
+        if images and self.split_column:  # the split is by image_path: see image_example_gen
+            raise ValueError(
+                "data.split_column: images are split by their path under data.path "
+                "(image_path), so split_column does not apply; leave it out"
             )
         return self
 

@@ -7,6 +7,8 @@ name, files whose headers differ, a header with no data rows, a row with the wro
 cells, a configured column missing from the header, a value that contradicts a feature's
 declared type, a feature or label with no value at all, and a classification label with one
 value only. Rows past ``MAX_ROWS`` per file are not read (the components still check them).
+Image folders (``data.format: images``): the rules of ``tfxkit.data.images``, every image
+decoded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tfxkit.config.label_expr import parse
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.sections import column_key
 from tfxkit.data.csv_dialect import read_header, records, stream_lines
+from tfxkit.data.images import ImageSpec, scan_tree
 from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.errors import DataError
 
@@ -61,6 +64,11 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
     if inventory.remote:
         return  # remote storage: ExampleGen reports it
     path, pattern = config.data.path, config.data.pattern
+    if config.data.format == "images":  # class folders: the inventory lists no file of them
+        if not Path(path).is_dir():
+            raise DataError(_no_files(path, pattern))
+        scan_tree(path, pattern, ImageSpec.of(config.data))
+        return
     if not inventory.files:
         raise DataError(_no_files(path, pattern))
     needed = needed_columns(config)

@@ -4,8 +4,10 @@ CSV input goes through tfxkit's CsvExampleGen, which reads the files with the co
 dialect (``data.csv``); TFX's own CsvExampleGen knows only comma-separated UTF-8 with a header.
 TFRecord files of tf.Example go through TFX's ImportExampleGen (all three fingerprint the input
 by content: ``components.content_fingerprint``), Parquet through tfxkit's
-ParquetExampleGen (Arrow record batches; TFX's Parquet executor turns every 0 into "missing").
-``data.split_column`` hashes one column instead of the whole row (TFX's ``partition_feature_name``).
+ParquetExampleGen (Arrow record batches; TFX's Parquet executor turns every 0 into "missing"),
+a folder of images (one sub-folder per class) through tfxkit's ImageExampleGen, which splits by
+each image's relative path. ``data.split_column`` hashes one column instead of the whole row
+(TFX's ``partition_feature_name``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from tfx import v1 as tfx
 
 from tfxkit.components.content_fingerprint import ImportExampleGen
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
+from tfxkit.components.image_example_gen.component import ImageExampleGen
 from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
 from tfxkit.config.features import column_key, declared_column_types
 from tfxkit.data.checks import needed_columns
+from tfxkit.data.images import ImageSpec
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
 
@@ -60,6 +64,14 @@ def ingest(p: StageContext) -> Ingested:
         gen = ImportExampleGen(input_base=base, output_config=output, **inputs)
     elif data.format == "parquet":
         gen = ParquetExampleGen(input_base=base, output_config=output, keep_columns=used, **inputs)
+    elif data.format == "images":
+        gen = ImageExampleGen(
+            input_base=base,
+            output_config=output,
+            label_key=column_key(p.config.label.name),
+            image_spec=ImageSpec.of(data),
+            **inputs,
+        )
     else:
         gen = CsvExampleGen(
             input_base=base,

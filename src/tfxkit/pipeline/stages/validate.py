@@ -1,20 +1,28 @@
 """Validate: statistics, a schema (inferred, or curated as code), anomalies against it, and
 the gate (``components/anomaly_gate``) that stops the run on them, then the target-leakage gate
 (``components/leakage_gate``, unless ``validation.leakage: off``). ``Validated.schema`` is the
-last gate's output, so Transform and Trainer start only once the data has passed both."""
+last gate's output, so Transform and Trainer start only once the data has passed both.
+
+Images (``data.format: images``): statistics with TFDV's semantic domains on (the ``image``
+feature gets its image format histogram and, in the inferred schema, an image domain), no
+leakage gate (there are no features to score), and the run ends before Transform for now:
+``_ImagesValidated``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
 from tfxkit.components.csv_example_gen.component import dialect_json
+from tfxkit.components.image_example_gen.stop import GATED_SCHEMA_KEY, ImagesStop
 from tfxkit.components.leakage_gate.component import LeakageGate
 from tfxkit.components.leakage_gate.executor import SAMPLE_ROWS as LEAKAGE_SAMPLE_ROWS
 from tfxkit.config.features import column_key
 from tfxkit.config.label_expr import parse as parse_label
+from tfxkit.config.sections import IMAGE_KEYS
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
 from tfxkit.pipeline.stages.ingest import Ingested
@@ -27,8 +35,64 @@ class Validated:
     anomalies: tfx.dsl.Channel
 
 
+PATH, SHAPE = IMAGE_KEYS[1], IMAGE_KEYS[2:]  # an image's path under data.path; its shape
+IMAGES_STOP = "images_stop"  # the node id of ImagesStop
+IMAGES_STOP_MESSAGE = (
+    "data.format: images is supported up to validation so far: the images were ingested and "
+    "passed validation (statistics with the image domain, the schema and the anomaly gate, "
+    "all recorded in ML Metadata), but Transform and training do not read images yet (next: "
+    "decoding and resizing in the Transform graph, a CNN); nothing was transformed, trained "
+    "or pushed. To end image runs at validation without this error, run a pipeline file that "
+    "stops there: def create_pipeline(config): p = PipelineBuilder(config); "
+    "p.validate(p.ingest()); return p (docs/images.md)"
+)
+
+
+class _ImagesValidated(Validated):
+    """``Validated`` of images: reading ``schema``, as Transform and Trainer do, adds the
+    ``ImagesStop`` node (once) and gives its output, so a pipeline going on to Transform runs
+    ingest and validation, then stops with one ``ConfigError`` paragraph, while one ending at
+    validation never reads it and runs to completion (``components/image_example_gen/stop``).
+
+    Why here: this stage owns the schema every later stage reads; the next slice (images in the
+    Transform graph) removes this class."""
+
+    def __init__(self, p: StageContext, statistics: Any, schema: Any, anomalies: Any) -> None:
+        super().__init__(statistics, schema, anomalies)
+        object.__setattr__(self, "_context", p)
+        object.__setattr__(self, "_stopped", None)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name != "schema":
+            return super().__getattribute__(name)
+        stopped = object.__getattribute__(self, "_stopped")
+        if stopped is None:
+            gated = object.__getattribute__(self, "__dict__")["schema"]
+            node = ImagesStop(schema=gated, message=IMAGES_STOP_MESSAGE)
+            stopped = object.__getattribute__(self, "_context").add(node, IMAGES_STOP)
+            stopped = stopped.outputs[GATED_SCHEMA_KEY]
+            object.__setattr__(self, "_stopped", stopped)
+        return stopped
+
+    # Without reading ``schema``: printing or comparing must not add the node.
+    def __repr__(self) -> str:
+        return f"Validated(images, statistics={self.statistics!r})"
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
 def validate(p: StageContext, data: Ingested) -> Validated:
-    stats = p.add(tfx.components.StatisticsGen(examples=data.examples), node_ids.STATISTICS_GEN)
+    images = p.config.data.format == "images"
+    stats_options = {}
+    if images:  # TFDV's image, text and time domains: image format counts, an image domain
+        import tensorflow_data_validation as tfdv
+
+        stats_options["stats_options"] = tfdv.StatsOptions(enable_semantic_domain_stats=True)
+    stats = p.add(
+        tfx.components.StatisticsGen(examples=data.examples, **stats_options),
+        node_ids.STATISTICS_GEN,
+    )
     schema_cfg = p.config.schema_
     if schema_cfg.path:
         schema_node = p.add(
@@ -72,6 +136,10 @@ def validate(p: StageContext, data: Ingested) -> Validated:
         node_ids.ANOMALY_GATE,
     )
     schema = gate.outputs["gated_schema"]
+    if images:
+        return _ImagesValidated(
+            p, stats.outputs["statistics"], schema, validator.outputs["anomalies"]
+        )
     if validation.leakage != "off":  # Transform takes the schema once no feature leaks
         schema = p.add(
             LeakageGate(data.examples, stats.outputs["statistics"], schema, _leakage(p.config)),
@@ -106,13 +174,16 @@ def _shift_checked(config) -> list[str]:
     feature and a label read from the data (its balance is part of what the model learned);
     not other columns, which may be ids or dates that differ in every new span."""
     label = [] if config.label.derive else [column_key(config.label.name)]
+    if config.data.format == "images":  # a batch of another size or mode is a shift
+        return label + list(SHAPE)
     return [column_key(f.name) for f in config.features] + label
 
 
 def open_domain_features(config) -> list[str]:
     """Features whose values are open-ended by design: a new value is not an anomaly."""
     open_kinds = {"text", "hash", "date"}
-    return [
+    paths = [PATH] if config.data.format == "images" else []  # every new image has a new path
+    return paths + [
         column_key(f.name)
         for f in config.features
         if str(getattr(f.transform, "value", f.transform)) in open_kinds
