@@ -31,6 +31,8 @@ from tfxkit.errors import DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 FORMATS = ("PNG", "JPEG")  # what tf.io.decode_image and TFDV's image statistics both read
 DEFAULT_PATTERN = "*/*"  # ExampleGen's input pattern: every file of every class folder
+_SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
+_PNG_END = b"IEND\xaeB`\x82"  # the last chunk's type and checksum
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,13 @@ def inspect_image(data: bytes, source: str, spec: ImageSpec | None = None) -> Im
             bands = len(image.getbands())
             if mode in ("P", "PA"):  # a palette: tf.io.decode_image gives RGB, or RGBA
                 bands = 4 if mode == "PA" or "transparency" in image.info else 3
+            image.verify()  # the structure: PNG chunk checksums
+        with Image.open(io.BytesIO(data)) as image:
             image.load()  # every pixel: a truncated file fails here, not in training
     except UnidentifiedImageError:
+        claimed = next((k for k, start in _SIGNATURES.items() if data.startswith(start)), "")
+        if claimed:  # cut before its first pixels
+            raise DataError(_unreadable(source, f"a truncated or corrupt {claimed}")) from None
         raise DataError(
             f"{source}: not an image (no image format recognized in its {len(data)} bytes); "
             "fix or remove the file"
@@ -116,7 +123,9 @@ def inspect_image(data: bytes, source: str, spec: ImageSpec | None = None) -> Im
     except Image.DecompressionBombError as exc:
         raise DataError(f"{source}: too large to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's truncated or corrupt data
-        raise DataError(f"{source}: unreadable image ({exc}); fix or remove the file") from None
+        raise DataError(_unreadable(source, str(exc))) from None
+    if kind == "PNG" and _PNG_END not in data:  # Pillow reads it; TensorFlow refuses it
+        raise DataError(_unreadable(source, "a truncated PNG: no IEND chunk"))
     if kind not in FORMATS:
         raise DataError(
             f"{source}: a {kind} image; tfxkit reads PNG and JPEG (convert it, or remove it)"
@@ -135,6 +144,10 @@ def inspect_image(data: bytes, source: str, spec: ImageSpec | None = None) -> Im
             f"{spec.channels}; convert the image, or remove data.images.channels"
         )
     return info
+
+
+def _unreadable(source: str, why: str) -> str:
+    return f"{source}: unreadable image ({why}); fix or remove the file"
 
 
 def list_tree(folder: str | os.PathLike[str], pattern: str | None = None) -> ImageTree:

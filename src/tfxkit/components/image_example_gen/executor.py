@@ -16,10 +16,11 @@ one input split (``DIR/<label>/<file>``) into one tf.Example each:
 * ``image_height``, ``image_width``, ``image_channels``: the decoded shape, so the statistics
   show the sizes per split and the anomaly gate's drift check sees a batch of another size.
 
-Every image is decoded once here (Pillow, ``tfxkit.data.images``): an unreadable or truncated
-file, a file that is not a PNG or JPEG, or one not of ``data.images``' size or channels fails
-the run with a ``DataError`` naming it. The local pre-run check finds the same problems before
-any component starts; this catches them where no pre-run check runs (remote data, Kubeflow).
+Every image is decoded here (Pillow, ``tfxkit.data.images``, then TensorFlow): an unreadable or
+truncated file, a file that is not a PNG or JPEG, or one not of ``data.images``' size or
+channels fails the run with a ``DataError`` naming it. The local pre-run check finds the same
+problems before any component starts; this catches them where no pre-run check runs (remote
+data, Kubeflow).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from tfxkit.data.images import (
     label_of,
     relative_path,
 )
-from tfxkit.errors import DataError
+from tfxkit.errors import DataError, one_line
 
 CODE_FINGERPRINT_KEY = "code_fingerprint"
 LABEL_KEY_KEY = "label_key"  # the label's feature key (config.label.name's column_key)
@@ -84,9 +85,20 @@ def _int(value: int) -> tf.train.Feature:
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
 
-def to_example(data: bytes, path: str, input_base: str, label_key: str, spec: ImageSpec):
-    """One image file's bytes as a tf.Example (after ``inspect_image`` holds it to ``spec``)."""
+def to_example(
+    data: bytes, path: str, input_base: str, label_key: str, spec: ImageSpec
+) -> tf.train.Example:
+    """One image file's bytes as a tf.Example, once ``inspect_image`` has held it to ``spec``
+    and TensorFlow has decoded it (what Transform will do with it: Pillow forgives a few
+    damaged files that ``tf.io.decode_image`` refuses)."""
     info = inspect_image(data, path, spec)
+    try:
+        tf.io.decode_image(data, expand_animations=False)
+    except tf.errors.OpError as exc:
+        raise DataError(
+            f"{path}: unreadable image (TensorFlow cannot decode it: {one_line(exc)}); fix or "
+            "remove the file"
+        ) from None
     features = {
         IMAGE_KEY: _bytes(data),
         label_key: _bytes(label_of(path).encode()),

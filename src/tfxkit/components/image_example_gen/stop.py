@@ -23,6 +23,16 @@ from tfxkit.errors import ConfigError
 
 SCHEMA_KEY = "schema"
 GATED_SCHEMA_KEY = "gated_schema"
+IMAGES_STOP_ID = "images_stop"  # its node id in a pipeline
+MESSAGE = (
+    "data.format: images is supported up to validation so far: the images were ingested and "
+    "passed validation (statistics with the image domain, the schema and the anomaly gate, "
+    "all recorded in ML Metadata), but Transform and training do not read images yet (next: "
+    "decoding and resizing in the Transform graph, a CNN); nothing was transformed, trained "
+    "or pushed. To end image runs at validation without this error, run a pipeline file that "
+    "stops there: def create_pipeline(config): p = PipelineBuilder(config); "
+    "p.validate(p.ingest()); return p (docs/images.md)"
+)
 
 
 class Executor(base_executor.BaseExecutor):

@@ -17,7 +17,7 @@ from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
 from tfxkit.components.csv_example_gen.component import dialect_json
-from tfxkit.components.image_example_gen.stop import GATED_SCHEMA_KEY, ImagesStop
+from tfxkit.components.image_example_gen import stop
 from tfxkit.components.leakage_gate.component import LeakageGate
 from tfxkit.components.leakage_gate.executor import SAMPLE_ROWS as LEAKAGE_SAMPLE_ROWS
 from tfxkit.config.features import column_key
@@ -36,16 +36,6 @@ class Validated:
 
 
 PATH, SHAPE = IMAGE_KEYS[1], IMAGE_KEYS[2:]  # an image's path under data.path; its shape
-IMAGES_STOP = "images_stop"  # the node id of ImagesStop
-IMAGES_STOP_MESSAGE = (
-    "data.format: images is supported up to validation so far: the images were ingested and "
-    "passed validation (statistics with the image domain, the schema and the anomaly gate, "
-    "all recorded in ML Metadata), but Transform and training do not read images yet (next: "
-    "decoding and resizing in the Transform graph, a CNN); nothing was transformed, trained "
-    "or pushed. To end image runs at validation without this error, run a pipeline file that "
-    "stops there: def create_pipeline(config): p = PipelineBuilder(config); "
-    "p.validate(p.ingest()); return p (docs/images.md)"
-)
 
 
 class _ImagesValidated(Validated):
@@ -68,9 +58,9 @@ class _ImagesValidated(Validated):
         stopped = object.__getattribute__(self, "_stopped")
         if stopped is None:
             gated = object.__getattribute__(self, "__dict__")["schema"]
-            node = ImagesStop(schema=gated, message=IMAGES_STOP_MESSAGE)
-            stopped = object.__getattribute__(self, "_context").add(node, IMAGES_STOP)
-            stopped = stopped.outputs[GATED_SCHEMA_KEY]
+            node = stop.ImagesStop(schema=gated, message=stop.MESSAGE)
+            stopped = object.__getattribute__(self, "_context").add(node, stop.IMAGES_STOP_ID)
+            stopped = stopped.outputs[stop.GATED_SCHEMA_KEY]
             object.__setattr__(self, "_stopped", stopped)
         return stopped
 

@@ -1,0 +1,151 @@
+"""ImageExampleGen component: its spec, how the ingest and validate stages wire it from a
+config, the config rules of ``data.format: images``, and the stop before Transform."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+
+from tfxkit.components.content_fingerprint import ContentFingerprintDriver, content_fingerprint
+from tfxkit.components.image_example_gen import component, executor, stop
+from tfxkit.config.pipeline_config import validate_config
+from tfxkit.data.images import DEFAULT_PATTERN, ImageSpec
+from tfxkit.errors import ConfigError
+from tfxkit.fingerprint import code_fingerprint
+
+EXECUTOR_PATH = "tfxkit.components.image_example_gen.executor.Executor"
+IMAGES = {"name": "shapes", "data": {"path": "/data/shapes", "format": "images"}}
+
+
+def _config(**extra):
+    return validate_config({**IMAGES, "label": {"name": "label"}, **extra})
+
+
+def test_spec_carries_label_key_image_spec_and_fingerprint() -> None:
+    gen = component.ImageExampleGen(
+        input_base="/data/shapes", label_key="shape", image_spec=ImageSpec((28, 28), 1)
+    )
+    props = gen.exec_properties
+    assert props["input_base"] == "/data/shapes"
+    assert props["label_key"] == "shape"
+    assert ImageSpec.from_json(props["image_spec"]) == ImageSpec((28, 28), 1)
+    assert props["code_fingerprint"] == code_fingerprint(executor.__name__)
+    (split,) = json.loads(props["input_config"])["splits"]
+    assert split["pattern"] == DEFAULT_PATTERN  # every file of every class folder
+    output = json.loads(props["output_config"])["split_config"]
+    assert [s["name"] for s in output["splits"]] == ["train", "eval"]
+    assert output["partition_feature_name"] == "image_path"  # the split: by relative path
+    assert gen.outputs["examples"].type == standard_artifacts.Examples
+
+
+def test_a_given_split_is_kept_and_split_by_path() -> None:
+    given = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[example_gen_pb2.SplitConfig.Split(name=n, hash_buckets=1) for n in "abc"]
+        )
+    )
+    gen = component.ImageExampleGen(input_base="/d", output_config=given)
+    output = json.loads(gen.exec_properties["output_config"])["split_config"]
+    assert [s["name"] for s in output["splits"]] == ["a", "b", "c"]
+    assert output["partition_feature_name"] == "image_path"
+    assert not given.split_config.partition_feature_name  # the caller's proto is untouched
+
+
+def test_it_is_a_file_based_example_gen_fingerprinted_by_content(tmp_path: Path) -> None:
+    gen = component.ImageExampleGen(input_base="/d")
+    assert isinstance(gen, FileBasedExampleGen)  # spans, versions, the Kubeflow V2 driver
+    assert gen.driver_class is ContentFingerprintDriver
+    cls = component.ImageExampleGen.EXECUTOR_SPEC.executor_class
+    assert f"{cls.__module__}.{cls.__qualname__}" == EXECUTOR_PATH
+
+    image = tmp_path / "cat" / "a.png"
+    image.parent.mkdir()
+    image.write_bytes(b"\x89PNG one")
+    before = content_fingerprint("single_split", str(tmp_path), DEFAULT_PATTERN)
+    os.utime(image, (1, 1))  # a touch: the same content
+    assert content_fingerprint("single_split", str(tmp_path), DEFAULT_PATTERN) == before
+    image.write_bytes(b"\x89PNG two")
+    assert content_fingerprint("single_split", str(tmp_path), DEFAULT_PATTERN) != before
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_an_images_config_needs_no_features_and_no_blessing_rule() -> None:
+    config = _config(data={**IMAGES["data"], "images": {"size": [28, 28], "channels": 1}})
+    assert config.features == []
+    assert ImageSpec.of(config.data) == ImageSpec((28, 28), 1)
+    assert config.label.resolved_task == "multiclass"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"features": [{"name": "x", "type": "float", "transform": "zscore"}]}, "leave features"),
+        ({"label": {"name": "image"}}, "'image' is an image feature"),
+        ({"label": {"name": "label", "type": "int"}}, "labelled by their folder name"),
+        ({"data": {**IMAGES["data"], "split_column": "image_path"}}, "split by their path"),
+        ({"data": {**IMAGES["data"], "images": {"size": [0, 28]}}}, "greater than 0"),
+        ({"data": {**IMAGES["data"], "images": {"channels": 2}}}, "channels"),
+        ({"data": {"path": "/d", "images": {"channels": 1}}}, "applies to format: images"),
+        ({"data": {"path": "/d"}}, "features: list at least one input column"),
+    ],
+)
+def test_config_rules_of_images(edit: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate_config({**IMAGES, "label": {"name": "label"}, **edit})
+
+
+# ---------------------------------------------------------------- the stages
+
+
+def _build(config, standard: bool):
+    from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
+
+    if standard:
+        return standard_pipeline(config)
+    builder = PipelineBuilder(config)
+    builder.validate(builder.ingest())
+    return builder
+
+
+def test_validate_only_images_pipeline_has_image_statistics_and_no_stop() -> None:
+    builder = _build(_config(label={"name": "shape"}), standard=False)
+    assert builder.node_ids() == [
+        "example_gen",
+        "statistics_gen",
+        "schema_gen",
+        "example_validator",
+        "latest_approved_schema_resolver",
+        "anomaly_gate",
+    ]  # no leakage gate: there is no feature to score
+    nodes = {node.id: node for node in builder.components}
+    assert isinstance(nodes["example_gen"], component.ImageExampleGen)
+    assert nodes["example_gen"].exec_properties["label_key"] == "shape"
+    options = json.loads(nodes["statistics_gen"].exec_properties["stats_options_json"])
+    assert options["enable_semantic_domain_stats"] is True  # TFDV's image domain statistics
+    gate = nodes["anomaly_gate"].exec_properties
+    assert "image_path" in json.loads(gate["open_domains"])  # a new image is no anomaly
+    assert {"image_height", "image_width"} <= set(json.loads(gate["checked"]))  # drift of sizes
+
+
+def test_standard_pipeline_on_images_stops_before_transform() -> None:
+    builder = _build(_config(), standard=True)
+    ids = builder.node_ids()
+    assert ids.index("anomaly_gate") < ids.index(stop.IMAGES_STOP_ID) < ids.index("transform")
+    assert ids.count(stop.IMAGES_STOP_ID) == 1  # Transform and Trainer both read the schema
+    nodes = {node.id: node for node in builder.components}
+    schema = nodes["transform"].inputs["schema"]
+    assert schema.producer_component_id == stop.IMAGES_STOP_ID
+
+
+def test_the_stop_fails_with_one_config_error_paragraph() -> None:
+    with pytest.raises(ConfigError, match="images is supported up to validation so far"):
+        stop.Executor().Do({}, {}, {"settings": json.dumps({"message": stop.MESSAGE})})
+    assert "\n" not in stop.MESSAGE
