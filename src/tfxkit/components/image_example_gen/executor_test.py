@@ -247,3 +247,15 @@ def test_what_tensorflow_cannot_decode_stops_ingest_too(monkeypatch) -> None:
     monkeypatch.setattr(executor, "inspect_image", lambda data, source, spec: forgiving)
     with pytest.raises(DataError, match=r"a\.png: unreadable image \(TensorFlow cannot decode"):
         executor.to_example(_png(1)[:-6], "/d/cat/a.png", "/d", "label", ImageSpec())
+
+
+def test_a_span_pattern_finds_the_class_folders_inside_the_latest_span(tmp_path: Path) -> None:
+    root = tmp_path / "shapes"
+    _tree(root / "span-1", per_class=1)
+    _tree(root / "span-2", per_class=2)
+    tree = images.list_tree(root, "span-{SPAN}/*/*.png")
+    assert tree.classes == {"circle": 2, "square": 2, "triangle": 2}
+    assert {path.parent.parent.name for path in tree.files} == {"span-2"}
+    (root / "span-2" / "hexagon").mkdir()
+    with pytest.raises(DataError, match="hexagon: an empty class folder"):
+        images.list_tree(root, "span-{SPAN}/*/*.png")
