@@ -1,7 +1,7 @@
 """Images from a folder tree end to end, as a user runs them: ingest, statistics with TFDV's
 image domain, a schema, the anomaly gate; the standard pipeline stopping before Transform with
 one paragraph; a corrupted image stopping the run before anything is written; and a batch of
-another size stopping at the gate.
+another size stopping at the gate. First, how the stages wire an image config (no run).
 
 180 images of 8x8 pixels, not fewer: TFDV computes image statistics for a feature only from
 100 values of a split on (``ImageStatsGenerator``'s threshold), so the train split needs 100.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline_runs import run_pipeline
-
-pytestmark = pytest.mark.slow
+from tfxkit.components.image_example_gen import component, stop
+from tfxkit.config.pipeline_config import validate_config
 
 CONFIG = """\
 name: shapes
@@ -83,6 +83,58 @@ def _first_example(root: Path):
     return tf.train.Example.FromString(record.numpy()).features.feature
 
 
+# ---------------------------------------------------------------- the stages, built
+
+
+def _config(**extra):
+    data = {"path": "/data/shapes", "format": "images"}
+    return validate_config({"name": "shapes", "data": data, "label": {"name": "label"}, **extra})
+
+
+def _build(config, standard: bool):
+    from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
+
+    if standard:
+        return standard_pipeline(config)
+    builder = PipelineBuilder(config)
+    builder.validate(builder.ingest())
+    return builder
+
+
+def test_validate_only_images_pipeline_has_image_statistics_and_no_stop() -> None:
+    builder = _build(_config(label={"name": "shape"}), standard=False)
+    assert builder.node_ids() == [
+        "example_gen",
+        "statistics_gen",
+        "schema_gen",
+        "example_validator",
+        "latest_approved_schema_resolver",
+        "anomaly_gate",
+    ]  # no leakage gate: there is no feature to score
+    nodes = {node.id: node for node in builder.components}
+    assert isinstance(nodes["example_gen"], component.ImageExampleGen)
+    assert nodes["example_gen"].exec_properties["label_key"] == "shape"
+    options = json.loads(nodes["statistics_gen"].exec_properties["stats_options_json"])
+    assert options["enable_semantic_domain_stats"] is True  # TFDV's image domain statistics
+    gate = nodes["anomaly_gate"].exec_properties
+    assert "image_path" in json.loads(gate["open_domains"])  # a new image is no anomaly
+    assert {"image_height", "image_width"} <= set(json.loads(gate["checked"]))  # drift of sizes
+
+
+def test_standard_pipeline_on_images_stops_before_transform() -> None:
+    builder = _build(_config(), standard=True)
+    ids = builder.node_ids()
+    assert ids.index("anomaly_gate") < ids.index(stop.IMAGES_STOP_ID) < ids.index("transform")
+    assert ids.count(stop.IMAGES_STOP_ID) == 1  # Transform and Trainer both read the schema
+    nodes = {node.id: node for node in builder.components}
+    schema = nodes["transform"].inputs["schema"]
+    assert schema.producer_component_id == stop.IMAGES_STOP_ID
+
+
+# ---------------------------------------------------------------- runs
+
+
+@pytest.mark.slow
 def test_images_are_ingested_validated_and_stop_before_transform(tmp_path: Path) -> None:
     data, config, pipeline = _setup(tmp_path)
     ws = tmp_path / "ws"
@@ -132,6 +184,7 @@ def test_images_are_ingested_validated_and_stop_before_transform(tmp_path: Path)
     assert "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_a_corrupted_image_stops_the_run_before_anything_is_written(tmp_path: Path) -> None:
     data, config, _ = _setup(tmp_path)
     broken = data / "square" / "square_07.png"

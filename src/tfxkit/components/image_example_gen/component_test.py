@@ -1,5 +1,5 @@
-"""ImageExampleGen component: its spec, how the ingest and validate stages wire it from a
-config, the config rules of ``data.format: images``, and the stop before Transform."""
+"""ImageExampleGen component: its spec, the config rules of ``data.format: images``, and the
+stop before Transform (how the stages wire them: tests/integration/test_images.py)."""
 
 from __future__ import annotations
 
@@ -100,49 +100,6 @@ def test_an_images_config_needs_no_features_and_no_blessing_rule() -> None:
 def test_config_rules_of_images(edit: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate_config({**IMAGES, "label": {"name": "label"}, **edit})
-
-
-# ---------------------------------------------------------------- the stages
-
-
-def _build(config, standard: bool):
-    from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
-
-    if standard:
-        return standard_pipeline(config)
-    builder = PipelineBuilder(config)
-    builder.validate(builder.ingest())
-    return builder
-
-
-def test_validate_only_images_pipeline_has_image_statistics_and_no_stop() -> None:
-    builder = _build(_config(label={"name": "shape"}), standard=False)
-    assert builder.node_ids() == [
-        "example_gen",
-        "statistics_gen",
-        "schema_gen",
-        "example_validator",
-        "latest_approved_schema_resolver",
-        "anomaly_gate",
-    ]  # no leakage gate: there is no feature to score
-    nodes = {node.id: node for node in builder.components}
-    assert isinstance(nodes["example_gen"], component.ImageExampleGen)
-    assert nodes["example_gen"].exec_properties["label_key"] == "shape"
-    options = json.loads(nodes["statistics_gen"].exec_properties["stats_options_json"])
-    assert options["enable_semantic_domain_stats"] is True  # TFDV's image domain statistics
-    gate = nodes["anomaly_gate"].exec_properties
-    assert "image_path" in json.loads(gate["open_domains"])  # a new image is no anomaly
-    assert {"image_height", "image_width"} <= set(json.loads(gate["checked"]))  # drift of sizes
-
-
-def test_standard_pipeline_on_images_stops_before_transform() -> None:
-    builder = _build(_config(), standard=True)
-    ids = builder.node_ids()
-    assert ids.index("anomaly_gate") < ids.index(stop.IMAGES_STOP_ID) < ids.index("transform")
-    assert ids.count(stop.IMAGES_STOP_ID) == 1  # Transform and Trainer both read the schema
-    nodes = {node.id: node for node in builder.components}
-    schema = nodes["transform"].inputs["schema"]
-    assert schema.producer_component_id == stop.IMAGES_STOP_ID
 
 
 def test_the_stop_fails_with_one_config_error_paragraph() -> None:
