@@ -162,7 +162,9 @@ def list_tree(folder: str | os.PathLike[str], pattern: str | None = None) -> Ima
     base = Path(folder)
     if pattern:
         selected: set[Path] | None = set(input_files(base, pattern))
-        roots = sorted({path.parent.parent for path in selected or ()})
+        if not selected:
+            raise DataError(f"data.path: no file in {base} matches data.pattern '{pattern}'")
+        roots = sorted({path.parent.parent for path in selected})
     else:
         selected = None
         roots = [base]

@@ -259,3 +259,5 @@ def test_a_span_pattern_finds_the_class_folders_inside_the_latest_span(tmp_path:
     (root / "span-2" / "hexagon").mkdir()
     with pytest.raises(DataError, match="hexagon: an empty class folder"):
         images.list_tree(root, "span-{SPAN}/*/*.png")
+    with pytest.raises(DataError, match=r"no file in .* matches data.pattern 'span-1/\*/\*.jpg'"):
+        images.list_tree(root, "span-1/*/*.jpg")
