@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tfxkit import startup
 from tfxkit.config.pipeline_config import PipelineConfig, load_config
 from tfxkit.errors import (
     ConfigError,
@@ -20,6 +21,8 @@ from tfxkit.errors import (
 )
 
 __version__ = "0.1.0"
+
+startup.cache_distribution_scan()  # before anything imports Beam (see tfxkit.startup)
 
 if TYPE_CHECKING:
     from tfxkit.pipeline.dsl import PipelineBuilder, standard_pipeline
