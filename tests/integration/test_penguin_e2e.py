@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.paths import PENGUIN_DATA, PENGUIN_EXECUTOR_NODES
+from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_EXECUTOR_NODES
 from tests.pipeline_runs import executions, run_pipeline, sqlite_store, versions
 
 pytestmark = pytest.mark.slow
@@ -206,6 +207,46 @@ def test_unblessed_model_is_not_pushed(workspace: Path, cold_run: dict) -> None:
     assert versions(workspace / "serving" / "penguin") == [1]
 
 
+def test_runs_list_show_and_compare_read_the_history(workspace: Path, cold_run: dict) -> None:
+    """After the cold run and the strict run (one threshold changed): the history names both,
+    the strict one not blessed and not pushed, and the config change between them."""
+    import subprocess
+    import sys
+
+    strict_path = workspace.parent / "strict.json"
+    if not strict_path.is_file():
+        pytest.skip("needs test_unblessed_model_is_not_pushed's run first (module order)")
+    cold, strict = cold_run["summary"]["run_id"], json.loads(strict_path.read_text())["run_id"]
+    tfxkit = str(Path(sys.executable).parent / "tfxkit")
+    where = ["-c", str(PENGUIN_CONFIG), "--set", f"workspace={workspace}"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        result = subprocess.run([tfxkit, "runs", *args, *where], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result
+
+    listed = {r["run_id"]: r for r in json.loads(cli("list", "--json").stdout)}
+    assert listed[cold]["status"] == "blessed" and listed[cold]["pushed"] == "v1"
+    assert listed[strict]["status"] == "not blessed" and listed[strict]["pushed"] == "no"
+    assert listed[cold]["config_hash"] != listed[strict]["config_hash"]
+    shown = cli("show", strict[:12]).stdout  # a unique prefix is enough
+    assert f"run {strict}" in shown and "not blessed" in shown
+    assert re.search(r"pusher\s+skipped", shown) and "pushed: no" in shown, shown
+    assert "failed:" in shown and "SparseCategoricalAccuracy" in shown, shown
+    compared = cli("compare", cold, strict).stdout
+    assert "config changes from" in compared
+    assert "evaluation.thresholds.SparseCategoricalAccuracy.lower_bound:" in compared
+    assert "-> 1.01" in compared, compared
+    # Why the Evaluator ran again (the threshold) and the Trainer did not.
+    why = [tfxkit, "why"]
+    evaluator = subprocess.run([*why, "evaluator", strict, *where], capture_output=True, text=True)
+    assert evaluator.returncode == 0, evaluator.stderr[-2000:]
+    assert f"evaluator ran in run {strict}" in evaluator.stdout
+    assert "lower_bound" in evaluator.stdout and "1.01" in evaluator.stdout, evaluator.stdout
+    trainer = subprocess.run([*why, "trainer", strict, *where], capture_output=True, text=True)
+    assert "trainer was cached" in trainer.stdout, trainer.stdout + trainer.stderr[-2000:]
+
+
 def test_failed_component_is_named_and_exit_nonzero(workspace: Path, cold_run: dict) -> None:
     schema = workspace.parent / "schema.pbtxt"
     schema.write_text(
@@ -245,6 +286,9 @@ def test_trainer_code_edit_reruns_trainer_and_downstream(
         assert states[node] == "CACHED", states
     for node in ("trainer", "evaluator", "pusher"):
         assert states[node] == "COMPLETE", states
+    # `tfxkit why` names the code change (the trainer module's fingerprint).
+    why = _why(workspace, "trainer", summary["run_id"])
+    assert "trainer ran in run" in why and "code_fingerprint" in why, why
     # Back to the unedited code: the cold run's trainer execution is found in the cache again
     # (the evaluator may re-run: its baseline is now the edited run's blessed model).
     again = run_pipeline(workspace, summary=tmp_path / "again.json")
@@ -279,3 +323,17 @@ def test_missing_input_is_imputed_as_in_the_training_graph(cold_run: dict) -> No
         sex=tf.constant([""]),
     )["probabilities"].numpy()
     assert abs(from_examples - from_raw).max() < 1e-5
+
+
+def _why(workspace: Path, node: str, run_id: str) -> str:
+    """``tfxkit why NODE RUN`` on this workspace's store; its output."""
+    import subprocess
+    import sys
+
+    tfxkit = str(Path(sys.executable).parent / "tfxkit")
+    command = [tfxkit, "why", node, run_id, "-c", str(PENGUIN_CONFIG)]
+    result = subprocess.run(
+        [*command, "--set", f"workspace={workspace}"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout

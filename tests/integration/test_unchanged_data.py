@@ -51,3 +51,26 @@ def test_touch_and_respelling_cache_everything_a_changed_value_reruns(tmp_path: 
     assert states["example_gen"] == "COMPLETE", states
     for node in ("statistics_gen", "transform", "trainer", "evaluator"):
         assert states[node] == "COMPLETE", states
+    # `tfxkit why` names the data's content as what changed, and the new examples downstream.
+    run_id = json.loads((tmp_path / "3.json").read_text())["run_id"]
+    why = _why(workspace, "example_gen", run_id)
+    assert "input_fingerprint" in why and "the input data's content" in why, why
+    assert "input 'examples' changed: now example_gen's output" in _why(
+        workspace, "statistics_gen", run_id
+    )
+
+
+def _why(workspace: Path, node: str, run_id: str) -> str:
+    """``tfxkit why NODE RUN`` on this workspace's store; its output."""
+    import subprocess
+    import sys
+
+    from tests.paths import PENGUIN_CONFIG
+
+    tfxkit = str(Path(sys.executable).parent / "tfxkit")
+    command = [tfxkit, "why", node, run_id, "-c", str(PENGUIN_CONFIG)]
+    result = subprocess.run(
+        [*command, "--set", f"workspace={workspace}"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout

@@ -19,10 +19,12 @@ from tfxkit.cli.init import init
 from tfxkit.cli.new import new
 from tfxkit.cli.predict import predict
 from tfxkit.cli.run import run, run_pipeline
+from tfxkit.cli.runs import runs
 from tfxkit.cli.schedule import schedule
 from tfxkit.cli.schema import schema
 from tfxkit.cli.serving import serve, serving
 from tfxkit.cli.spec import ALIASES, run_spec
+from tfxkit.cli.why import why
 
 _EPILOG = """\
 Exit codes: 0 done; 1 a component or remote call failed (schema diff, serving status: problems
@@ -67,6 +69,8 @@ for _command in (
     serve,
     serving,
     predict,
+    runs,
+    why,
 ):
     cli.add_command(_command)
 

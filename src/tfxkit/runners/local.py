@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from absl import logging
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local import runner_utils
 from tfx.orchestration.portable import launcher
@@ -33,7 +34,7 @@ from tfxkit.errors import (
     format_error,
     one_line,
 )
-from tfxkit.metadata import cache_guard, recovery
+from tfxkit.metadata import cache_guard, recovery, run_history
 from tfxkit.metadata import store as metadata
 from tfxkit.metadata.cache_hook import verified_cache
 from tfxkit.metadata.lock import run_lock
@@ -235,6 +236,7 @@ def _run_nodes(
             summary.failed_component, summary.error = node_id, format_error(error)
             summary.anomalies = list(getattr(exc, "rows", []))
             error.summary = summary
+            _remember(store, config, summary)
             raise error from exc
         status = _status(store, info, pipeline_node)
         if status in ("finished", "cached"):  # before a later component reads its outputs
@@ -244,7 +246,18 @@ def _run_nodes(
         note = " (condition not met: model not blessed)" if status == "skipped" else ""
         progress(f"{prefix}: {status} in {seconds:.1f}s{note}")
     fill_outcome(summary, store)
+    _remember(store, config, summary)
     return summary
+
+
+def _remember(store: Any, config: PipelineConfig, summary: RunSummary) -> None:
+    """The run's config and summary into ML Metadata, for ``tfxkit runs`` (never fails a run)."""
+    try:
+        run_history.record_run(
+            store, config.name, summary.run_id, config.model_dump(mode="json"), summary.as_dict()
+        )
+    except Exception as exc:  # noqa: BLE001 - history is a convenience; the run stands
+        logging.warning("could not record run %s in ML Metadata's history: %s", summary.run_id, exc)
 
 
 def _cache_report(node_id: str, progress: Progress) -> cache_guard.Report:
