@@ -13,7 +13,8 @@ would otherwise fail inside TF Transform or training much later. About 50 micros
 28x28 PNG here, so a 70,000-image folder costs a few seconds before the run.
 
 Files whose names start with '.' (``.DS_Store``) are skipped, as for tables; files directly in
-``DIR`` that are not images (a README, a LICENSE) are not read.
+``DIR`` that are not images (a README, a LICENSE) are not read. The walk is
+``tfxkit.data.class_folders``' (text folders share it); the images' own rules are here.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from tfxkit.config.sections import DataConfig
+from tfxkit.data import class_folders
+from tfxkit.data.class_folders import ClassTree, FileKind, label_of, relative_path
 from tfxkit.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -33,6 +34,8 @@ FORMATS = ("PNG", "JPEG")  # what tf.io.decode_image and TFDV's image statistics
 DEFAULT_PATTERN = "*/*"  # ExampleGen's input pattern: every file of every class folder
 _SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
 _PNG_END = b"IEND\xaeB`\x82"  # the last chunk's type and checksum
+IMAGE_KIND = FileKind("image", "an", IMAGE_SUFFIXES, "*.png")  # the folder walk's rules
+ImageTree = ClassTree  # the image files under one folder (sorted), and per class how many
 
 
 @dataclass(frozen=True)
@@ -70,32 +73,9 @@ class ImageInfo:
     channels: int
 
 
-@dataclass(frozen=True)
-class ImageTree:
-    """The image files under one folder (sorted) and how many each class holds."""
-
-    files: tuple[Path, ...]
-    classes: dict[str, int]
-
-
-def label_of(path: str) -> str:
-    """The label of an image file: the name of the folder holding it."""
-    return os.path.basename(os.path.dirname(path))
-
-
-def relative_path(path: str, base: str) -> str:
-    """The file's path under ``base`` with '/' separators: its ``image_path`` feature, and what
-    decides its split (the same on every machine, whatever the listing order)."""
-    return os.path.relpath(path, base).replace(os.sep, "/")
-
-
 def check_name(path: str) -> None:
     """A file in a class folder must be named as a PNG or JPEG image."""
-    if not path.lower().endswith(IMAGE_SUFFIXES):
-        raise DataError(
-            f"{path}: not an image file (a class folder holds only {', '.join(IMAGE_SUFFIXES)} "
-            f"files); move it out of {os.path.dirname(path)}"
-        )
+    IMAGE_KIND.check_name(path)
 
 
 def inspect_image(data: bytes, source: str, spec: ImageSpec | None = None) -> ImageInfo:
@@ -151,53 +131,10 @@ def _unreadable(source: str, why: str) -> str:
 
 
 def list_tree(folder: str | os.PathLike[str], pattern: str | None = None) -> ImageTree:
-    """The image files under ``folder``, one class per sub-folder, checked by name only.
-
-    ``pattern`` (``data.pattern``, spans included) selects the files; its class folders are the
-    sub-folders of the folders holding them. Raises ``DataError`` for no class folder, an empty
-    class folder, a folder in a class folder, a file not named as an image, and one class.
-    """
-    from tfxkit.data.csv_dialect import input_files
-
-    base = Path(folder)
-    if pattern:
-        selected: set[Path] | None = set(input_files(base, pattern))
-        if not selected:
-            raise DataError(f"data.path: no file in {base} matches data.pattern '{pattern}'")
-        roots = sorted({path.parent.parent for path in selected})
-    else:
-        selected = None
-        roots = [base]
-        for stray in _visible(base):
-            if stray.is_file() and stray.name.lower().endswith(IMAGE_SUFFIXES):
-                raise DataError(
-                    f"{stray}: an image directly in data.path; every image belongs in the "
-                    f"folder of its class ({base}/<label>/{stray.name})"
-                )
-    files: list[Path] = []
-    classes: Counter[str] = Counter()
-    for root in roots:
-        folders = [p for p in _visible(root) if p.is_dir()]
-        if not folders:
-            raise DataError(
-                f"data.path: {root} holds no class folder; images go in one sub-folder per "
-                f"class ({root}/<label>/*.png)"
-            )
-        for class_folder in folders:
-            found = _class_files(class_folder, selected)
-            if not found:
-                raise DataError(
-                    f"{class_folder}: an empty class folder (no image); add images of class "
-                    f"'{class_folder.name}', or remove the folder"
-                )
-            files += found
-            classes[class_folder.name] += len(found)
-    if len(classes) < 2:
-        raise DataError(
-            f"data.path: {base} has one class only ({sorted(classes)}); a classifier needs at "
-            "least two class folders"
-        )
-    return ImageTree(tuple(sorted(files)), dict(sorted(classes.items())))
+    """The image files under ``folder``, one class per sub-folder, checked by name only
+    (``class_folders.list_tree``: no class folder, an empty class folder, a folder in a class
+    folder, a file not named as an image, one class: each a ``DataError``)."""
+    return class_folders.list_tree(folder, IMAGE_KIND, pattern)
 
 
 def scan_tree(
@@ -212,27 +149,6 @@ def scan_tree(
             raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         inspect_image(data, str(path), spec)
     return tree
-
-
-def _visible(folder: Path) -> list[Path]:
-    """The entries of ``folder`` not hidden by a leading '.', sorted."""
-    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-
-
-def _class_files(folder: Path, selected: set[Path] | None) -> list[Path]:
-    """The image files of one class folder (those ``selected`` by a pattern, when given)."""
-    found = []
-    for entry in _visible(folder):
-        if selected is not None and entry not in selected:
-            continue
-        if entry.is_dir():
-            raise DataError(
-                f"{entry}: a folder inside the class folder {folder}; images must sit directly "
-                "in the folder of their class (data.path/<label>/*.png)"
-            )
-        check_name(str(entry))
-        found.append(entry)
-    return found
 
 
 __all__ = [

@@ -35,13 +35,8 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
 from tfxkit.config.sections import IMAGE_KEYS
-from tfxkit.data.images import (
-    ImageSpec,
-    check_name,
-    inspect_image,
-    label_of,
-    relative_path,
-)
+from tfxkit.data.class_folders import select_files
+from tfxkit.data.images import IMAGE_KIND, ImageSpec, inspect_image, label_of, relative_path
 from tfxkit.errors import DataError, one_line
 
 CODE_FINGERPRINT_KEY = "code_fingerprint"
@@ -53,28 +48,9 @@ IMAGE_KEY, PATH_KEY, HEIGHT_KEY, WIDTH_KEY, CHANNELS_KEY = IMAGE_KEYS
 def image_files(input_base: str, split_pattern: str) -> list[str]:
     """The image files of one input split, sorted; hidden files and folders skipped. A folder
     where an image belongs, a file not named as an image, or fewer than two classes is a
-    ``DataError`` naming it."""
+    ``DataError`` naming it (``tfxkit.data.class_folders``)."""
     pattern = os.path.join(input_base, split_pattern)
-    files = []
-    for path in sorted(fileio.glob(pattern)):
-        if any(part.startswith(".") for part in relative_path(path, input_base).split("/")):
-            continue
-        if fileio.isdir(path):
-            raise DataError(
-                f"{path}: a folder where images belong; images sit directly in the folder of "
-                "their class (data.path/<label>/*.png)"
-            )
-        check_name(path)
-        files.append(path)
-    if not files:
-        raise DataError(f"no image matches {pattern} (data.path/<label>/*.png|jpg|jpeg)")
-    classes = sorted({label_of(path) for path in files})
-    if len(classes) < 2:
-        raise DataError(
-            f"{input_base}: one class only ({classes}); a classifier needs at least two class "
-            "folders"
-        )
-    return files
+    return select_files(fileio.glob(pattern), input_base, IMAGE_KIND, fileio.isdir, pattern)
 
 
 def _bytes(value: bytes) -> tf.train.Feature:
