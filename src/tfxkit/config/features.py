@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 # Defined beside the config (a bottom layer, so config can check key collisions early).
+from tfxkit.config.sections import TEXT_FOLDER_KEYS, DataFormat, FeatureType, TransformKind
 from tfxkit.config.sections import column_key as column_key
+from tfxkit.config.training import TEXT_MODELS
 
 TRANSFORMED_SUFFIX = "_xf"
 LABEL_VOCAB_FILE = "label_vocab"
 DEFAULT_BUCKETS = 10
 DEFAULT_HASH_BUCKETS = 100
 DEFAULT_MAX_TOKENS = 16
+DEFAULT_TOKENIZER = "whitespace"  # transform: text (tfxkit.transform.text)
 
 # SavedModel signatures exported by the trainer.
 SERVING_SIGNATURE = "serving_default"  # raw feature values in, class probabilities out
@@ -95,6 +98,8 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
             "positive": config.label.positive,
         },
     }
+    if config.data.format == "images":  # the image key, size and channels (transform.images)
+        spec["images"] = config.data.images.model_input()
     if config.crosses:
         spec["crosses"] = [
             {
@@ -118,6 +123,36 @@ def transform_options(feature: Any) -> dict[str, Any]:
         options["oov_buckets"] = feature.oov_buckets
     if feature.transform == "text":
         options["max_tokens"] = feature.max_tokens or DEFAULT_MAX_TOKENS
+        if feature.tokenizer not in (None, DEFAULT_TOKENIZER):  # defaults: no new cache key
+            options["tokenizer"] = feature.tokenizer
+        if feature.lowercase is False:
+            options["lowercase"] = False
     if feature.transform == "hash":
         options["hash_buckets"] = feature.hash_buckets or DEFAULT_HASH_BUCKETS
     return options
+
+
+def text_inputs_problem(config: Any) -> str | None:
+    """What is wrong with a config's text inputs, or None: a text model needs a text feature;
+    a folder of .txt files (``data.format: text_folder``) has one column, ``text``, and a label
+    from the folder names."""
+    texts = [f.name for f in config.features if f.transform == TransformKind.TEXT]
+    if config.model.type in TEXT_MODELS and not texts:
+        return (
+            f"model.type: {config.model.type} encodes text, but no feature has transform: text; "
+            "add one (e.g. {name: review, type: string, transform: text}) or use type: dnn"
+        )
+    if config.data.format != DataFormat.TEXT_FOLDER:
+        return None
+    text_key = TEXT_FOLDER_KEYS[0]
+    if [f.name for f in config.features] != [text_key] or config.crosses:
+        return (
+            "data.format: text_folder: each file's text is the one feature; list features: "
+            f"[{{name: {text_key}, type: string, transform: text}}] and no crosses"
+        )
+    label = config.label
+    if label.derive or label.type != FeatureType.STRING:
+        return "label: text files are labelled by their folder name (a string)"
+    if column_key(label.name) in TEXT_FOLDER_KEYS:
+        return f"label.name: '{label.name}' is a text folder feature; call it 'label'"
+    return None

@@ -31,6 +31,7 @@ from tfxkit.config.evaluation import (
     blessing_rule_problem,
 )
 from tfxkit.config.fairness import FairnessConfig, FairnessMetric, GapBound
+from tfxkit.config.features import text_inputs_problem
 from tfxkit.config.loading import (
     apply_overrides,
     format_validation_error,
@@ -67,6 +68,7 @@ from tfxkit.config.sections import (
 )
 from tfxkit.config.serving import BatchingSettings, PushConfig
 from tfxkit.config.training import (
+    VISION_MODELS,
     Accelerator,
     ModelConfig,
     ModelKind,
@@ -147,12 +149,38 @@ class PipelineConfig(Strict):
         populate_by_name=True,
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _images_learn_with_a_cnn(cls, data: object) -> object:
+        """An image config without model.type trains a cnn (a dnn has no image input)."""
+        if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+            return data
+        model = data.get("model") or {}
+        if data["data"].get("format") == "images" and isinstance(model, dict):
+            data = {**data, "model": {"type": "cnn", **model}}
+        return data
+
     @model_validator(mode="after")
     def _inputs_fit_format(self) -> PipelineConfig:
+        vision = self.model.type in VISION_MODELS
         if self.data.format != DataFormat.IMAGES:
             if not self.features:
                 raise ValueError("features: list at least one input column")
+            if vision or self.training.augment:
+                setting = f"model.type: {self.model.type}" if vision else "training.augment"
+                raise ValueError(f"{setting} applies to images (data.format: images)")
             return self
+        if not vision:
+            raise ValueError(
+                f"model.type: {self.model.type} learns from table columns; images are learned "
+                f"by {' or '.join(VISION_MODELS)} (leave type out for a cnn)"
+            )
+        for section in ("fairness", "optimize", "batch"):  # not for images yet (docs/images.md)
+            if getattr(self, section) is not None:
+                raise ValueError(
+                    f"{section}: not supported for images yet (data.format: images); leave the "
+                    f"{section} section out"
+                )
         # Images are ingested as the keys below (components/image_example_gen); tabular
         # features, derived labels and per-feature rules have no column to apply to.
         if self.features or self.crosses:
@@ -205,9 +233,7 @@ class PipelineConfig(Strict):
                 f"evaluation.thresholds name metrics not computed for a {task} task: "
                 f"{unknown} (metrics: {metrics})"
             )
-        # issue 28: rules explicit. Images stop before Transform for now: nothing is judged.
-        images = self.data.format == DataFormat.IMAGES
-        if not images and (problem := blessing_rule_problem(self.evaluation, task)):
+        if problem := blessing_rule_problem(self.evaluation, task):  # issue 28: rules explicit
             raise ValueError(problem)
         return self
 
@@ -239,10 +265,18 @@ class PipelineConfig(Strict):
                     f"crosses: {cross.features} must name distinct configured features"
                     + (f" ({unknown_cross} are not)" if unknown_cross else "")
                 )
+        images = self.data.format == DataFormat.IMAGES  # sliced per class: by the label
         for sl in self.evaluation.slices:
             for col in sl:
-                if col not in names:
-                    raise ValueError(f"evaluation.slices: '{col}' is not a configured feature")
+                if col not in names and not (images and col == self.label.name):
+                    what = "the label" if images else "a configured feature"
+                    raise ValueError(f"evaluation.slices: '{col}' is not {what}")
+        return self
+
+    @model_validator(mode="after")
+    def _text_inputs(self) -> PipelineConfig:
+        if problem := text_inputs_problem(self):  # text models, text folders: config.features
+            raise ValueError(problem)
         return self
 
     # Derived locations: one place decides where a local run writes.

@@ -63,7 +63,7 @@ class TransformKind(str, Enum):
     BUCKETIZE = "bucketize"  # quantile buckets (buckets), one-hot in the model
     HASH = "hash"  # hash_buckets ids of the value as text: no vocabulary pass, unbounded values
     LOG = "log"  # z-score of log1p(max(x, 0)): long-tailed counts and amounts
-    TEXT = "text"  # lower-cased words -> ids (vocabulary) -> averaged embeddings in the model
+    TEXT = "text"  # tokens (tensorflow-text) -> ids (vocabulary) -> a text encoder in the model
     DATE = "date"  # year-first date (and time) text -> cyclic day of week, month, hour; days
 
 
@@ -95,11 +95,18 @@ class DataFormat(str, Enum):
     TFRECORD = "tfrecord"  # tf.Example records, gzip or not (TFX's ImportExampleGen)
     PARQUET = "parquet"  # one column per feature; nulls are missing values
     IMAGES = "images"  # path/<label>/*.png|jpg|jpeg: encoded bytes, the label from the folder
+    JSONL = "jsonl"  # JSON lines: one object per line, its fields are the columns
+    TEXT_FOLDER = "text_folder"  # path/<label>/*.txt: the text, the label from the folder
 
 
 # The tf.Example keys of format images besides the label (components/image_example_gen): the
 # encoded bytes, the file's path under data.path, and its size (statistics of the sizes).
 IMAGE_KEYS = ("image", "image_path", "image_height", "image_width", "image_channels")
+DEFAULT_IMAGE_SIZE = (28, 28)  # what the model sees without data.images.resize or .size
+
+# The tf.Example keys of format text_folder besides the label (components/text_folder_example_gen):
+# the file's text and its path under data.path (which decides its split).
+TEXT_FOLDER_KEYS = ("text", "text_path")
 
 DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
 
@@ -141,8 +148,20 @@ class ImagesConfig(Strict):
     )
     channels: Literal[1, 3, 4] | None = Field(
         default=None,
-        description="Channels of every image: 1 (grayscale), 3 (RGB) or 4 (RGBA).",
+        description="Channels of every image: 1 (grayscale), 3 (RGB) or 4 (RGBA); also what "
+        "the model sees (default 3: a grayscale image is repeated, an RGBA one loses alpha).",
     )
+    resize: tuple[PositiveInt, PositiveInt] | None = Field(
+        default=None,
+        description="[height, width] the model sees: the Transform graph resizes every image to "
+        f"it, in training and serving alike. Default: size, else {list(DEFAULT_IMAGE_SIZE)}.",
+    )
+
+    def model_input(self) -> dict[str, object]:
+        """What the Transform graph makes of every image (``transform.images``): its height,
+        width and channels, from the settings or their defaults."""
+        size = self.resize or self.size or DEFAULT_IMAGE_SIZE
+        return {"key": IMAGE_KEYS[0], "size": list(size), "channels": self.channels or 3}
 
 
 class DataConfig(Strict):
@@ -150,8 +169,9 @@ class DataConfig(Strict):
 
     format: DataFormat = Field(
         default=DataFormat.CSV,
-        description="csv (read with data.csv), tfrecord (tf.Example records), parquet, or "
-        "images (one sub-folder of path per class: path/<label>/*.png|jpg|jpeg).",
+        description="csv (read with data.csv), tfrecord (tf.Example records), parquet, "
+        "images (one sub-folder of path per class: path/<label>/*.png|jpg|jpeg), jsonl (one "
+        "JSON object per line) or text_folder (path/<label>/*.txt; features: text).",
     )
     path: str = Field(description="Directory holding the input files (every file is read).")
     images: ImagesConfig = Field(
@@ -187,10 +207,11 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _columns_format(self) -> DataConfig:
-        if self.columns == "used" and self.format in (DataFormat.TFRECORD, DataFormat.IMAGES):
+        whole = (DataFormat.TFRECORD, DataFormat.IMAGES, DataFormat.TEXT_FOLDER)
+        if self.columns == "used" and self.format in whole:
             raise ValueError(
-                "data.columns: used reads CSV and Parquet only; tf.Example records and images "
-                "are imported whole"
+                "data.columns: used reads CSV, Parquet and JSON lines only; tf.Example "
+                "records, images and text folders are imported whole"
             )
         images = self.format == DataFormat.IMAGES
         if "images" in self.model_fields_set and not images:
@@ -199,6 +220,11 @@ class DataConfig(Strict):
             raise ValueError(
                 "data.split_column: images are split by their path under data.path "
                 "(image_path), so split_column does not apply; leave it out"
+            )
+        if self.format == DataFormat.TEXT_FOLDER and self.split_column:  # by text_path
+            raise ValueError(
+                "data.split_column: text files are split by their path under data.path "
+                "(text_path), so split_column does not apply; leave it out"
             )
         return self
 
@@ -339,7 +365,15 @@ class FeatureConfig(Strict):
     )
     hash_buckets: HashBuckets | None = Field(default=None, description="hash (default 100).")
     max_tokens: StrictInt | None = Field(
-        default=None, ge=1, le=512, description="text: words kept per value (default 16)."
+        default=None, ge=1, le=512, description="text: tokens kept per value (default 16)."
+    )
+    tokenizer: Literal["whitespace", "unicode_script"] | None = Field(
+        default=None,
+        description="text: split on whitespace (default), or also where the Unicode script "
+        "changes (unicode_script: 'great!' is 'great' and '!'); tensorflow-text, in the graph.",
+    )
+    lowercase: bool | None = Field(
+        default=None, description="text: case-fold (Unicode, NFKC) before splitting (default on)."
     )
 
     @model_validator(mode="after")
@@ -374,6 +408,8 @@ class FeatureConfig(Strict):
             ("top_k", (TransformKind.VOCABULARY, TransformKind.TEXT)),
             ("hash_buckets", (TransformKind.HASH,)),
             ("max_tokens", (TransformKind.TEXT,)),
+            ("tokenizer", (TransformKind.TEXT,)),
+            ("lowercase", (TransformKind.TEXT,)),
         ):
             if getattr(self, option) is not None and kind not in applies:
                 names = " or ".join(f"'{a.value}'" for a in applies)

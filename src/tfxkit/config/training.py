@@ -9,9 +9,9 @@ model settings it searches, so a candidate the model would refuse is refused up 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_serializer, model_validator
 
 from tfxkit.config.base import Strict, require_one_of
 from tfxkit.config.types import (
@@ -27,10 +27,57 @@ from tfxkit.config.types import (
     PositiveInt,
 )
 
+ConvFilters = Annotated[StrictInt, Field(ge=1, le=1024)]
+WidthMultiplier = Annotated[StrictFloat, Field(gt=0, le=4)]
+AugmentShare = Annotated[StrictFloat, Field(gt=0, le=0.5)]  # more would leave little image
+
 
 class ModelKind(str, Enum):
     DNN = "dnn"  # every input through the hidden layers
     WIDE_AND_DEEP = "wide_and_deep"  # + a linear part over the one-hot ids and crosses
+    CNN = "cnn"  # images: conv blocks (conv_filters), then the hidden layers
+    MOBILENET = "mobilenet"  # images: depthwise-separable conv blocks, alpha wide
+    # Text (training.text_models): how a text feature's token ids become one vector.
+    TEXT_POOLING = "text_pooling"  # averaged embeddings (what dnn does with text)
+    TEXT_CNN = "text_cnn"  # embeddings, a 1D convolution, max over the text
+    TEXT_TRANSFORMER = "text_transformer"  # + positions, self-attention encoder blocks
+
+
+# Images (training.vision): the settings only convolutional models read, and their defaults.
+VISION_MODELS = (ModelKind.CNN.value, ModelKind.MOBILENET.value)
+_CNN_ONLY = ("conv_filters", "kernel_size")
+_MOBILENET_ONLY = ("alpha",)
+VISION_HIDDEN_UNITS = [64]  # a conv net's default dense layers: [16, 8] is under 10 classes
+
+
+TEXT_MODELS = (
+    ModelKind.TEXT_POOLING.value,
+    ModelKind.TEXT_CNN.value,
+    ModelKind.TEXT_TRANSFORMER.value,
+)
+
+
+class TextModelSettings(Strict):
+    """model.text: the text_cnn and text_transformer encoders (unset: the defaults)."""
+
+    filters: StrictInt | None = Field(
+        default=None, ge=1, le=1024, description="text_cnn: convolution filters (64)."
+    )
+    kernel_size: StrictInt | None = Field(
+        default=None, ge=1, le=32, description="text_cnn: tokens each filter sees at once (5)."
+    )
+    heads: StrictInt | None = Field(
+        default=None, ge=1, le=16, description="text_transformer: attention heads (2)."
+    )
+    blocks: StrictInt | None = Field(
+        default=None, ge=1, le=8, description="text_transformer: encoder blocks (1)."
+    )
+    ff_dim: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="text_transformer: units of the feed-forward layer (2 x embedding_dim).",
+    )
 
 
 class Optimizer(str, Enum):
@@ -44,10 +91,14 @@ class ModelConfig(Strict):
     """The Keras model the trainer builds from the transformed features."""
 
     type: ModelKind = Field(
-        default=ModelKind.DNN, description="dnn, or wide_and_deep (adds a linear part)."
+        default=ModelKind.DNN,
+        description="dnn, or wide_and_deep (adds a linear part); for images (data.format: "
+        "images, the default there is cnn) cnn or mobilenet.",
     )
     hidden_units: HiddenUnits = Field(
-        default_factory=lambda: [16, 8], description="Units of each hidden layer."
+        default_factory=lambda: [16, 8],
+        description="Units of each hidden layer (cnn and mobilenet: dense layers after the "
+        "conv blocks, default [64]).",
     )
     learning_rate: PositiveFloat = Field(default=0.01, description="The optimizer's step size.")
     dropout: DropoutRate = Field(default=0.0, description="Dropout after each hidden layer.")
@@ -57,6 +108,83 @@ class ModelConfig(Strict):
         description="Categorical ids enter the hidden layers as learned embeddings of this "
         "size (default: one-hot).",
     )
+    conv_filters: list[ConvFilters] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=6,
+        description="cnn: filters of each conv block (a 'same' convolution, ReLU, then 2x2 max "
+        "pooling while the image is at least 2 pixels wide); default [32, 64].",
+    )
+    kernel_size: StrictInt | None = Field(
+        default=None, ge=1, le=11, description="cnn: height and width of each convolution (3)."
+    )
+    alpha: WidthMultiplier | None = Field(
+        default=None,
+        description="mobilenet: width multiplier of every block's filters (1.0; 0.5 halves "
+        "them), as in MobileNet.",
+    )
+    text: TextModelSettings | None = Field(
+        default=None,
+        description="text_cnn and text_transformer: the encoder's settings (filters, "
+        "kernel_size; heads, blocks, ff_dim).",
+    )
+
+    @model_validator(mode="after")
+    def _text_settings_fit_type(self) -> ModelConfig:
+        kind = str(self.type)
+        if self.text is not None and kind not in (ModelKind.TEXT_CNN, ModelKind.TEXT_TRANSFORMER):
+            raise ValueError(f"model.text applies to type text_cnn or text_transformer, not {kind}")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vision_defaults(cls, data: object) -> object:
+        """A conv net's hidden layers default to [64], a dense net's to [16, 8]."""
+        if isinstance(data, dict) and data.get("type") in VISION_MODELS:
+            data = {"hidden_units": list(VISION_HIDDEN_UNITS), **data}
+        return data
+
+    @model_validator(mode="after")
+    def _settings_fit_type(self) -> ModelConfig:
+        kind = str(self.type)
+        for names, applies in ((_CNN_ONLY, "cnn"), (_MOBILENET_ONLY, "mobilenet")):
+            for name in names:
+                if getattr(self, name) is not None and kind != applies:
+                    raise ValueError(f"model.{name} applies to type {applies}, not {kind}")
+        if self.embedding_dim is not None and kind in VISION_MODELS:
+            raise ValueError(f"model.embedding_dim: a {kind} has no categorical inputs to embed")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: Any) -> dict[str, Any]:
+        """Settings of the other kind of model are left out of the dump, which is the Trainer's
+        custom_config: adding image settings changed no table pipeline's cache key."""
+        dumped = handler(self)
+        for name in (*_CNN_ONLY, *_MOBILENET_ONLY, "text"):
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
+        return dumped
+
+
+class AugmentConfig(Strict):
+    """Random changes to training images (Keras preprocessing layers in the model, active only
+    while training: serving and evaluation see every image as it is)."""
+
+    flip: bool = Field(default=False, description="Flip left-right at random.")
+    crop: AugmentShare | None = Field(
+        default=None,
+        description="Zoom in by up to this share of each side and shift by up to half of it "
+        "(a random crop, resized back), e.g. 0.1.",
+    )
+    brightness: AugmentShare | None = Field(
+        default=None, description="Add up to +/- this share of full brightness, e.g. 0.1."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> AugmentConfig:
+        if not self.flip and self.crop is None and self.brightness is None:
+            raise ValueError("training.augment: set flip, crop or brightness")
+        return self
 
 
 class Strategy(str, Enum):
@@ -166,6 +294,19 @@ class TrainingConfig(Strict):
         "runs that many replicas without a GPU (for trying a strategy, not for speed).",
     )
     seed: StrictInt = Field(default=42, description="Seeds Python, NumPy and TensorFlow.")
+    augment: AugmentConfig | None = Field(
+        default=None,
+        description="Images: random flips, crops and brightness changes of training images "
+        "(never of evaluation or serving images).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: Any) -> dict[str, Any]:
+        """No augment key when unset: a table pipeline's cache key stays as it was."""
+        dumped = handler(self)
+        if dumped.get("augment") is None:
+            dumped.pop("augment", None)
+        return dumped
 
     @model_validator(mode="after")
     def _early_stopping_has_epochs(self) -> TrainingConfig:

@@ -1,6 +1,8 @@
 """A client for TF Serving (or ``tfxkit serve``): REST and gRPC, with timeouts and retries.
 
-REST needs only ``requests``; gRPC loads TensorFlow to build ``TensorProto`` inputs. Retries
+REST needs only ``requests``; gRPC loads TensorFlow to build ``TensorProto`` inputs. Bytes (an
+encoded image) go over REST as ``{"b64": ...}``, TF Serving's convention, and over gRPC as
+they are. Retries
 cover what a restarting or scaling server does (connection refused, HTTP 503, gRPC
 UNAVAILABLE / DEADLINE_EXCEEDED) with exponential back-off; a refused request (400, 404) is
 raised at once as ``ServingRequestError`` carrying TF Serving's own message.
@@ -8,6 +10,7 @@ raised at once as ``ServingRequestError`` carrying TF Serving's own message.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -23,6 +26,18 @@ class ServingRequestError(Exception):
     def __init__(self, status: int | str, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status, self.message = status, message
+
+
+def as_b64(value: Any) -> Any:
+    """``value`` with every ``bytes`` in it as ``{"b64": ...}``: JSON has no bytes, and TF
+    Serving's REST API decodes this form into the string tensor (an image model's input)."""
+    if isinstance(value, bytes | bytearray):
+        return {"b64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: as_b64(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_b64(v) for v in value]
+    return value
 
 
 class Client:
@@ -105,11 +120,14 @@ class Client:
         signature_name: str | None = None,
     ) -> Any:
         """Row format (``instances``) answers ``predictions``; columnar (``inputs``) answers
-        ``outputs``, as TF Serving does."""
+        ``outputs``, as TF Serving does. ``bytes`` values (an encoded image) are sent as TF
+        Serving's ``{"b64": ...}``; ``str`` values as they are."""
         if (instances is None) == (inputs is None):
             raise ValueError("give instances (row format) or inputs (columnar), not both")
         body: dict[str, Any] = (
-            {"instances": instances} if instances is not None else {"inputs": inputs}
+            {"instances": as_b64(instances)}
+            if instances is not None
+            else {"inputs": as_b64(inputs)}
         )
         if signature_name:
             body["signature_name"] = signature_name

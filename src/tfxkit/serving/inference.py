@@ -80,9 +80,19 @@ def signature(loaded: LoadedVersion, name: str | None, method: str | None = None
     return _request_names(loaded.saved_model.signatures[name], name, signature_def)
 
 
+def _is_b64(value: Any) -> bool:
+    """TF Serving's JSON for binary data (an encoded image): ``{"b64": "<base64>"}``."""
+    return isinstance(value, dict) and set(value) == {"b64"}
+
+
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"b64"}:
-        return base64.b64decode(value["b64"])
+    if _is_b64(value):
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (ValueError, TypeError):
+            raise RequestError(
+                "INVALID_ARGUMENT", 'a {"b64": ...} value is not valid base64'
+            ) from None
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
@@ -109,8 +119,8 @@ def _columns_from_rows(instances: list, sig: Signature) -> dict[str, list]:
     specs = sig.inputs
     if not isinstance(instances, list) or not instances:
         raise RequestError("INVALID_ARGUMENT", "'instances' must be a non-empty JSON list")
-    if len(specs) == 1 and not all(isinstance(i, dict) for i in instances):
-        return {next(iter(specs)): instances}
+    if len(specs) == 1 and not all(isinstance(i, dict) and not _is_b64(i) for i in instances):
+        return {next(iter(specs)): instances}  # one input: rows may be its bare values
     columns: dict[str, list] = {name: [] for name in specs}
     for index, row in enumerate(instances):
         if not isinstance(row, dict):

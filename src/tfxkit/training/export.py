@@ -16,7 +16,10 @@ Signatures:
   SignatureDef key, and ``tfxkit serve`` maps the keys back to the arguments. Numbers are
   float64 (any JSON number; ints convert), NaN means missing; strings are strings, "" means
   missing. A missing input is imputed by the same Transform graph as in training. Unused CSV
-  columns and the label are not inputs.
+  columns and the label are not inputs. An image model (``data.format: images``) takes one
+  input, ``image``: the encoded PNG or JPEG bytes, as ingest stored them; the Transform graph
+  decodes, resizes and scales them (``transform.images``). Over REST they travel as TF
+  Serving's ``{"b64": ...}``, which TF Serving (and ``tfxkit serve``) decode for string inputs.
 * ``serving_examples``: serialized ``tf.Example`` -> probabilities (what TFMA feeds);
 * ``transform_features``: serialized ``tf.Example`` -> transformed features, label included
   (TFMA's preprocessing function, so it can read the label index);
@@ -53,9 +56,18 @@ def save_serving_model(
     the raw signature's inputs named as the data's columns."""
     signatures = serving_signatures(model, tf_transform_output, custom_config)
     model.save(serving_model_dir, save_format="tf", signatures=signatures)
-    arguments = serving_argument_names([f["key"] for f in custom_config["features"]])
-    column_names = {arguments[f["key"]]: f.get("name", f["key"]) for f in custom_config["features"]}
-    set_signature_methods(serving_model_dir, column_names)
+    columns = input_columns(custom_config)
+    arguments = serving_argument_names(list(columns))
+    set_signature_methods(serving_model_dir, {arguments[k]: c for k, c in columns.items()})
+
+
+def input_columns(custom_config: dict[str, Any]) -> dict[str, str]:
+    """feature key -> the name a client sends it under: the configured columns, or for an
+    image model its one input, the encoded image."""
+    images = custom_config.get("images")
+    if images:
+        return {images["key"]: images["key"]}
+    return {f["key"]: f.get("name", f["key"]) for f in custom_config["features"]}
 
 
 _NOT_IDENTIFIER = re.compile(r"\W", re.ASCII)
@@ -143,7 +155,7 @@ def serving_signatures(
     """The signatures above, as concrete functions (the model keeps the Transform layer)."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
-    keys = [f["key"] for f in custom_config["features"]]
+    keys = list(input_columns(custom_config))
     label_key = custom_config["label"]["key"]
     feature_spec = {k: raw_spec[k] for k in keys}
     model_inputs = list(model.input.keys()) if isinstance(model.input, dict) else model.input_names
@@ -151,14 +163,16 @@ def serving_signatures(
     classes = tf.constant(_class_names(custom_config["label"], tf_transform_output) or [""])
 
     def predict_transformed(transformed: dict[str, tf.Tensor]) -> tf.Tensor:
-        # Scalar features arrive as [batch]; text ids as [batch, max_tokens].
+        # Scalar features arrive as [batch]; text ids as [batch, max_tokens]; pixels as
+        # [batch, height, width, channels].
         return model(
             {
                 k: tf.reshape(transformed[k], [-1, 1])
                 if transformed[k].shape.rank == 1
                 else transformed[k]
                 for k in model_inputs
-            }
+            },
+            training=False,  # inference: no dropout, no augmentation (training.vision)
         )
 
     arguments = serving_argument_names(keys)

@@ -51,8 +51,14 @@ def build_model(
 
     ``dnn``: numbers and categorical ids (one-hot, or embeddings of ``model.embedding_dim``)
     through the hidden layers. ``wide_and_deep``: the same deep part, plus a linear (wide) part
-    over the one-hot ids and crosses, joined before the output layer.
+    over the one-hot ids and crosses, joined before the output layer. A text feature's ids
+    become one vector by ``model.type`` (``text_pooling``, ``text_cnn``, ``text_transformer``:
+    ``training.text_models``) beside the other inputs.
     """
+    if custom_config.get("images"):  # cnn / mobilenet over decoded pixels
+        from tfxkit.training.vision import build_vision_model
+
+        return build_vision_model(custom_config, tf_transform_output)
     model_cfg = custom_config["model"]
     embedding_dim = model_cfg.get("embedding_dim")
     inputs: dict[str, keras.Input] = {}
@@ -64,10 +70,11 @@ def build_model(
     for feature in [*custom_config["features"], *crosses]:
         key = F.transformed_name(feature["key"])
         depth = category_depth(feature, tf_transform_output)
-        if feature["transform"] == "text":  # ids + 1, 0 = padding: averaged word embeddings
+        if feature["transform"] == "text":  # ids + 1, 0 = padding: by model.type (text_models)
+            from tfxkit.training.text_models import encode_text
+
             inp = keras.Input(shape=(feature["max_tokens"],), name=key, dtype=tf.int64)
-            embedded = keras.layers.Embedding(depth + 1, embedding_dim or 8, mask_zero=True)(inp)
-            deep.append(keras.layers.GlobalAveragePooling1D()(embedded))
+            deep.append(encode_text(inp, depth + 1, model_cfg, feature["key"]))
         elif feature["transform"] == "date":  # cyclic parts and z-scored days: one vector
             width = tf_transform_output.transformed_feature_spec()[key].shape[-1]
             inp = keras.Input(shape=(width,), name=key, dtype=tf.float32)

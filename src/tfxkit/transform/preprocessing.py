@@ -2,9 +2,9 @@
 
 Why config-driven: the same function serves every tabular pipeline; each feature's transform
 (z-score, min-max, log, clip, vocabulary with top-k and OOV buckets, quantile buckets, hashing,
-identity, words of text, parts of dates: ``transform.dates``), the feature crosses and
-missing-value rules come from ``features[*]``/``crosses`` and reach this function as
-Transform's ``custom_config``. Referenced by module path
+identity, tokens of text: ``transform.text``, parts of dates: ``transform.dates``), the
+feature crosses and missing-value rules come from ``features[*]``/``crosses`` and reach this
+function as Transform's ``custom_config``. Referenced by module path
 (``tfxkit.transform.preprocessing.preprocessing_fn``) so it is importable from the installed
 package in any container, never a local file.
 
@@ -25,6 +25,8 @@ import tensorflow_transform as tft
 from tfxkit.config import features as F
 from tfxkit.config import label_expr
 from tfxkit.transform.dates import date_features
+from tfxkit.transform.images import image_features
+from tfxkit.transform.text import text_ids
 
 
 def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -123,28 +125,12 @@ def _transform_feature(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
     if kind == "hash":
         return tf.strings.to_hash_bucket_fast(_as_text(value), feature["hash_buckets"])
     if kind == "text":
-        return _text_ids(value, feature)
+        return text_ids(value, feature)  # [batch, max_tokens] ids: tfxkit.transform.text
     if kind == "date":
         return date_features(value)  # [batch, 7] floats: cyclic parts and z-scored days
     if kind == "identity":
         return tf.cast(value, tf.float32)
     raise ValueError(f"feature '{feature['name']}': unknown transform '{kind}'")
-
-
-def _text_ids(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
-    """Words -> vocabulary ids + 1, padded with 0 (and cut) to ``max_tokens`` per value."""
-    max_tokens = feature["max_tokens"]
-    words = tf.strings.split(tf.strings.lower(value))  # ragged [batch, words]
-    ids = tft.compute_and_apply_vocabulary(
-        words.to_sparse(),
-        top_k=feature.get("top_k"),
-        num_oov_buckets=feature.get("oov_buckets", 1),
-        vocab_filename=F.vocab_file(feature["key"]),
-    )
-    shifted = tf.sparse.SparseTensor(ids.indices, ids.values + 1, ids.dense_shape)
-    dense = tf.sparse.to_dense(shifted, default_value=0)
-    padded = tf.pad(dense, [[0, 0], [0, max_tokens]])
-    return tf.reshape(padded[:, :max_tokens], [-1, max_tokens])  # static width for TFT
 
 
 def _cross(values: list[tf.Tensor], buckets: int) -> tf.Tensor:
@@ -171,6 +157,9 @@ def _check_type(feature: dict[str, Any], value: Any) -> None:
 
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, Any]:
     """Map raw features to model inputs, and the label to what its task needs."""
+    if custom_config.get("images"):  # decoded, resized, scaled pixels (transform.images)
+        pixels = image_features(inputs, custom_config["images"])
+        return {**pixels, **transform_label(inputs, custom_config["label"])}
     outputs: dict[str, Any] = {}
     imputed: dict[str, tf.Tensor] = {}
     for feature in custom_config["features"]:

@@ -1,5 +1,5 @@
-"""ImageExampleGen component: its spec, the config rules of ``data.format: images``, and the
-stop before Transform (how the stages wire them: tests/integration/test_images.py)."""
+"""ImageExampleGen component: its spec and the config rules of ``data.format: images`` (how the
+stages wire them: tests/integration/test_images.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,18 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 
 from tfxkit.components.content_fingerprint import ContentFingerprintDriver, content_fingerprint
-from tfxkit.components.image_example_gen import component, executor, stop
+from tfxkit.components.image_example_gen import component, executor
 from tfxkit.config.pipeline_config import validate_config
 from tfxkit.data.images import DEFAULT_PATTERN, ImageSpec
 from tfxkit.errors import ConfigError
 from tfxkit.fingerprint import code_fingerprint
 
 EXECUTOR_PATH = "tfxkit.components.image_example_gen.executor.Executor"
-IMAGES = {"name": "shapes", "data": {"path": "/data/shapes", "format": "images"}}
+IMAGES = {
+    "name": "shapes",
+    "data": {"path": "/data/shapes", "format": "images"},
+    "evaluation": {"thresholds": {"SparseCategoricalAccuracy": {"lower_bound": 0.5}}},
+}
 
 
 def _config(**extra):
@@ -77,11 +81,15 @@ def test_it_is_a_file_based_example_gen_fingerprinted_by_content(tmp_path: Path)
 # ---------------------------------------------------------------- config
 
 
-def test_an_images_config_needs_no_features_and_no_blessing_rule() -> None:
+def test_an_images_config_needs_no_features_and_trains_a_cnn() -> None:
     config = _config(data={**IMAGES["data"], "images": {"size": [28, 28], "channels": 1}})
     assert config.features == []
     assert ImageSpec.of(config.data) == ImageSpec((28, 28), 1)
     assert config.label.resolved_task == "multiclass"
+    assert config.model.type == "cnn" and config.model.hidden_units == [64]
+    assert config.data.images.model_input() == {"key": "image", "size": [28, 28], "channels": 1}
+    resized = _config(data={**IMAGES["data"], "images": {"resize": [16, 12]}})
+    assert resized.data.images.model_input() == {"key": "image", "size": [16, 12], "channels": 3}
 
 
 @pytest.mark.parametrize(
@@ -95,6 +103,13 @@ def test_an_images_config_needs_no_features_and_no_blessing_rule() -> None:
         ({"data": {**IMAGES["data"], "images": {"channels": 2}}}, "channels"),
         ({"data": {"path": "/d", "images": {"channels": 1}}}, "applies to format: images"),
         ({"data": {"path": "/d"}}, "features: list at least one input column"),
+        ({"evaluation": {}}, "evaluation.thresholds is empty"),  # blessed by a rule, as tables
+        ({"model": {"type": "dnn"}}, "images are learned by cnn or mobilenet"),
+        ({"model": {"type": "cnn", "alpha": 0.5}}, "alpha applies to type mobilenet"),
+        ({"optimize": {"quantize": "int8"}}, "optimize: not supported for images yet"),
+        ({"batch": {"data": "/b"}}, "batch: not supported for images yet"),
+        ({"training": {"augment": {}}}, "set flip, crop or brightness"),
+        ({"evaluation": {"bless": "always", "slices": [["shape"]]}}, "'shape' is not the label"),
     ],
 )
 def test_config_rules_of_images(edit: dict, message: str) -> None:
@@ -102,7 +117,12 @@ def test_config_rules_of_images(edit: dict, message: str) -> None:
         validate_config({**IMAGES, "label": {"name": "label"}, **edit})
 
 
-def test_the_stop_fails_with_one_config_error_paragraph() -> None:
-    with pytest.raises(ConfigError, match="images is supported up to validation so far"):
-        stop.Executor().Do({}, {}, {"settings": json.dumps({"message": stop.MESSAGE})})
-    assert "\n" not in stop.MESSAGE
+def test_table_configs_refuse_image_models_and_augmentation() -> None:
+    table = {
+        "data": {"path": "/d"},
+        "features": [{"name": "x", "type": "float", "transform": "zscore"}],
+    }
+    with pytest.raises(ConfigError, match="model.type: mobilenet applies to images"):
+        _config(**table, model={"type": "mobilenet"})
+    with pytest.raises(ConfigError, match="training.augment applies to images"):
+        _config(**table, training={"augment": {"flip": True}})

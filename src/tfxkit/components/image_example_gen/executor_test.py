@@ -44,7 +44,9 @@ def _config(root: Path, **images_config) -> object:
     data = {"path": str(root), "format": "images"}
     if images_config:
         data["images"] = images_config
-    return validate_config({"name": "shapes", "data": data, "label": {"name": "label"}})
+    rule = {"thresholds": {"SparseCategoricalAccuracy": {"lower_bound": 0.5}}}
+    label = {"name": "label"}
+    return validate_config({"name": "shapes", "data": data, "label": label, "evaluation": rule})
 
 
 # ---------------------------------------------------------------- one example

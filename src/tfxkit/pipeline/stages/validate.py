@@ -4,25 +4,23 @@ the gate (``components/anomaly_gate``) that stops the run on them, then the targ
 last gate's output, so Transform and Trainer start only once the data has passed both.
 
 Images (``data.format: images``): statistics with TFDV's semantic domains on (the ``image``
-feature gets its image format histogram and, in the inferred schema, an image domain), no
-leakage gate (there are no features to score), and the run ends before Transform for now:
-``_ImagesValidated``."""
+feature gets its image format histogram and, in the inferred schema, an image domain), and no
+leakage gate (there are no features to score); Transform decodes the images
+(``transform.images``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tfx import v1 as tfx
 
 from tfxkit.components.anomaly_gate.component import AnomalyGate
 from tfxkit.components.csv_example_gen.component import dialect_json
-from tfxkit.components.image_example_gen import stop
 from tfxkit.components.leakage_gate.component import LeakageGate
 from tfxkit.components.leakage_gate.executor import SAMPLE_ROWS as LEAKAGE_SAMPLE_ROWS
 from tfxkit.config.features import column_key
 from tfxkit.config.label_expr import parse as parse_label
-from tfxkit.config.sections import IMAGE_KEYS
+from tfxkit.config.sections import IMAGE_KEYS, TEXT_FOLDER_KEYS
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext
 from tfxkit.pipeline.stages.ingest import Ingested
@@ -38,44 +36,12 @@ class Validated:
 PATH, SHAPE = IMAGE_KEYS[1], IMAGE_KEYS[2:]  # an image's path under data.path; its shape
 
 
-class _ImagesValidated(Validated):
-    """``Validated`` of images: reading ``schema``, as Transform and Trainer do, adds the
-    ``ImagesStop`` node (once) and gives its output, so a pipeline going on to Transform runs
-    ingest and validation, then stops with one ``ConfigError`` paragraph, while one ending at
-    validation never reads it and runs to completion (``components/image_example_gen/stop``).
-
-    Why here: this stage owns the schema every later stage reads; the next slice (images in the
-    Transform graph) removes this class."""
-
-    def __init__(self, p: StageContext, statistics: Any, schema: Any, anomalies: Any) -> None:
-        super().__init__(statistics, schema, anomalies)
-        object.__setattr__(self, "_context", p)
-        object.__setattr__(self, "_stopped", None)
-
-    def __getattribute__(self, name: str) -> Any:
-        if name != "schema":
-            return super().__getattribute__(name)
-        stopped = object.__getattribute__(self, "_stopped")
-        if stopped is None:
-            gated = object.__getattribute__(self, "__dict__")["schema"]
-            node = stop.ImagesStop(schema=gated, message=stop.MESSAGE)
-            stopped = object.__getattribute__(self, "_context").add(node, stop.IMAGES_STOP_ID)
-            stopped = stopped.outputs[stop.GATED_SCHEMA_KEY]
-            object.__setattr__(self, "_stopped", stopped)
-        return stopped
-
-    # Without reading ``schema``: printing or comparing must not add the node.
-    def __repr__(self) -> str:
-        return f"Validated(images, statistics={self.statistics!r})"
-
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-
 def validate(p: StageContext, data: Ingested) -> Validated:
     images = p.config.data.format == "images"
     stats_options = {}
-    if images:  # TFDV's image, text and time domains: image format counts, an image domain
+    text = any(str(f.transform) == "text" for f in p.config.features)  # natural language
+    if images or text:  # TFDV's image, text and time domains: image format counts, an image
+        # domain; a text feature's natural language match rate and domain (docs/text.md)
         import tensorflow_data_validation as tfdv
 
         stats_options["stats_options"] = tfdv.StatsOptions(enable_semantic_domain_stats=True)
@@ -126,11 +92,7 @@ def validate(p: StageContext, data: Ingested) -> Validated:
         node_ids.ANOMALY_GATE,
     )
     schema = gate.outputs["gated_schema"]
-    if images:
-        return _ImagesValidated(
-            p, stats.outputs["statistics"], schema, validator.outputs["anomalies"]
-        )
-    if validation.leakage != "off":  # Transform takes the schema once no feature leaks
+    if validation.leakage != "off" and not images:  # Transform takes it once no feature leaks
         schema = p.add(
             LeakageGate(data.examples, stats.outputs["statistics"], schema, _leakage(p.config)),
             node_ids.LEAKAGE_GATE,
@@ -173,6 +135,8 @@ def open_domain_features(config) -> list[str]:
     """Features whose values are open-ended by design: a new value is not an anomaly."""
     open_kinds = {"text", "hash", "date"}
     paths = [PATH] if config.data.format == "images" else []  # every new image has a new path
+    if config.data.format == "text_folder":  # and every new text file
+        paths.append(TEXT_FOLDER_KEYS[1])
     return paths + [
         column_key(f.name)
         for f in config.features
