@@ -32,11 +32,34 @@ def dense_bytes(value: Any) -> tf.Tensor:
     return tf.reshape(value, [-1])
 
 
+def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+    """[height, width, any of 1-4 channels] -> ``channels``: gray repeated for RGB, RGB to its
+    luma for gray, an alpha of 1 added or the alpha dropped (a 2-channel PNG is gray + alpha).
+    Why not ``decode_image(channels=...)``: GIF decodes only to 3 channels and JPEG not to 4,
+    so the conversion is done once here, the same way for every format."""
+    count = tf.shape(image)[-1]
+    colour = count >= 3
+    if channels == 1:
+        out = tf.cond(
+            colour, lambda: tf.image.rgb_to_grayscale(image[..., :3]), lambda: image[..., :1]
+        )
+    else:
+        out = tf.cond(colour, lambda: image[..., :3], lambda: tf.tile(image[..., :1], [1, 1, 3]))
+        if channels == 4:
+            has_alpha = tf.equal(count % 2, 0)  # 2: gray + alpha; 4: RGBA
+            alpha = tf.cond(
+                has_alpha, lambda: image[..., -1:], lambda: tf.ones_like(image[..., :1])
+            )
+            out = tf.concat([out, alpha], axis=-1)
+    return tf.ensure_shape(out, [None, None, channels])
+
+
 def decode(encoded: tf.Tensor, size: list[int] | tuple[int, int], channels: int) -> tf.Tensor:
     """One encoded image (PNG, JPEG, GIF or BMP bytes) -> float32 [height, width, channels] in
     [0, 1]. ``expand_animations=False``: a GIF gives its first frame, so the rank is always 3."""
-    image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
+    image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
     image = tf.image.convert_image_dtype(image, tf.float32)  # uint8 0..255 -> 0..1
+    image = to_channels(image, channels)
     same = tf.reduce_all(tf.equal(tf.shape(image)[:2], size))
     image = tf.cond(  # an image of the model's size keeps its exact pixels
         same,
