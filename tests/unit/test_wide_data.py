@@ -45,7 +45,9 @@ def test_columns_used_is_refused_for_tf_example_records() -> None:
     from tfxkit.config.pipeline_config import validate_config
     from tfxkit.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="data.columns: used reads CSV and Parquet only"):
+    with pytest.raises(
+        ConfigError, match="data.columns: used reads CSV, Parquet and JSON lines only"
+    ):
         validate_config(
             {
                 "name": "w",

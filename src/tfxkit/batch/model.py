@@ -64,12 +64,14 @@ class Scorer:
         import tensorflow as tf
 
         from tfxkit.serving import inference
+        from tfxkit.serving.custom_ops import register_for
         from tfxkit.serving.models import LoadedVersion, _read_signature_defs
 
         self.model_dir = model_dir
         loaded = LoadedVersion(0, model_dir, state="AVAILABLE")
         try:
             loaded.signature_defs = _read_signature_defs(model_dir)
+            register_for(model_dir)  # tensorflow-text's ops, for a text model
             loaded.saved_model = tf.saved_model.load(model_dir)
         except Exception as exc:  # noqa: BLE001 - a version that does not load is named
             raise ServingError(f"the model at {model_dir} does not load: {exc}") from None

@@ -8,7 +8,7 @@ cells, a configured column missing from the header, a value that contradicts a f
 declared type, a feature or label with no value at all, and a classification label with one
 value only. Rows past ``MAX_ROWS`` per file are not read (the components still check them).
 Image folders (``data.format: images``): the rules of ``tfxkit.data.images``, every image
-decoded.
+decoded; text folders and JSON lines: ``tfxkit.data.text_folders`` and ``tfxkit.data.jsonl``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from tfxkit.config.label_expr import parse
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.sections import column_key
+from tfxkit.data import jsonl, text_folders
 from tfxkit.data.csv_dialect import read_header, records, stream_lines
 from tfxkit.data.images import ImageSpec, scan_tree
 from tfxkit.data.inventory import DataInventory, take_inventory
@@ -69,11 +70,18 @@ def check_local_data(config: PipelineConfig, inventory: DataInventory | None = N
             raise DataError(_no_files(path, pattern))
         scan_tree(path, pattern, ImageSpec.of(config.data))
         return
+    if config.data.format == "text_folder":  # every .txt file decoded
+        if not Path(path).is_dir():
+            raise DataError(_no_files(path, pattern))
+        text_folders.scan_tree(path, pattern)
+        return
     if not inventory.files:
         raise DataError(_no_files(path, pattern))
     needed = needed_columns(config)
     if config.data.format == "parquet":
         _check_parquet(config, inventory.files, needed)
+    if config.data.format == "jsonl":
+        _check_jsonl(config, inventory.files, needed)
     if config.data.format != "csv":
         return  # tfrecord: keys are checked against the schema by Transform
     # Blank or repeated names, and files that disagree, failed when the inventory was taken.
@@ -168,6 +176,15 @@ def _check_parquet(config: PipelineConfig, files: tuple[Path, ...], needed: list
             f"{config.data.path}: Parquet columns {renamed} are not valid TensorFlow names "
             f"(letters, digits, '_', '.', '-'); rename them, e.g. to {keys}"
         )
+
+
+def _check_jsonl(config: PipelineConfig, files: tuple[Path, ...], needed: list[str]) -> None:
+    """Every line an object, the configured columns present, declared types held, two labels
+    (``tfxkit.data.jsonl``)."""
+    typed = {f.name: str(f.type) for f in config.features if str(f.type) in ("int", "float")}
+    label = config.label
+    classes = not label.derive and label.resolved_task != "regression"
+    jsonl.check_files(files, needed, typed, label.name if classes else None, MAX_ROWS)
 
 
 def _has_example_form(kind) -> bool:

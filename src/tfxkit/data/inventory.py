@@ -64,7 +64,8 @@ def take_inventory(config: PipelineConfig) -> DataInventory:
 
 def estimate_rows(files: tuple[Path, ...] | list[Path], fmt: str, header: bool) -> int | None:
     """Input rows: exact for Parquet, estimated from a sample for CSV and TFRecord."""
-    counter = {"parquet": _parquet_rows, "tfrecord": _tfrecord_rows}.get(fmt, _csv_rows)
+    counters = {"parquet": _parquet_rows, "tfrecord": _tfrecord_rows, "jsonl": _line_rows}
+    counter = counters.get(fmt, _csv_rows)
     try:
         rows = sum(counter(file) for file in files)
     except (OSError, ValueError, EOFError, struct.error):
@@ -96,6 +97,12 @@ def _csv_rows(file: Path) -> int:
     if not records or whole:
         return records
     return round(records * size / len(sample))
+
+
+def _line_rows(file: Path) -> int:
+    """JSON lines: the lines of the file (one object each; quotes do not span lines)."""
+    with open(file, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(_SAMPLE_BYTES), b""))
 
 
 def _uncompressed_size(file: Path) -> int:

@@ -18,6 +18,7 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from tfxkit.config import features as F
+from tfxkit.serving.custom_ops import register_for
 from tfxkit.training.export import save_serving_model
 from tfxkit.training.model import build_model
 
@@ -100,6 +101,7 @@ def load_trained(
     """The Trainer's Keras model, rebuilt (and compiled) from the config with the trained
     weights, and the config as the Trainer completed it (a regression head's label scale,
     which the Trainer measured from the data, is read back from the saved model)."""
+    register_for(model_dir)  # tensorflow-text's ops, for a text model
     saved = keras.models.load_model(model_dir, compile=False)
     label = dict(custom_config["label"])
     if label["task"] == "regression":

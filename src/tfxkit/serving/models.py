@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfxkit.serving import layout, server_config, storage
+from tfxkit.serving import custom_ops, layout, server_config, storage
 
 
 class RequestError(Exception):
@@ -127,6 +127,7 @@ class ModelStore:
         loaded = LoadedVersion(version, path)
         try:
             loaded.signature_defs = _read_signature_defs(path)
+            custom_ops.register_for(path)  # tensorflow-text's ops, for a text model
             loaded.saved_model = tf.saved_model.load(path)
             loaded.state = "AVAILABLE"
             message = f"{model.name}: loaded version {version}"

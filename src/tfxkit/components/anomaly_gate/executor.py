@@ -149,14 +149,16 @@ def open_domains(schema: Any, keys: list[str]) -> Any:
     """A copy of ``schema`` without the value domains of ``keys``. TFDV infers a string domain
     for any column with few distinct values, so a text, hash or date feature's next new value
     (a new day) would stop the run as ENUM_TYPE_UNEXPECTED_STRING_VALUES; their values are
-    open-ended by design (the transform handles unseen values)."""
+    open-ended by design (the transform handles unseen values). A text feature's natural
+    language domain (TFDV's semantic domain statistics) stays: it holds no values."""
     from tensorflow_metadata.proto.v0 import schema_pb2
 
     schema = schema_pb2.Schema.FromString(schema.SerializeToString())
     wanted = set(keys)
     for feature in schema.feature:
         if feature.name in wanted:
-            feature.ClearField("domain_info")  # the oneof: domain, string_domain, ...
+            if feature.WhichOneof("domain_info") != "natural_language_domain":
+                feature.ClearField("domain_info")  # the oneof: domain, string_domain, ...
             feature.ClearField("distribution_constraints")
     return schema
 

@@ -23,12 +23,24 @@ from tfxkit.components.evaluator.verdict import (
     TooSmall,
 )
 from tfxkit.components.verdicts import FINGERPRINT_KEY, bless
+from tfxkit.serving.custom_ops import register_for
 
 MIN_SLICE_SIZE_KEY = "min_slice_size"
 BLESS_KEY = "bless"  # "always": no thresholds, every model blessed (evaluation.bless)
 ALWAYS = "blessed: evaluation.bless is 'always' (no thresholds: every model that trains is blessed)"
 CODE_FINGERPRINT_KEY = FINGERPRINT_KEY
 _COUNT_METRIC = "example_count"
+
+
+def register_model_ops(input_dict: dict[str, list[types.Artifact]]) -> None:
+    """tensorflow-text's ops, when the model or the baseline uses them (a text model's
+    Transform graph), before TFMA loads them in this process (``serving.custom_ops``)."""
+    from tfx.utils import path_utils
+
+    keys = (standard_component_specs.MODEL_KEY, standard_component_specs.BASELINE_MODEL_KEY)
+    for artifact in (a for key in keys for a in input_dict.get(key) or []):
+        old = path_utils.is_old_model_artifact(artifact)
+        register_for(path_utils.serving_model_path(artifact.uri, old))
 
 
 def _slice_id(slice_key: Any) -> bytes:
@@ -97,6 +109,7 @@ class Executor(tfx_executor.Executor):
         min_slice_size = int(properties.pop(MIN_SLICE_SIZE_KEY, 0) or 0)
         always = properties.pop(BLESS_KEY, None) == "always"
         properties.pop(CODE_FINGERPRINT_KEY, None)
+        register_model_ops(input_dict)
         super().Do(input_dict, output_dict, properties)
 
         blessing = artifact_utils.get_single_instance(

@@ -39,6 +39,7 @@ from tfxkit.components.infra_check import requests as rq
 from tfxkit.components.infra_check.verdict import InfraCheckVerdict, SignatureCheck
 from tfxkit.components.infra_check.warmup import WARMUP_FILE, WARMUP_PATH
 from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
+from tfxkit.serving.custom_ops import register_for
 
 EXAMPLES_KEY = "examples"
 MODEL_KEY = "model"
@@ -86,6 +87,7 @@ def reference(model_dir: str, signature: str, serialized: list[bytes]) -> dict[s
     on the serialized examples (as TFMA feeds them)."""
     import tensorflow as tf
 
+    register_for(model_dir)  # tensorflow-text's ops, for a text model
     function = tf.saved_model.load(model_dir).signatures[signature]
     inputs = dict(function.structured_input_signature[1])
     if len(inputs) != 1 or next(iter(inputs.values())).dtype != tf.string:

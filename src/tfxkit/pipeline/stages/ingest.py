@@ -6,8 +6,10 @@ TFRecord files of tf.Example go through TFX's ImportExampleGen (all three finger
 by content: ``components.content_fingerprint``), Parquet through tfxkit's
 ParquetExampleGen (Arrow record batches; TFX's Parquet executor turns every 0 into "missing"),
 a folder of images (one sub-folder per class) through tfxkit's ImageExampleGen, which splits by
-each image's relative path. ``data.split_column`` hashes one column instead of the whole row
-(TFX's ``partition_feature_name``).
+each image's relative path, JSON lines through tfxkit's JsonlExampleGen, and a folder of .txt
+files (one sub-folder per class) through tfxkit's TextFolderExampleGen, split by relative path.
+``data.split_column`` hashes one column instead of the whole row (TFX's
+``partition_feature_name``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from tfx import v1 as tfx
 from tfxkit.components.content_fingerprint import ImportExampleGen
 from tfxkit.components.csv_example_gen.component import CsvExampleGen
 from tfxkit.components.image_example_gen.component import ImageExampleGen
+from tfxkit.components.jsonl_example_gen.component import JsonlExampleGen
 from tfxkit.components.parquet_example_gen.component import ParquetExampleGen
+from tfxkit.components.text_folder_example_gen.component import TextFolderExampleGen
 from tfxkit.config.features import column_key, declared_column_types
 from tfxkit.data.checks import needed_columns
 from tfxkit.data.images import ImageSpec
@@ -70,6 +74,21 @@ def ingest(p: StageContext) -> Ingested:
             output_config=output,
             label_key=column_key(p.config.label.name),
             image_spec=ImageSpec.of(data),
+            **inputs,
+        )
+    elif data.format == "jsonl":
+        gen = JsonlExampleGen(
+            input_base=base,
+            output_config=output,
+            column_types=declared_column_types(p.config),
+            keep_columns=[column_key(c) for c in used],
+            **inputs,
+        )
+    elif data.format == "text_folder":
+        gen = TextFolderExampleGen(
+            input_base=base,
+            output_config=output,
+            label_key=column_key(p.config.label.name),
             **inputs,
         )
     else:
