@@ -119,7 +119,11 @@ def test_completion_of_the_installed_programs() -> None:
     script = str(Path(sys.executable).parent / "tfxkit")
     source = subprocess.run([script], capture_output=True, text=True, env=env, check=False)
     assert source.returncode == 0 and "_tfxkit_completion" in source.stdout
-    assert _complete("tfxkit", "tfxkit ru") == ["plain,run", "plain,run-spec"]  # not run-ir
+    assert _complete("tfxkit", "tfxkit ru") == [
+        "plain,run",
+        "plain,run-spec",
+        "plain,runs",
+    ]  # not run-ir
     runners = _complete("tfxkit", "tfxkit run --runner ")
     assert runners == [f"plain,{name}" for name in runner_names()]
     assert _complete("tfxkit", "tfxkit run -c conf") == ["file,conf"]

@@ -34,7 +34,13 @@ def _json_option() -> Any:
     return click.option("--json", "as_json", is_flag=True, help="print JSON (for scripts)")
 
 
-@runs.command("list", short_help="every run, newest last")
+@runs.command(
+    "list",
+    short_help="every run, newest last",
+    help="Every run of the config's pipeline, oldest first: run id, start, duration, status "
+    "(blessed, not blessed, failed), nodes executed and cached, the version pushed and the "
+    "config's hash (equal hashes, equal configs).",
+)
 @config_options()
 @click.option("--last", type=click.IntRange(min=1), help="only the last N runs")
 @_json_option()
@@ -71,7 +77,12 @@ def list_command(
     return 0
 
 
-@runs.command("show", short_help="one run: nodes, metrics, gates, push")
+@runs.command(
+    "show",
+    short_help="one run: nodes, metrics, gates, push",
+    help="One run: each node's status (finished, cached, skipped, failed) and seconds, the "
+    "metrics, every gate's verdict with its reasons, the error if it failed, and the push.",
+)
 @click.argument("run_id", metavar="RUN", default="latest", help=RUN_HELP)
 @config_options()
 @_json_option()
@@ -101,7 +112,12 @@ def show(run_id: str, config: str, overrides: tuple[str, ...], as_json: bool, ve
     return 0
 
 
-@runs.command("compare", short_help="two or more runs side by side, with what changed")
+@runs.command(
+    "compare",
+    short_help="two or more runs side by side, with what changed",
+    help="Runs side by side: status, each node's status and seconds, metrics with their "
+    "change from the first run, the push, and every config key whose value differs.",
+)
 @click.argument("run_ids", metavar="RUN RUN...", nargs=-1, required=True, help=RUN_HELP)
 @config_options()
 @_json_option()
