@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo batch-demo serve fairness-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving bench-batch chaos data clean image mariadb
+.PHONY: install demo batch-demo serve fairness-demo fashion-mnist-data fashion-mnist-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving bench-batch chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -40,6 +40,23 @@ serve: install
 fairness-demo: install
 	$(BIN)/python -m tfxkit.datasets.census workspace/data/census
 	$(BIN)/run-pipeline pipelines/census_fairness.py --config configs/census_fairness.yaml --runner beam
+
+# Fashion-MNIST as a PNG folder tree, workspace/fashion-mnist/{train,test}/<class>/<n>.png, from
+# Debian's dataset-fashion-mnist (installed when missing and apt-get runs as root; without it
+# the target says so and skips). FASHION_LIMIT images per class and split (empty: all 70,000).
+FASHION_DIR := workspace/fashion-mnist
+FASHION_LIMIT ?= 200
+fashion-mnist-data: install
+	@if bash .ci/install-fashion-mnist.sh; then \
+	  $(BIN)/python -m tfxkit.datasets.fashion_mnist $(FASHION_DIR) \
+	    $(if $(FASHION_LIMIT),--limit $(FASHION_LIMIT),); \
+	else echo "skipped: no Fashion-MNIST images written (see above)"; fi
+
+# The standard pipeline on those images (configs/fashion_mnist.yaml): a CNN, pushed when blessed.
+fashion-mnist-demo: fashion-mnist-data
+	@if [ -d $(FASHION_DIR)/train ]; then \
+	  $(BIN)/tfxkit run -c configs/fashion_mnist.yaml; \
+	else echo "skipped: no $(FASHION_DIR)/train (Fashion-MNIST is not installed)"; fi
 
 # Two workers (pytest-xdist, --dist loadfile: a test module runs on one worker, so its module
 # fixtures run once; a session fixture runs once per worker): most of a pipeline run is

@@ -247,6 +247,22 @@ def _png(colour: str, seed: int, size: int = 16) -> bytes:
     return buffer.getvalue()
 
 
+def _accuracy_by_label(evaluation: Path) -> dict[str, float]:
+    import tensorflow_model_analysis as tfma
+
+    accuracy = {}
+    for metrics in tfma.load_metrics(str(evaluation)):
+        keys = metrics.slice_key.single_slice_keys
+        if [k.column for k in keys] == ["label"]:
+            (value,) = [
+                kv.value.double_value.value
+                for kv in metrics.metric_keys_and_values
+                if kv.key.name == "sparse_categorical_accuracy" and kv.key.example_weighted.value
+            ]
+            accuracy[keys[0].bytes_value.decode()] = value
+    return accuracy
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -277,6 +293,10 @@ def test_images_to_a_pushed_cnn_served_to_base64_requests(tmp_path: Path) -> Non
     nodes = {n["node_id"]: n["status"] for n in summary["nodes"]}
     assert nodes["infra_check"] == "finished" and nodes["pusher"] == "finished"
     (version,) = versions(ws / "serving" / "shapes")
+    accuracy = _accuracy_by_label(
+        _only(ws / "shapes" / "pipeline_root" / "evaluator" / "evaluation")
+    )
+    assert set(accuracy) == set(COLOURS)  # the evaluation.slices by the label: per class
 
     # New images, never seen: each twice, so the same bytes must get the same answer.
     images = [_png(c, seed=1000 + i) for i, c in enumerate(COLOURS)] * 2
