@@ -245,6 +245,17 @@ def test_runs_list_show_and_compare_read_the_history(workspace: Path, cold_run: 
     assert "lower_bound" in evaluator.stdout and "1.01" in evaluator.stdout, evaluator.stdout
     trainer = subprocess.run([*why, "trainer", strict, *where], capture_output=True, text=True)
     assert "trainer was cached" in trainer.stdout, trainer.stdout + trainer.stderr[-2000:]
+    # Lineage: version 1 back to the data files; span 0 forward to every model and push.
+    up = json.loads(cli_lineage(tfxkit, "1", *where))
+    steps = {s["node_id"]: s for s in up["steps"]}
+    assert {"pusher", "trainer", "transform", "example_gen"} <= set(steps)
+    assert steps["trainer"]["run_id"] == cold and steps["trainer"]["config_hash"]
+    assert steps["trainer"]["properties"]["code_fingerprint"]
+    assert steps["example_gen"]["properties"]["input_fingerprint"].count("sha256:") == 1
+    assert {g["node"]: g["properties"]["blessed"] for g in up["gates"]}["evaluator"] == 1
+    down = json.loads(cli_lineage(tfxkit, "--span", "0", *where))
+    pushed = [a for s in down["steps"] for a in s["outputs"].get("pushed_model", [])]
+    assert "1" in {a["properties"].get("pushed_version") for a in pushed}
 
 
 def test_failed_component_is_named_and_exit_nonzero(workspace: Path, cold_run: dict) -> None:
@@ -335,5 +346,14 @@ def _why(workspace: Path, node: str, run_id: str) -> str:
     result = subprocess.run(
         [*command, "--set", f"workspace={workspace}"], capture_output=True, text=True
     )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def cli_lineage(tfxkit: str, *args: str) -> str:
+    """``tfxkit lineage ... --json``: its output (the command must succeed)."""
+    import subprocess
+
+    result = subprocess.run([tfxkit, "lineage", *args, "--json"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

@@ -16,6 +16,7 @@ from tfxkit.cli.baseline import baseline
 from tfxkit.cli.common import CONTEXT_SETTINGS, EXIT_INTERRUPTED, TfxkitGroup
 from tfxkit.cli.compile import compile_command
 from tfxkit.cli.init import init
+from tfxkit.cli.lineage import lineage
 from tfxkit.cli.new import new
 from tfxkit.cli.predict import predict
 from tfxkit.cli.run import run, run_pipeline
@@ -71,6 +72,7 @@ for _command in (
     predict,
     runs,
     why,
+    lineage,
 ):
     cli.add_command(_command)
 
