@@ -19,6 +19,7 @@ from tfxkit.cli.init import init
 from tfxkit.cli.lineage import lineage
 from tfxkit.cli.new import new
 from tfxkit.cli.predict import predict
+from tfxkit.cli.report import report
 from tfxkit.cli.run import run, run_pipeline
 from tfxkit.cli.runs import runs
 from tfxkit.cli.schedule import schedule
@@ -73,6 +74,7 @@ for _command in (
     runs,
     why,
     lineage,
+    report,
 ):
     cli.add_command(_command)
 

@@ -251,13 +251,22 @@ def _run_nodes(
 
 
 def _remember(store: Any, config: PipelineConfig, summary: RunSummary) -> None:
-    """The run's config and summary into ML Metadata, for ``tfxkit runs`` (never fails a run)."""
+    """The run's config and summary into ML Metadata, for ``tfxkit runs``, and its HTML report
+    (``tfxkit.report``); neither ever fails a run."""
     try:
         run_history.record_run(
             store, config.name, summary.run_id, config.model_dump(mode="json"), summary.as_dict()
         )
     except Exception as exc:  # noqa: BLE001 - history is a convenience; the run stands
         logging.warning("could not record run %s in ML Metadata's history: %s", summary.run_id, exc)
+    try:  # after the history: the report reads this run (and the last ones) back from it
+        from tfxkit import report
+
+        started = time.monotonic()
+        summary.report_path = str(report.write(store, config, summary.run_id))
+        logging.info("report written in %.2fs", time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 - the report is a view of the run, not the run
+        logging.warning("could not write the report of run %s: %s", summary.run_id, exc)
 
 
 def _cache_report(node_id: str, progress: Progress) -> cache_guard.Report:

@@ -46,6 +46,8 @@ def summary_lines(summary: Any) -> list[str]:
     lines += pushed.lines() if pushed else ["pushed:    nothing pushed"]
     lines += optimization_lines(verdicts)
     lines.append(f"metadata:  {summary.metadata_store}")
+    if getattr(summary, "report_path", None):
+        lines.append(f"report:    {summary.report_path}")
     return lines
 
 

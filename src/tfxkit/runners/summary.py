@@ -43,6 +43,7 @@ class RunSummary:
     # tfxkit.components.verdicts): the printed summary reads these. The outcome fields above
     # are derived from them (runners.outcome), kept for scripts that read --summary-json.
     verdicts: dict[str, dict] = field(default_factory=dict)
+    report_path: str | None = None  # the run's HTML report (tfxkit.report), once written
 
     def as_dict(self) -> dict:
         return asdict(self)
