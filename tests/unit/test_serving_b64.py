@@ -30,6 +30,12 @@ def test_the_client_sends_bytes_as_b64_and_text_as_it_is() -> None:
     assert base64.b64decode(body["instances"][0]["image"]["b64"]) == PNG
 
 
+def test_b64_features_of_a_classify_request_become_bytes() -> None:
+    (serialized,) = inference.examples_from_json(as_b64({"examples": [{"image": PNG}]}))
+    example = tf.train.Example.FromString(serialized)
+    assert example.features.feature["image"].bytes_list.value == [PNG]
+
+
 def test_b64_rows_named_or_bare_and_columns_decode_to_the_bytes() -> None:
     value = {"b64": base64.b64encode(PNG).decode()}
     one = _signature("image")

@@ -151,10 +151,11 @@ class Client:
         signature_name: str | None = None,
     ) -> list:
         """Features as JSON (floats need a decimal point to become float_list values, as in
-        TF Serving) -> [[class, score], ...] (classify) or a value (regress) per example."""
-        body: dict[str, Any] = {"examples": examples}
+        TF Serving; bytes go as b64) -> [[class, score], ...] (classify) or a value (regress)
+        per example."""
+        body: dict[str, Any] = {"examples": as_b64(examples)}
         if context:
-            body["context"] = context
+            body["context"] = as_b64(context)
         if signature_name:
             body["signature_name"] = signature_name
         path = self._model_path(model, version, label) + f":{verb}"

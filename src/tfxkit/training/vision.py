@@ -112,15 +112,22 @@ def cnn_body(x: Any, model_cfg: dict[str, Any]) -> Any:
     return keras.layers.Flatten()(x)
 
 
+def _batch_norm_relu6(x: Any) -> Any:
+    """Batch normalization whose inference statistics follow training closely (momentum 0.9,
+    not Keras' 0.99): with the few hundred steps a pipeline trains, 0.99 left them so far from
+    the batches' that a model 78 % right in training was 10 % right in evaluation."""
+    return keras.layers.ReLU(6.0)(keras.layers.BatchNormalization(momentum=0.9)(x))
+
+
 def _conv_bn(x: Any, filters: int, kernel: int, strides: int) -> Any:
     x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
-    return keras.layers.ReLU(6.0)(keras.layers.BatchNormalization()(x))
+    return _batch_norm_relu6(x)
 
 
 def _separable(x: Any, filters: int, strides: int) -> Any:
     """MobileNet's block: a 3x3 depthwise convolution, then a 1x1 pointwise one."""
     x = keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False)(x)
-    x = keras.layers.ReLU(6.0)(keras.layers.BatchNormalization()(x))
+    x = _batch_norm_relu6(x)
     return _conv_bn(x, filters, 1, 1)
 
 
