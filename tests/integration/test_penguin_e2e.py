@@ -357,3 +357,27 @@ def cli_lineage(tfxkit: str, *args: str) -> str:
     result = subprocess.run([tfxkit, "lineage", *args, "--json"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
+
+
+def test_cold_run_writes_a_self_contained_report(workspace: Path, cold_run: dict) -> None:
+    """The cold run's HTML report: printed in the summary, with its metrics and every gate's
+    verdict, and nothing fetched at view time (opened in chromium when it is installed)."""
+    summary = cold_run["summary"]
+    path = Path(summary["report_path"])
+    assert path == workspace / "penguin" / "reports" / f"{summary['run_id']}.html"
+    assert f"report:    {path}" in cold_run["stdout"]
+    html = path.read_text()
+    assert summary["run_id"] in html and "sparse_categorical_accuracy" in html
+    for node_id, verdict in summary["verdicts"].items():
+        assert node_id in html and verdict["kind"] in html
+    assert "Adelie" in html and "flipper_length_mm" in html and "<svg" in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    assert len(html) < 200_000
+
+    from tests.unit.test_report_browser import browser_missing, open_in_browser
+
+    if browser_missing() is None:  # the README's screenshot: TFXKIT_SCREENSHOTS=1 rewrites it
+        docs = Path(__file__).resolve().parents[2] / "docs" / "img" / "report.png"
+        shot = docs if os.environ.get("TFXKIT_SCREENSHOTS") else None
+        texts = [summary["run_id"], "Data statistics", "sparse_categorical_accuracy", "Gates"]
+        open_in_browser(path, texts, shot or path.with_suffix(".png"))
