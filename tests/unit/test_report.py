@@ -181,3 +181,30 @@ def test_write_without_statistics_or_summary_still_writes(tmp_path: Path) -> Non
         assert "nope" in str(exc)
     else:
         raise AssertionError("a missing run must raise")
+
+
+def test_a_run_ends_with_its_report_and_a_broken_one_never_fails_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from tfxkit.runners import local
+    from tfxkit.runners.report import summary_lines
+    from tfxkit.runners.summary import RunSummary
+
+    store = _store(tmp_path)
+    _execution(store, "penguin", "run-9", "trainer")
+    config = SimpleNamespace(
+        name="penguin", run_dir=str(tmp_path / "penguin"), model_dump=lambda mode: {"a": 1}
+    )
+    summary = RunSummary.from_dict(_summary("run-9", 0.9, "/serving/p/1"))
+    local._remember(store, config, summary)
+    assert summary.report_path == str(tmp_path / "penguin" / "reports" / "run-9.html")
+    assert "0.9" in Path(summary.report_path).read_text()
+    assert f"report:    {summary.report_path}" in summary_lines(summary)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write", broken)
+    again = RunSummary.from_dict(_summary("run-9", 0.9, None))
+    local._remember(store, config, again)  # logs a warning, raises nothing
+    assert again.report_path is None and not any("report:" in x for x in summary_lines(again))
