@@ -46,6 +46,11 @@ class TrainingOnly(keras.layers.Layer):
         super().__init__(**kwargs)
         self.steps = list(steps)
 
+    def build(self, input_shape: Any) -> None:
+        for step in self.steps:  # built even when only inference traced them: saved whole
+            step.build(input_shape)
+        super().build(input_shape)
+
     def call(self, inputs: tf.Tensor, training: Any = None) -> tf.Tensor:
         def augmented() -> tf.Tensor:
             x = inputs
