@@ -160,6 +160,7 @@ def test_write_shows_the_run_its_statistics_gates_and_recent_runs(tmp_path: Path
     assert "bill_length_mm" in html and "20.0%" in html and "mean 43.5" in html  # 2 of 10 missing
     assert "Dream (3)" in html and "sparse_categorical_accuracy" in html and "0.98" in html
     assert "Adelie" in html and "/serving/p/7" in html and "v7" in html
+    assert "ExampleStatistics #" in html and str(stats_uri) in html  # lineage: what it wrote
     assert "<script" not in html and "&lt;script&gt;" in html  # every user string escaped
     assert "http://" not in html and "https://" not in html and "<link" not in html
 

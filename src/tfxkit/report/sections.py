@@ -191,6 +191,23 @@ def error(summary: dict[str, Any]) -> str:
     return section("error", "Error", f"<pre>{escape(text)}</pre>")
 
 
+def lineage(steps: Sequence[Any]) -> str:
+    """What each execution read from outside the run (data, code) and wrote: a run's lineage
+    (``metadata.lineage.Step``; ``tfxkit lineage`` walks it across runs)."""
+    if not steps:
+        return section("lineage", "Lineage", note("no executions recorded"))
+    rows = []
+    for step in steps:
+        props = "<br>".join(escape(f"{k}: {v}") for k, v in step.properties.items())
+        outputs = "<br>".join(
+            escape(f"{key}: {a.describe()}") for key, found in step.outputs.items() for a in found
+        )
+        rows.append((step.node_id, step.state.lower(), Raw(props or "-"), Raw(outputs or "-")))
+    return section(
+        "lineage", "Lineage", table(("node", "execution", "read (data, code)", "wrote"), rows)
+    )
+
+
 def compare(rows: Sequence[dict[str, Any]], current: str) -> str:
     """The last runs side by side: status, took, metrics (the union of names), pushed, config."""
     if not rows:
@@ -223,6 +240,7 @@ NAV = (
     ("metrics", "Metrics"),
     ("verdicts", "Gates"),
     ("push", "Push"),
+    ("lineage", "Lineage"),
     ("compare", "Recent runs"),
 )
 

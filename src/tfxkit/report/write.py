@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tfxkit.components.verdicts import parse
+from tfxkit.metadata.lineage import Graph
 from tfxkit.metadata.run_history import RunRecord, list_runs, load_run
 from tfxkit.report import sections
 from tfxkit.report.stats import load_split, statistics_uri
@@ -63,6 +64,7 @@ def render(store: Any, record: RunRecord, history: list[RunRecord], last: int = 
         sections.metrics(summary),
         sections.verdicts(verdicts),
         sections.push(summary),
+        sections.lineage(_steps(store, record)),
         sections.compare([_compare_row(r) for r in recent], record.run_id),
     ]
     return sections.page(f"{record.pipeline_name} run {record.run_id}", parts)
@@ -86,6 +88,16 @@ def _statistics(store: Any, record: RunRecord) -> Any:
     except Exception as exc:  # noqa: BLE001 - a damaged artifact must not cost the report
         logging.warning("report: could not read the run's statistics: %s", exc)
         return None
+
+
+def _steps(store: Any, record: RunRecord) -> list[Any]:
+    """Each execution of the run with what it read and wrote; [] when the store cannot say."""
+    try:
+        graph = Graph(store, record.pipeline_name)
+        return [graph.step(e.execution_id) for e in record.executions]
+    except Exception as exc:  # noqa: BLE001 - lineage is one section of many
+        logging.warning("report: could not read the run's lineage: %s", exc)
+        return []
 
 
 def _recent(history: list[RunRecord], record: RunRecord, last: int) -> list[RunRecord]:
