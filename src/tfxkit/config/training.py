@@ -93,7 +93,8 @@ class ModelConfig(Strict):
     type: ModelKind = Field(
         default=ModelKind.DNN,
         description="dnn, or wide_and_deep (adds a linear part); for images (data.format: "
-        "images, the default there is cnn) cnn or mobilenet.",
+        "images, the default there is cnn) cnn or mobilenet; for text features text_pooling, "
+        "text_cnn or text_transformer (docs/text.md).",
     )
     hidden_units: HiddenUnits = Field(
         default_factory=lambda: [16, 8],

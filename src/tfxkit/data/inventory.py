@@ -6,8 +6,9 @@ those parts agreeing on one list (a file appearing between two listings cannot m
 the run disagree) and reads each Parquet footer and CSV sample once. Local data only; for a
 remote ``data.path`` the inventory is empty and ExampleGen lists the files itself.
 
-Rows are exact for Parquet (footers) and estimated for CSV and TFRecord (plain or gzip) from a
-sample of the first MiB or the first 2,000 records, scaled by the content's bytes.
+Rows are exact for Parquet (footers) and folder trees of images or text files (a file each:
+the files of the class folders are listed), and estimated for CSV and TFRecord (plain or gzip)
+from a sample of the first MiB or the first 2,000 records, scaled by the content's bytes.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pathlib import Path
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.data.csv_dialect import input_files, read_header
+from tfxkit.errors import DataError
 
 _SAMPLE_BYTES = 1 << 20
+FOLDER_FORMATS = ("images", "text_folder")  # one example per file of DIR/<label>/
 _SAMPLE_RECORDS = 2000
 
 
@@ -54,7 +57,10 @@ def take_inventory(config: PipelineConfig) -> DataInventory:
     remote = "://" in data.path
     files: tuple[Path, ...] = ()
     if not remote and Path(data.path).is_dir():
-        files = tuple(input_files(data.path, data.pattern))
+        if data.format in FOLDER_FORMATS:  # DIR/<label>/<file>: the files of the class folders
+            files = _class_folder_files(data.path, data.format, data.pattern)
+        else:
+            files = tuple(input_files(data.path, data.pattern))
     header = None
     if files and data.format == "csv" and data.csv.header:
         header = tuple(read_header(data.path, data.csv, data.pattern))
@@ -62,8 +68,23 @@ def take_inventory(config: PipelineConfig) -> DataInventory:
     return DataInventory(data.path, data.pattern, data.format, remote, files, header, rows)
 
 
+def _class_folder_files(path: str, fmt: str, pattern: str | None) -> tuple[Path, ...]:
+    """The files of an image or text folder tree; none when the tree is not valid (the
+    pre-run check then says why, naming the file)."""
+    from tfxkit.data import images, text_folders
+
+    walk = images.list_tree if fmt == "images" else text_folders.list_tree
+    try:
+        return walk(path, pattern).files
+    except DataError:
+        return ()
+
+
 def estimate_rows(files: tuple[Path, ...] | list[Path], fmt: str, header: bool) -> int | None:
-    """Input rows: exact for Parquet, estimated from a sample for CSV and TFRecord."""
+    """Input rows: exact for Parquet and folder trees (a file each), estimated from a sample
+    for CSV, TFRecord and JSON lines."""
+    if fmt in FOLDER_FORMATS:
+        return len(files)
     counters = {"parquet": _parquet_rows, "tfrecord": _tfrecord_rows, "jsonl": _line_rows}
     counter = counters.get(fmt, _csv_rows)
     try:

@@ -133,7 +133,7 @@ class PipelineBuilder:
             components=list(self.components),
             enable_cache=enable_cache,
             metadata_connection_config=metadata_connection_config,
-            beam_pipeline_args=beam_pipeline_args or [],
+            beam_pipeline_args=[*(beam_pipeline_args or []), *_text_plugins(self.config)],
         )
 
     def node_ids(self) -> list[str]:
@@ -141,6 +141,14 @@ class PipelineBuilder:
 
     def describe(self) -> dict[str, Any]:
         return {"nodes": self.node_ids(), "config": config_as_dict(self.config)}
+
+
+def _text_plugins(config: PipelineConfig) -> list[str]:
+    """Beam's worker processes (multi_processing, Dataflow) import tensorflow-text at start-up
+    when a feature is text: the Transform graph and the model they load use its ops."""
+    if any(str(f.transform) == "text" for f in config.features):
+        return ["--beam_plugin=tensorflow_text"]
+    return []
 
 
 def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
