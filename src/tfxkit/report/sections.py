@@ -202,7 +202,8 @@ def lineage(steps: Sequence[Any]) -> str:
         outputs = "<br>".join(
             escape(f"{key}: {a.describe()}") for key, found in step.outputs.items() for a in found
         )
-        rows.append((step.node_id, step.state.lower(), Raw(props or "-"), Raw(outputs or "-")))
+        long = [Raw(f'<div class="long">{text or "-"}</div>') for text in (props, outputs)]
+        rows.append((step.node_id, step.state.lower(), *long))
     return section(
         "lineage", "Lineage", table(("node", "execution", "read (data, code)", "wrote"), rows)
     )
@@ -226,7 +227,8 @@ STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em} h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0} th,td{border:1px solid #ddd;padding:3px 8px;
-text-align:left;vertical-align:middle} th{background:#f4f4f4} table.kv th{display:none}
+text-align:left;vertical-align:middle} th{background:#f4f4f4} .long{overflow-wrap:anywhere}
+table.kv th{display:none}
 .note{color:#666} .good{color:#2a7a2a} .bad{color:#b22} .badge{font-size:.6em;padding:2px 8px;
 border-radius:8px;background:#eee;vertical-align:middle} .st{padding:0 4px;border-radius:3px}
 .st.failed{background:#fdd} .st.cached{background:#def} .st.skipped{background:#eee}
