@@ -209,3 +209,17 @@ def test_a_run_ends_with_its_report_and_a_broken_one_never_fails_it(
     again = RunSummary.from_dict(_summary("run-9", 0.9, None))
     local._remember(store, config, again)  # logs a warning, raises nothing
     assert again.report_path is None and not any("report:" in x for x in summary_lines(again))
+
+
+def test_optimized_models_show_their_ratios_and_gate() -> None:
+    found = [
+        {
+            "kind": "quantize",
+            "comparison": {"size_ratio": 0.26, "latency_ratio_b1": None, "original": "m"},
+            "sparsity": None,
+            "gate": {"passed": False, "reasons": ["accuracy drop 0.08 > 0.02"]},
+        }
+    ]
+    html = sections.optimizations(found)
+    assert "quantize" in html and "size_ratio 0.26" in html and "accuracy drop 0.08" in html
+    assert sections.optimizations([]) == ""

@@ -171,6 +171,24 @@ def verdicts(items: Sequence[tuple[str, Any]]) -> str:
     return section("verdicts", "Gates", table(("node", "kind", "verdict", "reasons", "says"), rows))
 
 
+def optimizations(found: Sequence[dict[str, Any]]) -> str:
+    """Each optimized model against the original: its ratios (optimized / original, below 1 is
+    smaller or faster), the accuracy change, and its gate. Empty without an optimize section."""
+    if not found:
+        return ""
+    rows = []
+    for item in found:
+        comparison = item.get("comparison") or {}
+        numbers = {k: v for k, v in comparison.items() if isinstance(v, (int, float)) and v == v}
+        gate = item.get("gate") or {}
+        verdict = (
+            "passed" if gate.get("passed") else "FAILED: " + "; ".join(gate.get("reasons", []))
+        )
+        rows.append((item.get("kind"), _pairs(numbers) or "-", item.get("sparsity"), verdict))
+    body = table(("optimization", "compared with the original", "sparsity", "gate"), rows)
+    return section("optimizations", "Optimized models", body)
+
+
 def push(summary: dict[str, Any]) -> str:
     path = summary.get("pushed_path")
     if not path:

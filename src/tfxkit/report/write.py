@@ -63,6 +63,7 @@ def render(store: Any, record: RunRecord, history: list[RunRecord], last: int = 
         sections.anomalies(summary.get("anomalies") or []),
         sections.metrics(summary),
         sections.verdicts(verdicts),
+        sections.optimizations(summary.get("optimizations") or []),
         sections.push(summary),
         sections.lineage(_steps(store, record)),
         sections.compare([_compare_row(r) for r in recent], record.run_id),
