@@ -93,7 +93,9 @@ def serve_both(model_dir: str, config: Any, rows: list[dict[str, str | None]]):
     import tensorflow as tf
 
     from tfxkit.config.features import column_key
+    from tfxkit.serving.custom_ops import register_for
 
+    register_for(model_dir)  # a text model's tensorflow-text ops, as every loader does
     model = tf.saved_model.load(model_dir)
     raw_inputs, examples = {}, [tf.train.Example() for _ in rows]
     for feature in config.features:
