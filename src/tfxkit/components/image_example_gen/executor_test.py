@@ -154,6 +154,18 @@ def test_beam_run_labels_from_folders_and_a_split_by_relative_path(
     assert {s: _paths(e) for s, e in second.items()} == {s: _paths(e) for s, e in first.items()}
 
 
+def test_examples_are_written_with_the_classes_mixed(tmp_path: Path) -> None:
+    """Not one class after another: the Trainer reads them in this order through a bounded
+    shuffle buffer, and batches of one class made a CNN forget the others."""
+    root = _tree(tmp_path / "shapes", per_class=12)
+    files = executor.image_files(str(root), "*/*")
+    ordered = sorted(files, key=executor.mixed_order)
+    assert sorted(ordered) == sorted(files) and ordered != sorted(files)
+    first_third = {Path(f).parent.name for f in ordered[:12]}
+    assert first_third == set(CLASSES)  # every class within the first 12 of 36
+    assert ordered == sorted(reversed(files), key=executor.mixed_order)  # whatever the listing
+
+
 # ---------------------------------------------------------------- bad input
 
 
