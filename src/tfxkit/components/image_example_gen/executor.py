@@ -25,7 +25,6 @@ data, Kubeflow).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
@@ -36,7 +35,7 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
 from tfxkit.config.sections import IMAGE_KEYS
-from tfxkit.data.class_folders import select_files
+from tfxkit.data.class_folders import mixed_order, select_files
 from tfxkit.data.images import IMAGE_KIND, ImageSpec, inspect_image, label_of, relative_path
 from tfxkit.errors import DataError, one_line
 
@@ -52,17 +51,6 @@ def image_files(input_base: str, split_pattern: str) -> list[str]:
     ``DataError`` naming it (``tfxkit.data.class_folders``)."""
     pattern = os.path.join(input_base, split_pattern)
     return select_files(fileio.glob(pattern), input_base, IMAGE_KIND, fileio.isdir, pattern)
-
-
-def mixed_order(path: str) -> str:
-    """The order examples are written in: by a hash of the path, so the classes are mixed.
-
-    Why: the Trainer reads the examples in the order they were written, through TFXIO's
-    shuffle buffer of 10,000; in folder order (one class after another) its batches held one or
-    two classes at a time, and a CNN trained so on full Fashion-MNIST forgot the earlier ones
-    (0.62 accuracy on the eval split, where Keras' validation on the first classes said 0.91).
-    A hash, not a random shuffle: the same files are written in the same order on every run."""
-    return hashlib.sha256(path.encode("utf-8")).hexdigest()
 
 
 def _bytes(value: bytes) -> tf.train.Feature:
@@ -117,7 +105,7 @@ def ImageToExample(
     """The image files of one input split as tf.Examples (objects, not bytes: TFX's
     partitioner reads ``image_path`` from them)."""
     input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-    files = sorted(image_files(input_base, split_pattern), key=mixed_order)
+    files = sorted(image_files(input_base, split_pattern), key=lambda f: mixed_order(f, input_base))
     return (
         pipeline
         | "ListImages" >> beam.Create(files)

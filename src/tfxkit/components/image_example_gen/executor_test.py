@@ -16,6 +16,7 @@ from tfxkit.components.image_example_gen import executor
 from tfxkit.config.pipeline_config import validate_config
 from tfxkit.data import images
 from tfxkit.data.checks import check_local_data
+from tfxkit.data.class_folders import mixed_order
 from tfxkit.data.images import ImageSpec
 from tfxkit.errors import DataError
 
@@ -159,11 +160,19 @@ def test_examples_are_written_with_the_classes_mixed(tmp_path: Path) -> None:
     shuffle buffer, and batches of one class made a CNN forget the others."""
     root = _tree(tmp_path / "shapes", per_class=12)
     files = executor.image_files(str(root), "*/*")
-    ordered = sorted(files, key=executor.mixed_order)
+    ordered = sorted(files, key=lambda f: mixed_order(f, str(root)))
     assert sorted(ordered) == sorted(files) and ordered != sorted(files)
     first_third = {Path(f).parent.name for f in ordered[:12]}
     assert first_third == set(CLASSES)  # every class within the first 12 of 36
-    assert ordered == sorted(reversed(files), key=executor.mixed_order)  # whatever the listing
+    assert ordered == sorted(reversed(files), key=lambda f: mixed_order(f, str(root)))
+    moved = tmp_path / "moved"  # the same tree elsewhere: the same order (relative paths)
+    root.rename(moved)
+    again = sorted(
+        executor.image_files(str(moved), "*/*"), key=lambda f: mixed_order(f, str(moved))
+    )
+    assert [Path(f).relative_to(moved) for f in again] == [
+        Path(f).relative_to(root) for f in ordered
+    ]
 
 
 # ---------------------------------------------------------------- bad input

@@ -29,7 +29,7 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
 from tfxkit.config.sections import TEXT_FOLDER_KEYS
-from tfxkit.data.class_folders import label_of, relative_path, select_files
+from tfxkit.data.class_folders import label_of, mixed_order, relative_path, select_files
 from tfxkit.data.text_folders import TEXT_KIND, decode_text
 from tfxkit.errors import DataError
 
@@ -77,7 +77,9 @@ def TextFolderToExample(
     """The text files of one input split as tf.Examples (objects, not bytes: TFX's
     partitioner reads ``text_path`` from them)."""
     input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-    files = text_files(input_base, split_pattern)
+    files = sorted(  # classes mixed, as for images (class_folders.mixed_order says why)
+        text_files(input_base, split_pattern), key=lambda f: mixed_order(f, input_base)
+    )
     return (
         pipeline
         | "ListTextFiles" >> beam.Create(files)

@@ -85,16 +85,21 @@ def test_beam_run_labels_from_folders_and_a_split_by_relative_path(tmp_path: Pat
             "label_key": "label",
         },
     )
-    found = {}
+    found, labels = {}, []
     for split in ("train", "eval"):
         files = tf.io.gfile.glob(str(tmp_path / "out" / f"Split-{split}" / "*.gz"))
         for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
             features = tf.train.Example.FromString(record.numpy()).features.feature
             path = features["text_path"].bytes_list.value[0].decode()
+            labels += [path.split("/")[0]] if split == "train" else []
             assert features["label"].bytes_list.value[0].decode() == path.split("/")[0]
             assert features["text"].bytes_list.value[0].decode() == (root / path).read_text()
             found[path] = split
     assert len(found) == 20 and set(found.values()) == {"train", "eval"}
+    # Written with the classes mixed (class_folders.mixed_order), not one class after another:
+    # the Trainer's bounded shuffle buffer reads them in this order.
+    changes = sum(a != b for a, b in zip(labels, labels[1:], strict=False))
+    assert changes >= 3, labels
 
 
 @pytest.mark.parametrize(
