@@ -229,7 +229,7 @@ def test_runs_list_show_and_compare_read_the_history(workspace: Path, cold_run: 
     assert listed[cold]["status"] == "blessed" and listed[cold]["pushed"] == "v1"
     assert listed[strict]["status"] == "not blessed" and listed[strict]["pushed"] == "no"
     assert listed[cold]["config_hash"] != listed[strict]["config_hash"]
-    shown = cli("show", strict[:12]).stdout  # a unique prefix is enough
+    shown = cli("show", strict[:-3]).stdout  # a unique prefix is enough
     assert f"run {strict}" in shown and "not blessed" in shown
     assert re.search(r"pusher\s+skipped", shown) and "pushed: no" in shown, shown
     assert "failed:" in shown and "SparseCategoricalAccuracy" in shown, shown

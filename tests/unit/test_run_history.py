@@ -83,3 +83,21 @@ def test_config_changes_name_each_dotted_key_with_every_runs_value() -> None:
         "training.steps": [10, 10, None],
     }
     assert config_changes([runs[0], SimpleNamespace(config=None)]) == {}  # nothing to compare
+
+
+def test_an_ambiguous_run_prefix_names_the_runs_it_matches(tmp_path: Path) -> None:
+    import pytest
+
+    from tfxkit.cli.runs import load_run_or_fail
+    from tfxkit.errors import ConfigError
+
+    store = _store(tmp_path)
+    for run_id in ("20261207T1601.1", "20261207T1601.2"):
+        _run(store, "penguin", run_id, "trainer", metadata_store_pb2.Execution.COMPLETE)
+    loaded = SimpleNamespace(name="penguin", metadata=SimpleNamespace(mysql=None))
+    loaded.resolved_sqlite_path = str(tmp_path / "metadata.sqlite")
+    assert load_run_or_fail(store, loaded, "20261207T1601.2").run_id == "20261207T1601.2"
+    with pytest.raises(ConfigError, match="is the start of 2 runs.*give more of the run id"):
+        load_run_or_fail(store, loaded, "20261207T1601")
+    with pytest.raises(ConfigError, match="no run 'x'.*the last: 20261207T1601.1"):
+        load_run_or_fail(store, loaded, "x")

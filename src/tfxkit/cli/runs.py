@@ -207,7 +207,14 @@ def load_run_or_fail(store: Any, loaded: Any, run_id: str) -> Any:
 
     record = load_run(store, loaded.name, run_id)
     if record is None:
-        known = [r.run_id for r in list_runs(store, loaded.name)[-5:]]
+        runs = list_runs(store, loaded.name)
+        matches = [r.run_id for r in runs if r.run_id.startswith(run_id)]
+        if len(matches) > 1:
+            raise ConfigError(
+                f"'{run_id}' is the start of {len(matches)} runs of '{loaded.name}' "
+                f"({', '.join(matches[:5])}); give more of the run id"
+            )
+        known = [r.run_id for r in runs[-5:]]
         raise ConfigError(
             f"no run '{run_id}' of '{loaded.name}' in {_where(loaded)}"
             + (f"; the last: {', '.join(known)}" if known else "; it has no runs yet")
