@@ -232,7 +232,7 @@ def test_runs_list_show_and_compare_read_the_history(workspace: Path, cold_run: 
     shown = cli("show", strict[:-3]).stdout  # a unique prefix is enough
     assert f"run {strict}" in shown and "not blessed" in shown
     assert re.search(r"pusher\s+skipped", shown) and "pushed: no" in shown, shown
-    assert "failed:" in shown and "SparseCategoricalAccuracy" in shown, shown
+    assert "failed:  sparse_categorical_accuracy on overall" in shown and "1.01" in shown, shown
     compared = cli("compare", cold, strict).stdout
     assert "config changes from" in compared
     assert "evaluation.thresholds.SparseCategoricalAccuracy.lower_bound:" in compared
@@ -252,7 +252,9 @@ def test_runs_list_show_and_compare_read_the_history(workspace: Path, cold_run: 
     assert steps["trainer"]["run_id"] == cold and steps["trainer"]["config_hash"]
     assert steps["trainer"]["properties"]["code_fingerprint"]
     assert steps["example_gen"]["properties"]["input_fingerprint"].count("sha256:") == 1
-    assert {g["node"]: g["properties"]["blessed"] for g in up["gates"]}["evaluator"] == 1
+    gates = {(g["node"], g["run_id"]): g["properties"]["blessed"] for g in up["gates"]}
+    assert gates[("evaluator", cold)] == 1 and gates[("infra_check", cold)] == 1
+    assert gates[("evaluator", strict)] == 0  # the same model, judged again under 1.01
     down = json.loads(cli_lineage(tfxkit, "--span", "0", *where))
     pushed = [a for s in down["steps"] for a in s["outputs"].get("pushed_model", [])]
     assert "1" in {a["properties"].get("pushed_version") for a in pushed}

@@ -101,18 +101,18 @@ def _print(as_json: bool, head: str, steps: list[Any], blessings: list[Any]) -> 
         data = {
             "about": head,
             "steps": [asdict(s) for s in steps],
-            "gates": [{"node": n, **asdict(b)} for n, b in blessings],
+            "gates": [{"node": n, "run_id": r, **asdict(b)} for n, r, b in blessings],
         }
         click.echo(json.dumps(data, indent=1, default=str))
         return 0
     click.echo(head)
     if blessings:
-        click.echo("gates on the model:")
-        for node, blessing in blessings:
+        click.echo("gates on the model (each run that judged it):")
+        for node, run, blessing in blessings:
             passed = blessing.properties.get("blessed", blessing.properties.get("passed"))
             verdict = "passed" if passed == 1 else "did not pass"
             reason = blessing.properties.get("reason", "")
-            click.echo(f"  {node}: {verdict}" + (f" ({reason})" if reason else ""))
+            click.echo(f"  {node} in run {run}: {verdict}" + (f" ({reason})" if reason else ""))
     click.echo("executions (nearest first):" if "went into" not in head else "executions:")
     for step in steps:
         config = f", config {step.config_hash}" if step.config_hash else ""

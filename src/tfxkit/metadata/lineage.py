@@ -152,17 +152,19 @@ class Graph:
                             queue.append(artifact.id)
         return steps
 
-    def blessings_of(self, model_id: int) -> list[tuple[str, ArtifactInfo]]:
-        """Every gate's verdict on a model: (node, blessing) for ModelBlessing / InfraBlessing
-        artifacts whose ``current_model_id`` is the model."""
+    def blessings_of(self, model_id: int) -> list[tuple[str, str, ArtifactInfo]]:
+        """Every gate's verdict on a model, in every run that judged it (a cached model is
+        judged again, e.g. under a new threshold): (node, run, blessing) for ModelBlessing /
+        InfraBlessing artifacts whose ``current_model_id`` is the model."""
         found = []
         for type_name in ("ModelBlessing", "InfraBlessing"):
             for artifact in self.store.get_artifacts_by_type(type_name):
                 value = artifact.custom_properties.get("current_model_id")
                 if value is not None and value.int_value == model_id:
                     producers = self.producers(artifact.id)
-                    node = self.step(producers[0]).node_id if producers else "?"
-                    found.append((node, self.artifact(artifact.id)))
+                    step = self.step(producers[0]) if producers else None
+                    node, run = (step.node_id, step.run_id) if step else ("?", "?")
+                    found.append((node, run, self.artifact(artifact.id)))
         return found
 
     def pushed_version(self, version: int, destination: str) -> int | None:
