@@ -4,6 +4,10 @@ tf.distribute strategies, tuning and training settings.
 Split from ``config.pipeline_config`` to keep each module readable; like it, this module
 never imports TFX, runners or TensorFlow. A search space uses the same value types as the
 model settings it searches, so a candidate the model would refuse is refused up front.
+
+Just over 400 lines since the image (cnn, mobilenet, augment) and text (model.text) settings
+joined the model's: they are validated against each other in ``ModelConfig``. The next split
+is those architectures' settings into ``config/architectures.py``.
 """
 
 from __future__ import annotations
