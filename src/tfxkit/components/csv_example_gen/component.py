@@ -99,6 +99,17 @@ class CsvExampleGen(FileBasedExampleGen):
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)
 
 
+def split_by_feature(output_config: example_gen_pb2.Output, feature: str) -> example_gen_pb2.Output:
+    """A copy of ``output_config`` whose hash split is by ``feature`` (unless it names a
+    partition feature already): for folder trees, the file's relative path decides its split."""
+    output = example_gen_pb2.Output()
+    output.CopyFrom(output_config)
+    split = output.split_config
+    if split.splits and not split.partition_feature_name:
+        split.partition_feature_name = feature
+    return output
+
+
 def file_based_spec(
     spec_class: type[FileBasedExampleGenSpec],
     input_base: str,

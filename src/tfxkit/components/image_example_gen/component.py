@@ -25,7 +25,7 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import FileBasedExampleGenSpec
 
 from tfxkit.components.content_fingerprint import ContentFingerprintDriver
-from tfxkit.components.csv_example_gen.component import file_based_spec
+from tfxkit.components.csv_example_gen.component import file_based_spec, split_by_feature
 from tfxkit.components.image_example_gen import executor
 from tfxkit.data.images import DEFAULT_PATTERN, ImageSpec
 from tfxkit.fingerprint import code_fingerprint
@@ -45,14 +45,8 @@ class ImageExampleGenSpec(FileBasedExampleGenSpec):
 
 
 def split_by_path(output_config: example_gen_pb2.Output) -> example_gen_pb2.Output:
-    """A copy of ``output_config`` whose hash split is by ``image_path`` (unless it names a
-    partition feature already): the relative path decides an image's split."""
-    output = example_gen_pb2.Output()
-    output.CopyFrom(output_config)
-    split = output.split_config
-    if split.splits and not split.partition_feature_name:
-        split.partition_feature_name = executor.PATH_KEY
-    return output
+    """``output_config`` split by ``image_path``: the relative path decides an image's split."""
+    return split_by_feature(output_config, executor.PATH_KEY)
 
 
 class ImageExampleGen(FileBasedExampleGen):

@@ -21,7 +21,7 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import FileBasedExampleGenSpec
 
 from tfxkit.components.content_fingerprint import ContentFingerprintDriver
-from tfxkit.components.csv_example_gen.component import file_based_spec
+from tfxkit.components.csv_example_gen.component import file_based_spec, split_by_feature
 from tfxkit.components.text_folder_example_gen import executor
 from tfxkit.data.text_folders import DEFAULT_PATTERN
 from tfxkit.fingerprint import code_fingerprint
@@ -39,14 +39,8 @@ class TextFolderExampleGenSpec(FileBasedExampleGenSpec):
 
 
 def split_by_path(output_config: example_gen_pb2.Output) -> example_gen_pb2.Output:
-    """A copy of ``output_config`` whose hash split is by ``text_path`` (unless it names a
-    partition feature already): the relative path decides a file's split."""
-    output = example_gen_pb2.Output()
-    output.CopyFrom(output_config)
-    split = output.split_config
-    if split.splits and not split.partition_feature_name:
-        split.partition_feature_name = executor.PATH_KEY
-    return output
+    """``output_config`` split by ``text_path``: the relative path decides a file's split."""
+    return split_by_feature(output_config, executor.PATH_KEY)
 
 
 class TextFolderExampleGen(FileBasedExampleGen):
