@@ -50,12 +50,16 @@ class Client:
         timeout: float = 10.0,
         retries: int = 3,
         backoff: float = 0.2,
+        request_log: Any = None,
     ) -> None:
+        """``request_log``: a started ``request_log.RequestLogger`` to log REST predicts on the
+        client side (for a server that logs nothing, such as TF Serving; docs/monitoring.md)."""
         self.rest_url = f"http://{host}:{rest_port}"
         self.grpc_target = f"{host}:{grpc_port}" if grpc_port else None
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self._session = requests.Session()
         self._stubs: dict[str, Any] = {}
+        self.request_log = request_log
 
     # ---------------------------------------------------------------- REST
     @staticmethod
@@ -132,6 +136,11 @@ class Client:
         if signature_name:
             body["signature_name"] = signature_name
         answer = self._rest("POST", self._model_path(model, version, label) + ":predict", body)
+        if self.request_log is not None:  # version -1: unknown (a label or the latest answered)
+            self.request_log.offer(
+                model, -1 if version is None else int(version), "predict",
+                json.dumps(body).encode(), answer,
+            )  # fmt: skip
         return answer["predictions"] if instances is not None else answer["outputs"]
 
     # TF Serving's Classify and Regress APIs take the same request (tf.Examples, an optional

@@ -39,6 +39,7 @@ from waitress.task import ErrorTask
 
 from tfxkit.serving import inference, layout
 from tfxkit.serving.models import ModelStore, RequestError
+from tfxkit.serving.request_log import HEADER, RequestLogger
 
 _MODEL_PATH = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"
@@ -164,6 +165,29 @@ class RestApp:
         self.store, self.settings = store, settings
         self.counters: Counter = Counter()
         self._lock = threading.Lock()  # Counter's += is a read and a write: threads lose counts
+        self.request_log: RequestLogger | None = None  # monitoring: set by EmbeddedServer
+
+    def log_request(self, environ: dict, path: str, body: bytes, payload: dict) -> str | None:
+        """Offer an answered predict/classify/regress to the request log; its request id (the
+        client's ``X-Request-Id`` when it sent one)."""
+        match = _MODEL_PATH.match(path)
+        if self.request_log is None or match is None or not (match["rest"] or "").startswith(":"):
+            return None
+        version = match["version"]
+        try:
+            loaded = self.store.get(
+                match["name"], int(version) if version else None, match["label"]
+            )
+        except RequestError:  # unloaded since it answered: log nothing rather than guess
+            return None
+        return self.request_log.offer(
+            match["name"],
+            loaded.version,
+            match["rest"][1:],
+            body,
+            payload,
+            environ.get("HTTP_X_REQUEST_ID"),
+        )
 
     def count(self, kind: str, status: int) -> None:
         with self._lock:
@@ -188,7 +212,11 @@ class RestApp:
                 self.store, method, path, body, max_batch_rows=self.settings.max_batch_rows
             )
         self.count(path.rsplit(":", 1)[-1] if ":" in path else "status", status)
-        return _answer(start_response, status, json.dumps(payload), _JSON)
+        extra = []
+        if status == 200 and method == "POST" and self.request_log is not None:
+            request_id = self.log_request(environ, path, body, payload)
+            extra = [(HEADER, request_id)] if request_id else []
+        return _answer(start_response, status, json.dumps(payload), _JSON, extra)
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Required",
@@ -196,12 +224,17 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Requir
             501: "Not Implemented", 503: "Service Unavailable"}  # fmt: skip
 
 
-def _answer(start_response: Respond, status: int, text: str, content_type: str) -> list[bytes]:
+def _answer(
+    start_response: Respond,
+    status: int,
+    text: str,
+    content_type: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
     data = text.encode()
     reason = _REASONS.get(status, "Error")
-    start_response(
-        f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(data)))]
-    )
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {reason}", headers + (extra or []))
     return [data]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from tfxkit.errors import ServingError
 from tfxkit.serving import grpc_service, rest
 from tfxkit.serving.models import ModelStore, base_exists
+from tfxkit.serving.request_log import LogSettings, RequestLogger
 
 
 class EmbeddedServer:
@@ -31,6 +32,7 @@ class EmbeddedServer:
         poll_seconds: float = 2.0,
         log: Callable[[str], None] = print,
         rest_settings: rest.RestSettings | None = None,
+        request_log: LogSettings | None = None,
     ) -> None:
         if not base_exists(base):
             raise ServingError(
@@ -58,6 +60,9 @@ class EmbeddedServer:
             ) from None
         self.rest_port = self._rest.port
         self._poller: threading.Thread | None = None
+        # Monitoring (docs/monitoring.md): sampled REST requests and answers to TFRecord windows.
+        self.request_log = RequestLogger(request_log) if request_log else None
+        self._rest.app.request_log = self.request_log
 
     def refresh(self) -> None:
         for change in self.store.refresh():
@@ -65,6 +70,8 @@ class EmbeddedServer:
 
     def start(self) -> EmbeddedServer:
         self.refresh()
+        if self.request_log is not None:
+            self.request_log.start()
         self._rest.start()
         if self._grpc is not None:
             self._grpc.start()
@@ -84,6 +91,8 @@ class EmbeddedServer:
         self._rest.stop()
         if self._grpc is not None:
             self._grpc.stop(grace=None)
+        if self.request_log is not None:
+            self.request_log.stop()  # after the front ends: every answered request is queued
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()
