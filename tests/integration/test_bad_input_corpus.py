@@ -1,6 +1,11 @@
 """The bad-input corpus (``tests/data/bad/<case>/case.yaml``): each case must exit 2 with a
 message naming the culprit, and train and push nothing.
 
+A case brings its data as files (``data/``), as an edit of the penguin table (``penguins:``), or
+as a generated image tree (``images:``, tiny PNGs written by Pillow, then ``edits``: a truncated
+file, a text file, an empty folder...); and its own config (``config:``, with ``DATA`` for the
+data's path) where the penguin config (``BASE_CONFIG``) does not fit, e.g. images or text.
+
 Most cases are caught before any component starts (seconds; run in-process). The cases whose
 ``expect.stage`` is a gate (``anomaly_gate``, ``leakage_gate``) need the ingested data, so they
 run the pipeline up to that gate (marked slow). The "Bad input" table of
@@ -69,21 +74,53 @@ def _penguins(target: Path, edit: dict) -> None:
         writer.writerows(rows)
 
 
+def _png(path: Path, size: list[int], seed: int) -> None:
+    """A tiny grayscale PNG of random pixels (Pillow: the pre-run check's own decoder)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, size=size, dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels, mode="L").save(path, format="PNG")
+
+
+def _images(target: Path, spec: dict) -> None:
+    """An image folder tree: ``classes`` (name -> count) of ``size`` PNGs, then ``edits``
+    in order: ``png`` (one more, of ``size``), ``truncate`` (keep the first ``keep`` bytes),
+    ``write`` (a file holding ``text``), ``mkdir`` (an empty folder)."""
+    size = spec.get("size", [8, 8])
+    for label, count in spec["classes"].items():
+        for index in range(count):
+            _png(target / label / f"{index}.png", size, seed=index)
+    for edit in spec.get("edits", []):
+        if "png" in edit:
+            _png(target / edit["png"], edit.get("size", size), seed=99)
+        elif "truncate" in edit:
+            path = target / edit["truncate"]
+            path.write_bytes(path.read_bytes()[: edit.get("keep", 60)])
+        elif "write" in edit:
+            (target / edit["write"]).write_text(edit["text"])
+        elif "mkdir" in edit:
+            (target / edit["mkdir"]).mkdir(parents=True)
+
+
 def _prepare(case_dir: Path, case: dict, tmp_path: Path) -> tuple[Path, list[str]]:
     data = tmp_path / "data"
     if "penguins" in case:
         _penguins(data, case["penguins"])
+    elif "images" in case:
+        _images(data, case["images"])
     else:
         shutil.copytree(case_dir / "data", data)
     config = tmp_path / "config.yaml"
-    config.write_text(BASE_CONFIG.replace("DATA", str(data)))
+    config.write_text(case.get("config", BASE_CONFIG).replace("DATA", str(data)))
     overrides = [s.replace("CASES", str(CASES)) for s in case.get("set", [])]
     overrides.append(f"workspace={tmp_path / 'ws'}")
     return config, overrides
 
 
 def test_the_corpus_has_at_least_twenty_cases_each_in_the_docs() -> None:
-    assert len(_cases()) >= 20
+    assert len(_cases()) >= 41  # 29 table cases, 12 image and text cases (issue 23)
     page = (REPO / "docs" / "data-validation.md").read_text()
     for case in _cases():
         assert f"| `{case.id}` |" in page, (
