@@ -39,6 +39,7 @@ from tfxkit.config.loading import (
     read_yaml_mapping,
     validate_model,
 )
+from tfxkit.config.monitoring import MonitoringConfig
 from tfxkit.config.runtime import (
     BeamConfig,
     BeamMode,
@@ -136,6 +137,10 @@ class PipelineConfig(Strict):
         default_factory=PushConfig, description="Where a blessed model is pushed for serving."
     )
     batch: BatchConfig | None = Field(default=None, description="Score a batch after the push.")
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig,
+        description="Request logging, tfxkit monitor and its alerts (docs/monitoring.md).",
+    )
     runner: RunnerConfig = Field(default_factory=RunnerConfig, description="Local run settings.")
     metadata: MetadataConfig = Field(
         default_factory=MetadataConfig, description="The ML Metadata store."
@@ -175,11 +180,19 @@ class PipelineConfig(Strict):
                 f"model.type: {self.model.type} learns from table columns; images are learned "
                 f"by {' or '.join(VISION_MODELS)} (leave type out for a cnn)"
             )
-        for section in ("fairness", "optimize", "batch"):  # not for images yet (docs/images.md)
+        for section in ("fairness", "batch"):  # not for images yet (docs/images.md)
             if getattr(self, section) is not None:
                 raise ValueError(
                     f"{section}: not supported for images yet (data.format: images); leave the "
                     f"{section} section out"
+                )
+        # Images are optimized by the TFLite quantizer only: pruning and distillation rebuild
+        # the model's dense layers and know no conv blocks or augmentation layer.
+        for kind in ("prune", "distill"):
+            if self.optimize is not None and getattr(self.optimize, kind) is not None:
+                raise ValueError(
+                    f"optimize.{kind}: not supported for images yet (data.format: images); "
+                    "optimize.quantize is"
                 )
         # Images are ingested as the keys below (components/image_example_gen); tabular
         # features, derived labels and per-feature rules have no column to apply to.

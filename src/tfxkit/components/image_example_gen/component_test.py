@@ -106,7 +106,8 @@ def test_an_images_config_needs_no_features_and_trains_a_cnn() -> None:
         ({"evaluation": {}}, "evaluation.thresholds is empty"),  # blessed by a rule, as tables
         ({"model": {"type": "dnn"}}, "images are learned by cnn or mobilenet"),
         ({"model": {"type": "cnn", "alpha": 0.5}}, "alpha applies to type mobilenet"),
-        ({"optimize": {"quantize": "int8"}}, "optimize: not supported for images yet"),
+        ({"optimize": {"prune": {"sparsity": 0.5}}}, "optimize.prune: not supported for images"),
+        ({"optimize": {"distill": {}}}, "optimize.distill: not supported for images"),
         ({"batch": {"data": "/b"}}, "batch: not supported for images yet"),
         ({"training": {"augment": {}}}, "set flip, crop or brightness"),
         ({"evaluation": {"bless": "always", "slices": [["shape"]]}}, "'shape' is not the label"),
@@ -115,6 +116,12 @@ def test_an_images_config_needs_no_features_and_trains_a_cnn() -> None:
 def test_config_rules_of_images(edit: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate_config({**IMAGES, "label": {"name": "label"}, **edit})
+
+
+def test_images_may_be_quantized() -> None:
+    config = _config(optimize={"quantize": "int8", "gate": {"max_accuracy_drop": 2.0}})
+    assert config.optimize.quantize.mode == "int8"
+    assert config.optimize.gate.max_accuracy_drop == 2.0
 
 
 def test_table_configs_refuse_image_models_and_augmentation() -> None:
