@@ -12,8 +12,8 @@ from ml_metadata.proto import metadata_store_pb2
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from tfxkit import report
+from tfxkit.components.run_report import sections, svg
 from tfxkit.metadata import run_history
-from tfxkit.report import sections, svg
 from tfxkit.report.stats import load_split
 
 EVIL = '<script>alert("x")</script>'
@@ -223,3 +223,41 @@ def test_optimized_models_show_their_ratios_and_gate() -> None:
     html = sections.optimizations(found)
     assert "quantize" in html and "size_ratio 0.26" in html and "accuracy drop 0.08" in html
     assert sections.optimizations([]) == ""
+
+
+def test_statistics_show_the_eval_split_beside_train(tmp_path: Path) -> None:
+    _statistics(tmp_path)
+    (tmp_path / "Split-eval").mkdir()
+    train = load_split(str(tmp_path))
+    data = statistics_pb2.DatasetFeatureStatisticsList()
+    data.ParseFromString((tmp_path / "Split-train" / "FeatureStats.pb").read_bytes())
+    data.datasets[0].num_examples = 4
+    data.datasets[0].features[0].num_stats.mean = 51.25
+    (tmp_path / "Split-eval" / "FeatureStats.pb").write_bytes(data.SerializeToString())
+    html = sections.statistics([train, load_split(str(tmp_path), "eval")])
+    assert "split &#x27;train&#x27;: 10 examples" in html and "&#x27;eval&#x27;: 4 examples" in html
+    assert "mean 43.5" in html and "mean 51.25" in html
+    assert html.count(">bill_length_mm<") == 1  # named once, its splits in the rows under it
+
+
+def test_schema_diff_lists_the_changes_or_says_there_are_none() -> None:
+    from tfxkit.pipeline.schema_evolution import SchemaChange
+
+    change = SchemaChange("island", "values", f"new categories {EVIL}")
+    html = sections.schema_diff([change], "/schemas/7")
+    assert "island" in html and "/schemas/7" in html and "&lt;script&gt;" in html
+    assert "no change against it" in sections.schema_diff([], "/schemas/7")
+    assert "no schema of record" in sections.schema_diff(None)
+
+
+def test_training_curves_draw_train_and_eval_per_metric() -> None:
+    history = {
+        "train": [{"step": 10, "loss": 1.2, "accuracy": 0.5}, {"step": 20, "loss": 0.6}],
+        "eval": [{"step": 20, "epoch": 1, "loss": 0.7, "accuracy": 0.75}],
+    }
+    html = sections.curves(history)
+    assert html.count("<figure") == 2  # loss and accuracy; step and epoch are axes
+    assert "loss (last: train 0.6; eval 0.7)" in html and "<polyline" in html
+    assert "eval at step 20: 0.75" in html  # an eval point's hover text
+    assert "no training history" in sections.curves(None)
+    assert svg.lines({}) == ""

@@ -7,11 +7,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tfxkit.components.run_report import sections
+from tfxkit.components.run_report.gather import load_history, load_schema
 from tfxkit.components.verdicts import parse
 from tfxkit.metadata.lineage import Graph
 from tfxkit.metadata.run_history import RunRecord, list_runs, load_run
-from tfxkit.report import sections
+from tfxkit.pipeline.stages import node_ids
 from tfxkit.report.stats import load_split, statistics_uri
+
+SPLITS = ("train", "eval")  # the splits whose statistics the report shows, side by side
 
 _STATES = {"COMPLETE": "finished", "CACHED": "cached", "FAILED": "failed", "RUNNING": "running"}
 
@@ -45,6 +49,7 @@ def render(store: Any, record: RunRecord, history: list[RunRecord], last: int = 
     summary = record.summary or {}
     verdicts = [(node, parse(data)) for node, data in (summary.get("verdicts") or {}).items()]
     recent = _recent(history, record, last)
+    steps = _steps(store, record)
     parts = [
         sections.header(
             {
@@ -61,11 +66,13 @@ def render(store: Any, record: RunRecord, history: list[RunRecord], last: int = 
         sections.nodes(node_rows(record)),
         sections.statistics(_statistics(store, record)),
         sections.anomalies(summary.get("anomalies") or []),
+        sections.schema_diff(*_schema_diff(steps)),
+        sections.curves(_history(steps)),
         sections.metrics(summary),
         sections.verdicts(verdicts),
         sections.optimizations(summary.get("optimizations") or []),
         sections.push(summary),
-        sections.lineage(_steps(store, record)),
+        sections.lineage(steps),
         sections.compare([_compare_row(r) for r in recent], record.run_id),
     ]
     return sections.page(f"{record.pipeline_name} run {record.run_id}", parts)
@@ -81,14 +88,55 @@ def node_rows(record: RunRecord) -> list[tuple[str, str, float]]:
     ]
 
 
-def _statistics(store: Any, record: RunRecord) -> Any:
-    """The train split's statistics; None (the section says so) when missing or unreadable."""
+def _statistics(store: Any, record: RunRecord) -> list[Any]:
+    """The train and eval splits' statistics; [] (the section says so) when missing or
+    unreadable."""
     try:
         uri = statistics_uri(store, record.pipeline_name, record.run_id)
-        return load_split(uri) if uri else None
+        found = [load_split(uri, split) for split in SPLITS] if uri else []
+        return [s for s in found if s is not None]
     except Exception as exc:  # noqa: BLE001 - a damaged artifact must not cost the report
         logging.warning("report: could not read the run's statistics: %s", exc)
+        return []
+
+
+def _output_uri(steps: list[Any], node_id: str, key: str, inputs: bool = False) -> str | None:
+    """The URI of a node's input or output artifact under ``key`` in this run, if any."""
+    for step in steps:
+        if step.node_id == node_id:
+            found = (step.inputs if inputs else step.outputs).get(key) or []
+            if found:
+                return found[-1].uri
+    return None
+
+
+def _history(steps: list[Any]) -> dict[str, Any] | None:
+    """The Trainer's fit history (``training.history``) in its ModelRun."""
+    try:
+        return load_history(_output_uri(steps, node_ids.TRAINER, "model_run"))
+    except Exception as exc:  # noqa: BLE001 - one section of many
+        logging.warning("report: could not read the training history: %s", exc)
         return None
+
+
+def _schema_diff(steps: list[Any]) -> tuple[list[Any] | None, str]:
+    """This run's data (SchemaGen's schema) against the schema of record the anomaly gate held
+    it to (the last approved run's, or ``schema.path``'s); (None, "") without both."""
+    gate = node_ids.ANOMALY_GATE
+    reference = _output_uri(steps, gate, "baseline_schema", inputs=True)
+    inferred = _output_uri(steps, node_ids.SCHEMA_GEN, "schema")
+    if reference is None:  # a pinned schema (schema.path) is the gate's schema itself
+        pinned = _output_uri(steps, node_ids.SCHEMA_IMPORTER, "schema")
+        reference = pinned or None
+    if not reference or not inferred or reference == inferred:
+        return None, ""
+    try:
+        from tfxkit.pipeline.schema_evolution import changes_between
+
+        return changes_between(load_schema(reference), load_schema(inferred)), reference
+    except Exception as exc:  # noqa: BLE001 - one section of many
+        logging.warning("report: could not compare the schemas: %s", exc)
+        return None, ""
 
 
 def _steps(store: Any, record: RunRecord) -> list[Any]:

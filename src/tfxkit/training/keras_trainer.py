@@ -18,6 +18,7 @@ from tfx_bsl.public import tfxio
 
 from tfxkit.config import features as F
 from tfxkit.training.export import save_serving_model, set_signature_methods
+from tfxkit.training.history import HistoryWriter
 from tfxkit.training.model import apply_hyperparameters, build_model, category_depth
 from tfxkit.training.strategies import describe, make_strategy, split_cpu
 
@@ -135,7 +136,12 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     if training.get("warm_start"):
         _warm_start(model, fn_args.base_model)
     epochs = training["epochs"]
+    steps_per_epoch = max(1, fn_args.train_steps // epochs)
     callbacks = resumable_callbacks(training["strategy"], fn_args.model_run_dir)
+    # The fit history for the report's training curves (ModelRun/history.json).
+    callbacks.append(
+        HistoryWriter(fn_args.model_run_dir, steps_per_epoch * epochs, steps_per_epoch)
+    )
     if training.get("early_stopping_patience"):
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -148,7 +154,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     model.fit(
         train_ds,
         epochs=epochs,
-        steps_per_epoch=max(1, fn_args.train_steps // epochs),
+        steps_per_epoch=steps_per_epoch,
         validation_data=eval_ds,
         validation_steps=fn_args.eval_steps,
         callbacks=callbacks,

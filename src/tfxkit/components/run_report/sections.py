@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from tfxkit.report import svg
-from tfxkit.report.stats import SplitStats
+from tfxkit.components.run_report import svg
+from tfxkit.components.run_report.splits import SplitStats
 
 Cell = Any  # str (escaped here) or Raw (already HTML)
 
@@ -71,26 +71,77 @@ def nodes(rows: Sequence[tuple[str, str, float]]) -> str:
     return section("nodes", "Nodes", body)
 
 
-def statistics(split: SplitStats | None) -> str:
-    """Per feature: type, count, missing, numbers' moments and histogram, strings' top values."""
-    if split is None:
+def statistics(splits: SplitStats | Sequence[SplitStats] | None) -> str:
+    """Per feature and split (train, then eval beside it): type, count, missing, numbers'
+    moments and histogram, strings' top values."""
+    if isinstance(splits, SplitStats):
+        splits = [splits]
+    splits = [s for s in splits or [] if s is not None]
+    if not splits:
         return section("statistics", "Data statistics", note("no statistics in this run"))
+    by_split = [{f.name: f for f in split.features} for split in splits]
+    names = sorted({name for features in by_split for name in features})
     rows = []
-    for f in split.features:
-        if f.histogram or f.mean is not None:
-            detail = f"mean {f.mean:.4g}, std {f.std:.4g}, min {f.min:.4g}, max {f.max:.4g}" + (
-                f", zeros {f.zeros:.1%}" if f.zeros else ""
-            )
-            chart = Raw(svg.histogram(f.histogram))
-        else:
-            top = ", ".join(f"{v} ({n:g})" for v, n in f.top_values)
-            detail = (f"{f.unique} unique; " if f.unique is not None else "") + f"top: {top}"
-            chart = Raw(svg.bars([n for _, n in f.top_values], [v for v, _ in f.top_values]))
-        missing = Raw(f'<span class="{"bad" if f.missing else ""}">{f.missing:.1%}</span>')
-        rows.append((f.name, f.type, f.count, missing, detail, chart))
-    intro = note(f"split '{split.split}': {split.examples} examples ({split.uri})")
-    body = intro + table(("feature", "type", "count", "missing", "values", "distribution"), rows)
-    return section("statistics", "Data statistics", body)
+    for name in names:
+        for i, (split, features) in enumerate(zip(splits, by_split, strict=True)):
+            f = features.get(name)
+            first = name if i == 0 else ""
+            if f is None:
+                rows.append((first, "", split.split, "-", "", "not in this split", ""))
+                continue
+            rows.append((first, f.type, split.split, *_feature_cells(f)))
+    intro = note("; ".join(f"split '{s.split}': {s.examples} examples ({s.uri})" for s in splits))
+    header_ = ("feature", "type", "split", "count", "missing", "values", "distribution")
+    return section("statistics", "Data statistics", intro + table(header_, rows, "stats"))
+
+
+def _feature_cells(f: Any) -> tuple[Cell, ...]:
+    if f.histogram or f.mean is not None:
+        detail = f"mean {f.mean:.4g}, std {f.std:.4g}, min {f.min:.4g}, max {f.max:.4g}" + (
+            f", zeros {f.zeros:.1%}" if f.zeros else ""
+        )
+        chart = Raw(svg.histogram(f.histogram))
+    else:
+        top = ", ".join(f"{v} ({n:g})" for v, n in f.top_values)
+        detail = (f"{f.unique} unique; " if f.unique is not None else "") + f"top: {top}"
+        chart = Raw(svg.bars([n for _, n in f.top_values], [v for v, _ in f.top_values]))
+    missing = Raw(f'<span class="{"bad" if f.missing else ""}">{f.missing:.1%}</span>')
+    return (f.count, missing, detail, chart)
+
+
+def schema_diff(changes: Sequence[Any] | None, reference: str = "") -> str:
+    """What this run's data changes against the schema of record (``SchemaChange`` rows, as
+    ``tfxkit schema accept`` shows them); None: there was nothing to compare."""
+    if changes is None:
+        return section("schema", "Schema diff", note("no schema of record to compare with"))
+    intro = note(f"against the schema of record: {reference}") if reference else ""
+    if not changes:
+        return section("schema", "Schema diff", intro + note("no change against it"))
+    body = table(
+        ("feature", "change", "detail"), ((c.feature, c.change, c.detail) for c in changes)
+    )
+    return section("schema", "Schema diff", intro + body)
+
+
+def curves(history: dict[str, Any] | None) -> str:
+    """Training curves: each metric over the training steps, train and eval on one chart."""
+    if not history:
+        return section("training", "Training curves", note("no training history in this run"))
+    train, evaluation = history.get("train") or [], history.get("eval") or []
+    names = list(dict.fromkeys(k for row in [*train, *evaluation] for k in row))
+    charts = []
+    for name in (n for n in names if n not in ("step", "epoch")):
+        series = {
+            label: [(float(r["step"]), float(r[name])) for r in rows if name in r]
+            for label, rows in (("train", train), ("eval", evaluation))
+        }
+        series = {k: v for k, v in series.items() if v}
+        last = "; ".join(f"{k} {v[-1][1]:.4g}" for k, v in series.items())
+        charts.append(
+            f'<figure class="curve"><figcaption>{escape(name)} (last: {escape(last)})'
+            f"</figcaption>{svg.lines(series)}</figure>"
+        )
+    return section("training", "Training curves", "".join(charts))
 
 
 def anomalies(found: Sequence[dict[str, Any]]) -> str:
@@ -251,12 +302,15 @@ table.kv th{display:none}
 border-radius:8px;background:#eee;vertical-align:middle} .st{padding:0 4px;border-radius:3px}
 .st.failed{background:#fdd} .st.cached{background:#def} .st.skipped{background:#eee}
 pre{white-space:pre-wrap;background:#fff4f4;padding:8px} nav a{margin-right:1em}
+figure.curve{display:inline-block;margin:0 1em 1em 0} figcaption{font-size:.9em;color:#444}
 """
 
 NAV = (
     ("nodes", "Nodes"),
     ("statistics", "Data"),
     ("anomalies", "Anomalies"),
+    ("schema", "Schema"),
+    ("training", "Training"),
     ("metrics", "Metrics"),
     ("verdicts", "Gates"),
     ("push", "Push"),

@@ -83,3 +83,57 @@ def timeline(
             f"<title>{escape(f'{node}: {status}, {seconds:.1f}s')}</title></rect></svg>"
         )
     return out
+
+
+LINE_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2")
+
+
+def lines(
+    series: dict[str, Sequence[tuple[float, float]]], width: int = 360, height: int = 140
+) -> str:
+    """Curves on one scale (a metric over training steps, train and eval): one polyline per
+    series, a point per eval value, the axes' ranges and a legend in text."""
+    points = [p for values in series.values() for p in values]
+    if not points:
+        return ""
+    left, bottom, legend = 42, 16, 14
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    plot_w, plot_h = width - left - 4, height - bottom - legend
+
+    def xy(x: float, y: float) -> str:
+        px = left + (x - x0) / (x1 - x0) * plot_w
+        py = legend + plot_h - (y - y0) / (y1 - y0) * plot_h
+        return f"{_num(px)},{_num(py)}"
+
+    parts = [
+        f'<text x="0" y="{legend + 8}" font-size="9">{escape(f"{y1:.4g}")}</text>',
+        f'<text x="0" y="{legend + plot_h}" font-size="9">{escape(f"{y0:.4g}")}</text>',
+        f'<text x="{left}" y="{height - 3}" font-size="9">step {escape(f"{x0:g}")}</text>',
+        f'<text x="{width - 4}" y="{height - 3}" font-size="9" text-anchor="end">'
+        f"{escape(f'{x1:g}')}</text>",
+        f'<rect x="{left}" y="{legend}" width="{plot_w}" height="{plot_h}" fill="none" '
+        'stroke="#ccc"/>',
+    ]
+    x_legend = left
+    for i, (name, values) in enumerate(series.items()):
+        color = LINE_COLORS[i % len(LINE_COLORS)]
+        if len(values) > 1:
+            path = " ".join(xy(x, y) for x, y in values)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}"/>')
+        for x, y in values if len(values) <= 20 else []:
+            cx, cy = xy(x, y).split(",")
+            parts.append(
+                f'<circle cx="{cx}" cy="{cy}" r="2" fill="{color}">'
+                f"<title>{escape(f'{name} at step {x:g}: {y:.4g}')}</title></circle>"
+            )
+        parts.append(
+            f'<text x="{x_legend}" y="10" font-size="10" fill="{color}">{escape(name)}</text>'
+        )
+        x_legend += 8 + 6 * len(name)
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        + "".join(parts)
+        + "</svg>"
+    )
