@@ -1,4 +1,5 @@
-"""``tfxkit init``: draft a pipeline config from a sample of CSV data (seconds, no TFX)."""
+"""``tfxkit init``: draft a pipeline config from a sample of CSV data, or from a folder tree of
+images or .txt files by class (seconds, no TFX)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,28 @@ from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_optio
 @click.command(
     "init",
     cls=TfxkitCommand,
-    short_help="draft a pipeline config from a CSV file or a directory of CSV files",
+    short_help="draft a pipeline config from CSV files or a folder of images or texts by class",
     help="Read a sample of the data (seconds, no TFX): infer the CSV dialect, each column's "
     "type and transform and the label's task, and write a commented config that validates. "
+    "A folder with one sub-folder per class of images (DIR/<label>/*.png|jpg) or of .txt "
+    "files drafts an image (CNN) or a text config, the label the folder name. "
     "Then run it: run-pipeline -c FILE.",
 )
+@click.argument("source", required=False, metavar="[DATA]", type=PATH)
 @click.option(
     "--data",
-    required=True,
     metavar="PATH",
     type=PATH,
-    help="a CSV file, or a directory of CSV files",
+    help="a CSV file, a directory of CSV files, or a folder of class folders (or give it as "
+    "the argument: tfxkit init DIR)",
 )
 @click.option(
     "--label",
     metavar="COLUMN|CONDITION",
     help='the column to predict, or a yes/no condition over columns ("arr_delay > 15": a '
     "binary label.derive; the columns it reads are left out of the features). Without it, "
-    "init lists candidates and writes nothing",
+    "init lists candidates and writes nothing. For a folder of class folders: the label's "
+    "name (default label)",
 )
 @click.option(
     "--name",
@@ -39,7 +44,8 @@ from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_optio
 @output_options("where to write (default configs/<name>.yaml)", force="overwrite FILE if it exists")
 @verbose_option()
 def init(
-    data: str,
+    source: str | None,
+    data: str | None,
     label: str | None,
     name: str | None,
     output: str | None,
@@ -49,8 +55,18 @@ def init(
     from tfxkit.config.loading import load_yaml
     from tfxkit.config.pipeline_config import validate_config
     from tfxkit.data.init_draft import build_draft
+    from tfxkit.data.init_folders import folder_kind
     from tfxkit.errors import ConfigError
 
+    if (source is None) == (data is None):
+        raise ConfigError(
+            "tfxkit init: name the data once, as DATA or as --data PATH (a CSV file, a folder "
+            "of CSV files, or a folder with one sub-folder of images or .txt files per class)"
+        )
+    data = source or data
+    assert data is not None
+    if kind := folder_kind(Path(data)):
+        return _init_folder(Path(data), kind, label, name, output, force)
     draft = build_draft(data, label=label, name=name, output=output)
     width = max(len(p.name) for p in draft.profiles)
     use_width = min(max(len(use) for use in draft.uses.values()), 40)
@@ -71,6 +87,33 @@ def init(
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
     validate_config(load_yaml(draft.text), f"(the draft for {data})")  # never write one
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(draft.text)
+    for warning in draft.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(f"wrote {out}; check it, then run:")
+    click.echo(f"  run-pipeline -c {out}")
+    return 0
+
+
+def _init_folder(
+    source: Path, kind: str, label: str | None, name: str | None, output: str | None, force: bool
+) -> int:
+    """An image or text folder tree: its classes, what its files are, the draft written."""
+    from tfxkit.config.loading import load_yaml
+    from tfxkit.config.pipeline_config import validate_config
+    from tfxkit.data.init_folders import build_folder_draft
+    from tfxkit.errors import ConfigError
+
+    draft = build_folder_draft(source, kind, label, name, output)
+    click.echo(f"{source}: {kind} by class folder, {sum(draft.classes.values())} files; "
+               f"{draft.summary}")  # fmt: skip
+    for class_name, count in draft.classes.items():
+        click.echo(f"  {class_name}  {count} files")
+    out = Path(draft.output)
+    if out.exists() and not force:
+        raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
+    validate_config(load_yaml(draft.text), f"(the draft for {source})")  # never write one
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(draft.text)
     for warning in draft.warnings:

@@ -24,7 +24,8 @@ GENERIC_NAMES = frozenset(
     """data raw input inputs csv csvs dataset datasets file files tmp temp export exports
     download downloads sample samples train training test eval in src source sources output
     outputs out processed clean interim external local shared work home users user mnt tables
-    table dump dumps pipeline pipelines""".split()
+    table dump dumps pipeline pipelines images image img imgs pictures photos texts text docs
+    documents corpus""".split()
 )
 _GENERIC_PATTERN = re.compile(r"(?:part|data|file|export|sample|chunk)?[-_]?[0-9]*")
 NAME_LEVELS = 3  # folders above the data looked at for a name
