@@ -17,6 +17,7 @@ from tfxkit.cli.common import CONTEXT_SETTINGS, EXIT_INTERRUPTED, TfxkitGroup
 from tfxkit.cli.compile import compile_command
 from tfxkit.cli.init import init
 from tfxkit.cli.lineage import lineage
+from tfxkit.cli.monitor import monitor
 from tfxkit.cli.new import new
 from tfxkit.cli.predict import predict
 from tfxkit.cli.report import report
@@ -70,6 +71,7 @@ for _command in (
     baseline,
     serve,
     serving,
+    monitor,
     predict,
     runs,
     why,

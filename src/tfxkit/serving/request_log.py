@@ -176,9 +176,13 @@ class _Window:
 
         self.started = time.time()
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.started))
+        stamp += f"{self.started % 1:.3f}"[1:]  # milliseconds: names sort by start time
         folder = directory / model
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{stamp}-{sequence:05d}{SUFFIX}"
+        while self.path.exists() or Path(str(self.path) + PARTIAL).exists():  # a restart
+            sequence += 1
+            self.path = folder / f"{stamp}-{sequence:05d}{SUFFIX}"
         self.records = 0
         self._writer = tf.io.TFRecordWriter(str(self.path) + PARTIAL)
 

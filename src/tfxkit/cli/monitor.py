@@ -1,0 +1,62 @@
+"""``tfxkit monitor``: judge a window of logged serving traffic (docs/monitoring.md).
+
+Exit codes for schedulers: 0 ok, 5 warn, 6 alert, 2 bad input (a corrupt or empty window, a
+bad config or labels file). They differ from 1 (a crash) so that a failed monitor never reads
+as a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tfxkit.cli.common import TfxkitCommand, config_options, verbose_option
+
+
+@click.command(
+    "monitor",
+    cls=TfxkitCommand,
+    short_help="judge logged serving traffic: skew, drift, anomalies, performance; alert",
+    help="Judges one window of the requests tfxkit serve logged (monitoring.logging): skew "
+    "against the serving model's training statistics (from ML Metadata), drift against the "
+    "previous window, prediction drift, schema anomalies, missing features and, with late "
+    "labels (monitoring.labels), label shift and accuracy or RMSE. Writes a JSON verdict, "
+    "records the run in ML Metadata and sends warnings and alerts to monitoring.sinks. "
+    "Exit codes: 0 ok, 5 warn, 6 alert, 2 bad input.",
+)
+@config_options()
+@click.option(
+    "--window",
+    default="latest",
+    show_default=True,
+    metavar="PATH|latest",
+    help="the window to judge: a .tfrecord file of the request log, or the latest closed one",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
+@verbose_option()
+def monitor(
+    config: str, overrides: tuple[str, ...], window: str, as_json: bool, verbose: bool
+) -> int:
+    from tfxkit.config.pipeline_config import load_config
+
+    settings = load_config(config, list(overrides))
+    from tfxkit.monitoring import alerts
+    from tfxkit.monitoring.monitor import monitor as run_monitor
+
+    report = run_monitor(settings, window)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        click.echo(
+            f"{report['verdict'].upper()}: {report['model']} version {report['model_version']}, "
+            f"window {report['window']} ({report['rows']} rows); report {report['report_path']}"
+        )
+        for reason in report["reasons"]:
+            click.echo(f"  - {reason}")
+    for sink in settings.monitoring.sinks:
+        delivery = alerts.send(sink, report)
+        if delivery is not None:
+            failed = not delivery.delivered
+            click.echo(f"  alert to {delivery.sink}: {delivery.message}", err=failed)
+    return int(report["exit_code"])
