@@ -115,3 +115,21 @@ def test_a_full_queue_drops_records_instead_of_blocking(tmp_path: Path) -> None:
     for _ in range(5):
         logger.offer("m", 1, "predict", b'{"instances": [1]}', {"predictions": [1]})
     assert logger.dropped == 3
+
+
+def test_serve_logs_what_the_configs_monitoring_section_says(tmp_path: Path) -> None:
+    from tfxkit.config.pipeline_config import validate_config
+    from tfxkit.monitoring.monitor import log_settings
+
+    data = {
+        "name": "shop",
+        "workspace": str(tmp_path),
+        "data": {"format": "csv", "path": str(tmp_path)},
+        "features": [{"name": "x", "type": "float", "transform": "zscore"}],
+        "label": {"name": "y", "type": "float"},
+        "evaluation": {"bless": "always"},
+    }
+    assert log_settings(validate_config(data)) is None  # off unless enabled
+    data["monitoring"] = {"logging": {"enabled": True, "sample_rate": 0.1, "rotate_records": 5}}
+    settings = log_settings(validate_config(data))
+    assert settings == LogSettings(str(tmp_path / "shop" / "request_log"), 0.1, 3600.0, 5, 10_000)

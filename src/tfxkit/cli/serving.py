@@ -119,6 +119,12 @@ def serve(
         threads=threads,
         idle_timeout=idle_timeout,
     )
+    request_log = None  # monitoring.logging of --config (docs/monitoring.md)
+    if config:
+        from tfxkit.config.pipeline_config import load_config
+        from tfxkit.monitoring.monitor import log_settings
+
+        request_log = log_settings(load_config(config))
     server = EmbeddedServer(
         _base(base, config),
         host=host,
@@ -126,6 +132,7 @@ def serve(
         grpc_port=None if no_grpc else grpc_port,
         poll_seconds=poll_seconds,
         rest_settings=settings,
+        request_log=request_log,
     )
     server.serve_forever()
     return 0

@@ -20,7 +20,14 @@ from tfxkit.components.anomaly_gate.shift import DRIFT, SKEW
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.errors import DataError
 from tfxkit.monitoring import baseline, compare, labels, windows
-from tfxkit.serving.request_log import MODEL, PREDICTION, REQUEST_ID, TIMESTAMP, is_log_key
+from tfxkit.serving.request_log import (
+    MODEL,
+    PREDICTION,
+    REQUEST_ID,
+    TIMESTAMP,
+    LogSettings,
+    is_log_key,
+)
 
 EXIT_OK, EXIT_WARN, EXIT_ALERT = 0, 5, 6
 EXIT_CODES = {"ok": EXIT_OK, "warn": EXIT_WARN, "alert": EXIT_ALERT}
@@ -38,10 +45,27 @@ class Findings:
         return "alert" if self.alerts else "warn" if self.warnings else "ok"
 
 
+def log_root(config: PipelineConfig) -> str:
+    return config.monitoring.logging.directory or str(config.run_dir / "request_log")
+
+
 def log_directory(config: PipelineConfig) -> Path:
+    """The model's windows: ``<log root>/<model name>``."""
+    return Path(log_root(config)) / config.resolved_model_name
+
+
+def log_settings(config: PipelineConfig) -> LogSettings | None:
+    """What ``tfxkit serve -c CONFIG`` logs; None when ``monitoring.logging.enabled`` is off."""
     settings = config.monitoring.logging
-    root = settings.directory or str(config.run_dir / "request_log")
-    return Path(root) / config.resolved_model_name
+    if not settings.enabled:
+        return None
+    return LogSettings(
+        log_root(config),
+        settings.sample_rate,
+        settings.rotate_seconds,
+        settings.rotate_records,
+        settings.queue_size,
+    )
 
 
 def output_directory(config: PipelineConfig) -> Path:

@@ -114,6 +114,13 @@ class EmbeddedServer:
             f"{limits.threads} threads). Local use only: production runs the TF Serving image "
             "(docker/serving/). Ctrl-C stops."
         )
+        if self.request_log is not None:
+            log = self.request_log.settings
+            self.log(
+                f"[tfxkit serve] logging {log.sample_rate:.0%} of REST requests to "
+                f"{log.directory}/<model>/ (windows of {log.rotate_seconds:g} s or "
+                f"{log.rotate_records} rows; docs/monitoring.md)"
+            )
         self.start()
         try:
             while True:
