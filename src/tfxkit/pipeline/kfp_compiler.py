@@ -13,6 +13,11 @@ compiler checks what most often breaks remote runs:
 * container steps declared with ``tfxkit.PIPELINE_IMAGE`` get the profile's image;
 * resource entries name real components.
 
+Outputs typed with KFP's system types (the run report's HTML, Markdown, Metrics and
+ClassificationMetrics, ``components.run_report``) are written as KFP's ``schemaTitle`` (TFX
+writes a custom type as an ``instanceSchema``, which the UIs do not render), and their task runs
+tfxkit's entrypoint, which tells TFX's which class each such title is.
+
 Output: ``.yaml``/``.yml`` writes the bare PipelineSpec (what a KFP cluster uploads, with
 ``defaultPipelineRoot`` set); any other extension writes TFX's PipelineJob JSON (what Vertex
 takes, ``runtimeConfig`` included). The file is written atomically.
@@ -34,6 +39,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base.base_component import BaseComponent
 
+from tfxkit.components.run_report import artifacts as system_artifacts
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.profiles import RunnerProfile, is_shared_uri
 from tfxkit.errors import ConfigError, PipelineDefinitionError
@@ -120,6 +126,31 @@ def _ensure_resources(pipeline_spec: dict[str, Any], applied: dict[str, Any]) ->
         container = executors.get(f"{node_id}_executor", {}).get("container")
         if container is not None and "resources" not in container:
             container["resources"] = json_format.MessageToDict(resource)
+
+
+def use_system_types(pipeline_spec: dict[str, Any]) -> list[str]:
+    """KFP system types as ``schemaTitle`` (what the Kubeflow and Vertex UIs render) and
+    tfxkit's entrypoint for the tasks that write them; returns those components' names."""
+    titles = system_artifacts.TITLE_TO_CLASS_PATH
+    executors = pipeline_spec.get("deploymentSpec", {}).get("executors", {})
+    changed = []
+    for name, component in pipeline_spec.get("components", {}).items():
+        found = False
+        for side in ("inputDefinitions", "outputDefinitions"):
+            for definition in component.get(side, {}).get("artifacts", {}).values():
+                schema = definition.get("artifactType", {}).get("instanceSchema", "")
+                title = (yaml.safe_load(schema) or {}).get("title") if schema else None
+                if title in titles:
+                    definition["artifactType"] = {
+                        "schemaTitle": title,
+                        "schemaVersion": system_artifacts.SCHEMA_VERSION,
+                    }
+                    found = True
+        container = executors.get(component.get("executorLabel", ""), {}).get("container")
+        if found and container is not None:
+            container["command"] = ["python", "-m", system_artifacts.ENTRYPOINT]
+            changed.append(name)
+    return changed
 
 
 def _python_paths(pipeline_spec: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -256,6 +287,7 @@ def compile_pipeline(
     spec = job["pipelineSpec"]
     references, package = check_code_is_packaged(spec, package, command_refs, beside)
     _ensure_resources(spec, applied)
+    use_system_types(spec)
     spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
     out = Path(output or profile.output_path(remote_config.name))
     if out.suffix in (".yaml", ".yml"):

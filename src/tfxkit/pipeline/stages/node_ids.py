@@ -24,6 +24,7 @@ EVALUATOR = "evaluator"
 FAIRNESS_GATE = "fairness_gate"  # only with a fairness section
 INFRA_CHECK = "infra_check"  # unless push.infra_check is false
 PUSHER = "pusher"
+RUN_REPORT = "run_report"  # Kubeflow/Vertex only: the report as UI outputs
 
 # Nodes that run an executor in the standard pipeline with an inferred schema (no resolver).
 STANDARD_EXECUTOR_NODES = (

@@ -6,7 +6,9 @@ no; on targets where the compiler allows it the first blessing is also a regular
 Pusher's executor checks it again (``tfxkit.components.model_pusher``). With
 ``push.infra_check`` on (the default) the infra check (``stages.infra_check``) is one more gate,
 and its warm-up requests go with the pushed model. With a ``batch`` section the batch is then
-scored with the pushed model (``stages.score``), under the same conditions.
+scored with the pushed model (``stages.score``), under the same conditions. On Kubeflow and
+Vertex the run report node (``components.run_report``) follows, outside the push's conditions:
+the report shows a run that was not blessed too.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 from tfx import v1 as tfx
 
 from tfxkit.components.model_pusher.component import ModelPusher
+from tfxkit.components.run_report.component import RunReport
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext, gate_passed_condition
 from tfxkit.pipeline.stages.infra_check import evaluated_gate, infra_check
+from tfxkit.pipeline.stages.targets import LOCAL
 from tfxkit.pipeline.stages.train import Trained
 
 
@@ -67,7 +71,28 @@ def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
         from tfxkit.pipeline.stages.score import score_pushed
 
         score_pushed(p, trained.model, pushed.pushed_model, tuple(gates))
+    if p.target.name != LOCAL.name:  # locally the runner writes the report from ML Metadata
+        run_report(p, trained, gates)
     return pushed
+
+
+def run_report(p: StageContext, trained: Trained, gates: tuple[Any, ...]) -> None:
+    """The report as Kubeflow/Vertex UI outputs, from the nodes the pipeline has: the
+    evaluation among the gates, the Trainer's run, and StatisticsGen's and Transform's
+    outputs when the pipeline has those nodes (a custom pipeline may not)."""
+    evaluated = next((g for g in gates if hasattr(g, "evaluation")), None)
+    built = {c.id: c.outputs for c in getattr(p, "components", [])}
+    p.add(
+        RunReport(
+            settings={"pipeline": p.config.name},
+            statistics=built.get(node_ids.STATISTICS_GEN, {}).get("statistics"),
+            evaluation=evaluated.evaluation if evaluated else None,
+            blessing=evaluated.blessing if evaluated else None,
+            model_run=trained.model_run,
+            transform_graph=built.get(node_ids.TRANSFORM, {}).get("transform_graph"),
+        ),
+        node_ids.RUN_REPORT,
+    )
 
 
 def push_model(

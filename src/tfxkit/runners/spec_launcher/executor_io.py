@@ -19,8 +19,13 @@ from tfxkit.runners.spec_launcher.errors import TaskFailed
 from tfxkit.runners.spec_launcher.spec import schema_title
 from tfxkit.runners.spec_launcher.values import Params, from_legacy, legacy_value, plain_values
 
-# Artifact types whose URI is a file, not a directory (TFX ValueArtifacts).
+# Artifact types whose URI is a file, not a directory: TFX ValueArtifacts, and KFP's system
+# types that the UIs render (the run report's outputs, ``components.run_report``).
 VALUE_TYPES = {
+    "system.HTML",
+    "system.Markdown",
+    "system.Metrics",
+    "system.ClassificationMetrics",
     "tfx.String",
     "tfx.Integer",
     "tfx.Float",
