@@ -117,6 +117,14 @@ bench-training: install
 bench-optimize: install
 	$(BIN)/python bench/optimize.py
 
+# Fashion-MNIST CNN (test accuracy, int8 TFLite size and latency vs float32) and the reviews
+# text model against bag-of-words logistic regressions, with images/s and documents/s per
+# stage, in one run (docs/images.md, docs/text.md); CPU-heavy, about half an hour at full size.
+.PHONY: bench-vision-text
+bench-vision-text: install
+	@bash .ci/install-fashion-mnist.sh
+	$(BIN)/python bench/vision_text.py $(VISION_TEXT_ARGS)
+
 # Requests/second and p50/p99 latency of `tfxkit serve` at batch 1 and 32 (REST and gRPC).
 bench-serving: install
 	$(BIN)/python bench/serving.py

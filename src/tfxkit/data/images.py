@@ -15,6 +15,11 @@ would otherwise fail inside TF Transform or training much later. About 50 micros
 Files whose names start with '.' (``.DS_Store``) are skipped, as for tables; files directly in
 ``DIR`` that are not images (a README, a LICENSE) are not read. The walk is
 ``tfxkit.data.class_folders``' (text folders share it); the images' own rules are here.
+
+The other layout: ``DIR/*.tfrecord`` (``.tfrecords``, ``.gz`` for gzipped), TFRecord files of
+tf.Examples that hold the encoded image as ``image`` and the label (``records``). The pre-run
+check reads their framing only (a truncated file, no record): parsing tf.Examples needs
+TensorFlow, so ImageExampleGen's executor checks each record's image and label.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import os
 from dataclasses import dataclass
 
 from tfxkit.config.sections import DataConfig
-from tfxkit.data import class_folders
+from tfxkit.data import class_folders, records
 from tfxkit.data.class_folders import ClassTree, FileKind, label_of, relative_path
 from tfxkit.errors import DataError
 
@@ -133,15 +138,24 @@ def _unreadable(source: str, why: str) -> str:
 def list_tree(folder: str | os.PathLike[str], pattern: str | None = None) -> ImageTree:
     """The image files under ``folder``, one class per sub-folder, checked by name only
     (``class_folders.list_tree``: no class folder, an empty class folder, a folder in a class
-    folder, a file not named as an image, one class: each a ``DataError``)."""
+    folder, a file not named as an image, one class: each a ``DataError``); or its TFRecord
+    files (``records.record_files``), with no class counts: the labels are inside them."""
+    files = records.record_files(folder, pattern)
+    if files:
+        return ImageTree(tuple(files), {})
     return class_folders.list_tree(folder, IMAGE_KIND, pattern)
 
 
 def scan_tree(
     folder: str | os.PathLike[str], pattern: str | None = None, spec: ImageSpec | None = None
 ) -> ImageTree:
-    """``list_tree``, then every image decoded and held to ``spec`` (``inspect_image``)."""
+    """``list_tree``, then every image decoded and held to ``spec`` (``inspect_image``); for
+    TFRecord files, their framing read through (``records.count_records``)."""
     tree = list_tree(folder, pattern)
+    if not tree.classes:  # TFRecord files
+        if sum(records.count_records(path) for path in tree.files) == 0:
+            raise DataError(f"data.path: the TFRecord files in {folder} hold no record")
+        return tree
     for path in tree.files:
         try:
             data = path.read_bytes()

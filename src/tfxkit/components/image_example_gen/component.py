@@ -28,6 +28,7 @@ from tfxkit.components.content_fingerprint import ContentFingerprintDriver
 from tfxkit.components.csv_example_gen.component import file_based_spec, split_by_feature
 from tfxkit.components.image_example_gen import executor
 from tfxkit.data.images import DEFAULT_PATTERN, ImageSpec
+from tfxkit.data.records import RECORD_PATTERN, record_files
 from tfxkit.fingerprint import code_fingerprint
 
 CODE_FINGERPRINT_KEY = executor.CODE_FINGERPRINT_KEY
@@ -50,7 +51,8 @@ def split_by_path(output_config: example_gen_pb2.Output) -> example_gen_pb2.Outp
 
 
 class ImageExampleGen(FileBasedExampleGen):
-    """Reads every image under ``input_base/<label>/`` into split tf.Examples."""
+    """Reads every image under ``input_base/<label>/`` (or the TFRecord files of encoded
+    images in ``input_base``) into split tf.Examples."""
 
     SPEC_CLASS = ImageExampleGenSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
@@ -65,8 +67,11 @@ class ImageExampleGen(FileBasedExampleGen):
         label_key: str = "label",
         image_spec: ImageSpec | None = None,
     ) -> None:
+        # A local folder of TFRecord files is read as records (tfxkit.data.records); a remote
+        # one needs data.pattern ('*.tfrecord*'): the default is the folder tree's.
+        pattern = RECORD_PATTERN if record_files(input_base) else DEFAULT_PATTERN
         input_config = input_config or example_gen_pb2.Input(
-            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=DEFAULT_PATTERN)]
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=pattern)]
         )
         output_config = output_config or utils.make_default_output_config(input_config)
         spec = file_based_spec(

@@ -79,7 +79,9 @@ def test_rgb_jpeg_and_the_label_key_the_config_names(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- a real Beam run
 
 
-def _do(root: Path, out: Path) -> dict[str, list[tf.train.Example]]:
+def _do(
+    root: Path, out: Path, pattern: str = images.DEFAULT_PATTERN
+) -> dict[str, list[tf.train.Example]]:
     """One run of the executor's Do (splits train 2 / eval 1, by image_path as the component
     sets them), its examples read back per split."""
     from tfx.proto import example_gen_pb2
@@ -97,7 +99,7 @@ def _do(root: Path, out: Path) -> dict[str, list[tf.train.Example]]:
         )
     )
     input_config = example_gen_pb2.Input(
-        splits=[example_gen_pb2.Input.Split(name="single_split", pattern=images.DEFAULT_PATTERN)]
+        splits=[example_gen_pb2.Input.Split(name="single_split", pattern=pattern)]
     )
     examples = standard_artifacts.Examples()
     examples.uri = str(out)
