@@ -27,6 +27,7 @@ from tfxkit.serving.request_log import (
     TIMESTAMP,
     LogSettings,
     is_log_key,
+    prediction_key,
 )
 
 EXIT_OK, EXIT_WARN, EXIT_ALERT = 0, 5, 6
@@ -70,6 +71,16 @@ def log_settings(config: PipelineConfig) -> LogSettings | None:
 
 def output_directory(config: PipelineConfig) -> Path:
     return Path(config.monitoring.output or config.run_dir / "monitoring")
+
+
+def prediction_column(window: windows.Window) -> str | None:
+    """The logged answer compared with labels: the model's only output, else its ``classes``
+    output (tfxkit's classifiers), else None (several outputs, none of them the class)."""
+    names = window.batch.schema.names
+    for name in (PREDICTION, prediction_key("classes")):
+        if name in names:
+            return name
+    return None
 
 
 def _presence(view: Any, rows: float) -> dict[str, float]:
@@ -167,7 +178,8 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
                 f"feature {name} is missing: in {share:.0%} of the window's rows, "
                 f"{trained[name]:.0%} of training's (missing_feature)"
             )
-    renames = {PREDICTION: label_key, labels.LABEL: label_key}
+    predicted = prediction_column(current)
+    renames = {labels.LABEL: label_key, **({predicted: label_key} if predicted else {})}
     skew = compare.compare(base.statistics, stats, "training", renames)
     measured: dict[str, float] = {}
     if base.schema is not None:
@@ -180,7 +192,7 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
                 d.measures[f"tfdv_{key.split(':')[1]}"] = value
     _judge([d for d in skew if d.feature not in renames], findings, "skew of")
     _judge([d for d in skew if d.feature == labels.LABEL], findings, "label shift:")
-    _judge([d for d in skew if d.feature == PREDICTION], findings, "prediction skew:")
+    _judge([d for d in skew if d.feature == predicted], findings, "prediction skew:")
 
     # Drift against the previous window (predictions only when the same version answered).
     drift: list[compare.FeatureDistance] = []
@@ -213,7 +225,8 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
 
     metrics: dict[str, float] = {}
     if joined is not None:
-        metrics = labels.performance(current.column(PREDICTION), joined.labels)
+        predictions = current.column(predicted) if predicted else [None] * current.rows
+        metrics = labels.performance(predictions, joined.labels)
         accuracy, rmse = metrics.get("accuracy"), metrics.get("rmse")
         if settings.min_accuracy is not None and accuracy is not None:
             if accuracy < settings.min_accuracy:
