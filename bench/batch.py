@@ -1,20 +1,26 @@
 """Rows/second and peak RSS of ``tfxkit predict`` beside a plain loop over the same SavedModel.
 
 For each ``--rows`` N: a CSV of N penguin rows (an ``id`` column, the shipped rows repeated) is
-scored three times, each in a fresh process, in the same run:
+scored by each runner below, each in a fresh process, in the same run, ``--repeat`` times with
+the order of the runners reversed on every other round (the machine is shared: ratios of
+neighbouring runs are what to read):
 
 * ``predict``: ``tfxkit predict -c CONFIG --data FILE --out DIR --version VERSION`` as a user
-  runs it (Beam DirectRunner in_memory, batches of 1,024, validation against the schema of
-  record, every row accounted for, output merged and renamed);
+  runs it (one local file: in this process without Beam, batches of 1,024, validation against
+  the schema of record, every row accounted for, output merged and renamed); its ``--timings``
+  line gives where the time went, printed per run;
+* ``predict --engine beam`` (``--beam``): the same on Beam's DirectRunner with TFDV's
+  statistics, the engine remote runners use and the default before issue 30's local engine;
 * ``predict --no-validate``: the same without the statistics and schema check, the work the
-  loop does not do either (``--no-validate`` on the bench runs only this one);
+  loop does not do either (``--no-validate`` on the bench runs only this one, and the loop);
 * ``loop``: what one writes by hand: ``pandas.read_csv(chunksize=1024)``, the chunk as
   serving_default's tensors (NaN / "" for missing), one call of the signature per chunk, the
   answers appended to a CSV with ``DataFrame.to_csv``.
 
 Both load TensorFlow and the model first; a 1,000-row run of each measures that fixed cost, so
 the table gives end-to-end rows/s and the steady rate ((N - 1000) rows / (wall_N - wall_1000)).
-Peak RSS is the process's maximum resident set (``wait4``). The model is the one ``make demo``
+Peak RSS is the process's maximum resident set (``wait4``; the local engine starts no other
+process). The model is the one ``make demo``
 pushed (``--base``, ``--model``).
 
     make demo
@@ -81,17 +87,24 @@ def loop(data: Path, model_dir: str, out: Path) -> None:
         header = False
 
 
-def _measure(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of a child process; raises when it fails."""
+def _measure(command: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MiB, stdout) of a child process; raises when it fails."""
     started = time.monotonic()
     child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    printed = child.stdout.read().decode() if child.stdout else ""
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     err = child.stderr.read().decode() if child.stderr else ""
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed ({child.returncode}): {err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, printed
+
+
+def _timings(printed: str) -> str:
+    """The ``timings:`` line ``tfxkit predict --timings`` prints, without its prefix."""
+    lines = [line for line in printed.splitlines() if line.startswith("timings: ")]
+    return lines[-1].removeprefix("timings: ") if lines else ""
 
 
 def _stable(base: str, model: str, version: str) -> str:
@@ -111,6 +124,8 @@ def main() -> None:
     parser.add_argument("--work", default="workspace/bench-batch")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--batch-rows", type=int, help="tfxkit predict's rows per model call")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds per row count (2)")
+    parser.add_argument("--beam", action="store_true", help="also run predict --engine beam")
     parser.add_argument(
         "--loop", nargs=3, metavar=("DATA", "MODEL_DIR", "OUT"), help=argparse.SUPPRESS
     )
@@ -128,6 +143,7 @@ def main() -> None:
         predict += ["--out", str(work / f"out-{rows}"), "--version", args.version]
         predict += ["--base", args.base, "--pass-through", "id"]
         predict += ["--batch-rows", str(args.batch_rows)] if args.batch_rows else []
+        predict += ["--timings"]
         plain = [
             sys.executable,
             __file__,
@@ -138,28 +154,35 @@ def main() -> None:
         ]
         runs = [("predict", predict), ("predict --no-validate", [*predict, "--no-validate"])]
         runs = runs[1:] if args.no_validate else runs
-        for name, command in (*runs, ("loop", plain)):
-            seconds, rss = _measure(command)
-            results.append({"rows": rows, "runner": name, "seconds": seconds, "rss_mib": rss})
-            print(f"{name:22s} {rows:>9,} rows  {seconds:7.1f} s  {rows / seconds:>9,.0f} rows/s  "
-                  f"peak RSS {rss:,.0f} MiB", flush=True)  # fmt: skip
+        runs += [("predict --engine beam", [*predict, "--engine", "beam"])] if args.beam else []
+        runs += [("loop", plain)]
+        for round_ in range(1 if rows == WARM else args.repeat):
+            for name, command in runs if round_ % 2 == 0 else runs[::-1]:
+                seconds, rss, printed = _measure(command)
+                result = {"rows": rows, "runner": name, "round": round_, "seconds": seconds}
+                results.append({**result, "rss_mib": rss, "timings": _timings(printed)})
+                print(f"{name:22s} {rows:>9,} rows  {seconds:7.1f} s  {rows / seconds:>9,.0f} "
+                      f"rows/s  peak RSS {rss:,.0f} MiB", flush=True)  # fmt: skip
+                if results[-1]["timings"]:
+                    print(f"    {results[-1]['timings']}", flush=True)
     warm = {r["runner"]: r["seconds"] for r in results if r["rows"] == WARM}
-    print("\n| runner | rows | wall s | rows/s end to end | rows/s steady | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| runner | rows | round | wall s | rows/s end to end | rows/s steady | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if r["rows"] == WARM:
             continue
         beyond = r["seconds"] - warm[r["runner"]]  # noise can make it <= 0 on a shared machine
         steady = f"{(r['rows'] - WARM) / beyond:,.0f}" if beyond > 1.0 else "n/a (within noise)"
         rate = r["rows"] / r["seconds"]
-        print(f"| {r['runner']} | {r['rows']:,} | {r['seconds']:.1f} | {rate:,.0f} | "
-              f"{steady} | {r['rss_mib']:,.0f} |")  # fmt: skip
-    loops = {r["rows"]: r["seconds"] for r in results if r["runner"] == "loop"}
-    print("\nrows/s as a multiple of the loop's (target: >= 1.0; the loop validates nothing):")
+        print(f"| {r['runner']} | {r['rows']:,} | {r['round'] + 1} | {r['seconds']:.1f} | "
+              f"{rate:,.0f} | {steady} | {r['rss_mib']:,.0f} |")  # fmt: skip
+    loops = {(r["rows"], r["round"]): r["seconds"] for r in results if r["runner"] == "loop"}
+    print("\nrows/s as a multiple of the loop's in the same round (target: >= 1.0; the loop "
+          "validates nothing):")  # fmt: skip
     for r in results:
         if r["rows"] != WARM and r["runner"] != "loop":
-            ratio = loops[r["rows"]] / r["seconds"]
-            print(f"  {r['runner']:22s} {r['rows']:>9,} rows  {ratio:.2f}x")
+            ratio = loops[r["rows"], r["round"]] / r["seconds"]
+            print(f"  {r['runner']:22s} {r['rows']:>9,} rows  round {r['round'] + 1}  {ratio:.2f}x")
     (work / "results.json").write_text(json.dumps(results, indent=1))
 
 

@@ -92,6 +92,8 @@ def test_beam_options_local_and_dataflow_through_a_runner_profile(setup) -> None
 
     config = load_config(setup["config"])
     args, spread, how = _beam(config, None, str(setup["data"]))
+    assert (args, spread) == ([], False) and how.startswith("local: in this process, no Beam")
+    args, spread, how = _beam(config, None, str(setup["data"]), "beam")
     assert args[:2] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
     assert not spread and how.startswith("in_memory")
     args, spread, how = _beam(config, str(CONFIGS / "dataflow.yaml"), "gs://b/batch")

@@ -1,4 +1,11 @@
-"""``score``: a batch of files scored by a pushed version on Beam, every row accounted for.
+"""``score``: a batch of files scored by a pushed version, every row accounted for.
+
+Two engines do the same work (``engine``): ``local``, this process without Beam (``_local``:
+one file after another, batches parsed a few ahead in a thread, scored and written in order,
+their statistics counted by ``checks.Statistics``), for a local ``tfxkit predict``; and ``beam``
+(``beam_job``), for runner profiles (Dataflow), several local files and the pipeline's scorer.
+Both write the same shards, so the output bytes are the same; the checks are TFDV's validator
+on either's statistics (tests/unit/test_batch_checks.py compares the verdicts).
 
 The Beam job: the files (in sorted order) -> each read as batches of ``batch_rows`` records
 (``reading``; one file per worker, streamed) -> each batch scored by the model's
@@ -19,19 +26,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import apache_beam as beam
 import pyarrow as pa
 
-from tfxkit.batch import files, output, reading
+from tfxkit.batch import checks, files, output, reading
 from tfxkit.batch.model import ModelInfo, Scorer, output_schema, output_table
 from tfxkit.batch.versions import ModelVersion
-from tfxkit.config.sections import CsvDialect, column_key
+from tfxkit.config.sections import CsvDialect
 from tfxkit.errors import AnomaliesFound, DataError
 
 STATISTICS = "statistics.pb"
-# Rows TFDV takes at once: its per-call cost swamped 1,024-row batches (3.4 s of 1 M rows).
-STATS_BATCH = 65_536
-GATHER = STATS_BATCH // 1024  # record batches concatenated before TFDV sees them
 Validate = Callable[[Any], list[dict[str, str]]]  # statistics -> anomaly rows with "action"
 
 
@@ -59,6 +62,7 @@ class ScoreRequest:
     batch_rows: int = 1024
     beam_args: tuple[str, ...] = ()
     reshuffle: bool = False  # spread batches over workers (remote runners)
+    engine: str = "beam"  # beam | local (this process, no Beam: see ``engine``)
 
 
 @dataclass
@@ -70,6 +74,7 @@ class ScoreResult:
     rejected: int
     warnings: list[dict[str, str]]
     summary: dict[str, Any]
+    timings: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds)
 
 
 @dataclass(frozen=True)
@@ -164,84 +169,33 @@ def prefetched(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
         stop.set()
 
 
-class ScoreBatch(beam.DoFn):
-    """Scores a batch with the model (loaded once per worker) and writes its shard."""
-
-    def __init__(self, request: ScoreRequest, info: ModelInfo, schema: pa.Schema, tmp: str):
-        self.request, self.info, self.schema, self.tmp = request, info, schema, tmp
-        self.scorer: Scorer | None = None
-
-    def setup(self) -> None:
-        self.scorer = Scorer.shared(self.request.model.path)
-
-    def process(self, batch: reading.Batch) -> Iterator[int]:
-        assert self.scorer is not None
-        outputs = self.scorer(batch.inputs) if batch.lines else {}
-        if not batch.lines:
-            table = self.schema.empty_table()
-        else:
-            table = output_table(batch, outputs, self.info, self.schema, self.request.model.version)
-        output.write_shard(self.tmp, batch, table, self.request.output_format)
-        yield batch.rows_in
+def score_batch(
+    request: ScoreRequest, info: ModelInfo, schema: pa.Schema, tmp: str, scorer: Scorer,
+    batch: reading.Batch,
+) -> int:  # fmt: skip
+    """One batch scored and written as its shard with its accounting; returns its rows in."""
+    outputs = scorer(batch.inputs) if batch.lines else {}
+    if not batch.lines:
+        table = schema.empty_table()
+    else:
+        table = output_table(batch, outputs, info, schema, request.model.version)
+    output.write_shard(tmp, batch, table, request.output_format)
+    return batch.rows_in
 
 
-def _record_batch(batch: reading.Batch, columns: dict[str, str]) -> pa.RecordBatch:
-    """The parsed rows as TFDV reads tf.Examples: a list per value, null when missing."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    arrays, names = [], []
-    for name, kind in columns.items():
-        values = batch.inputs[name]
-        if kind == reading.TEXT:
-            text = pa.array(values, pa.binary())
-            kept = pc.not_equal(text, pa.scalar(b"", pa.binary()))
-            present, flat = kept.to_numpy(zero_copy_only=False), text.filter(kept)
-        else:
-            present = ~np.isnan(values)
-            flat = pa.array(values[present].astype(np.int64 if kind == reading.INT else np.float32))
-        offsets = pa.array(np.concatenate([[0], np.cumsum(present)]).astype(np.int32))
-        arrays.append(pa.ListArray.from_arrays(offsets, flat, mask=pa.array(~present)))
-        names.append(column_key(name))
-    return pa.RecordBatch.from_arrays(arrays, names)
-
-
-def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
-    """Record batches as one (TFDV's cost is per batch it is given, not per row)."""
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
-
-
-def _beam_pipeline(
-    request: ScoreRequest, files: list[_File], info: ModelInfo, schema: pa.Schema, tmp: str,
-    statistics: bool,
+def _local(
+    request: ScoreRequest, planned: list[_File], info: ModelInfo, schema: pa.Schema, tmp: str,
+    statistics: checks.Statistics | None, clock: Clock,
 ) -> None:  # fmt: skip
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    kinds = {c.name: c.kind for c in files[0].columns}
-    options = PipelineOptions(list(request.beam_args) or ["--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as pipeline:
-        batches = (
-            pipeline
-            | "Files" >> beam.Create(files)
-            | "ReadBatches" >> beam.FlatMap(_read, request=request)
-        )
-        if request.reshuffle:
-            batches = batches | "Spread" >> beam.Reshuffle()
-        _ = batches | "Score" >> beam.ParDo(ScoreBatch(request, info, schema, tmp))
-        if statistics:
-            import tensorflow_data_validation as tfdv
-
-            _ = (
-                batches
-                | "Parsed" >> beam.Filter(lambda b: bool(b.lines))
-                | "ToArrow" >> beam.Map(_record_batch, columns=kinds)
-                | "Gather" >> beam.BatchElements(min_batch_size=GATHER, max_batch_size=GATHER)
-                | "Concat" >> beam.Map(_concat)
-                | "Statistics"
-                >> tfdv.GenerateStatistics(tfdv.StatsOptions(desired_batch_size=STATS_BATCH))
-                | "WriteStatistics"
-                >> tfdv.WriteStatisticsToBinaryFile(os.path.join(tmp, STATISTICS))
-            )
+    """The Beam job's work in this process, without Beam: each file's batches parsed a few
+    ahead in a thread, scored and written in input order, counted for the checks."""
+    scorer = Scorer.shared(request.model.path)
+    for file in planned:
+        for batch in _read(file, request):
+            score_batch(request, info, schema, tmp, scorer, batch)
+            if statistics is not None:
+                statistics.add(batch)
+    clock.lap("read, score and write (local)")
 
 
 def _wrong_types(batches: list[tuple[str, dict[str, Any]]], files: list[str]) -> None:
@@ -264,19 +218,35 @@ def _wrong_types(batches: list[tuple[str, dict[str, Any]]], files: list[str]) ->
         )
 
 
-def score(request: ScoreRequest, validate: Validate | None = None) -> ScoreResult:
-    """Score ``request.data``; see the module docstring. Raises before writing on bad input."""
+def score(
+    request: ScoreRequest, validate: Validate | None = None, clock: Clock | None = None
+) -> ScoreResult:
+    """Score ``request.data``; see the module docstring. Raises before writing on bad input.
+    ``clock`` (the caller's, to time its own phases too) gets a lap per phase."""
+    clock = clock or Clock()
     output.check_out(request.out)
     info = Scorer.shared(request.model.path).info()
+    clock.lap("the model loaded (and TensorFlow, when not yet)")
     files, passed = _plan(request, info.inputs)
     clash = sorted(set(request.pass_through) & {*info.score_columns(), "model_version"})
     if clash:
         raise DataError(f"pass-through column(s) {clash} would clash with the output's own")
     schema = output_schema(info, passed)
     tmp = output.temporary(request.out)
+    local = engine(request, validate) == "local"
     try:
         output.prepare(tmp)
-        _beam_pipeline(request, files, info, schema, tmp, statistics=validate is not None)
+        statistics = None
+        if local:
+            kinds = {c.name: c.kind for c in files[0].columns}
+            statistics = checks.Statistics(kinds) if validate is not None else None
+            _local(request, files, info, schema, tmp, statistics, clock)
+        else:
+            from tfxkit.batch import beam_job
+
+            clock.lap("Beam (and TFDV) imported")
+            beam_job.run(request, files, info, schema, tmp, statistics=validate is not None)
+            clock.lap("Beam job: read, score, write, statistics")
         batches = output.accounts(tmp)
         paths = [f.path for f in files]
         _wrong_types(batches, paths)
@@ -284,16 +254,16 @@ def score(request: ScoreRequest, validate: Validate | None = None) -> ScoreResul
         rows_out = sum(r["rows_out"] for _, r in batches)
         warnings: list[dict[str, str]] = []
         if validate is not None:
-            import tensorflow_data_validation as tfdv
-
             stats_path = os.path.join(tmp, STATISTICS)
             if rows_out:
-                rows = validate(tfdv.load_stats_binary(stats_path))
+                rows = validate(statistics.proto() if statistics else _load_statistics(stats_path))
                 failed = [r for r in rows if r.get("action") == "fail"]
                 if failed:
                     raise BatchAnomalies(failed)
                 warnings = [r for r in rows if r.get("action") == "warn"]
-            _remove(stats_path)
+            if not local:
+                _remove(stats_path)
+            clock.lap("validated against the schema of record")
         predictions = output.merge(tmp, [k for k, _ in batches], request.output_format, schema)
         rejected = output.write_rejects(tmp, paths, batches)
         if rows_in != rows_out + rejected:  # pragma: no cover - a bug, never the data
@@ -314,13 +284,59 @@ def score(request: ScoreRequest, validate: Validate | None = None) -> ScoreResul
         }
         output.write_summary(tmp, summary)
         output.commit(tmp, request.out)
+        clock.lap("merged, accounted, committed")
     except BaseException:
         output.discard(tmp)
         raise
     finally:
         Scorer.release(request.model.path)
     final = os.path.join(request.out, os.path.basename(predictions))
-    return ScoreResult(request.out, final, rows_in, rows_out, rejected, warnings, summary)
+    result = ScoreResult(request.out, final, rows_in, rows_out, rejected, warnings, summary)
+    result.timings = clock.laps
+    return result
+
+
+def engine(request: ScoreRequest, validate: Validate | None) -> str:
+    """local (this process, no Beam) or beam: local only when asked for and the checks, if any,
+    are a ``checks.SchemaCheck`` whose schema ``Statistics`` covers."""
+    if request.engine != "local":
+        return "beam"
+    if validate is not None and not getattr(validate, "local", False):
+        return "beam"
+    return "local"
+
+
+def _load_statistics(path: str) -> Any:
+    import tensorflow_data_validation as tfdv
+
+    return tfdv.load_stats_binary(path)
+
+
+class Clock:
+    """Seconds since the process started, per phase (``tfxkit predict -v``, bench/batch.py)."""
+
+    def __init__(self) -> None:
+        self.last = _since_start()
+        self.laps: list[tuple[str, float]] = [("start-up: Python, the CLI, the config", self.last)]
+
+    def lap(self, what: str) -> None:
+        now = _since_start()
+        self.laps.append((what, now - self.last))
+        self.last = now
+
+
+def _since_start() -> float:
+    """Seconds since this process started (its imports included), from /proc when there is one."""
+    import time
+
+    try:
+        with open("/proc/self/stat") as handle:
+            ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.process_time()
 
 
 def _remove(path: str) -> None:

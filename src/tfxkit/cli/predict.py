@@ -1,8 +1,9 @@
-"""``tfxkit predict``: score files with a pushed version, on Beam (local, or Dataflow).
+"""``tfxkit predict``: score files with a pushed version, here or on Beam (local, or Dataflow).
 
-The handler resolves the config's serving base and model, the version and the Beam options,
-then calls ``tfxkit.batch.pipeline.score`` (docs/batch.md); the batch is validated against the
-schema of record first (``--no-validate`` skips it).
+The handler resolves the config's serving base and model, the version and the engine (``_beam``:
+one local file is scored in this process without Beam; several files, or a runner profile, on
+Beam), then calls ``tfxkit.batch.pipeline.score`` (docs/batch.md); the batch is validated
+against the schema of record first (``--no-validate`` skips it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 from tfxkit.cli.common import PATH, TfxkitCommand, config_options, progress, verbose_option
 
 FORMATS = ("csv", "parquet", "jsonl")
+ENGINES = ("auto", "local", "beam")
 
 
 @click.command(
@@ -62,6 +64,15 @@ FORMATS = ("csv", "parquet", "jsonl")
     help="runner profile whose Beam options to use (Dataflow: data, model and --out on gs://)",
 )
 @click.option("--no-validate", is_flag=True, help="skip validation against the schema of record")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="auto",
+    show_default=True,
+    help="local: this process, no Beam; beam: Beam's DirectRunner (or the profile's runner); "
+    "auto: local for one local file without --profile, else beam",
+)
+@click.option("--timings", is_flag=True, help="print the seconds each phase took")
 @verbose_option()
 def predict(
     config: str,
@@ -75,13 +86,17 @@ def predict(
     batch_rows: int | None,
     profile: str | None,
     no_validate: bool,
+    engine: str,
+    timings: bool,
     verbose: bool,
 ) -> int:
+    from tfxkit.batch.pipeline import Clock
     from tfxkit.config.pipeline_config import load_config
     from tfxkit.runners.quiet import quiet_frameworks
 
+    clock = Clock()
     loaded = load_config(config, list(overrides))  # fails fast, before TensorFlow loads
-    beam_args, reshuffle, how = _beam(loaded, profile, data)
+    beam_args, reshuffle, how = _beam(loaded, profile, data, engine)
     quiet_frameworks(verbose)
     from tfxkit.batch.pipeline import ScoreRequest, score
     from tfxkit.batch.versions import resolve
@@ -107,9 +122,17 @@ def predict(
         batch_rows=batch_rows or (batch.batch_rows if batch else 1024),
         beam_args=tuple(beam_args),
         reshuffle=reshuffle,
+        engine="local" if how.startswith("local") else "beam",
     )
+    clock.lap("config read, version resolved")
     check = None if no_validate else _validator(loaded)
-    result = score(request, check)
+    clock.lap("schema of record read (TFX and TensorFlow imported)" if check else "-")
+    if request.engine == "local" and check is not None and not check.local:
+        progress("beam: the schema of record asks for checks only TFDV's statistics cover")
+    result = score(request, check, clock)
+    if timings:
+        laps = "; ".join(f"{what} {s:.2f} s" for what, s in result.timings if what != "-")
+        progress(f"timings: {laps}")
     for warning in result.warnings:
         progress(f"warning: {warning['feature']}: {warning['description']}")
     progress(
@@ -120,8 +143,11 @@ def predict(
 
 
 def _validator(config: Any) -> Any:
-    """The schema of record as a validation function; without one, say how to get one."""
-    from tfxkit.components.batch_scorer.validation import validator
+    """The schema of record as a ``checks.SchemaCheck`` (TFDV's validator without importing
+    TFDV's package); without one, say how to get one. Anomalies are judged as the pipeline's
+    scorer judges them (``components.batch_scorer.validation``)."""
+    from tfxkit.batch.checks import SchemaCheck
+    from tfxkit.components.batch_scorer.validation import features_only
     from tfxkit.config.features import column_key
     from tfxkit.errors import DataError
     from tfxkit.pipeline.schema_tools import reference_schema
@@ -131,13 +157,39 @@ def _validator(config: Any) -> Any:
     except DataError as exc:
         raise DataError(f"{exc}; or score without validation: --no-validate") from None
     keys = [column_key(f.name) for f in config.features]
-    return validator(schema, keys, config.validation.on_anomaly, dict(config.validation.severity))
+    judge = judgement(config.validation.on_anomaly, dict(config.validation.severity))
+    return SchemaCheck(features_only(schema, keys), judge)
 
 
-def _beam(config: Any, profile: str | None, data: str) -> tuple[list[str], bool, str]:
-    """Beam options: the profile's (Dataflow spreads batches over workers), else the local
-    DirectRunner: in this process for one file, else ``runner.beam`` (``mode: auto``)."""
+def judgement(on_anomaly: str, severity: dict[str, str]) -> Any:
+    """Anomalies -> rows with their action (fail | warn; ignored ones dropped), as the
+    pipeline's scorer judges them (``components.batch_scorer.validation.validator``)."""
+    from tfxkit.components.anomaly_gate.executor import action, anomaly_rows
+    from tfxkit.components.batch_scorer.validation import AGAINST
+
+    def judge(anomalies: Any) -> list[dict[str, str]]:
+        rows = []
+        for row in anomaly_rows("batch", anomalies, against=AGAINST):
+            row["action"] = action(row, on_anomaly, severity)
+            if row["action"] != "ignore":
+                rows.append(row)
+        return rows
+
+    return judge
+
+
+def _beam(
+    config: Any, profile: str | None, data: str, engine: str = "auto"
+) -> tuple[list[str], bool, str]:
+    """Beam options: the profile's (Dataflow spreads batches over workers), else local: one
+    file in this process without Beam (``engine`` auto or local), or the DirectRunner: in this
+    process for one file, else ``runner.beam`` (``mode: auto``). The description starts with
+    ``local`` when no Beam runs."""
     if profile:
+        if engine == "local":
+            from tfxkit.errors import DataError
+
+            raise DataError("--engine local scores here; a runner profile's Beam runs elsewhere")
         from tfxkit.config.profiles import load_profile
 
         beam = load_profile(profile).beam
@@ -148,6 +200,10 @@ def _beam(config: Any, profile: str | None, data: str) -> tuple[list[str], bool,
     from tfxkit.runners import beam_settings
 
     several = os.path.isdir(data) and len([n for n in os.listdir(data) if n[:1] not in "._"]) > 1
+    auto = engine == "auto" and config.runner.beam.mode == "auto"
+    if engine == "local" or (auto and not several and "://" not in data):
+        why = "in this process, no Beam (the files read, scored and written as a stream)"
+        return [], False, f"local: {why}"
     if config.runner.beam.mode == "auto" and not several:
         args = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
         why = "in_memory, 1 worker (one file is read and scored as a stream in one process)"
