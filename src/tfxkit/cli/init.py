@@ -73,7 +73,9 @@ def init(
     click.echo(f"{data}: {draft.profiles[0].rows} rows read; {draft.describe()}")
     for p in draft.profiles:
         use = draft.uses[p.name].ljust(use_width)
-        click.echo(f"  {p.name:<{width}}  {p.type:<6}  {use}  {p.missing_share:6.1%} missing")
+        click.echo(
+            f"  {p.name:<{width}}  {p.type:<6}  {use}  {_share(p.missing, p.rows):>6} missing"
+        )
     if draft.label is not None and draft.label not in {p.name for p in draft.profiles}:
         click.echo(f"  {draft.label}: {draft.uses[draft.label]}")  # a derived label
     if draft.label is None:
@@ -94,6 +96,15 @@ def init(
     click.echo(f"wrote {out}; check it, then run:")
     click.echo(f"  run-pipeline -c {out}")
     return 0
+
+
+def _share(missing: int, rows: int) -> str:
+    """A missing share for the table that never reads 100.0% (or 0.0%) for a column that has a
+    value in some row (or lacks one in some): 1 of 15,000 rows printed as 100.0% (issue 22 #3)."""
+    share = f"{missing / max(rows, 1):.1%}"
+    if 0 < missing < rows and share in ("0.0%", "100.0%"):
+        return "<0.1%" if share == "0.0%" else ">99.9%"
+    return share
 
 
 def _init_folder(
