@@ -127,6 +127,9 @@ def test_no_drift_is_ok_and_recorded(setup) -> None:
     color = next(d for d in report["skew"] if d["feature"] == "color")
     assert set(color["measures"]) >= {"psi", "chi_square", "l_inf", "tfdv_l_inf"}
     assert report["performance"]["accuracy"] == 1.0  # the prediction is the label here
+    judged = {d["feature"] for d in report["skew"] + report["drift"]}
+    assert judged >= {"x", "size", "color", "__prediction__", "__label__"}
+    assert not judged & {"__request_id__", "__timestamp_ms__", "__model__", "__model_version__"}
     assert json.loads(Path(report["report_path"]).read_text())["verdict"] == "ok"
     assert report["execution_id"] > 0
 

@@ -37,11 +37,13 @@ class FeatureDistance:
 
 def statistics_of(batch: Any, drop: set[str] | None = None) -> Any:
     """TFDV statistics (one DatasetFeatureStatistics) of an Arrow RecordBatch, in memory."""
+    import pyarrow as pa
     import tensorflow_data_validation as tfdv
     from tensorflow_data_validation.statistics import stats_impl
 
-    keep = [n for n in batch.schema.names if n not in (drop or set())]
-    batch = batch.select(keep) if hasattr(batch, "select") else batch
+    names = batch.schema.names
+    keep = [i for i, n in enumerate(names) if n not in (drop or set())]
+    batch = pa.RecordBatch.from_arrays([batch.column(i) for i in keep], [names[i] for i in keep])
     result = stats_impl.generate_statistics_in_memory(batch, tfdv.StatsOptions())
     return result.datasets[0]
 

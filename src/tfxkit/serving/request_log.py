@@ -10,9 +10,10 @@ Layout (docs/monitoring.md): ``<dir>/<model>/<UTC start>-<seq>.tfrecord``, one f
 A window is written as ``.partial`` and renamed when it closes (after ``rotate_seconds`` or
 ``rotate_records`` rows, or on stop), so a reader never sees half a window. Each row holds the
 request's features, ``__request_id__`` (one id per row: ``<id>`` for a one-row request,
-``<id>-<row>`` otherwise), ``__timestamp__`` (Unix seconds), ``__model__``,
-``__model_version__`` and the answer: ``__prediction__`` (``__prediction_<output>__`` for a
-model with several outputs; for classify the top class and ``__prediction_score__``).
+``<id>-<row>`` otherwise), ``__timestamp_ms__`` (Unix milliseconds, an int: a float32 of
+seconds would be 128 s coarse), ``__model__``, ``__model_version__`` and the answer:
+``__prediction__`` (``__prediction_<output>__`` for a model with several outputs; for classify
+the top class and ``__prediction_score__``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 REQUEST_ID = "__request_id__"
-TIMESTAMP = "__timestamp__"
+TIMESTAMP = "__timestamp_ms__"
 MODEL = "__model__"
 MODEL_VERSION = "__model_version__"
 PREDICTION = "__prediction__"
@@ -153,7 +154,7 @@ def to_examples(entry: _Entry) -> list[bytes]:
         values.update(
             {
                 REQUEST_ID: rid,
-                TIMESTAMP: entry.timestamp,
+                TIMESTAMP: int(entry.timestamp * 1000),
                 MODEL: entry.model,
                 MODEL_VERSION: entry.version,
             }
@@ -285,6 +286,6 @@ class RequestLogger:
         """Write what is queued and close every window."""
         if self._thread is None:
             return
-        self._queue.put(None)
-        self._thread.join(timeout=60)
+        self._queue.put(None)  # after every queued record: all of them are written
+        self._thread.join()
         self._thread = None
