@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, StrictFloat, model_validator
 
 from tfxkit.config.base import Strict, require_one_of
-from tfxkit.config.types import NonNegativeInt
+from tfxkit.config.types import NonNegativeInt, PositiveInt
 
 DEFAULT_METRICS = {
     "multiclass": ("SparseCategoricalAccuracy", "ExampleCount"),
@@ -96,11 +96,57 @@ class EvaluationConfig(Strict):
         description="With thresholds_on_slices: a slice with fewer labelled examples is reported "
         "'too small to judge' instead of failing the blessing.",
     )
+    text_length_slices: dict[str, list[PositiveInt]] = Field(
+        default_factory=dict,
+        description="Text feature -> token counts where length buckets start, e.g. {review: "
+        "[16, 64]}: the Evaluator also slices by each example's length in tokens (slice "
+        "'<key>_length_bucket', values '0-15', '16-63', '64+'), counted by the Transform graph "
+        "with the feature's own tokenizer, before max_tokens cuts it.",
+    )
     per_class: bool = Field(
         default=True,
         description="Multiclass: precision and recall of every class in the summary (from "
         "TFMA's multi-class confusion matrix).",
     )
 
+    @model_validator(mode="after")
+    def _length_bounds_ascend(self) -> EvaluationConfig:
+        for name, bounds in self.text_length_slices.items():
+            if not bounds or sorted(set(bounds)) != bounds:
+                raise ValueError(
+                    f"evaluation.text_length_slices.{name}: {bounds} must be token counts in "
+                    "ascending order, each once, e.g. [16, 64] (buckets 0-15, 16-63, 64+)"
+                )
+        return self
+
     def resolved_metrics(self, task: str) -> list[str]:
         return list(self.metrics) if self.metrics is not None else list(DEFAULT_METRICS[task])
+
+
+LENGTH_SLICE_SUFFIX = "_length_bucket"
+
+
+def length_slice_key(feature_key: str) -> str:
+    """The Transform output a text feature's length bucket is sliced by (not a model input)."""
+    return f"{feature_key}{LENGTH_SLICE_SUFFIX}"
+
+
+def length_bucket_names(bounds: list[int]) -> list[str]:
+    """The slice values of buckets starting at ``bounds``: [16, 64] -> 0-15, 16-63, 64+."""
+    starts, names = [0, *bounds], []
+    for start, end in zip(starts, bounds, strict=False):
+        names.append(f"{start}" if end - 1 == start else f"{start}-{end - 1}")
+    return [*names, f"{starts[-1]}+"]
+
+
+def length_slices_problem(evaluation: EvaluationConfig, text_keys: dict[str, str]) -> str | None:
+    """Why ``text_length_slices`` does not fit the features (None when it does): each must name
+    a feature with ``transform: text`` (``text_keys``: its name -> its feature key)."""
+    for name in evaluation.text_length_slices:
+        if name not in text_keys:
+            known = ", ".join(sorted(text_keys)) or "none"
+            return (
+                f"evaluation.text_length_slices: '{name}' is not a feature with transform: text "
+                f"(text features: {known}); lengths are counted in the tokens of a text feature"
+            )
+    return None

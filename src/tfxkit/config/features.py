@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 # Defined beside the config (a bottom layer, so config can check key collisions early).
+from tfxkit.config.evaluation import length_slices_problem
 from tfxkit.config.sections import TEXT_FOLDER_KEYS, DataFormat, FeatureType, TransformKind
 from tfxkit.config.sections import column_key as column_key
 from tfxkit.config.training import TEXT_MODELS
@@ -98,6 +99,9 @@ def feature_spec_config(config: Any) -> dict[str, Any]:
             "positive": config.label.positive,
         },
     }
+    for feature in spec["features"]:  # a length bucket to slice by (transform.text), issue 23
+        if bounds := config.evaluation.text_length_slices.get(feature["name"]):
+            feature["length_buckets"] = list(bounds)
     if config.data.format == "images":  # the image key, size and channels (transform.images)
         spec["images"] = config.data.images.model_input()
     if config.crosses:
@@ -137,6 +141,8 @@ def text_inputs_problem(config: Any) -> str | None:
     a folder of .txt files (``data.format: text_folder``) has one column, ``text``, and a label
     from the folder names."""
     texts = [f.name for f in config.features if f.transform == TransformKind.TEXT]
+    if problem := length_slices_problem(config.evaluation, {n: column_key(n) for n in texts}):
+        return problem
     if config.model.type in TEXT_MODELS and not texts:
         return (
             f"model.type: {config.model.type} encodes text, but no feature has transform: text; "

@@ -3,7 +3,9 @@
 Why here: blessing is the gate before any push, so its metrics, thresholds and slices live in
 config (reviewable, diffable) rather than in pipeline code. Change thresholds compare against
 the last blessed model; on a pipeline's first run there is no baseline and TFX drops them, so
-only absolute bounds apply.
+only absolute bounds apply. Slices by a text feature's length read a Transform output
+(``evaluation.text_length_slices``): TFMA slices on the transformed features as on the raw
+ones, because the transform signature is the model spec's preprocessing function.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import tensorflow_model_analysis as tfma
 
 from tfxkit.config import features as F
+from tfxkit.config.evaluation import length_slice_key
 from tfxkit.config.pipeline_config import PipelineConfig, Threshold
 from tfxkit.errors import ConfigError
 
@@ -79,6 +82,9 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     slicing_specs = [tfma.SlicingSpec()] + [
         tfma.SlicingSpec(feature_keys=[F.column_key(k) for k in keys]) for keys in evaluation.slices
     ]
+    for name in evaluation.text_length_slices:  # a Transform output (transform.text)
+        key = length_slice_key(F.column_key(name))
+        slicing_specs.append(tfma.SlicingSpec(feature_keys=[key]))
     if task == "multiclass" and evaluation.per_class:  # components/evaluator reads it (per class)
         # Threshold 0: the predicted class is always the top-scoring one.
         metrics.append(

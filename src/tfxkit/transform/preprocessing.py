@@ -24,9 +24,10 @@ import tensorflow_transform as tft
 
 from tfxkit.config import features as F
 from tfxkit.config import label_expr
+from tfxkit.config.evaluation import length_slice_key
 from tfxkit.transform.dates import date_features
 from tfxkit.transform.images import image_features
-from tfxkit.transform.text import text_ids
+from tfxkit.transform.text import length_bucket, text_ids
 
 
 def _dense_with_mask(tensor: Any, placeholder: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -175,6 +176,8 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
         value, missing = impute(inputs[key], feature)
         imputed[key] = value
         outputs[F.transformed_name(key)] = _transform_feature(value, feature)
+        if "length_buckets" in feature:  # an evaluation slice, not a model input (issue 23)
+            outputs[length_slice_key(key)] = length_bucket(value, feature)
         if feature["missing"]["indicator"]:
             outputs[F.missing_indicator_name(key)] = tf.cast(missing, tf.float32)
     for cross in custom_config.get("crosses", []):

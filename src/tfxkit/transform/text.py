@@ -30,6 +30,7 @@ import tensorflow_text as text  # registers the ops the saved Transform graph us
 import tensorflow_transform as tft
 
 from tfxkit.config import features as F
+from tfxkit.config.evaluation import length_bucket_names
 
 WHITESPACE, UNICODE_SCRIPT = "whitespace", "unicode_script"
 TOKENIZERS = (WHITESPACE, UNICODE_SCRIPT)
@@ -37,16 +38,20 @@ EMPTY_TOKEN = "__empty__"
 PAD_ID = 0  # ids are vocabulary ids + 1
 
 
-def tokenize(value: tf.Tensor, tokenizer: str = WHITESPACE, lowercase: bool = True) -> Any:
-    """[batch] strings -> RaggedTensor [batch, (tokens)] of strings, at least one per row."""
+def split(value: tf.Tensor, tokenizer: str = WHITESPACE, lowercase: bool = True) -> Any:
+    """[batch] strings -> RaggedTensor [batch, (tokens)] of strings; none for an empty value."""
     if lowercase:
         value = text.case_fold_utf8(value)
     if tokenizer == WHITESPACE:
-        tokens = text.WhitespaceTokenizer().tokenize(value)
-    elif tokenizer == UNICODE_SCRIPT:
-        tokens = text.UnicodeScriptTokenizer().tokenize(value)
-    else:
-        raise ValueError(f"unknown tokenizer '{tokenizer}' (one of {', '.join(TOKENIZERS)})")
+        return text.WhitespaceTokenizer().tokenize(value)
+    if tokenizer == UNICODE_SCRIPT:
+        return text.UnicodeScriptTokenizer().tokenize(value)
+    raise ValueError(f"unknown tokenizer '{tokenizer}' (one of {', '.join(TOKENIZERS)})")
+
+
+def tokenize(value: tf.Tensor, tokenizer: str = WHITESPACE, lowercase: bool = True) -> Any:
+    """[batch] strings -> RaggedTensor [batch, (tokens)] of strings, at least one per row."""
+    tokens = split(value, tokenizer, lowercase)
     empty = tf.equal(tokens.row_lengths(), 0)
     marker = tf.RaggedTensor.from_tensor(tf.where(empty, EMPTY_TOKEN, "")[:, tf.newaxis])
     joined = tf.concat([tokens, marker], axis=1)
@@ -76,3 +81,20 @@ def text_ids(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
         vocab_filename=F.vocab_file(feature["key"]),
     )
     return pad_ids(ids, max_tokens)
+
+
+def length_bucket(value: tf.Tensor, feature: dict[str, Any]) -> tf.Tensor:
+    """[batch] strings -> [batch] names of their length buckets in tokens ('0-15', '16-63',
+    '64+' for ``length_buckets: [16, 64]``), counted with the feature's tokenizer before
+    ``max_tokens`` cuts them (an empty value: 0). Why a Transform output: the Evaluator slices
+    on the transformed features too (the transform signature is its preprocessing function),
+    so an evaluation slice by length needs no new column in the data; the model never reads it
+    (its inputs are the configured features)."""
+    tokens = split(
+        value,
+        tokenizer=feature.get("tokenizer", WHITESPACE),
+        lowercase=feature.get("lowercase", True),
+    )
+    bounds = feature["length_buckets"]
+    index = tf.raw_ops.Bucketize(input=tokens.row_lengths(), boundaries=[float(b) for b in bounds])
+    return tf.gather(tf.constant(length_bucket_names(bounds)), index)
