@@ -241,6 +241,7 @@ def fashion(workdir: Path, steps: int, quick: bool, threads: int) -> dict[str, A
         },
         "stages": stage_rates(summary, sizes, config["training"]),
         "wall_seconds": wall,
+        "cnn_steps": steps,
     }
 
 
@@ -380,18 +381,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--steps", type=int, default=None, help="CNN training steps")
     parser.add_argument("--threads", type=int, default=1, help="TFLite interpreter threads")
+    parser.add_argument(
+        "--parts",
+        default="fashion,reviews",
+        help="which parts to run; the others are read from their last result in the workdir",
+    )
     args = parser.parse_args(argv)
     default = "bench-vision-text-quick" if args.quick else "bench-vision-text"
     workdir = (args.workdir or REPO / "workspace" / default).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     steps = args.steps or (300 if args.quick else 6000)
-    result = {
+    parts = {part.strip() for part in args.parts.split(",")}
+    result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
         "quick": args.quick,
         "cnn_steps": steps,
-        "fashion": fashion(workdir, steps, args.quick, args.threads),
-        "reviews": reviews(workdir, args.quick),
     }
+    runs = {
+        "fashion": lambda: fashion(workdir, steps, args.quick, args.threads),
+        "reviews": lambda: reviews(workdir, args.quick),
+    }
+    for part, run in runs.items():
+        saved = workdir / f"{part}.result.json"  # each part's result, kept as soon as it is in
+        if part in parts:
+            result[part] = run()
+            saved.write_text(json.dumps(result[part], indent=2))
+        elif saved.exists():
+            result[part] = json.loads(saved.read_text())
+        else:
+            sys.exit(f"--parts leaves out {part}, and {saved} holds no earlier result")
+    result["cnn_steps"] = result["fashion"].get("cnn_steps", steps)
     report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
