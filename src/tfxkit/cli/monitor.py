@@ -22,7 +22,9 @@ from tfxkit.cli.common import TfxkitCommand, config_options, verbose_option
     "against the serving model's training statistics (from ML Metadata), drift against the "
     "previous window, prediction drift, schema anomalies, missing features and, with late "
     "labels (monitoring.labels), label shift and accuracy or RMSE. Writes a JSON verdict, "
-    "records the run in ML Metadata and sends warnings and alerts to monitoring.sinks. "
+    "records the run in ML Metadata and sends warnings and alerts to monitoring.sinks; on an "
+    "alert with monitoring.retrain.enabled, runs the pipeline (cool-down, lock), promotes a "
+    "blessed new version and records which monitor run started it. "
     "Exit codes: 0 ok, 5 warn, 6 alert, 2 bad input.",
 )
 @config_options()
@@ -34,9 +36,19 @@ from tfxkit.cli.common import TfxkitCommand, config_options, verbose_option
     help="the window to judge: a .tfrecord file of the request log, or the latest closed one",
 )
 @click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
+@click.option(
+    "--no-retrain",
+    is_flag=True,
+    help="do not retrain on an alert even if monitoring.retrain.enabled",
+)
 @verbose_option()
 def monitor(
-    config: str, overrides: tuple[str, ...], window: str, as_json: bool, verbose: bool
+    config: str,
+    overrides: tuple[str, ...],
+    window: str,
+    as_json: bool,
+    no_retrain: bool,
+    verbose: bool,
 ) -> int:
     from tfxkit.config.pipeline_config import load_config
 
@@ -59,4 +71,14 @@ def monitor(
         if delivery is not None:
             failed = not delivery.delivered
             click.echo(f"  alert to {delivery.sink}: {delivery.message}", err=failed)
+    if report["verdict"] == "alert" and settings.monitoring.retrain.enabled and not no_retrain:
+        from dataclasses import asdict
+        from pathlib import Path
+
+        from tfxkit.monitoring.trigger import retrain
+
+        what = retrain(settings, config, list(overrides), report, progress=click.echo)
+        click.echo(f"  retrain: {what.reason}")
+        report["retrain"] = asdict(what)
+        Path(report["report_path"]).write_text(json.dumps(report, indent=2, default=str))
     return int(report["exit_code"])

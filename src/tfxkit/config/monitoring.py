@@ -68,6 +68,29 @@ class AlertSink(Strict):
         return self
 
 
+class RetrainConfig(Strict):
+    """Continuous training: on an alert, ``tfxkit monitor`` runs the pipeline on fresh data."""
+
+    enabled: bool = Field(default=False, description="Retrain when a window alerts.")
+    pipeline: str | None = Field(
+        default=None,
+        description="Pipeline definition file (create_pipeline); default: the standard one.",
+    )
+    set: list[str] = Field(
+        default_factory=list,
+        description="--set overrides of the retraining run, e.g. the fresh span's data.path.",
+    )
+    cooldown_minutes: float = Field(
+        default=60.0,
+        ge=0,
+        description="No second retrain this soon after one started: one incident, one run.",
+    )
+    promote: Literal["canary", "stable", "none"] = Field(
+        default="canary",
+        description="Label a blessed, pushed new version gets (tfxkit serving promote).",
+    )
+
+
 class MonitoringConfig(Strict):
     """``tfxkit monitor``: the logged traffic compared with training data and the last window."""
 
@@ -109,4 +132,7 @@ class MonitoringConfig(Strict):
     )
     sinks: list[AlertSink] = Field(
         default_factory=list, description="Where warnings and alerts are sent."
+    )
+    retrain: RetrainConfig = Field(
+        default_factory=RetrainConfig, description="Retrain on an alert (continuous training)."
     )
