@@ -87,8 +87,9 @@ def loop(data: Path, model_dir: str, out: Path) -> None:
         header = False
 
 
-def _measure(command: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MiB, stdout) of a child process; raises when it fails."""
+def _measure(command: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MiB, stdout) of a child process; raises when it
+    fails. CPU seconds (user + system) are less sensitive to a shared machine's load."""
     started = time.monotonic()
     child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     printed = child.stdout.read().decode() if child.stdout else ""
@@ -98,7 +99,7 @@ def _measure(command: list[str]) -> tuple[float, float, str]:
     err = child.stderr.read().decode() if child.stderr else ""
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed ({child.returncode}): {err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, printed
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, printed
 
 
 def _timings(printed: str) -> str:
@@ -158,31 +159,37 @@ def main() -> None:
         runs += [("loop", plain)]
         for round_ in range(1 if rows == WARM else args.repeat):
             for name, command in runs if round_ % 2 == 0 else runs[::-1]:
-                seconds, rss, printed = _measure(command)
+                seconds, cpu, rss, printed = _measure(command)
                 result = {"rows": rows, "runner": name, "round": round_, "seconds": seconds}
+                result["cpu_seconds"] = cpu
                 results.append({**result, "rss_mib": rss, "timings": _timings(printed)})
                 print(f"{name:22s} {rows:>9,} rows  {seconds:7.1f} s  {rows / seconds:>9,.0f} "
-                      f"rows/s  peak RSS {rss:,.0f} MiB", flush=True)  # fmt: skip
+                      f"rows/s  CPU {cpu:6.1f} s  peak RSS {rss:,.0f} MiB", flush=True)  # fmt: skip
                 if results[-1]["timings"]:
                     print(f"    {results[-1]['timings']}", flush=True)
     warm = {r["runner"]: r["seconds"] for r in results if r["rows"] == WARM}
-    print("\n| runner | rows | round | wall s | rows/s end to end | rows/s steady | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| runner | rows | round | wall s | CPU s | rows/s end to end | rows/s steady | "
+          "peak RSS MiB |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if r["rows"] == WARM:
             continue
         beyond = r["seconds"] - warm[r["runner"]]  # noise can make it <= 0 on a shared machine
         steady = f"{(r['rows'] - WARM) / beyond:,.0f}" if beyond > 1.0 else "n/a (within noise)"
         rate = r["rows"] / r["seconds"]
+        cpu = r["cpu_seconds"]
         print(f"| {r['runner']} | {r['rows']:,} | {r['round'] + 1} | {r['seconds']:.1f} | "
-              f"{rate:,.0f} | {steady} | {r['rss_mib']:,.0f} |")  # fmt: skip
+              f"{cpu:.1f} | {rate:,.0f} | {steady} | {r['rss_mib']:,.0f} |")  # fmt: skip
     loops = {(r["rows"], r["round"]): r["seconds"] for r in results if r["runner"] == "loop"}
+    cpus = {(r["rows"], r["round"]): r["cpu_seconds"] for r in results if r["runner"] == "loop"}
     print("\nrows/s as a multiple of the loop's in the same round (target: >= 1.0; the loop "
           "validates nothing):")  # fmt: skip
     for r in results:
         if r["rows"] != WARM and r["runner"] != "loop":
             ratio = loops[r["rows"], r["round"]] / r["seconds"]
-            print(f"  {r['runner']:22s} {r['rows']:>9,} rows  round {r['round'] + 1}  {ratio:.2f}x")
+            cpu = cpus[r["rows"], r["round"]] / r["cpu_seconds"]
+            print(f"  {r['runner']:22s} {r['rows']:>9,} rows  round {r['round'] + 1}  {ratio:.2f}x "
+                  f"(per CPU second: {cpu:.2f}x)")  # fmt: skip
     (work / "results.json").write_text(json.dumps(results, indent=1))
 
 
