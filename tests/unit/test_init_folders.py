@@ -149,3 +149,18 @@ def test_a_csv_text_column_drafts_a_text_model(tmp_path: Path) -> None:
     (review,) = config["features"]
     assert review["transform"] == "text" and review["tokenizer"] == "unicode_script"
     assert config["model"]["type"] == "text_pooling"
+
+
+def test_every_non_utf8_text_file_is_counted_in_one_error(tmp_path: Path, capsys) -> None:
+    tree = _text_tree(
+        tmp_path / "mail",
+        {"ham": [f"note {i} about lunch" for i in range(4)], "spam": ["win", "cash", "now"]},
+    )
+    for name in ("ham/1.txt", "spam/2.txt"):
+        (tree / name).write_bytes("Grüße aus München".encode("latin-1"))
+    out = tmp_path / "draft.yaml"
+    assert _init(str(tree), "-o", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "2 of the 7 text files are not UTF-8; the first: " in err
+    assert "ham/1.txt: not UTF-8 text" in err and "then 2.txt" in err
+    assert not out.exists()
