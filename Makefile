@@ -32,6 +32,13 @@ batch-demo: install
 	@echo "scores: workspace/batch/penguin/predictions.csv (rejects.csv, summary.json beside it)"
 	@head -4 workspace/batch/penguin/predictions.csv
 
+# Monitoring (docs/monitoring.md): serve the demo model with request logging, replay three
+# windows of traffic (like training, gradually shifted, abruptly shifted with a new island),
+# `tfxkit monitor` each (ok -> warn -> alert), retrain on the fresh span, promote the canary.
+.PHONY: monitoring-demo
+monitoring-demo: demo
+	$(BIN)/python -m tfxkit.monitoring.demo --config configs/penguin.yaml
+
 # Serve what `make demo` pushed (workspace/serving) over TF Serving's REST (8501) and gRPC (8500) APIs.
 serve: install
 	$(BIN)/tfxkit serve
