@@ -182,6 +182,11 @@ def ImageToExample(
     }
     records = record_files(input_base, split_pattern)
     if records:
+        # Every record checked here first, outside Beam: an error raised inside a Beam
+        # transform reaches the user wrapped in Beam's traceback, and records (unlike files
+        # in a folder tree) have no pre-run check of their images (tfxkit.data.records).
+        for path in records:
+            record_examples(path, **settings)
         return (
             pipeline
             | "ListRecordFiles" >> beam.Create(records)
