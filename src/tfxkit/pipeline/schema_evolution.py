@@ -11,9 +11,11 @@ new column. Accepting is a reviewed, recorded act instead:
    anomaly the update cannot absorb is listed and blocks the acceptance.
 2. ``record``: with an approved schema in ML Metadata, the new schema becomes a Schema artifact
    output by a ``tfxkit.SchemaAcceptance`` execution in the pipeline's context, carrying who,
-   when, why and the changes. It keeps the previous approval's statistics as its own, so the
+   when, why and the changes. It keeps the previous approval's statistics as its own (less
+   the columns whose type or categories were accepted: they would read as drift), so the
    resolver (``pipeline.resolvers.PreviousApprovedSchemaStrategy``) hands it to the next run's
    anomaly gate as the reference, and drift is still measured against the last approved data.
+   A column whose type changed takes the data's type (TFDV's update would deprecate it).
    With ``schema.path`` the file is rewritten instead: the schema of record is code, reviewed
    in version control.
 """
@@ -37,12 +39,13 @@ ACCEPTANCE_TYPE = "tfxkit.SchemaAcceptance"
 ACCEPTED_BY, ACCEPTED_AT, ACCEPTED_WHY = "tfxkit_accepted_by", "tfxkit_accepted_at", "tfxkit_why"
 ACCEPTED_CHANGES = "tfxkit_changes"
 _TYPE_NAMES = {1: "BYTES", 2: "INT", 3: "FLOAT", 4: "STRUCT"}
+_STATS_FILE = "FeatureStats.pb"  # what TFX's StatisticsGen writes per split
 
 
 @dataclass(frozen=True)
 class SchemaChange:
     feature: str
-    change: str  # added, removed, type, values
+    change: str  # added, removed, type, values, dropped (deprecated)
     detail: str
 
     def line(self) -> str:
@@ -86,6 +89,8 @@ def changes_between(old: Any, new: Any) -> list[SchemaChange]:
         if before[name].type != after[name].type:
             types = (_TYPE_NAMES.get(before[name].type), _TYPE_NAMES.get(after[name].type))
             rows.append(SchemaChange(name, "type", f"{types[0]} -> {types[1]}"))
+        if _deprecated(after[name]) and not _deprecated(before[name]):
+            rows.append(SchemaChange(name, "dropped", "deprecated: runs will not read it"))
         added = sorted(_domain(new, after[name]) - _domain(old, before[name]))
         if added:
             shown = ", ".join(repr(v) for v in added[:8]) + (" ..." if len(added) > 8 else "")
@@ -128,6 +133,8 @@ def plan(config: PipelineConfig, data_path: str | None = None) -> Plan:
     for index in reversed(range(len(updated.feature))):
         if updated.feature[index].name not in present:
             del updated.feature[index]
+    inferred = tfdv.infer_schema(statistics, infer_feature_shape=config.schema_.infer_feature_shape)
+    take_new_types(reference, updated, inferred)
     updated = open_domains(updated, open_domain_features(config))  # as the gate keeps them
     blocking = anomaly_rows("data", tfdv.validate_statistics(statistics, updated))
     return Plan(
@@ -140,10 +147,42 @@ def plan(config: PipelineConfig, data_path: str | None = None) -> Plan:
     )
 
 
+def take_new_types(reference: Any, updated: Any, inferred: Any) -> None:
+    """A column whose type changed ("01".."12" now declared string) takes the data's type and
+    domain, as TFDV infers them. Why: ``update_schema`` deprecates such a feature instead, the
+    change list showed nothing, and the next run's Transform then lacked a configured feature
+    (issue 22 #5). Its environments (the label's not-in-SERVING) are kept."""
+    before, fresh = _features(reference), _features(inferred)
+    domains = {d.name: d for d in inferred.string_domain}
+    for feature in updated.feature:
+        old, new = before.get(feature.name), fresh.get(feature.name)
+        if old is None or new is None or new.type == old.type:
+            continue
+        environments = (list(old.in_environment), list(old.not_in_environment))
+        feature.CopyFrom(new)
+        feature.in_environment[:], feature.not_in_environment[:] = environments
+        if new.HasField("domain") and new.domain in domains:
+            for index in reversed(range(len(updated.string_domain))):
+                if updated.string_domain[index].name == new.domain:
+                    del updated.string_domain[index]
+            updated.string_domain.add().CopyFrom(domains[new.domain])
+
+
+def _deprecated(feature: Any) -> bool:
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    return feature.deprecated or feature.lifecycle_stage == schema_pb2.DEPRECATED
+
+
 def configured_but_absent(config: PipelineConfig, schema: Any) -> list[str]:
-    """Configured features the accepted schema would not hold (the data lacks them)."""
+    """Configured features the accepted schema would not hold (the data lacks them), or would
+    hold deprecated (the run's Transform does not see those)."""
     names = _features(schema)
-    return [f.name for f in config.features if column_key(f.name) not in names]
+    return [
+        f.name
+        for f in config.features
+        if column_key(f.name) not in names or _deprecated(names[column_key(f.name)])
+    ]
 
 
 def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
@@ -161,6 +200,8 @@ def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
     )
     folder.mkdir(parents=True)
     (folder / "schema.pbtxt").write_text(schema_tools.schema_text(accepted.schema))
+    # Beside the schema, not in its folder: a Schema artifact's folder holds one file.
+    baseline = _baseline_without_changes(accepted, folder.with_name(f"{folder.name}-statistics"))
     who = _who()
     changes = json.dumps([c.__dict__ for c in accepted.changes])
     store = metadata.open_store(metadata.connection_config(config))
@@ -171,7 +212,7 @@ def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
         state=mlmd_pb2.Artifact.LIVE,
     )
     properties = {
-        schema_tools.APPROVED_PROPERTY: accepted.approved_statistics,
+        schema_tools.APPROVED_PROPERTY: baseline,
         ACCEPTED_BY: who,
         ACCEPTED_AT: when.isoformat(timespec="seconds"),
         ACCEPTED_WHY: why,
@@ -189,6 +230,34 @@ def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
     event.path.steps.add().key = "schema"
     event.path.steps.add().index = 0
     store.put_execution(execution, [(artifact, event)], [pipeline])
+    return str(folder)
+
+
+def _baseline_without_changes(accepted: Plan, folder: Path) -> str:
+    """The drift baseline for the next run: the last approval's statistics without the columns
+    whose type or categories were just accepted. Why: compared with data from before the
+    change, an accepted new category (0% -> 31%) stopped the next run as drift, so accepting
+    was not enough. The other columns are still compared; the next approved run becomes the
+    full baseline again. Returns the statistics' location (the approval's own if unchanged)."""
+    changed = {c.feature for c in accepted.changes if c.change in ("type", "values")}
+    source = accepted.approved_statistics
+    if not changed or not source or "://" in source or not Path(source).is_dir():
+        return source
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    for split in sorted(Path(source).glob("Split-*")):
+        stats_file = split / _STATS_FILE
+        if not stats_file.is_file():
+            continue
+        statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(stats_file.read_bytes())
+        for dataset in statistics.datasets:
+            for index in reversed(range(len(dataset.features))):
+                feature = dataset.features[index]
+                name = feature.path.step[0] if feature.path.step else feature.name
+                if name in changed:
+                    del dataset.features[index]
+        (folder / split.name).mkdir(parents=True)
+        (folder / split.name / _STATS_FILE).write_bytes(statistics.SerializeToString())
     return str(folder)
 
 
