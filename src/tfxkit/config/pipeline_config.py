@@ -30,6 +30,7 @@ from tfxkit.config.evaluation import (
     Threshold,
     blessing_rule_problem,
 )
+from tfxkit.config.explain import ExplainConfig, explain_problem
 from tfxkit.config.fairness import FairnessConfig, FairnessMetric, GapBound
 from tfxkit.config.features import text_inputs_problem
 from tfxkit.config.loading import (
@@ -39,6 +40,7 @@ from tfxkit.config.loading import (
     read_yaml_mapping,
     validate_model,
 )
+from tfxkit.config.model_card import ModelCardConfig
 from tfxkit.config.monitoring import MonitoringConfig
 from tfxkit.config.runtime import (
     BeamConfig,
@@ -132,6 +134,12 @@ class PipelineConfig(Strict):
     )
     fairness: FairnessConfig | None = Field(
         default=None, description="Gate on rate gaps between sensitive slices (binary tasks)."
+    )
+    explain: ExplainConfig | None = Field(
+        default=None, description="Feature attributions on the eval split (responsible-ai.md)."
+    )
+    model_card: ModelCardConfig | None = Field(
+        default=None, description="Intended use, limitations, owners: on the model card."
     )
     push: PushConfig = Field(
         default_factory=PushConfig, description="Where a blessed model is pushed for serving."
@@ -289,6 +297,8 @@ class PipelineConfig(Strict):
     @model_validator(mode="after")
     def _text_inputs(self) -> PipelineConfig:
         if problem := text_inputs_problem(self):  # text models, text folders: config.features
+            raise ValueError(problem)
+        if problem := explain_problem(self.explain, [f.name for f in self.features]):
             raise ValueError(problem)
         return self
 
