@@ -17,6 +17,7 @@ from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA, PENGUIN_EXECUTOR_NODES, PE
 from tests.pipeline_runs import versions
 
 pytestmark = pytest.mark.slow
+RUN_REPORT = "run_report"  # tfxkit.pipeline.stages.node_ids.RUN_REPORT
 
 RESOLVERS = (
     "latest_blessed_model_resolver-model-blessing-resolver",
@@ -96,7 +97,7 @@ def _container_tasks(spec: dict) -> set[str]:
 def test_every_container_task_finished(compiled: dict, first_run: tuple) -> None:
     summary, lines = first_run
     containers = _container_tasks(compiled["spec"])
-    assert containers == PENGUIN_EXECUTOR_NODES
+    assert containers == PENGUIN_EXECUTOR_NODES | {RUN_REPORT}  # the report: remote only
     statuses = {t.task: t.status for t in summary.tasks}
     assert {statuses[t] for t in containers} == {"finished"}, statuses
     # First run on a fresh root: no blessed model to resolve.
@@ -147,6 +148,35 @@ def test_model_is_blessed_and_pushed(compiled: dict, first_run: tuple) -> None:
     assert versions(compiled["push_dir"]) == [1] and destination == compiled["push_dir"] / "1"
     loaded = tf.saved_model.load(str(destination))
     assert "serving_default" in loaded.signatures
+
+
+def test_the_run_report_is_written_as_kfp_ui_outputs(compiled: dict, first_run: tuple) -> None:
+    """The report task's outputs are KFP system types: a self-contained HTML page and a
+    Markdown summary at their URIs, the evaluation's metrics and the confusion matrix (named
+    by the label vocabulary) as the artifacts' metadata, which the pipeline UI reads."""
+    summary, _ = first_run
+    spec = compiled["spec"]["pipelineSpec"]
+    outputs = spec["components"][RUN_REPORT]["outputDefinitions"]["artifacts"]
+    assert {k: v["artifactType"]["schemaTitle"] for k, v in outputs.items()} == {
+        "html": "system.HTML",
+        "markdown": "system.Markdown",
+        "metrics": "system.Metrics",
+        "classification_metrics": "system.ClassificationMetrics",
+    }
+    made = summary.artifacts[RUN_REPORT]
+    html = Path(made["html"][0]["uri"]).read_text()
+    blessing = summary.artifacts["evaluator"]["blessing"][0]["metadata"]
+    for text in ("Data statistics", "bill_length_mm", "Training curves", "<polyline", "Adelie"):
+        assert text in html, text
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    assert "blessed" in Path(made["markdown"][0]["uri"]).read_text()
+    metrics = made["metrics"][0]["metadata"]
+    assert 0.0 <= metrics["sparse_categorical_accuracy"] <= 1.0 and metrics["example_count"] > 0
+    matrix = made["classification_metrics"][0]["metadata"]["confusionMatrix"]
+    names = [spec["displayName"] for spec in matrix["annotationSpecs"]]
+    assert sorted(names) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert sum(sum(row["row"]) for row in matrix["rows"]) == metrics["example_count"]
+    assert blessing["blessed"] == 1.0  # and the summary says so
 
 
 def test_second_run_evaluates_against_the_first_runs_model(
