@@ -14,9 +14,11 @@ from tfxkit.cli.runs import RUN_HELP
     short_help="write a run's HTML report (offline, one file)",
     help="Write RUN's report (default: the latest run) as one HTML file that opens offline: the "
     "run's status and config hash, each node's status and seconds on a timeline, the data "
-    "statistics (histograms, missing values, top values) and anomalies, the metrics overall and "
-    "per class, fairness rows, every gate's verdict with its reasons, the push and the last "
-    "runs side by side. Prints the file's path. A local run writes it too, after every run.",
+    "statistics of the train and eval splits (histograms, missing values, top values) and "
+    "anomalies, the schema diff against the schema of record, the training curves, the metrics "
+    "overall and per class, fairness rows, every gate's verdict with its reasons, the push, the "
+    "lineage and the last runs side by side. Prints the file's path. A local run writes it too, "
+    "after every run.",
 )
 @click.argument("run_id", metavar="[RUN]", default="latest", help=RUN_HELP)
 @config_options()
