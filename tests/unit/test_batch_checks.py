@@ -18,6 +18,7 @@ CLEAN = ["a1,40.5,Biscoe,x", "a2,41,Dream,x", "a3,52,Dream,x", "a4,38,Torgersen,
 HOLES = ["a1,40.5,Biscoe,x", "a2,NA,Dream,x", "a3,52,,x", "a4,38,Dream,x"]
 STRANGE = ["a1,40,Atlantis,x", "a2,41,Dream,x", "a3,41,Dream,x", "a4,47,Lemuria,x"]
 NO_ISLAND = ["a1,40,,x", "a2,41,,x"]
+NO_NUMBER = ["a1,NA,Dream,x", "a2,,Biscoe,x"]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,8 @@ CASES = {
     "clean": (CLEAN, _schema(), {}),
     "missing values under min_fraction 1": (HOLES, _schema(presence=1.0), {}),
     "values outside the string domain": (STRANGE, _schema(), {}),
-    "a column with no value": (NO_ISLAND, _schema(presence=0.5), {}),
+    "a text column with no value": (NO_ISLAND, _schema(presence=0.5), {}),
+    "a number column with no value": (NO_NUMBER, _schema(presence=0.5, low=1.0, high=2.0), {}),
     "a float domain": (CLEAN, _schema(low=39.0, high=50.0), {}),
     "an int domain": (
         ["a1,40,Dream,x", "a2,38,Dream,x", "a3,61,Biscoe,x"],
