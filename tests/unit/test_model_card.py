@@ -168,3 +168,27 @@ def test_a_run_that_pushed_nothing_gets_no_card_unless_asked_for(tmp_path: Path)
         assert "no-such-run" in str(exc)
     else:
         raise AssertionError("an unknown run must raise")
+
+
+def test_cli_prints_the_card_of_a_run_or_of_the_run_that_pushed_a_version(
+    tmp_path: Path, capsys
+) -> None:
+    from tfxkit.cli import app
+
+    config = tmp_path / "census.yaml"
+    config.write_text(
+        f"name: census\nworkspace: {tmp_path / 'ws'}\ndata: {{path: {tmp_path}}}\n"
+        "features: [{name: age, type: int, transform: zscore}]\n"
+        "label: {name: income, type: int, task: binary}\nevaluation: {bless: always}\n"
+    )
+    (tmp_path / "ws" / "census").mkdir(parents=True)
+    _blessed_run(tmp_path, _store(tmp_path / "ws" / "census"))
+
+    assert app.main(["model-card", "4", "-c", str(config)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# Model card: census version 4") and "| AUC | 0.9012 |" in printed
+    target = tmp_path / "out.md"
+    assert app.main(["model-card", "run-1", "-c", str(config), "-o", str(target)]) == 0
+    assert target.read_text() == printed
+    assert app.main(["model-card", "9", "-c", str(config)]) == 2  # no run pushed version 9
+    assert "pushed version 9" in capsys.readouterr().err

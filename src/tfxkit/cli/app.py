@@ -17,6 +17,7 @@ from tfxkit.cli.common import CONTEXT_SETTINGS, EXIT_INTERRUPTED, TfxkitGroup
 from tfxkit.cli.compile import compile_command
 from tfxkit.cli.init import init
 from tfxkit.cli.lineage import lineage
+from tfxkit.cli.model_card import model_card
 from tfxkit.cli.monitor import monitor
 from tfxkit.cli.new import new
 from tfxkit.cli.predict import predict
@@ -77,6 +78,7 @@ for _command in (
     why,
     lineage,
     report,
+    model_card,
 ):
     cli.add_command(_command)
 
