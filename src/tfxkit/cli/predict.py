@@ -23,10 +23,11 @@ ENGINES = ("auto", "local", "beam")
     cls=TfxkitCommand,
     short_help="score CSV / Parquet files with a pushed model version (batch scoring)",
     help="Score every row of --data (a CSV or Parquet file, or a directory of them, read "
-    "with the config's data.csv dialect) with a pushed version's serving_default signature on "
-    "Beam, and write --out: predictions (pass-through columns, the predicted class and one "
-    "probability per class named by class, or the predicted value, and the model version), "
-    "rejects.csv (each row that could not be read: file, line, reason) and summary.json. The "
+    "with the config's data.csv dialect) with a pushed version's serving_default signature (one "
+    "local file in this process, else on Beam), and write --out: predictions (pass-through "
+    "columns, the predicted class and one probability per class named by class, or the "
+    "predicted value, and the model version), rejects.csv (each row that could not be read: "
+    "file, line, reason) and summary.json. The "
     "batch is first validated against the schema of record; on anomalies, or a missing "
     "column, a column of the wrong type or no rows, nothing is written. --out is replaced "
     "atomically; the same inputs and version write the same bytes.",
