@@ -192,3 +192,18 @@ def test_cli_prints_the_card_of_a_run_or_of_the_run_that_pushed_a_version(
     assert target.read_text() == printed
     assert app.main(["model-card", "9", "-c", str(config)]) == 2  # no run pushed version 9
     assert "pushed version 9" in capsys.readouterr().err
+
+
+def test_the_report_section_shows_the_intended_use_escaped_and_where_the_card_is(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path)
+    _blessed_run(tmp_path, store)
+    path = model_card.write(store, "census", "run-1")
+    record = run_history.load_run(store, "census", "run-1")
+
+    html = model_card.html_section(store, record)
+
+    assert html.startswith('<section id="model-card">') and path in html
+    assert "Research on income prediction; not for credit decisions." in html
+    assert "ml-team@example.org" in html and "not trained with differential privacy" in html

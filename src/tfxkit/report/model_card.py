@@ -323,3 +323,37 @@ def recorded_card(store: Any, run_id: str) -> str | None:
     if context is None or CARD_PROPERTY not in context.custom_properties:
         return None
     return context.custom_properties[CARD_PROPERTY].string_value or None
+
+
+def html_section(store: Any, record: RunRecord) -> str:
+    """The card's section of the HTML report (``report.write``): what the rest of the report
+    does not show (intended use, owners, limitations, attributions, privacy) and where the
+    Markdown card is. Every string is escaped by ``run_report.sections``."""
+    from tfxkit.components.run_report import sections
+
+    try:
+        values = facts(store, record)
+    except Exception as exc:  # noqa: BLE001 - one section of the report, never the report
+        logging.warning("report: could not gather the model card: %s", exc)
+        return sections.section("model-card", "Model card", sections.note("not readable"))
+    rows = [
+        ("intended use", values["intended_use"] or "not stated (model_card.intended_use)"),
+        ("owners", ", ".join(values["owners"]) or "-"),
+        ("limitations", "; ".join(values["limitations"] + values["caveats"]) or "-"),
+        ("privacy", _privacy_text(values["privacy"])),
+        ("card", recorded_card(store, record.run_id) or "none (nothing pushed)"),
+    ]
+    body = sections.table(("", ""), rows, "kv")
+    explanation = values["explanation"]
+    if explanation:
+        ranked = list(enumerate(explanation["importance"], 1))
+        body += sections.table(
+            ("rank", "feature", "mean |attribution|"), [(i, n, v) for i, (n, v) in ranked]
+        )
+    return sections.section("model-card", "Model card", body)
+
+
+def _privacy_text(privacy: dict[str, Any] | None) -> str:
+    if not privacy:
+        return "not trained with differential privacy"
+    return f"epsilon {num(privacy['epsilon'])} at delta {num(privacy['delta'])}"
