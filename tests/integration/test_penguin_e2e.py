@@ -373,6 +373,8 @@ def test_cold_run_writes_a_self_contained_report(workspace: Path, cold_run: dict
     for node_id, verdict in summary["verdicts"].items():
         assert node_id in html and verdict["kind"] in html
     assert "Adelie" in html and "flipper_length_mm" in html and "<svg" in html
+    # The eval split beside train, and the Trainer's curves (its ModelRun's history.json).
+    assert "split &#x27;eval&#x27;" in html and "Training curves" in html and "<polyline" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert len(html) < 200_000
 
@@ -381,5 +383,6 @@ def test_cold_run_writes_a_self_contained_report(workspace: Path, cold_run: dict
     if browser_missing() is None:  # the README's screenshot: TFXKIT_SCREENSHOTS=1 rewrites it
         docs = Path(__file__).resolve().parents[2] / "docs" / "img" / "report.png"
         shot = docs if os.environ.get("TFXKIT_SCREENSHOTS") else None
-        texts = [summary["run_id"], "Data statistics", "sparse_categorical_accuracy", "Gates"]
+        texts = [summary["run_id"], "Data statistics", "Training curves", "Gates"]
+        texts.append("sparse_categorical_accuracy")
         open_in_browser(path, texts, shot or path.with_suffix(".png"))

@@ -82,6 +82,8 @@ def run_report(p: StageContext, trained: Trained, gates: tuple[Any, ...]) -> Non
     outputs when the pipeline has those nodes (a custom pipeline may not)."""
     evaluated = next((g for g in gates if hasattr(g, "evaluation")), None)
     built = {c.id: c.outputs for c in getattr(p, "components", [])}
+    if node_ids.RUN_REPORT in built:  # a pipeline that pushes twice gets one report
+        return
     p.add(
         RunReport(
             settings={"pipeline": p.config.name},
