@@ -28,13 +28,15 @@ def base(tmp_path_factory) -> Path:
     return path
 
 
-def _schema(number_type: str = "FLOAT", presence: float = 0.0, domain: tuple = (), **bounds):
+def _schema(number_type: str = "FLOAT", presence: float = 0.0, valued: bool = True, **bounds):
     from tensorflow_metadata.proto.v0 import schema_pb2
 
     schema = schema_pb2.Schema()
-    island = schema.feature.add(name="island", type=schema_pb2.BYTES, domain="island")
+    island = schema.feature.add(name="island", type=schema_pb2.BYTES)
     island.value_count.min = island.value_count.max = 1
-    schema.string_domain.add(name="island", value=["Biscoe", "Dream", "Torgersen"])
+    if valued:  # a string domain: the check reads the values
+        island.domain = "island"
+        schema.string_domain.add(name="island", value=["Biscoe", "Dream", "Torgersen"])
     number = schema.feature.add(name=KEY, type=getattr(schema_pb2, number_type))
     for feature in (island, number):
         feature.presence.min_count = 1
@@ -49,6 +51,7 @@ def _schema(number_type: str = "FLOAT", presence: float = 0.0, domain: tuple = (
 CASES = {
     "clean": (CLEAN, _schema(), {}),
     "missing values under min_fraction 1": (HOLES, _schema(presence=1.0), {}),
+    "text without a domain (values not counted)": (HOLES, _schema(presence=1.0, valued=False), {}),
     "values outside the string domain": (STRANGE, _schema(), {}),
     "a text column with no value": (NO_ISLAND, _schema(presence=0.5), {}),
     "a number column with no value": (NO_NUMBER, _schema(presence=0.5, low=1.0, high=2.0), {}),
@@ -161,6 +164,7 @@ def test_checks_it_cannot_count_go_to_beam_and_tfdv_is_not_imported(tmp_path: Pa
 
     plain = _schema()
     assert checks.covers(plain)
+    assert _checks(plain).valued == {"island"} and not _checks(_schema(valued=False)).valued
     constrained = schema_pb2.Schema.FromString(plain.SerializeToString())
     constrained.feature[0].distribution_constraints.min_domain_mass = 0.9
     assert not checks.covers(constrained)

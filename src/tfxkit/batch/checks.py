@@ -41,6 +41,7 @@ _FEATURE_FIELDS = {
     "lifecycle_stage", "deprecated",
 }  # fmt: skip
 _SCHEMA_FIELDS = {"feature", "string_domain", "int_domain", "float_domain", "annotation"}
+_VALUED_DOMAINS = {"domain", "string_domain"}  # string values read by the domain check
 _EXTENSION = "tensorflow_data_validation.pywrap.tensorflow_data_validation_extension"
 
 
@@ -54,14 +55,20 @@ def covers(schema: Any) -> bool:
 
 
 class Statistics:
-    """The parsed rows' statistics, counted per batch (memory: one counter per text value)."""
+    """The parsed rows' statistics, counted per batch. Memory: a few numbers per column, and a
+    counter per distinct value of the text columns in ``valued`` (those with a domain: no other
+    check reads the values; default all), as TFDV's exact top-k counts them."""
 
-    def __init__(self, kinds: dict[str, str]) -> None:
+    def __init__(self, kinds: dict[str, str], valued: set[str] | None = None) -> None:
         self.kinds = kinds  # signature input -> float | int | string
         self.examples = 0
         self.present = dict.fromkeys(kinds, 0)
         self.numbers: dict[str, list[float]] = {}  # name -> [min, max, sum, sum of squares, zeros]
-        self.text: dict[str, Counter] = {n: Counter() for n, k in kinds.items() if k == TEXT}
+        self.text: dict[str, Counter] = {
+            n: Counter()
+            for n, k in kinds.items()
+            if k == TEXT and (valued is None or column_key(n) in valued)
+        }
 
     def add(self, batch: Batch) -> None:
         rows = len(batch.lines)
@@ -73,7 +80,8 @@ class Statistics:
             if kind == TEXT:
                 kept = [v for v in values.tolist() if v != ""]
                 self.present[name] += len(kept)
-                self.text[name].update(kept)
+                if name in self.text:
+                    self.text[name].update(kept)
                 continue
             # As TFDV sees them: float32 for numbers, int64 for integers (missing: NaN).
             present = values[~np.isnan(values)]
@@ -109,7 +117,7 @@ class Statistics:
                 stats = feature.string_stats
                 common = stats.common_stats
                 _common(common, count, self.examples)
-                if count:
+                if count and name in self.text:
                     _strings(stats, self.text[name], count)
                 continue
             is_int = kind == INT
@@ -194,6 +202,10 @@ class SchemaCheck:
     def __init__(self, schema: Any, judge: Callable[[Any], list[dict[str, str]]]) -> None:
         self.schema, self.judge = schema, judge
         self.local = covers(schema)
+        # The features whose values a check reads (a domain); the others' are not counted.
+        self.valued = {
+            f.name for f in schema.feature if f.WhichOneof("domain_info") in _VALUED_DOMAINS
+        }
 
     def __call__(self, statistics: Any) -> list[dict[str, str]]:
         return self.judge(validate_statistics(statistics, self.schema))

@@ -239,7 +239,8 @@ def score(
         statistics = None
         if local:
             kinds = {c.name: c.kind for c in files[0].columns}
-            statistics = checks.Statistics(kinds) if validate is not None else None
+            valued = getattr(validate, "valued", None)  # a SchemaCheck: the columns with domains
+            statistics = checks.Statistics(kinds, valued) if validate is not None else None
             _local(request, files, info, schema, tmp, statistics, clock)
         else:
             from tfxkit.batch import beam_job
