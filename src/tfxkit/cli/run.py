@@ -19,6 +19,7 @@ from tfxkit.cli.common import (
     progress,
     remote_options,
 )
+from tfxkit.config.runtime import BeamMode
 from tfxkit.runners.registry import remote_runner_names, runner_names
 
 _REMOTE = " / ".join(remote_runner_names())
@@ -40,6 +41,13 @@ def _run_options(function: Any) -> Any:
             "= compile to a KFP v2 PipelineSpec and submit it",
         ),
         remote_options(),
+        click.option(
+            "--beam-mode",
+            type=click.Choice([mode.value for mode in BeamMode]),
+            default=None,
+            help="local runs: runner.beam.mode for this run; portable = rehearse the Beam "
+            "components on separate worker processes with their own interpreter (PortableRunner)",
+        ),
         click.option(
             "--compile-only",
             is_flag=True,
@@ -105,6 +113,7 @@ def run_command(
     summary_json: str | None,
     no_wait: bool,
     fail_if_not_pushed: bool = False,
+    beam_mode: str | None = None,
 ) -> int:
     """Hand the options to the run session; print (and maybe write) the summary it returns."""
     from tfxkit.runners.session import run, write_summary
@@ -126,7 +135,7 @@ def run_command(
             config,
             pipeline,
             runner=runner,
-            overrides=list(overrides),
+            overrides=[*overrides, *([f"runner.beam.mode={beam_mode}"] if beam_mode else [])],
             cache=not no_cache,
             wait=not no_wait,
             progress=progress,

@@ -21,6 +21,7 @@ class BeamMode(str, Enum):
     IN_MEMORY = "in_memory"
     MULTI_THREADING = "multi_threading"
     MULTI_PROCESSING = "multi_processing"
+    PORTABLE = "portable"  # rehearsal: PortableRunner, external workers (runners.portable)
 
 
 class BeamConfig(Strict):
@@ -29,7 +30,9 @@ class BeamConfig(Strict):
     mode: BeamMode = Field(
         default=BeamMode.AUTO,
         description="auto picks in_memory, multi_threading or multi_processing from the input "
-        "rows, cores and memory (tfxkit.runners.beam_settings) and says why in the run output.",
+        "rows, cores and memory (tfxkit.runners.beam_settings) and says why in the run output; "
+        "portable runs every Beam component through Beam's PortableRunner on separate worker "
+        "processes with their own interpreter, a local rehearsal of Dataflow.",
     )
     workers: NonNegativeInt | None = Field(
         default=None,

@@ -22,7 +22,7 @@ measured by ``bench/scale.py`` on a 2-core machine (see the docs, "Scale").
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tfxkit.config.pipeline_config import BeamMode, PipelineConfig
 
@@ -50,8 +50,12 @@ class BeamChoice:
     mode: BeamMode
     workers: int
     reason: str
+    # portable: the rehearsal's PortableRunner flags, known once its services listen.
+    portable_args: tuple[str, ...] = field(default=())
 
     def args(self) -> list[str]:
+        if self.mode is BeamMode.PORTABLE:
+            return list(self.portable_args) or ["--runner=PortableRunner"]
         return [f"--direct_running_mode={self.mode.value}", f"--direct_num_workers={self.workers}"]
 
     def pipeline_args(self, extra_args: list[str]) -> list[str]:
@@ -59,6 +63,8 @@ class BeamChoice:
         return [*self.args(), *extra_args]
 
     def describe(self) -> str:
+        if self.mode is BeamMode.PORTABLE:
+            return f"portable, PortableRunner with an external worker pool ({self.reason})"
         unit = "thread" if self.mode is BeamMode.MULTI_THREADING else "worker"
         plural = "s" if self.workers != 1 else ""
         return f"{self.mode.value}, {self.workers} {unit}{plural} ({self.reason})"
@@ -72,6 +78,8 @@ def choose(
     beam = config.runner.beam
     mode = BeamMode(beam.mode)  # the config keeps enum values as plain strings
     machine = machine or Machine.here()
+    if mode is BeamMode.PORTABLE:
+        return BeamChoice(mode, 1, "runner.beam.mode portable: a rehearsal of Dataflow's workers")
     if mode is not BeamMode.AUTO:
         workers = beam.workers
         if workers is None:

@@ -40,7 +40,7 @@ from tfxkit.metadata.cache_hook import verified_cache
 from tfxkit.metadata.lock import run_lock
 from tfxkit.pipeline.compiler import bind_run_id, compile_tfx_ir
 from tfxkit.pipeline.dsl import PipelineBuilder
-from tfxkit.runners import beam_settings
+from tfxkit.runners import beam_settings, portable
 from tfxkit.runners.beam_settings import BeamChoice
 from tfxkit.runners.outcome import fill_outcome
 from tfxkit.runners.preflight import check_before_tfx
@@ -90,7 +90,11 @@ def run(
     store = _open_store(conn, config)  # opened once: a bad store fails before any component
     run_id = run_id or new_run_id()
     choice = beam_settings.choose(config, inventory.rows)
-    with run_lock(config, run_id, wait=wait, progress=progress), _interrupts_raise():
+    with (
+        run_lock(config, run_id, wait=wait, progress=progress),
+        _interrupts_raise(),
+        portable.services_for(choice, progress) as choice,
+    ):
         dead = recovery.unfinished(store, config.name)
         if dead:
             names = recovery.stop(store, config.resolved_pipeline_root, dead, "abandoned")
@@ -232,7 +236,11 @@ def _run_nodes(
             progress(f"{prefix}: FAILED after {seconds:.1f}s")
             # A tfxkit error raised inside a component (e.g. the anomaly gate's) already says
             # what to fix; anything else is named by its component.
-            error = exc if isinstance(exc, TfxkitError) else PipelineRunError(node_id, exc)
+            error = (
+                exc
+                if isinstance(exc, TfxkitError)
+                else portable.explain(node_id, exc, choice) or PipelineRunError(node_id, exc)
+            )
             summary.failed_component, summary.error = node_id, format_error(error)
             summary.anomalies = list(getattr(exc, "rows", []))
             error.summary = summary
