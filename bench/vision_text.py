@@ -401,15 +401,16 @@ def main(argv: list[str] | None = None) -> int:
         "fashion": lambda: fashion(workdir, steps, args.quick, args.threads),
         "reviews": lambda: reviews(workdir, args.quick),
     }
-    for part, run in runs.items():
-        saved = workdir / f"{part}.result.json"  # each part's result, kept as soon as it is in
+    for part, run in runs.items():  # the parts asked for first: each result kept at once
         if part in parts:
             result[part] = run()
-            saved.write_text(json.dumps(result[part], indent=2))
-        elif saved.exists():
-            result[part] = json.loads(saved.read_text())
-        else:
+            (workdir / f"{part}.result.json").write_text(json.dumps(result[part], indent=2))
+    for part in runs:
+        saved = workdir / f"{part}.result.json"
+        if part not in result and not saved.exists():
             sys.exit(f"--parts leaves out {part}, and {saved} holds no earlier result")
+        if part not in result:
+            result[part] = json.loads(saved.read_text())
     result["cnn_steps"] = result["fashion"].get("cnn_steps", steps)
     report(result)
     if args.json:
