@@ -11,7 +11,7 @@ import json
 
 import click
 
-from tfxkit.cli.common import TfxkitCommand, config_options, verbose_option
+from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_option
 
 
 @click.command(
@@ -41,6 +41,26 @@ from tfxkit.cli.common import TfxkitCommand, config_options, verbose_option
     is_flag=True,
     help="do not retrain on an alert even if monitoring.retrain.enabled",
 )
+@click.option(
+    "--profile",
+    "-p",
+    metavar="PATH",
+    type=PATH,
+    help="runner profile (kubeflow/vertex): compile the monitor as its own KFP pipeline "
+    "(one step running tfxkit monitor in the profile's image) instead of judging here",
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="PATH",
+    type=PATH,
+    help="with --profile: where the PipelineSpec goes (default build/<name>-monitor.yaml)",
+)
+@click.option(
+    "--config-in-image",
+    metavar="PATH",
+    help="with --profile: the config's path inside the image (default: as given to -c)",
+)
 @verbose_option()
 def monitor(
     config: str,
@@ -48,11 +68,28 @@ def monitor(
     window: str,
     as_json: bool,
     no_retrain: bool,
+    profile: str | None,
+    output: str | None,
+    config_in_image: str | None,
     verbose: bool,
 ) -> int:
     from tfxkit.config.pipeline_config import load_config
 
     settings = load_config(config, list(overrides))
+    if profile:
+        from tfxkit.monitoring.remote import compile_monitor
+        from tfxkit.runners.remote import resolve_profile
+
+        remote = resolve_profile(profile, None)
+        path = compile_monitor(
+            settings,
+            remote,
+            config_in_image or config,
+            output or f"build/{settings.name}-monitor.yaml",
+            list(overrides),
+        )
+        click.echo(f"monitor pipeline for {remote.runner}: {path} (schedule it like any spec)")
+        return 0
     from tfxkit.monitoring import alerts
     from tfxkit.monitoring.monitor import monitor as run_monitor
 

@@ -1,0 +1,56 @@
+"""The monitor as its own Kubeflow / Vertex pipeline: one container step running
+``tfxkit monitor`` in the runner profile's image, compiled to a KFP v2 PipelineSpec.
+
+Why its own pipeline and not a step of the training one: it runs on its own schedule (every
+window), far more often than training, and must not start a training run's components. The
+step reads the config from inside the image (``--config-in-image``, default: the same relative
+path as here) with the profile's remote locations as ``--set`` overrides; webhook URLs reach the
+pod as environment variables of the run, never through the spec. A warn or alert ends the step
+with exit code 5 or 6, so the run shows as failed in the UI, on purpose: alerts are visible
+there as well as in the sinks.
+"""
+
+# No ``from __future__ import annotations``: KFP reads the components' annotations as objects.
+from pathlib import Path
+
+from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.config.profiles import RunnerProfile
+
+
+def remote_overrides(profile: RunnerProfile, name: str) -> list[str]:
+    """The profile's shared locations (``{name}``: the pipeline's) as ``--set`` overrides."""
+    sets = []
+    if profile.push_destination:
+        sets.append(f"push.destination={profile.push_destination.replace('{name}', name)}")
+    if profile.data_path:
+        sets.append(f"data.path={profile.data_path.replace('{name}', name)}")
+    return sets
+
+
+def compile_monitor(
+    config: PipelineConfig,
+    profile: RunnerProfile,
+    config_in_image: str,
+    output: str | Path,
+    overrides: list[str] | None = None,
+) -> Path:
+    """Write the monitor's PipelineSpec (YAML) to ``output``; its path."""
+    from kfp import compiler, dsl
+
+    args = ["monitor", "-c", config_in_image, "--no-retrain"]
+    for value in [*remote_overrides(profile, config.name), *(overrides or [])]:
+        args += ["--set", value]
+    image = profile.image
+
+    @dsl.container_component
+    def monitor_step() -> dsl.ContainerSpec:
+        return dsl.ContainerSpec(image=image, command=["tfxkit"], args=args)
+
+    @dsl.pipeline(name=f"{config.name}-monitor", description=f"tfxkit monitor of {config.name}")
+    def monitor_pipeline() -> None:
+        monitor_step().set_display_name("tfxkit-monitor")
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    compiler.Compiler().compile(monitor_pipeline, str(path))
+    return path
