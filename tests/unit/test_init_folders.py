@@ -164,3 +164,9 @@ def test_every_non_utf8_text_file_is_counted_in_one_error(tmp_path: Path, capsys
     assert "2 of the 7 text files are not UTF-8; the first: " in err
     assert "ham/1.txt: not UTF-8 text" in err and "then 2.txt" in err
     assert not out.exists()
+
+
+def test_a_label_named_as_an_image_key_is_refused(tmp_path: Path, capsys) -> None:
+    tree = _image_tree(tmp_path / "shapes", {"a": 2, "b": 2})
+    assert _init(str(tree), "--label", "image_path", "-o", str(tmp_path / "d.yaml")) == 2
+    assert "--label image_path: image, image_path" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tfxkit.config.sections import IMAGE_KEYS, TEXT_FOLDER_KEYS
 from tfxkit.data import images, text_folders
 from tfxkit.data.class_folders import ClassTree
 from tfxkit.data.column_profile import ColumnProfile, max_tokens
@@ -61,7 +62,8 @@ def folder_kind(source: Path) -> str | None:
 
 
 def _sample(tree: ClassTree) -> list[Path]:
-    """At most SAMPLE_FILES files, every k-th of the sorted tree (every class is in it)."""
+    """At most SAMPLE_FILES files, every k-th of the tree sorted by path (spread over the
+    classes)."""
     step = max(1, math.ceil(len(tree.files) / SAMPLE_FILES))
     return list(tree.files[::step])
 
@@ -89,10 +91,9 @@ def build_folder_draft(
     """Walk and read the tree (errors name the file, as the pre-run check's do) and draft."""
     name = name or pipeline_name(source, [])
     label = label or "label"
-    if kind == "text_folder" and label in ("text", "text_path"):
-        raise ConfigError(f"--label {label}: a text folder's features are text and text_path")
-    if kind == "images" and label.startswith("image"):
-        raise ConfigError(f"--label {label}: image, image_path... are the images' own keys")
+    taken = IMAGE_KEYS if kind == "images" else TEXT_FOLDER_KEYS
+    if label in taken:
+        raise ConfigError(f"--label {label}: {', '.join(taken)} are the examples' own keys")
     draft = FolderDraft(kind, source, output or f"configs/{name}.yaml", {}, "")
     tree = (images.list_tree if kind == "images" else text_folders.list_tree)(source)
     draft.classes = tree.classes
