@@ -16,6 +16,7 @@ import csv
 import json
 import random
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ PHASE = 150  # rows per window
 NUMBERS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 STRINGS = ("island", "sex")
 MASS_STD = 800.0  # about the penguins' body-mass standard deviation, in grams
+TFXKIT = str(Path(sys.executable).parent / "tfxkit")
 
 
 def _rows(data: Path) -> list[dict]:
@@ -43,7 +45,6 @@ def _instance(row: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tfxkit.cli.app import main as tfxkit
     from tfxkit.config.pipeline_config import load_config
     from tfxkit.monitoring.monitor import log_settings
     from tfxkit.serving import Client
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             argv_monitor = ["monitor", "-c", args.config, "--window", str(window)]
             for value in sets:
                 argv_monitor += ["--set", value]
-            code = tfxkit(argv_monitor)
+            # the command as a user runs it (the cli layer is above this package)
+            code = subprocess.run([TFXKIT, *argv_monitor], check=False).returncode
             report = json.loads((work / "verdicts" / f"{Path(str(window)).stem}.json").read_text())
             verdicts.append(report["verdict"])
             print(f"exit code {code}")
