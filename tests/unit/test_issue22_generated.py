@@ -283,3 +283,42 @@ def test_transform_explains_a_deprecated_or_retyped_feature_in_words(
         message
     )
     assert "or declare the type the data has" in message, message
+
+
+def _keep_values(folder: Path, column: str, keep: int, rng: random.Random) -> int:
+    """Blank ``column`` in every row but ``keep`` random ones; returns the row count."""
+    [path] = folder.glob("*.csv")
+    with path.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    index = header.index(column)
+    kept = set(rng.sample(range(len(rows)), keep))
+    for i, row in enumerate(rows):
+        row[index] = row[index] if i in kept else ""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return len(rows)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_feature_with_a_value_in_a_few_rows_is_refused_before_the_run(
+    tmp_path: Path, seed: int
+) -> None:
+    """#3: one split then lacks the column, and the run stopped at the anomaly gate
+    (SCHEMA_MISSING_COLUMN) or in Transform; now the data check says why, before any
+    component. Ten rows with a value pass."""
+    rng = random.Random(seed)
+    data = tmp_path / "data"
+    roles = _table(data, seed, rows=rng.randint(100, 3000))
+    keep = rng.randint(1, 9)
+    rows = _keep_values(data, roles["category"], keep, rng)
+    with pytest.raises(DataError) as caught:
+        check_local_data(validate_config(_config(data, roles)))
+    unit = "row" if keep == 1 else "rows"
+    assert (
+        f"features with a value in fewer than 10 of {rows} rows: '{roles['category']}' "
+        f"({keep} {unit})"
+    ) in str(caught.value)
+    _keep_values(data, roles["category"], 0, rng)
+    _table(tmp_path / "ten", seed, rows=rows)
+    _keep_values(tmp_path / "ten", roles["category"], 10, rng)
+    check_local_data(validate_config(_config(tmp_path / "ten", roles)))

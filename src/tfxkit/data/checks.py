@@ -27,6 +27,9 @@ from tfxkit.data.inventory import DataInventory, take_inventory
 from tfxkit.errors import DataError
 
 MAX_ROWS = 1_000_000  # per file; beyond it a full scan would no longer take seconds
+# A feature with a value in fewer rows than this is refused (issue 22 #3: one split then lacks
+# it); judged from this many rows on, so small fixtures and samples pass.
+RARE_VALUES, RARE_CHECKED_FROM = 10, 100
 
 
 def needed_columns(config: PipelineConfig) -> list[str]:
@@ -227,7 +230,7 @@ def _scan_rows(
     missing_markers = set(dialect.missing_values)
     typed = {f.name: str(f.type) for f in config.features if str(f.type) in ("int", "float")}
     watched = [c for c in needed if c in header]
-    seen_value = dict.fromkeys(watched, False)
+    seen_value = dict.fromkeys(watched, 0)  # rows with a value
     label_values: set[str] = set()
     label = None if config.label.derive else config.label.name
     rows = 0
@@ -251,7 +254,7 @@ def _scan_rows(
                 value = row[column]
                 if value in missing_markers:
                     continue
-                seen_value[column] = True
+                seen_value[column] += 1
                 kind = typed.get(column)
                 if kind == "float" and _not_finite(value):
                     raise DataError(
@@ -280,6 +283,16 @@ def _scan_rows(
         raise DataError(
             f"{config.data.path}: columns {empty} have no value in any of {rows} rows "
             "(every cell is empty or a missing-value marker); leave them out of the config"
+        )
+    features = {f.name for f in config.features}
+    rare = {c: n for c, n in seen_value.items() if c in features and n < RARE_VALUES}
+    if rare and rows >= RARE_CHECKED_FROM:
+        counts = ", ".join(f"'{c}' ({n} {'row' if n == 1 else 'rows'})" for c, n in rare.items())
+        raise DataError(
+            f"{config.data.path}: features with a value in fewer than {RARE_VALUES} of {rows} "
+            f"rows: {counts}; too few to learn from, and a split without one lacks the column, "
+            "which stops the run (SCHEMA_MISSING_COLUMN, or a feature TFDV deprecates); leave "
+            "them out of the config (tfxkit init does)"
         )
     if label and config.label.resolved_task != "regression" and len(label_values) < 2:
         raise DataError(
