@@ -133,3 +133,21 @@ def test_serve_logs_what_the_configs_monitoring_section_says(tmp_path: Path) -> 
     data["monitoring"] = {"logging": {"enabled": True, "sample_rate": 0.1, "rotate_records": 5}}
     settings = log_settings(validate_config(data))
     assert settings == LogSettings(str(tmp_path / "shop" / "request_log"), 0.1, 3600.0, 5, 10_000)
+
+
+def test_grpc_predict_is_logged_too(base: Path, tmp_path: Path) -> None:
+    settings = LogSettings(str(tmp_path / "log"))
+    with EmbeddedServer(
+        str(base), rest_port=0, grpc_port=0, log=lambda _: None, request_log=settings
+    ) as server:
+        client = Client("127.0.0.1", server.rest_port, server.grpc_port, retries=0)
+        columns = {"x": [1.0, 3.0], "y": [2.0, 4.0], "s": ["a", "b"]}
+        client.predict_grpc(MODEL, columns, version=2)
+        logger = server.request_log
+    [window] = logger.closed
+    rows = _rows(window)
+    assert [_value(r, "s") for r in rows] == [b"a", b"b"]
+    assert [_value(r, MODEL_VERSION) for r in rows] == [2, 2]
+    assert [_value(r, prediction_key("sum")) for r in rows] == [5.0, 9.0]  # x + y + 2
+    ids = [_value(r, REQUEST_ID).decode() for r in rows]
+    assert ids[0].endswith("-0") and ids[1].endswith("-1")

@@ -26,6 +26,7 @@ from tensorflow_serving.apis import (
 
 from tfxkit.serving import inference
 from tfxkit.serving.models import LoadedVersion, ModelStore, RequestError
+from tfxkit.serving.request_log import HEADER, RequestLogger
 
 
 def _spec_args(spec: Any) -> tuple[str, int | None, str | None]:
@@ -71,8 +72,9 @@ def _examples(request_input: Any) -> list[bytes]:
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, store: ModelStore) -> None:
+    def __init__(self, store: ModelStore, request_log: RequestLogger | None = None) -> None:
         self.store = store
+        self.request_log = request_log  # monitoring: Predict's inputs and outputs, sampled
 
     def _model(self, request: Any) -> LoadedVersion:
         return self.store.get(*_spec_args(request.model_spec))
@@ -98,6 +100,13 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         for name, value in outputs.items():
             if name in wanted:
                 response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
+        if self.request_log is not None:
+            sent = dict(context.invocation_metadata() or ())
+            request_id = self.request_log.offer(
+                request.model_spec.name, loaded.version, "predict",
+                {"inputs": columns}, {"outputs": outputs}, sent.get(HEADER.lower()),
+            )  # fmt: skip
+            context.set_trailing_metadata(((HEADER.lower(), request_id),))
         return response
 
     @_answers_request_errors
@@ -144,12 +153,16 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
 
 
 def make_server(
-    store: ModelStore, host: str, port: int, threads: int = 8
+    store: ModelStore,
+    host: str,
+    port: int,
+    threads: int = 8,
+    request_log: RequestLogger | None = None,
 ) -> tuple[grpc.Server, int]:
     """The server (not started) and the port it bound (``port`` 0 picks a free one)."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads))
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(store), server
+        PredictionService(store, request_log), server
     )
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(store), server)
     bound = server.add_insecure_port(f"{host}:{port}")

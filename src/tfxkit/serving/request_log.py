@@ -68,7 +68,7 @@ class _Entry:
     timestamp: float
     request_id: str
     verb: str  # predict, classify, regress
-    body: bytes
+    body: bytes | dict  # a REST body as sent, or gRPC's {"inputs": {name: array}}
     answer: dict
 
 
@@ -96,6 +96,11 @@ def _scalar_feature(values: list) -> Any:
 
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def _plain(value: Any) -> Any:
+    """A numpy array as lists (one row per element of its first axis)."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def request_rows(body: dict) -> list[dict[str, Any]]:
@@ -141,12 +146,17 @@ def to_examples(entry: _Entry) -> list[bytes]:
     """One serialized tf.Example per row of the request, with its answer and the log keys."""
     import tensorflow as tf
 
-    try:
-        body = json.loads(entry.body)
-    except ValueError:
-        return []
+    if isinstance(entry.body, dict):  # gRPC: arrays, converted here off the request thread
+        body = {"inputs": {k: _plain(v) for k, v in entry.body["inputs"].items()}}
+        answer = {"outputs": {k: _plain(v) for k, v in entry.answer["outputs"].items()}}
+    else:
+        try:
+            body = json.loads(entry.body)
+        except ValueError:
+            return []
+        answer = entry.answer
     inputs = request_rows(body) if isinstance(body, dict) else []
-    answers = answer_rows(entry.verb, entry.answer, len(inputs))
+    answers = answer_rows(entry.verb, answer, len(inputs))
     out = []
     for index, row in enumerate(inputs):
         values = {**row, **(answers[index] if index < len(answers) else {})}
@@ -226,7 +236,7 @@ class RequestLogger:
         model: str,
         version: int,
         verb: str,
-        body: bytes,
+        body: bytes | dict,
         answer: dict,
         request_id: str | None = None,
     ) -> str:

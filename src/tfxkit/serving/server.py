@@ -42,11 +42,15 @@ class EmbeddedServer:
         self.base, self.host, self.poll_seconds, self.log = base, host, poll_seconds, log
         self.store = ModelStore(base)
         self._stop = threading.Event()
+        # Monitoring (docs/monitoring.md): sampled requests and answers to TFRecord windows.
+        self.request_log = RequestLogger(request_log) if request_log else None
         try:
             self._rest = rest.RestServer(self.store, host, rest_port, rest_settings)
             try:
                 self._grpc, self.grpc_port = (
-                    grpc_service.make_server(self.store, host, grpc_port)
+                    grpc_service.make_server(
+                        self.store, host, grpc_port, request_log=self.request_log
+                    )
                     if grpc_port is not None
                     else (None, None)
                 )
@@ -60,8 +64,6 @@ class EmbeddedServer:
             ) from None
         self.rest_port = self._rest.port
         self._poller: threading.Thread | None = None
-        # Monitoring (docs/monitoring.md): sampled REST requests and answers to TFRecord windows.
-        self.request_log = RequestLogger(request_log) if request_log else None
         self._rest.app.request_log = self.request_log
 
     def refresh(self) -> None:
@@ -117,7 +119,7 @@ class EmbeddedServer:
         if self.request_log is not None:
             log = self.request_log.settings
             self.log(
-                f"[tfxkit serve] logging {log.sample_rate:.0%} of REST requests to "
+                f"[tfxkit serve] logging {log.sample_rate:.0%} of requests (REST; gRPC Predict) to "
                 f"{log.directory}/<model>/ (windows of {log.rotate_seconds:g} s or "
                 f"{log.rotate_records} rows; docs/monitoring.md)"
             )
