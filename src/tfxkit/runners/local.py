@@ -93,7 +93,7 @@ def run(
     with (
         run_lock(config, run_id, wait=wait, progress=progress),
         _interrupts_raise(),
-        portable.services_for(choice, progress) as choice,
+        portable.services_for(choice, progress, config.run_dir / "portable-logs") as choice,
     ):
         dead = recovery.unfinished(store, config.name)
         if dead:

@@ -41,6 +41,7 @@ from tfxkit.runners.beam_settings import BeamChoice
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0
+JOB_TIMEOUT_S = 7 * 24 * 3600
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 
 
@@ -70,6 +71,9 @@ class Rehearsal:
             f"--job_endpoint={self.job_endpoint}",
             "--environment_type=EXTERNAL",
             f"--environment_config={self.worker_endpoint}",
+            # Beam applies this to the job's state stream too: the 60 s default ends any
+            # component running longer with DEADLINE_EXCEEDED (found on Transform here).
+            f"--job_server_timeout={JOB_TIMEOUT_S}",
         ]
 
 
@@ -195,17 +199,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def services_for(choice: BeamChoice, progress: Callable[[str], None]) -> Iterator[BeamChoice]:
-    """``choice`` as is, or for ``portable`` with the flags of a rehearsal running meanwhile."""
+def services_for(
+    choice: BeamChoice, progress: Callable[[str], None], log_dir: Path
+) -> Iterator[BeamChoice]:
+    """``choice`` as is, or for ``portable`` with the flags of a rehearsal running meanwhile
+    (the services' logs appended under ``log_dir``)."""
     if choice.mode is not BeamMode.PORTABLE:
         yield choice
         return
     started = time.monotonic()
-    with rehearsal() as running:
+    with rehearsal(log_dir=log_dir) as running:
         progress(
             f"[tfxkit] portable rehearsal: job service {running.job_endpoint}, worker pool "
             f"{running.worker_endpoint} ({running.worker_python}), started in "
-            f"{time.monotonic() - started:.1f}s"
+            f"{time.monotonic() - started:.1f}s; logs in {log_dir}"
         )
         yield replace(choice, portable_args=tuple(running.args()))
 
