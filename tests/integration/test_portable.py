@@ -1,0 +1,113 @@
+"""The portable rehearsal (runner.beam.mode portable) on the standard penguin pipeline.
+
+One portable run per session, compared with the session's in-process cold run
+(``penguin_cold_run``): same schema, the same transformed examples (floats within 1e-5), metrics
+within a stated tolerance. Then a Beam job whose function lives in a module that is not staged
+fails on the rehearsal's workers, and the message names the module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_runs import run_pipeline
+
+pytestmark = pytest.mark.slow
+
+# Training and evaluation run in-process in both modes; only the Beam components moved. The
+# examples reach the trainer in the same order here, so the metrics agree to float noise; the
+# tolerance allows for a different file order, which would change the shuffle.
+METRIC_TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="session")
+def portable_run(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("portable")
+    summary = root / "summary.json"
+    result = run_pipeline(root / "ws", "--beam-mode", "portable", summary=summary)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return {"ws": root / "ws", "stdout": result.stdout, "summary": json.loads(summary.read_text())}
+
+
+def _first_output(workspace: Path, component: str, artifact: str) -> Path:
+    """The output folder of the workspace's first execution of ``component`` (its cold run)."""
+    root = workspace / "penguin" / "pipeline_root" / component / artifact
+    runs = sorted((p for p in root.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    return runs[0]
+
+
+def _examples(folder: Path) -> list[tuple]:
+    import tensorflow as tf
+
+    rows = []
+    for path in sorted(folder.glob("Split-*/*")):
+        for record in tf.data.TFRecordDataset(str(path), compression_type="GZIP"):
+            example = tf.train.Example.FromString(record.numpy())
+            row = []
+            for name, feature in sorted(example.features.feature.items()):
+                kind = feature.WhichOneof("kind")
+                row.append((path.parent.name, name, tuple(getattr(feature, kind).value)))
+            rows.append(tuple(row))
+    return sorted(rows)
+
+
+def test_portable_run_used_the_rehearsal(portable_run: dict) -> None:
+    out = portable_run["stdout"]
+    assert "[tfxkit] beam: portable, PortableRunner" in out
+    assert "[tfxkit] portable rehearsal: job service localhost:" in out
+    assert "portable-workers" in out  # the workers' own interpreter, not this one
+    assert portable_run["summary"]["blessed"] is True
+
+
+def test_same_schema(portable_run: dict, penguin_cold_run: dict, penguin_workspace: Path) -> None:
+    here = _first_output(penguin_workspace, "schema_gen", "schema") / "schema.pbtxt"
+    there = _first_output(portable_run["ws"], "schema_gen", "schema") / "schema.pbtxt"
+    assert there.read_text() == here.read_text()
+
+
+def test_same_transformed_examples(
+    portable_run: dict, penguin_cold_run: dict, penguin_workspace: Path
+) -> None:
+    here = _examples(_first_output(penguin_workspace, "transform", "transformed_examples"))
+    there = _examples(_first_output(portable_run["ws"], "transform", "transformed_examples"))
+    assert len(there) == len(here) > 300
+    for a, b in zip(here, there, strict=True):
+        assert [(s, n) for s, n, _ in a] == [(s, n) for s, n, _ in b]
+        for (_, _, x), (_, _, y) in zip(a, b, strict=True):
+            assert x == pytest.approx(y, abs=1e-5) if x and isinstance(x[0], float) else x == y
+
+
+def test_same_metrics(portable_run: dict, penguin_cold_run: dict) -> None:
+    here = penguin_cold_run["summary"]["metrics"]
+    there = portable_run["summary"]["metrics"]
+    assert set(there) == set(here) and here
+    for name, value in here.items():
+        assert there[name] == pytest.approx(value, abs=METRIC_TOLERANCE), name
+
+
+def test_unstaged_module_fails_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function from a module next to the pipeline (importable here, not staged): the
+    rehearsal's workers cannot unpickle it, and tfxkit's message names the module."""
+    import apache_beam as beam
+
+    from tfxkit.config.pipeline_config import BeamMode
+    from tfxkit.runners import portable
+    from tfxkit.runners.beam_settings import BeamChoice
+
+    (tmp_path / "planted_helper.py").write_text("def double(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import planted_helper
+
+    choice = BeamChoice(BeamMode.PORTABLE, 1, "test")
+    with portable.rehearsal(log_dir=tmp_path / "logs") as running:
+        with pytest.raises(Exception) as failed:  # noqa: PT011 - whatever Beam raises
+            with beam.Pipeline(argv=running.args()) as pipeline:
+                _ = pipeline | beam.Create([1, 2]) | beam.Map(planted_helper.double)
+    error = portable.explain("planted_step", failed.value, choice)
+    assert error is not None, str(failed.value)[-2000:]
+    assert "module 'planted_helper'" in str(error) and "'planted_step'" in str(error)
+    sys.modules.pop("planted_helper", None)
