@@ -22,6 +22,9 @@ for the Evaluator. The runs use ``--no-cache`` so every component executes and i
 
 ``--quick``: 100 images per class, 300 steps, 1,000 reviews: a smoke run, not a measurement.
 Full size (the default) is CPU-heavy: about half an hour on a few cores.
+
+Just over 400 lines, one file on purpose: a bench is run as a script (``bench/`` is no
+package), and the images and text halves share its runner and report.
 """
 
 from __future__ import annotations
