@@ -73,13 +73,15 @@ def setup(tmp_path: Path):
     return tmp_path, config_file
 
 
-def _log(config_file: Path, frame: pd.DataFrame, version: int = 1, prefix: str = "r") -> Path:
+def _log(
+    config_file: Path, frame: pd.DataFrame, version: int = 1, prefix: str = "r", cast=int
+) -> Path:
     """One closed window of ``frame`` as served rows (the prediction: the row's own label)."""
     config = load_config(config_file)
     directory = Path(config.workspace) / "shop" / "request_log"
     logger = RequestLogger(LogSettings(str(directory), rotate_records=10**6)).start()
     for i, row in enumerate(frame.to_dict("records")):
-        size = None if row["size"] is None else int(row["size"])
+        size = None if row["size"] is None else cast(row["size"])
         instance = {"x": row["x"], "size": size, "color": row["color"]}
         body = {"instances": [{k: v for k, v in instance.items() if v is not None}]}
         logger.offer(
@@ -189,6 +191,15 @@ def test_cli_exit_codes_json_and_file_sink(setup) -> None:
     assert alert["verdict"] == "alert" and alert["model"] == "shop"
     ok = main(["monitor", "-c", str(config_file), "--set", "monitoring.min_rows=1000"])
     assert ok == monitoring.EXIT_ALERT  # still alerts; the small window adds a warning
+
+
+def test_whole_numbers_served_as_floats_are_no_schema_anomaly(setup) -> None:
+    tmp, config_file = setup
+    frame = _sample(14)
+    _log(config_file, frame, cast=float)  # a signature taking every number as float64
+    _labels(tmp, frame, "r")
+    report = _run(config_file)
+    assert report["verdict"] == "ok", report["reasons"]
 
 
 # ------------------------------------------------------------------ bad input

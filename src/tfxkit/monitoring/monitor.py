@@ -104,6 +104,14 @@ def _schema_anomalies(stats: Any, schema: Any, skip: set[str]) -> list[str]:
     trimmed.CopyFrom(schema)
     del trimmed.feature[:]
     trimmed.feature.extend(f for f in schema.feature if f.name not in skip)
+    # A serving signature takes whole numbers as floats (tfxkit's take every number as float64):
+    # an INT column served as FLOAT is the signature's typing, not an anomaly of the traffic.
+    served_float = {f.path.step[0] for f in stats.features if f.type == f.FLOAT and f.path.step}
+    for feature in trimmed.feature:
+        if feature.type == schema_pb2.INT and feature.name in served_float:
+            feature.type = schema_pb2.FLOAT
+            if feature.HasField("int_domain"):
+                feature.ClearField("int_domain")
     listed = statistics_pb2.DatasetFeatureStatisticsList(datasets=[stats])
     anomalies = tfdv.validate_statistics(listed, trimmed)
     return [
