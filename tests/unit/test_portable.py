@@ -44,6 +44,8 @@ def test_portable_mode_sends_every_beam_job_to_the_rehearsal(tmp_path: Path) -> 
     assert args[-1] == "--max_cache_memory_usage_mb=0"
     assert not any(a.startswith("--direct_") for a in args)
     assert "portable" in with_services.describe()
+    # Outside a run (compiling, tfxkit predict) no services listen: Beam stays in-process.
+    assert choice.args() == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
 def test_beam_mode_option_overrides_the_config(monkeypatch: pytest.MonkeyPatch) -> None:

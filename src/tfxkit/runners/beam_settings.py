@@ -54,8 +54,10 @@ class BeamChoice:
     portable_args: tuple[str, ...] = field(default=())
 
     def args(self) -> list[str]:
-        if self.mode is BeamMode.PORTABLE:
-            return list(self.portable_args) or ["--runner=PortableRunner"]
+        if self.mode is BeamMode.PORTABLE and self.portable_args:
+            return list(self.portable_args)
+        if self.mode is BeamMode.PORTABLE:  # no rehearsal running (compile, predict): in-process
+            return ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
         return [f"--direct_running_mode={self.mode.value}", f"--direct_num_workers={self.workers}"]
 
     def pipeline_args(self, extra_args: list[str]) -> list[str]:
