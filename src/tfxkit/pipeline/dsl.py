@@ -39,6 +39,7 @@ from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline import steps as _steps
 from tfxkit.pipeline.paths import importable_folder
 from tfxkit.pipeline.stages import evaluate as _evaluate
+from tfxkit.pipeline.stages import explain as _explain
 from tfxkit.pipeline.stages import fairness as _fairness
 from tfxkit.pipeline.stages import ingest as _ingest
 from tfxkit.pipeline.stages import optimize as _optimize
@@ -104,6 +105,10 @@ class PipelineBuilder:
         """Bless only when rate gaps between sensitive slices are within bounds."""
         return _fairness.fairness(self, trained, evaluated)
 
+    def explain(self, trained: Trained, data: Ingested, transform_graph: Any = None) -> Any:
+        """Feature attributions on the eval split, per raw column and slice (not a gate)."""
+        return _explain.explain(self, trained, data, transform_graph)
+
     def optimize(self, data: Ingested, trained: Trained, transformed: Transformed) -> Optimized:
         """Quantize / prune / distill (``config.optimize``), each measured and gated."""
         return _optimize.optimize(self, data, trained, transformed)
@@ -167,6 +172,8 @@ def standard_pipeline(config: PipelineConfig) -> PipelineBuilder:
     gates: list[Any] = [evaluated]
     if config.fairness:
         gates.append(p.fairness(trained, evaluated))
+    if config.explain:
+        p.explain(trained, data, transformed.graph)
     p.push(trained, *gates)
     if config.optimize:
         p.push_optimized(p.optimize(data, trained, transformed), *gates)
