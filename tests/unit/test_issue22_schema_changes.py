@@ -122,17 +122,20 @@ def test_a_deprecated_configured_feature_is_refused(tmp_path: Path) -> None:
     assert schema_evolution.configured_but_absent(config, schema) == [names["reading"]]
 
 
-def test_accepted_new_categories_leave_the_drift_baseline(tmp_path: Path, monkeypatch) -> None:
+def test_accepted_columns_are_judged_against_the_accepted_data(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
     """An approved schema with real approved statistics in a real store; the data gains a
-    channel in a third of its rows and the code turns string. The acceptance's drift baseline
-    drops those two columns (they would read as drift against the old data) and keeps the
-    rest, so drift is still measured where nothing was accepted."""
+    channel in a third of its rows, the code turns string, a column is added. The acceptance's
+    drift baseline takes those columns from the accepted data (against the old data the new
+    channel would read as drift, and TFDV logs a line for each column a baseline lacks) and
+    keeps the approved run's for the rest, so drift is still measured where nothing changed."""
     from ml_metadata.proto import metadata_store_pb2 as pb
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     from tfxkit.config.features import column_key
     from tfxkit.metadata import store as metadata
-    from tfxkit.pipeline import schema_evolution, schema_tools
+    from tfxkit.pipeline import baseline, schema_evolution, schema_tools
 
     monkeypatch.setenv("TFXKIT_USER", "reviewer")
     names = _names(9)
@@ -156,24 +159,49 @@ def test_accepted_new_categories_leave_the_drift_baseline(tmp_path: Path, monkey
     approved = pb.Artifact(type_id=schema_type, uri=str(folder), state=pb.Artifact.LIVE)
     approved.custom_properties[schema_tools.APPROVED_PROPERTY].string_value = str(approved_stats)
     [approved_id] = store.put_artifacts([approved])
+    model_type = store.put_artifact_type(pb.ArtifactType(name="Model"))
+    [model_id] = store.put_artifacts([pb.Artifact(type_id=model_type, uri="/models/1")])
     store.put_attributions_and_associations(
-        [pb.Attribution(artifact_id=approved_id, context_id=context_id)], []
+        [
+            pb.Attribution(artifact_id=approved_id, context_id=context_id),
+            pb.Attribution(artifact_id=model_id, context_id=context_id),
+        ],
+        [],
     )
 
     v2_data = _data(tmp_path / "v2", names, 10, "abz")
+    with (v2_data / "rows.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    added = names["reading"] + " 2"
+    with (v2_data / "rows.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(
+            [[*row, added if i == 0 else "1.5"] for i, row in enumerate(rows)]
+        )
     config = _config(tmp_path, "v2", v2_data, names, "string")
     assert cli.main(["schema", "accept", "-c", str(config), "--yes", "--reason", "channel z"]) == 0
+    # The code turned string: the model's Transform cannot read it, so it is no baseline.
+    said = capsys.readouterr().out
+    assert f"the Evaluator's baseline is reset: no model up to {model_id} is a baseline" in said
+    decision = baseline.in_force(store, "changing")
+    assert (decision.action, decision.model_id) == ("reset", model_id)
+    assert f"earlier models cannot read {column_key(names['code'])}" in decision.why
     [row] = schema_evolution.acceptances(load_config(config))
     assert "new categories 'z'" in row[schema_evolution.ACCEPTED_CHANGES]
     _, artifact = schema_tools.approved_schema_artifact(load_config(config))
     baseline = Path(artifact.custom_properties[schema_tools.APPROVED_PROPERTY].string_value)
     assert baseline != approved_stats and baseline.is_relative_to(tmp_path)
+    new_data = {
+        f.path.step[0]: f
+        for f in schema_tools.data_statistics(load_config(config)).datasets[0].features
+    }
+    old_data = {f.path.step[0]: f for f in statistics.datasets[0].features}
     for split in ("train", "eval"):
         kept = statistics_pb2.DatasetFeatureStatisticsList.FromString(
             (baseline / f"Split-{split}" / "FeatureStats.pb").read_bytes()
         )
-        features = {f.path.step[0] for f in kept.datasets[0].features}
-        assert column_key(names["channel"]) not in features
-        assert column_key(names["code"]) not in features
-        assert column_key(names["reading"]) in features
+        features = {f.path.step[0]: f for f in kept.datasets[0].features}
+        for taken in (names["channel"], names["code"], added):
+            assert features[column_key(taken)] == new_data[column_key(taken)], taken
+        reading = column_key(names["reading"])
+        assert features[reading] == old_data[reading] != new_data[reading]
         assert kept.datasets[0].num_examples == statistics.datasets[0].num_examples

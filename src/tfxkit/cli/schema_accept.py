@@ -43,6 +43,11 @@ def accept(config: PipelineConfig, data: str | None, reason: str | None, yes: bo
     click.echo(
         f"accepted: the schema of record is now {where}; the next run is validated against it"
     )
+    reset = schema_evolution.reset_unreadable_baseline(config, plan, reason.strip())
+    if reset:
+        click.echo(
+            f"the Evaluator's baseline is {reset} (compare with one anyway: tfxkit baseline pin)"
+        )
     return 0
 
 

@@ -11,10 +11,11 @@ new column. Accepting is a reviewed, recorded act instead:
    anomaly the update cannot absorb is listed and blocks the acceptance.
 2. ``record``: with an approved schema in ML Metadata, the new schema becomes a Schema artifact
    output by a ``tfxkit.SchemaAcceptance`` execution in the pipeline's context, carrying who,
-   when, why and the changes. It keeps the previous approval's statistics as its own (less
-   the columns whose type or categories were accepted: they would read as drift), so the
-   resolver (``pipeline.resolvers.PreviousApprovedSchemaStrategy``) hands it to the next run's
-   anomaly gate as the reference, and drift is still measured against the last approved data.
+   when, why and the changes. It keeps the previous approval's statistics as its drift
+   baseline, except for the columns it accepted (added, retyped, new categories: the new
+   data's, since against the old data they would read as drift), so the resolver
+   (``pipeline.resolvers.PreviousApprovedSchemaStrategy``) hands it to the next run's anomaly
+   gate as the reference, and drift is still measured against the last approved data.
    A column whose type changed takes the data's type (TFDV's update would deprecate it).
    With ``schema.path`` the file is rewritten instead: the schema of record is code, reviewed
    in version control.
@@ -40,6 +41,7 @@ ACCEPTED_BY, ACCEPTED_AT, ACCEPTED_WHY = "tfxkit_accepted_by", "tfxkit_accepted_
 ACCEPTED_CHANGES = "tfxkit_changes"
 _TYPE_NAMES = {1: "BYTES", 2: "INT", 3: "FLOAT", 4: "STRUCT"}
 _STATS_FILE = "FeatureStats.pb"  # what TFX's StatisticsGen writes per split
+_TAKEN_FROM_DATA = ("added", "type", "values")  # changes whose drift baseline is the new data
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Plan:
     changes: list[SchemaChange]
     blocking: list[dict[str, str]]  # anomalies the update could not absorb
     approved_statistics: str  # the reference approval's statistics ("" for a file)
+    statistics: Any = None  # the new data's (DatasetFeatureStatisticsList, one dataset)
 
 
 def _features(schema: Any) -> dict[str, Any]:
@@ -144,6 +147,7 @@ def plan(config: PipelineConfig, data_path: str | None = None) -> Plan:
         changes=changes_between(reference, updated),
         blocking=blocking,
         approved_statistics=approved_statistics,
+        statistics=statistics,
     )
 
 
@@ -201,7 +205,8 @@ def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
     folder.mkdir(parents=True)
     (folder / "schema.pbtxt").write_text(schema_tools.schema_text(accepted.schema))
     # Beside the schema, not in its folder: a Schema artifact's folder holds one file.
-    baseline = _baseline_without_changes(accepted, folder.with_name(f"{folder.name}-statistics"))
+    baseline_folder = folder.with_name(f"{folder.name}-statistics")
+    baseline = _baseline_with_accepted_columns(accepted, baseline_folder)
     who = _who()
     changes = json.dumps([c.__dict__ for c in accepted.changes])
     store = metadata.open_store(metadata.connection_config(config))
@@ -233,18 +238,24 @@ def record(config: PipelineConfig, accepted: Plan, why: str) -> str:
     return str(folder)
 
 
-def _baseline_without_changes(accepted: Plan, folder: Path) -> str:
-    """The drift baseline for the next run: the last approval's statistics without the columns
-    whose type or categories were just accepted. Why: compared with data from before the
-    change, an accepted new category (0% -> 31%) stopped the next run as drift, so accepting
-    was not enough. The other columns are still compared; the next approved run becomes the
-    full baseline again. Returns the statistics' location (the approval's own if unchanged)."""
-    changed = {c.feature for c in accepted.changes if c.change in ("type", "values")}
+def _baseline_with_accepted_columns(accepted: Plan, folder: Path) -> str:
+    """The drift baseline for the next run: the last approval's statistics, with the columns
+    just accepted (added, or a new type or categories) as the accepted data has them, and the
+    removed ones dropped. Why: compared with data from before the change, an accepted new
+    category (0% -> 31%) stopped the next run as drift, so accepting was not enough; a column
+    the baseline lacks fills the log with TFDV's 'can't find' lines. The other columns are
+    still compared with the approved run. Returns the statistics' location."""
+    accepted_names = {c.feature for c in accepted.changes if c.change in _TAKEN_FROM_DATA}
     source = accepted.approved_statistics
-    if not changed or not source or "://" in source or not Path(source).is_dir():
+    if not accepted.changes or not source or "://" in source or not Path(source).is_dir():
         return source
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
+    def name(feature: Any) -> str:
+        return feature.path.step[0] if feature.path.step else feature.name
+
+    kept = {f.name for f in accepted.schema.feature}
+    taken = [f for f in accepted.statistics.datasets[0].features if name(f) in accepted_names]
     for split in sorted(Path(source).glob("Split-*")):
         stats_file = split / _STATS_FILE
         if not stats_file.is_file():
@@ -252,13 +263,48 @@ def _baseline_without_changes(accepted: Plan, folder: Path) -> str:
         statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(stats_file.read_bytes())
         for dataset in statistics.datasets:
             for index in reversed(range(len(dataset.features))):
-                feature = dataset.features[index]
-                name = feature.path.step[0] if feature.path.step else feature.name
-                if name in changed:
+                if name(dataset.features[index]) in accepted_names or (
+                    name(dataset.features[index]) not in kept
+                ):
                     del dataset.features[index]
+            dataset.features.extend(taken)
         (folder / split.name).mkdir(parents=True)
         (folder / split.name / _STATS_FILE).write_bytes(statistics.SerializeToString())
     return str(folder)
+
+
+def reset_unreadable_baseline(config: PipelineConfig, accepted: Plan, why: str) -> str:
+    """After accepting removed or retyped columns, no earlier model can read the data: the
+    Evaluator's baseline is reset (``tfxkit baseline reset``, recorded with who, when, why).
+    Why: the next run trained, then failed in the Evaluator on the baseline's own Transform
+    signature (a raw TFMA error). Returns the decision as said, or '' when nothing was reset.
+    """
+    breaking = sorted({c.feature for c in accepted.changes if c.change in ("removed", "type")})
+    if not breaking or not _store_exists(config):
+        return ""
+    from tfxkit.metadata import store as metadata
+    from tfxkit.pipeline import baseline as decisions
+    from tfxkit.pipeline.resolvers import OPTIMIZATION_PROPERTY
+
+    store = metadata.open_store(metadata.connection_config(config))
+    context = store.get_context_by_type_and_name("pipeline", config.name)
+    model_types = {t.id for t in store.get_artifact_types() if t.name == "Model"}
+    models = [
+        a
+        for a in (store.get_artifacts_by_context(context.id) if context else [])
+        if a.type_id in model_types and OPTIMIZATION_PROPERTY not in a.custom_properties
+    ]
+    if not models:
+        return ""
+    newest = max(models, key=lambda m: m.id)
+    reason = f"schema accepted ({why}): earlier models cannot read {', '.join(breaking)}"
+    change = decisions.record(store, config.name, "reset", newest.id, newest.uri, reason)
+    return change.describe()
+
+
+def _store_exists(config: PipelineConfig) -> bool:
+    """A MySQL store, or a SQLite file some run has created (a preview creates none)."""
+    return bool(config.metadata.mysql) or Path(config.resolved_sqlite_path).exists()
 
 
 def acceptances(config: PipelineConfig) -> list[dict[str, str]]:
