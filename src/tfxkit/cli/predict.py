@@ -124,6 +124,7 @@ def predict(
         beam_args=tuple(beam_args),
         reshuffle=reshuffle,
         engine="local" if how.startswith("local") else "beam",
+        freeze_heap=True,  # this process ends after scoring
     )
     clock.lap("config read, version resolved")
     check = None if no_validate else _validator(loaded)
