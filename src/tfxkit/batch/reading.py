@@ -9,7 +9,8 @@ dialect (``data.csv``), ``missing_values``, declared types (an int column holds 
 Numbers are fed as float64 (NaN: missing) and text as strings ("" missing), exactly what a REST
 client sends to ``serving_default``. Rows are grouped into ``Batch``es of ``batch_rows`` records,
 read one file at a time and streamed, so memory stays at one batch whatever the file size. No
-TensorFlow here: the Beam pipeline (``batch.pipeline``) imports this in every worker.
+TensorFlow here: both engines (``batch.pipeline``, ``batch.beam_job``) import this, Beam in
+every worker.
 """
 
 from __future__ import annotations
