@@ -65,7 +65,9 @@ CASES = {
 }
 
 
-def _score(base: Path, data: Path, out: Path, engine: str, validate, declared: dict):
+def _score(
+    base: Path, data: Path, out: Path, engine: str, validate, declared: dict, fmt: str = "csv"
+):
     from tfxkit.batch.pipeline import ScoreRequest, score
     from tfxkit.batch.versions import resolve
 
@@ -76,6 +78,7 @@ def _score(base: Path, data: Path, out: Path, engine: str, validate, declared: d
         pass_through=("id",),
         declared=declared,
         engine=engine,
+        output_format=fmt,
     )
     return score(request, validate)
 
@@ -103,6 +106,19 @@ def test_the_local_checks_find_what_tfdv_finds(base: Path, tmp_path: Path, case:
     assert local.warnings == beam.warnings
     assert bool(local.warnings) == (case != "clean")
     for name in ("predictions.csv", "rejects.csv"):
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "beam" / name).read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_both_engines_write_the_same_bytes_in_each_format(
+    base: Path, tmp_path: Path, fmt: str
+) -> None:
+    data = tmp_path / "batch.csv"
+    data.write_text(HEADER + "".join(r + "\n" for r in [*HOLES, "b1,abc,Dream,x", *CLEAN]))
+    for engine in ("local", "beam"):
+        result = _score(base, data, tmp_path / engine, engine, None, {}, fmt)
+        assert (result.rows_in, result.rows_out, result.rejected) == (9, 8, 1)
+    for name in (f"predictions.{fmt}", "rejects.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "beam" / name).read_bytes()
 
 
