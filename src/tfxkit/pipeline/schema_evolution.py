@@ -274,11 +274,11 @@ def _baseline_with_accepted_columns(accepted: Plan, folder: Path) -> str:
 
 
 def reset_unreadable_baseline(config: PipelineConfig, accepted: Plan, why: str) -> str:
-    """After accepting removed or retyped columns, no earlier model can read the data: the
+    """After accepting removed or retyped columns no earlier model is a fair baseline: the
     Evaluator's baseline is reset (``tfxkit baseline reset``, recorded with who, when, why).
-    Why: the next run trained, then failed in the Evaluator on the baseline's own Transform
-    signature (a raw TFMA error). Returns the decision as said, or '' when nothing was reset.
-    """
+    Why: after a type change the next run trained, then failed in the Evaluator on the old
+    model's Transform signature (a raw TFMA error); a removed column would be imputed for it.
+    Returns the decision as said, or '' when nothing was reset."""
     breaking = sorted({c.feature for c in accepted.changes if c.change in ("removed", "type")})
     if not breaking or not _store_exists(config):
         return ""
@@ -297,7 +297,10 @@ def reset_unreadable_baseline(config: PipelineConfig, accepted: Plan, why: str) 
     if not models:
         return ""
     newest = max(models, key=lambda m: m.id)
-    reason = f"schema accepted ({why}): earlier models cannot read {', '.join(breaking)}"
+    reason = (
+        f"schema accepted ({why}): earlier models were trained on {', '.join(breaking)} as "
+        "the data no longer has them (removed: imputed for them; retyped: unreadable)"
+    )
     change = decisions.record(store, config.name, "reset", newest.id, newest.uri, reason)
     return change.describe()
 
