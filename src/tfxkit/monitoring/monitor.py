@@ -10,6 +10,7 @@ and a performance bound crossed alert; moderate shifts, schema anomalies and dou
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -134,7 +135,8 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
     settings = config.monitoring
     started = time.monotonic()
     path, previous_path = windows.resolve(log_directory(config), window)
-    current = windows.read(path)
+    read = functools.lru_cache(maxsize=None)(windows.read)  # the previous window: read once
+    current = read(path)
     findings = Findings()
     versions = current.versions
     version = versions.most_common(1)[0][0] if versions else None
@@ -158,7 +160,10 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
         for other in windows.windows(path.parent):
             if other != path:
                 try:
-                    other_ids.update(i for i in windows.read(other).request_ids() if i)
+                    # only the previous window is kept (it is compared below); a long log's
+                    # other windows are read for their ids and let go
+                    rows = read(other) if other == previous_path else windows.read(other)
+                    other_ids.update(i for i in rows.request_ids() if i)
                 except DataError:
                     pass  # a corrupt neighbour is its own window's problem
         joined = labels.join(current.request_ids(), table, other_ids)
@@ -207,7 +212,7 @@ def monitor(config: PipelineConfig, window: str = "latest") -> dict[str, Any]:
     previous_note = None
     if previous_path is not None:
         try:
-            previous = windows.read(previous_path)
+            previous = read(previous_path)
         except DataError as exc:
             previous, previous_note = None, f"previous window not compared: {exc}"
         if previous is not None:
