@@ -207,3 +207,15 @@ def test_the_report_section_shows_the_intended_use_escaped_and_where_the_card_is
     assert html.startswith('<section id="model-card">') and path in html
     assert "Research on income prediction; not for credit decisions." in html
     assert "ml-team@example.org" in html and "not trained with differential privacy" in html
+
+
+def test_per_slice_metrics_render_one_row_per_slice(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _blessed_run(tmp_path, store)
+    values = model_card.facts(store, run_history.load_run(store, "census", "run-1"))
+    values["slice_metrics"] = [{"slice": "sex=Male", "metrics": {"auc": 0.91, "recall": 0.5}}]
+    values["slice_metric_names"] = ["auc", "recall"]
+
+    card = model_card.render(values)
+
+    assert "| slice | auc | recall |\n|---|---|---|\n| sex=Male | 0.91 | 0.5 |\n" in card

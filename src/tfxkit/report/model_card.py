@@ -65,7 +65,8 @@ Per slice:
 | slice | {{ slice_metric_names | join(" | ") }} |
 |---|{% for _ in slice_metric_names %}---|{% endfor %}
 {% for row in slice_metrics %}| {{ row.slice }} | \
-{% for n in slice_metric_names %}{{ num(row.metrics.get(n)) }} | {% endfor %}
+{% for n in slice_metric_names %}{{ num(row.metrics.get(n)) }} |\
+{{ " " if not loop.last else "" }}{% endfor %}
 {% endfor %}{% endif %}
 ## Fairness
 {% if fairness %}{{ fairness.reason }} (decision threshold {{ num(fairness.threshold) }})
