@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx.orchestration import metadata as tfx_metadata
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.errors import MetadataStoreError
@@ -29,18 +28,25 @@ def connection_config(
     ``with_password=False`` for anything written to disk (compiled IR): the password stays in
     its environment variable and is read only by the process that connects.
     """
+    # Built here as TFX's ``orchestration.metadata`` helpers build them: importing that module
+    # imports TensorFlow (seconds), and commands that only read the store need neither.
     mysql = config.metadata.mysql
     if mysql:
-        return tfx_metadata.mysql_metadata_connection_config(
-            host=mysql.host,
-            port=mysql.port,
-            database=mysql.database,
-            username=mysql.user,
-            password=os.environ.get(mysql.password_env, "") if with_password else "",
+        return metadata_store_pb2.ConnectionConfig(
+            mysql=metadata_store_pb2.MySQLDatabaseConfig(
+                host=mysql.host,
+                port=mysql.port,
+                database=mysql.database,
+                user=mysql.user,
+                password=os.environ.get(mysql.password_env, "") if with_password else "",
+            )
         )
     path = Path(config.resolved_sqlite_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tfx_metadata.sqlite_metadata_connection_config(str(path))
+    conn = metadata_store_pb2.ConnectionConfig()
+    conn.sqlite.filename_uri = str(path)
+    conn.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    return conn
 
 
 def open_store(conn: metadata_store_pb2.ConnectionConfig) -> metadata_store.MetadataStore:

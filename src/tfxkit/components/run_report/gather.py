@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 HISTORY_FILE = "history.json"  # tfxkit.training.history writes it into the ModelRun
@@ -19,18 +20,28 @@ def load_history(model_run_uri: str | None) -> dict[str, Any] | None:
     """The Trainer's fit history (``{"train": [...], "eval": [...]}``), or None."""
     if not model_run_uri:
         return None
-    from tensorflow.io import gfile  # the ModelRun may be on gs://
-
     path = os.path.join(model_run_uri, HISTORY_FILE)
     try:
-        if not gfile.exists(path):
-            return None
-        with gfile.GFile(path) as handle:
-            data = json.loads(handle.read())
+        text = read_text(path)
+        data = json.loads(text) if text is not None else None
     except (OSError, ValueError) as exc:
         logging.warning("report: could not read the training history %s: %s", path, exc)
         return None
     return data if isinstance(data, dict) and (data.get("train") or data.get("eval")) else None
+
+
+def read_text(path: str) -> str | None:
+    """A file's text, None when absent. A local path is read directly: TensorFlow's gfile
+    (for gs:// and other remote URIs) costs seconds of import, which ``tfxkit report`` on a
+    local run need not pay."""
+    if "://" not in path:
+        return Path(path).read_text() if os.path.exists(path) else None
+    from tensorflow.io import gfile
+
+    if not gfile.exists(path):
+        return None
+    with gfile.GFile(path) as handle:
+        return handle.read()
 
 
 def confusion(evaluation_uri: str | None) -> dict[str, Any] | None:
@@ -118,9 +129,10 @@ def name_classes(metadata: dict[str, Any], names: list[str]) -> dict[str, Any]:
 def load_schema(uri: str) -> Any:
     """The ``schema_pb2.Schema`` in a Schema artifact (``schema.pbtxt``, as SchemaGen writes)."""
     from google.protobuf import text_format
-    from tensorflow.io import gfile
     from tensorflow_metadata.proto.v0 import schema_pb2
 
     path = uri if uri.endswith(".pbtxt") else os.path.join(uri, "schema.pbtxt")
-    with gfile.GFile(path) as handle:
-        return text_format.Parse(handle.read(), schema_pb2.Schema())
+    text = read_text(path)
+    if text is None:
+        raise FileNotFoundError(path)
+    return text_format.Parse(text, schema_pb2.Schema())
