@@ -219,3 +219,25 @@ def test_per_slice_metrics_render_one_row_per_slice(tmp_path: Path) -> None:
     card = model_card.render(values)
 
     assert "| slice | auc | recall |\n|---|---|---|\n| sex=Male | 0.91 | 0.5 |\n" in card
+
+
+def test_a_failed_explanation_is_a_limitation_on_the_card(tmp_path: Path) -> None:
+    from tfxkit.components.explainer.verdict import ExplanationVerdict
+
+    store = _store(tmp_path)
+    _execution(store, "run-3", "explainer")
+    failed = ExplanationVerdict(
+        passed=False,
+        judged=False,
+        reasons=["could not explain the model: OSError: no model"],
+        method="integrated_gradients",
+        examples=0,
+        importance={},
+    )
+    summary = {"verdicts": {"explainer": failed.model_dump(mode="json")}}
+    run_history.record_run(store, "census", "run-3", {}, summary)
+
+    card = Path(model_card.write(store, "census", "run-3", tmp_path / "c.md")).read_text()
+
+    assert "No explanations in this run" in card
+    assert "- could not explain the model: OSError: no model" in card

@@ -183,6 +183,9 @@ def facts(store: Any, record: RunRecord) -> dict[str, Any]:
     found["slice_metric_names"] = names
     if evaluation is not None and evaluation.too_small:
         found["caveats"] += evaluation.too_small_text()
+    explained = by_kind.get("explanation")
+    if explained is not None and not explained.passed:
+        found["caveats"] += explained.reasons
     if found["fairness"]:
         found["caveats"] += [f"fairness not judged: {n}" for n in found["fairness"]["not_judged"]]
     return found
@@ -255,7 +258,7 @@ def _fairness(verdict: Any) -> dict[str, Any] | None:
 
 
 def _explanation(verdict: Any) -> dict[str, Any] | None:
-    if verdict is None:
+    if verdict is None or not verdict.passed:  # a failed explainer's reason: under caveats
         return None
     return {
         "method": verdict.method,

@@ -9,6 +9,7 @@ read from the same records that are attributed.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from typing import Any
 
@@ -116,10 +117,22 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         examples = artifact_utils.get_single_uri(inputs[EXAMPLES_KEY])
         transform_uri = artifact_utils.get_single_uri(inputs[TRANSFORM_GRAPH_KEY])
         model = artifact_utils.get_single_instance(inputs[MODEL_KEY])
-        serialized = read_examples(examples, settings["examples"], settings["seed"])
-        verdict = explain(
-            path_utils.serving_model_path(model.uri), transform_uri, serialized, settings
-        )
+        try:
+            serialized = read_examples(examples, settings["examples"], settings["seed"])
+            verdict = explain(
+                path_utils.serving_model_path(model.uri), transform_uri, serialized, settings
+            )
+        except Exception as exc:  # noqa: BLE001 - an explanation is a view of the model, not a
+            # gate: the run goes on, and its summary and model card say why there is none.
+            logging.exception("could not explain the model")
+            return ExplanationVerdict(
+                passed=False,
+                judged=False,
+                reasons=[f"could not explain the model: {type(exc).__name__}: {exc}"[:500]],
+                method=settings["method"],
+                examples=0,
+                importance={},
+            )
         output = artifact_utils.get_single_instance(outputs[EXPLANATION_KEY])
         output.set_int_custom_property("model_id", model.id)
         for rank, name in enumerate(verdict.ranked()[:10], 1):  # queryable without the JSON

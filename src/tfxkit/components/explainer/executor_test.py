@@ -49,3 +49,32 @@ def test_slice_values_of_any_type_and_missing_columns(tmp_path: Path) -> None:
 def test_no_eval_split_is_an_error_naming_the_folder(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="no Split-eval examples"):
         read_examples(str(tmp_path), 10, seed=0)
+
+
+def test_a_model_that_cannot_be_explained_is_recorded_not_fatal(tmp_path: Path) -> None:
+    import json
+
+    from tfx.types import standard_artifacts
+
+    from tfxkit.components.explainer import executor
+    from tfxkit.components.explainer.component import Explanation
+    from tfxkit.components.verdicts import VERDICT_FILE
+
+    def artifact(kind: type, uri: str):
+        found = kind()
+        found.uri = uri
+        return found
+
+    output = artifact(Explanation, str(tmp_path / "explanation"))
+    inputs = {
+        "examples": [artifact(standard_artifacts.Examples, _examples(tmp_path / "ex", 5))],
+        "transform_graph": [artifact(standard_artifacts.TransformGraph, str(tmp_path / "tg"))],
+        "model": [artifact(standard_artifacts.Model, str(tmp_path / "no-model"))],
+    }
+    settings = {"method": "integrated_gradients", "examples": 5, "seed": 0}
+    executor.Executor().Do(inputs, {"explanation": [output]}, {"settings": json.dumps(settings)})
+
+    verdict = json.loads((tmp_path / "explanation" / VERDICT_FILE).read_text())
+    assert verdict["passed"] is False and verdict["examples"] == 0
+    assert verdict["reasons"][0].startswith("could not explain the model: ")
+    assert output.get_string_custom_property("verdict") == "explanation"

@@ -30,6 +30,8 @@ class ExplanationVerdict(Verdict):
         return sorted(scores, key=lambda name: (-scores[name], name))
 
     def lines(self) -> list[str]:
+        if not self.passed:
+            return [f"explained: nothing: {'; '.join(self.reasons)}"]
         top = ", ".join(f"{n} {self.importance[n]:.3g}" for n in self.ranked()[:5])
         return [f"explained: {self.method} on {self.examples} examples: {top}"]
 
