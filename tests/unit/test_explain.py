@@ -150,3 +150,27 @@ def test_the_standard_pipeline_explains_only_when_configured() -> None:
     settings = json.loads(node.exec_properties["settings"])
     assert settings["slices"] == ["sex", "race"] and settings["examples"] == 200
     assert settings["raw_of"]["education_xf"] == ["education"]
+
+
+def test_embedded_ids_are_attributed_at_their_embedding_and_sum_up() -> None:
+    """``model.embedding_dim``: ids go through an Embedding (then Flatten), not a one-hot."""
+    keras.utils.set_random_seed(0)
+    ids = keras.Input((1,), name="color_xf", dtype=tf.int64)
+    number = keras.Input((1,), name="x_xf")
+    embedded = keras.layers.Flatten()(keras.layers.Embedding(COLORS, 3)(ids))
+    hidden = keras.layers.Dense(4, activation="tanh")(keras.layers.concatenate([embedded, number]))
+    model = keras.Model([ids, number], keras.layers.Dense(1, activation="sigmoid")(hidden))
+    rng = np.random.default_rng(0)
+    inputs = {
+        "color_xf": rng.integers(0, COLORS, (64, 1)).astype("int64"),
+        "x_xf": rng.normal(size=(64, 1)).astype("float32"),
+    }
+
+    before = np.asarray(model(inputs))
+
+    per_input, gap = A.integrated_gradients(model, inputs, A.model_target("binary"), steps=32)
+
+    assert set(per_input) == {"color_xf", "x_xf"} and per_input["color_xf"].shape == (64,)
+    assert np.abs(per_input["color_xf"]).mean() > 0 and float(np.max(gap)) < 0.01
+    assert not any("call" in vars(layer) for layer in model.layers)  # the layers' own calls
+    np.testing.assert_array_equal(np.asarray(model(inputs)), before)  # the model as it was

@@ -73,7 +73,7 @@ def integrated_gradients(
     for layer in model.layers:
         key = _input_name(layer) if type(layer).__name__ in _INTERPOLATED else None
         if key:
-            patched[layer] = layer.call
+            patched[layer] = vars(layer).get("call")  # None: the class's own call
             layer.call = _interpolating(layer, key, probe)
     interpolated = set(k for k in (_input_name(layer) for layer in patched) if k)
     numeric = [k for k in model.input_names if k not in interpolated]
@@ -103,7 +103,10 @@ def integrated_gradients(
         at_input = target(model(values, training=False))
     finally:
         for layer, original in patched.items():
-            layer.call = original
+            if original is None:
+                del layer.call
+            else:
+                layer.call = original
     summed = np.sum(list(attributions.values()), axis=0)
     gap = np.abs(summed - (np.asarray(at_input) - np.asarray(at_baseline)).reshape(-1))
     return attributions, gap
