@@ -84,7 +84,12 @@ def test_cached_worker_venv_is_reused(tmp_path: Path) -> None:
     python = tmp_path / "cache" / portable.wheel_hash(wheel) / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.write_text("")
+    stale = tmp_path / "cache" / "0123456789abcdef"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
     assert portable.worker_env(wheel, tmp_path / "cache") == python
+    portable._prune(tmp_path / "cache")
+    assert not stale.exists() and python.exists()  # the one just used is kept
 
 
 def _worker_failure() -> Exception:

@@ -42,6 +42,7 @@ from tfxkit.runners.beam_settings import BeamChoice
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0
 JOB_TIMEOUT_S = 7 * 24 * 3600
+PRUNE_AFTER_S = 14 * 24 * 3600
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 
 
@@ -127,8 +128,10 @@ def worker_env(wheel: Path, cache: Path | None = None) -> Path:
     final = cache / wheel_hash(wheel)
     python = final / "bin" / "python"
     if python.exists():
+        os.utime(final)  # in use: kept by _prune
         return python
     cache.mkdir(parents=True, exist_ok=True)
+    _prune(cache)
     building = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
     try:
         _make_venv(building, wheel)
@@ -140,6 +143,14 @@ def worker_env(wheel: Path, cache: Path | None = None) -> Path:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return python
+
+
+def _prune(cache: Path) -> None:
+    """Each tfxkit source change makes a venv (~6 MB): drop those unused for PRUNE_AFTER_S."""
+    for old in cache.iterdir():
+        with contextlib.suppress(OSError):
+            if old.is_dir() and time.time() - old.stat().st_mtime > PRUNE_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _make_venv(target: Path, wheel: Path) -> None:
