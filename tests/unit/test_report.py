@@ -261,3 +261,39 @@ def test_training_curves_draw_train_and_eval_per_metric() -> None:
     assert "eval at step 20: 0.75" in html  # an eval point's hover text
     assert "no training history" in sections.curves(None)
     assert svg.lines({}) == ""
+
+
+def test_schema_diff_compares_this_runs_schema_with_the_gates_reference(tmp_path: Path) -> None:
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    from tfxkit.report.write import _schema_diff
+
+    def schema(folder: str, islands: list[str], extra: str | None = None) -> str:
+        made = schema_pb2.Schema()
+        feature = made.feature.add(name="island", type=schema_pb2.BYTES)
+        feature.string_domain.name = "island"
+        feature.string_domain.value.extend(islands)
+        if extra:
+            made.feature.add(name=extra, type=schema_pb2.FLOAT)
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "schema.pbtxt").write_text(str(made))
+        return str(tmp_path / folder)
+
+    def step(node: str, inputs: dict | None = None, outputs: dict | None = None):
+        def arts(found: dict | None) -> dict:
+            return {k: [SimpleNamespace(uri=v)] for k, v in (found or {}).items()}
+
+        return SimpleNamespace(node_id=node, inputs=arts(inputs), outputs=arts(outputs))
+
+    approved = schema("approved", ["Biscoe", "Dream"])
+    inferred = schema("inferred", ["Biscoe", "Dream", "Atlantis"], extra="wing_mm")
+    steps = [
+        step("schema_gen", outputs={"schema": inferred}),
+        step("anomaly_gate", inputs={"schema": inferred, "baseline_schema": approved}),
+    ]
+    changes, reference = _schema_diff(steps)
+    assert reference == approved
+    assert {(c.feature, c.change) for c in changes} == {("wing_mm", "added"), ("island", "values")}
+    assert "Atlantis" in sections.schema_diff(changes, reference)
+    first_run = [steps[0], step("anomaly_gate", inputs={"schema": inferred})]
+    assert _schema_diff(first_run) == (None, "")  # no schema of record yet
