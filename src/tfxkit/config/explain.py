@@ -56,8 +56,10 @@ def explain_problem(explain: ExplainConfig | None, features: list[str]) -> str |
         )
     unknown = sorted(set(explain.features) - set(features))
     if unknown:
+        known = sorted(features)
+        more = f" and {len(known) - 8} more" if len(known) > 8 else ""
         return (
             f"explain.features: {unknown} are not configured features (features: "
-            f"{sorted(features)[:8]})"
+            f"{', '.join(known[:8])}{more})"
         )
     return None
