@@ -20,7 +20,13 @@ from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_optio
     "files drafts an image (CNN) or a text config, the label the folder name. "
     "Then run it: run-pipeline -c FILE.",
 )
-@click.argument("source", required=False, metavar="[DATA]", type=PATH)
+@click.argument(
+    "source",
+    required=False,
+    metavar="[DATA]",
+    type=PATH,
+    help="a CSV, Parquet or JSON-lines file, or a folder of class folders (images or .txt); same as --data",
+)
 @click.option(
     "--data",
     metavar="PATH",
