@@ -133,7 +133,7 @@ def test_kubeflow_compile_only_writes_the_spec(tmp_path: Path, capsys) -> None:
         ]
     )
     assert code == 0
-    assert "compiled 'penguin' for kubeflow (13 tasks" in capsys.readouterr().out
+    assert "compiled 'penguin' for kubeflow (14 tasks" in capsys.readouterr().out
     assert "deploymentSpec" in out.read_text()
 
 
