@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import PENGUIN_CONFIG
 from tests.pipeline_runs import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -111,3 +112,49 @@ def test_unstaged_module_fails_naming_it(tmp_path: Path, monkeypatch: pytest.Mon
     assert error is not None, str(failed.value)[-2000:]
     assert "module 'planted_helper'" in str(error) and "'planted_step'" in str(error)
     sys.modules.pop("planted_helper", None)
+
+
+PLANTED_PIPELINE = """
+import apache_beam as beam
+from tfx import v1 as tfx
+
+import planted_rows
+from tfxkit.pipeline.dsl import PipelineBuilder
+
+
+@tfx.dsl.components.component(use_beam=True)
+def PlantedStep(
+    examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
+    beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None,
+) -> None:
+    with beam_pipeline as pipeline:
+        _ = pipeline | beam.Create([1, 2]) | beam.Map(planted_rows.double)
+
+
+def create_pipeline(config):
+    p = PipelineBuilder(config)
+    p.add(PlantedStep(examples=p.ingest().examples), "planted_step")
+    return p
+"""
+
+
+def test_unstaged_module_fails_the_run_naming_it(tmp_path: Path) -> None:
+    """Through run-pipeline: a step's Beam code uses a module next to the pipeline file
+    (importable where the pipeline is built, not staged); the run stops at that step with one
+    paragraph naming the module, exit 2, no traceback."""
+    folder = tmp_path / "pipe"
+    folder.mkdir()
+    (folder / "planted_rows.py").write_text("def double(x):\n    return 2 * x\n")
+    (folder / "pipeline.py").write_text(PLANTED_PIPELINE)
+    result = run_pipeline(
+        tmp_path / "ws",
+        "--beam-mode",
+        "portable",
+        pipeline=folder / "pipeline.py",
+        config=PENGUIN_CONFIG,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out[-3000:]
+    assert "example_gen: finished" in result.stdout  # tfxkit's own Beam code ran on the workers
+    assert "component 'planted_step'" in out and "module 'planted_rows'" in out, out[-3000:]
+    assert "Traceback" not in out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -219,13 +220,34 @@ def services_for(
         yield choice
         return
     started = time.monotonic()
-    with rehearsal(log_dir=log_dir) as running:
+    quiet = _JobMessages(log_dir / "job_messages.log")
+    root = logging.getLogger()
+    root.addFilter(quiet)
+    with contextlib.ExitStack() as stack:
+        stack.callback(root.removeFilter, quiet)
+        running = stack.enter_context(rehearsal(log_dir=log_dir))
         progress(
             f"[tfxkit] portable rehearsal: job service {running.job_endpoint}, worker pool "
             f"{running.worker_endpoint} ({running.worker_python}), started in "
             f"{time.monotonic() - started:.1f}s; logs in {log_dir}"
         )
         yield replace(choice, portable_args=tuple(running.args()))
+
+
+class _JobMessages(logging.Filter):
+    """PortableRunner logs each job message (a failed worker's whole traceback) on the root
+    logger: into the rehearsal's logs instead, as the failure's one paragraph says it all."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.pathname.endswith(os.path.join("portability", "portable_runner.py")):
+            return True
+        with contextlib.suppress(OSError), open(self.path, "a") as out:
+            out.write(f"{record.levelname}: {record.getMessage()}\n")
+        return False
 
 
 @contextlib.contextmanager
