@@ -80,3 +80,24 @@ def test_a_value_is_not_a_derived_label(text: str) -> None:
 @pytest.mark.parametrize("text", ["a > 1", "a > 1 and not b == 'x'", "not (a < b or c != 2)"])
 def test_conditions_are_derived_labels(text: str) -> None:
     assert label_expr.parse(text).text == text
+
+
+@pytest.mark.parametrize("name", ["unit-price", "1st visit", "a.b", "größe", "class"])
+def test_a_column_that_is_not_a_plain_name_is_written_in_backticks(name: str) -> None:
+    """A CSV column such as ``unit-price`` is ``unit - price`` to Python: backticks name it
+    (issue 22 #8), in the columns read and in the evaluation, as pandas' ``query`` does."""
+    expression = label_expr.parse(f"`{name}` > 3 and `{name}` < 10 or other == 'x'")
+    assert expression.columns == sorted([name, "other"])
+    for value, other, expected in [
+        (5, "y", True),
+        (11, "y", False),
+        (11, "x", True),
+        (None, "y", False),
+    ]:
+        row = {name: value, "other": other}
+        assert bool(label_expr.evaluate(expression, label_expr.python_ops(row))) is expected
+
+
+def test_a_refused_construct_names_the_backticked_column() -> None:
+    with pytest.raises(ConfigError, match="`unit-price`"):
+        label_expr.parse("`unit-price`.real > 3")

@@ -1,7 +1,8 @@
 """Derived labels: a small, safe expression language over columns, parsed and never eval'ed.
 
 ``label: {name: late, derive: "arr_delay > 15"}`` or ``"tip > 0.2 * fare and payment == 'card'"``.
-Allowed: column names, numbers, quoted strings, ``+ - * /``, comparisons (chains too), ``and``,
+Allowed: column names (a name that is not a Python identifier, such as ``unit-price`` or
+``1st visit``, in backticks: ``\`unit-price\` > 3``), numbers, quoted strings, ``+ - * /``, comparisons (chains too), ``and``,
 ``or``, ``not`` and parentheses. Anything else (calls, attributes, subscripts, lambdas) is a
 ConfigError naming the expression. The same tree is evaluated on TensorFlow tensors inside the
 Transform graph and on plain Python values (tests compare it with pandas), through one walker.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,20 +24,46 @@ _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
 _COMPARE = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
 @dataclass(frozen=True)
 class Expression:
     text: str
     tree: ast.Expression
+    quoted: tuple[tuple[str, str], ...] = ()  # placeholder identifier -> backticked column name
+
+    def column_of(self, identifier: str) -> str:
+        """The data's column name for a name in the tree (backticked names were replaced)."""
+        return dict(self.quoted).get(identifier, identifier)
 
     @property
     def columns(self) -> list[str]:
-        return sorted({n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)})
+        names = {n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)}
+        return sorted(self.column_of(n) for n in names)
+
+
+def _unquote(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Backticked column names become placeholder identifiers Python can parse."""
+    quoted: dict[str, str] = {}
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1)
+        for key, value in quoted.items():
+            if value == name:
+                return key
+        key = f"__tfxkit_column_{len(quoted)}__"
+        quoted[key] = name
+        return key
+
+    return _QUOTED.sub(placeholder, text), tuple(quoted.items())
 
 
 def parse(text: str) -> Expression:
     """Parse and check that only the allowed constructs are used."""
+    source, quoted = _unquote(text)
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise ConfigError(f"label.derive {text!r} is not a valid expression: {exc.msg}") from None
     allowed = (
@@ -45,6 +73,8 @@ def parse(text: str) -> Expression:
     for node in ast.walk(tree):
         if not isinstance(node, allowed):
             what = ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__
+            for key, name in quoted:
+                what = what.replace(key, f"`{name}`")
             raise ConfigError(
                 f"label.derive {text!r}: '{what}' is not allowed "
                 "(use columns, numbers, strings, + - * /, comparisons, and/or/not)"
@@ -59,7 +89,7 @@ def parse(text: str) -> Expression:
             f"binary, so compare it (e.g. '{text} > 0'); for a number to predict, name its "
             "column in label.name (regression)"
         )
-    return Expression(text, tree)
+    return Expression(text, tree, quoted)
 
 
 def _is_condition(node: ast.AST) -> bool:
@@ -94,7 +124,7 @@ def evaluate(expression: Expression, ops: Ops) -> Any:
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Name):
-            return ops.column(node.id)
+            return ops.column(expression.column_of(node.id))
         if isinstance(node, ast.Constant):
             return ops.constant(node.value)
         if isinstance(node, ast.UnaryOp):

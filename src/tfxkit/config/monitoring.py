@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictFloat, model_validator
 
 from tfxkit.config.base import Strict
 from tfxkit.config.types import PositiveInt
@@ -26,10 +26,10 @@ class RequestLogConfig(Strict):
         description="Where windows go (<directory>/<model>/<start>-<n>.tfrecord); default "
         "workspace/<name>/request_log.",
     )
-    sample_rate: float = Field(
+    sample_rate: StrictFloat = Field(
         default=1.0, ge=0.0, le=1.0, description="Share of requests logged (0 to 1)."
     )
-    rotate_seconds: float = Field(
+    rotate_seconds: StrictFloat = Field(
         default=3600.0, gt=0, description="A window closes after this many seconds."
     )
     rotate_records: PositiveInt = Field(
@@ -80,7 +80,7 @@ class RetrainConfig(Strict):
         default_factory=list,
         description="--set overrides of the retraining run, e.g. the fresh span's data.path.",
     )
-    cooldown_minutes: float = Field(
+    cooldown_minutes: StrictFloat = Field(
         default=60.0,
         ge=0,
         description="No second retrain this soon after one started: one incident, one run.",
@@ -121,13 +121,13 @@ class MonitoringConfig(Strict):
     min_rows: PositiveInt = Field(
         default=30, description="A window with fewer rows is reported as too small to judge."
     )
-    min_accuracy: float | None = Field(
+    min_accuracy: StrictFloat | None = Field(
         default=None,
         ge=0.0,
         le=1.0,
         description="With labels: alert when accuracy (classification) is below this.",
     )
-    max_rmse: float | None = Field(
+    max_rmse: StrictFloat | None = Field(
         default=None, gt=0, description="With labels: alert when RMSE (regression) is above this."
     )
     sinks: list[AlertSink] = Field(

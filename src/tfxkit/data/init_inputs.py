@@ -90,7 +90,8 @@ def choose_label(
         near = _nearest(unknown[0], columns)
         raise ConfigError(
             f"--label {text!r}: '{unknown[0]}' is not a column of {where}{near} (a condition "
-            f"names columns as they are written; columns: {_listed(columns)})"
+            "names columns as they are written, in backticks when not a plain name: "
+            f"`unit-price` > 3; columns: {_listed(columns)})"
         )
     sources = {n: by_key[n] for n in expression.columns}
     taken = {column_key(c) for c in columns}
