@@ -260,6 +260,10 @@ def test_a_file_beside_other_files_gets_a_warning(tmp_path: Path) -> None:
     draft = build_draft(path, label="species")
     assert any("also holds notes.txt" in w for w in draft.warnings)
     assert "# WARNING:" in draft.text
+    # and the draft reads that one file: the run would otherwise read notes.txt (or another
+    # CSV) too, and stop on its header
+    data = _validated(draft.text).data
+    assert (data.path, data.pattern) == (path.parent.as_posix(), path.name)
 
 
 def test_without_a_label_the_draft_has_a_placeholder(tmp_path: Path) -> None:

@@ -210,6 +210,44 @@ def test_label_positive_must_be_one_of_the_label_s_values(tmp_path: Path, seed: 
     check_local_data(validate_config(config))  # either value may be the positive class
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_init_drafts_which_value_is_the_positive_class(
+    tmp_path: Path, seed: int, monkeypatch
+) -> None:
+    """Issue 22 #9: a two-valued label is drafted with ``label.positive`` said, a value that
+    means yes when there is one, else the rarer value, so a shift in frequencies cannot flip it."""
+    import yaml
+
+    rng = random.Random(seed)
+    feature, label = _names(rng, 2)
+    words = ["".join(rng.choices(string.ascii_lowercase, k=6)) for _ in "ab"]
+    for case, (common, rare), expected in [
+        ("words", words, words[1]),
+        ("yes_no", ["yes", "no"], "yes"),  # yes is the common one: the word wins
+        ("zero_one", ["0", "1"], "1"),
+    ]:
+        data = tmp_path / case
+        data.mkdir()
+        with (data / f"{case}.csv").open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow([feature, label])
+            for _ in range(300):
+                writer.writerow([f"{rng.gauss(0, 1):.3f}", rare if rng.random() < 0.3 else common])
+        monkeypatch.chdir(tmp_path)
+        assert cli.main(["init", "--data", str(data), "--label", label]) == 0
+        draft = yaml.safe_load((tmp_path / "configs" / f"{case}.yaml").read_text())
+        assert draft["label"]["task"] == "binary"
+        assert str(draft["label"]["positive"]) == expected, case
+
+
+def test_binary_metrics_on_a_multiclass_label_say_to_set_the_task(tmp_path: Path) -> None:
+    roles = _table(tmp_path / "data", 0)
+    label = {"name": roles["label"], "type": "string"}  # two values, no task: multiclass
+    config = _config(tmp_path / "data", roles, label=label)
+    with pytest.raises(ConfigError, match="set label.task: binary"):
+        validate_config(config)
+
+
 # --- #3: a column almost never present ---------------------------------------------------------
 
 

@@ -250,9 +250,15 @@ class PipelineConfig(Strict):
             )
         unknown = sorted(set(self.evaluation.thresholds) - set(metrics))
         if unknown:
+            hint = ""
+            if task == "multiclass" and set(unknown) <= set(DEFAULT_METRICS["binary"]):
+                hint = (  # issue 22 #9: a yes/no string label is multiclass unless told
+                    f"; {unknown} are binary metrics: for a label with two values set "
+                    "label.task: binary (and label.positive: the value that is class 1)"
+                )
             raise ValueError(
                 f"evaluation.thresholds name metrics not computed for a {task} task: "
-                f"{unknown} (metrics: {metrics})"
+                f"{unknown} (metrics: {metrics}){hint}"
             )
         if problem := blessing_rule_problem(self.evaluation, task):  # issue 28: rules explicit
             raise ValueError(problem)

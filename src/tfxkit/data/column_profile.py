@@ -41,6 +41,7 @@ class ColumnProfile:
     distinct: int = 0
     distinct_capped: bool = False  # more than DISTINCT_CAP distinct values
     examples: list[str] = field(default_factory=list)
+    example_counts: dict[str, int] = field(default_factory=dict)  # rows holding each example
     markers: set[str] = field(default_factory=set)  # the missing markers seen in the column
     mean_words: float = 0.0
     dates: int = 0  # values that parse as year-first dates (transform: date)
@@ -77,6 +78,8 @@ class ColumnProfile:
             self._hashes.add(hash(value))
         if len(self.examples) < 5 and value not in self.examples:
             self.examples.append(value)
+        if value in self.example_counts or len(self.example_counts) < 5:
+            self.example_counts[value] = self.example_counts.get(value, 0) + 1
         words = value.count(" ") + 1
         self.mean_words += words  # a sum until finish()
         if self._rank == 3:  # strings only: words and dates

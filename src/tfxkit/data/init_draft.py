@@ -7,6 +7,7 @@ their answers into commented YAML that validates. Metrics come from the config's
 (``DEFAULT_METRICS``), so a draft computes what a config without ``evaluation.metrics`` would.
 """
 
+import glob
 import json
 import re
 import textwrap
@@ -61,6 +62,20 @@ DERIVED = "used by label.derive (as a feature it would give the label away)"
 # the text models on a few thousand documents).
 TEXT_MODEL = {"type": "text_pooling", "embedding_dim": 32, "hidden_units": [16], "dropout": 0.2}
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+POSITIVE_WORDS = ("1", "yes", "y", "true", "t", "positive", "pos", "spam", "fraud", "churn")
+
+
+def positive_class(counts: dict[str, int]) -> tuple[str, str]:
+    """The value a binary label's class 1 should be: a word that means yes, else the rarer one
+    (what an unset ``label.positive`` means); drafted explicitly so a shift in frequencies
+    between runs cannot flip it."""
+    for value in sorted(counts):
+        if value.strip().lower() in POSITIVE_WORDS:
+            return value, "a value that means yes"
+    rarer = min(sorted(counts), key=lambda v: counts[v])
+    return rarer, f"the rarer value: {counts[rarer]} of {sum(counts.values())} rows"
 
 
 def _flow(value: Any) -> str:
@@ -142,10 +157,10 @@ def build_draft(
     data_path = (source if source.is_dir() else source.parent).as_posix()
     siblings = sample_files(source.parent) if source.is_file() else []
     others = [p.name for p in siblings if p != source]
-    if others:
+    if others:  # the pipeline reads every file in data.path unless a pattern narrows it
         d.warnings.append(
-            f"{data_path} also holds {', '.join(others[:3])}; the pipeline reads every file in "
-            f"data.path, so give {source.name} a directory of its own and set data.path to it"
+            f"{data_path} also holds {', '.join(others[:3])}: data.pattern reads only "
+            f"{source.name} (drop it to read every file of the same columns in {data_path})"
         )
     dialect["missing_markers"] = markers = sorted(set().union(*(p.markers for p in profiles)))
     defaults = CsvDialect().model_dump()
@@ -153,6 +168,8 @@ def build_draft(
     if extra := [m for m in markers if m not in DEFAULT_MISSING_VALUES]:
         csv_keys["missing_values"] = [*DEFAULT_MISSING_VALUES, *extra]
     data = {"format": "csv", "path": data_path, **({"csv": csv_keys} if csv_keys else {})}
+    if others:
+        data["pattern"] = glob.escape(source.name)
     d.config = {"name": name, "data": {**data, "splits": {"train": 2, "eval": 1}}, "features": []}
     notes = {"data.splits": "hash buckets: 2/3 train, 1/3 eval"}  # comments, by key path
     after: dict[str, list[str]] = {"features": []}
@@ -190,6 +207,10 @@ def build_draft(
         d.uses[column] = f"label ({task}, {p.distinct} values)"
         d.config["label"] = {"name": column, "type": p.type, "task": task}
         notes["label"] = f"{p.distinct} values: {', '.join(p.examples[:3])}"
+        if task == "binary":  # issue 22 #9: which value is class 1, said rather than implied
+            positive, why = positive_class(p.example_counts)
+            d.config["label"]["positive"] = positive
+            notes["label"] = f"class 1 is {positive!r} ({why}); {notes['label']}"
     else:
         after["features"] += [
             "",

@@ -13,6 +13,7 @@ from tfxkit.components.verdicts import parse
 from tfxkit.metadata.lineage import Graph
 from tfxkit.metadata.run_history import RunRecord, list_runs, load_run
 from tfxkit.pipeline.stages import node_ids
+from tfxkit.report import model_card
 from tfxkit.report.stats import load_split, statistics_uri
 
 SPLITS = ("train", "eval")  # the splits whose statistics the report shows, side by side
@@ -72,6 +73,7 @@ def render(store: Any, record: RunRecord, history: list[RunRecord], last: int = 
         sections.verdicts(verdicts),
         sections.optimizations(summary.get("optimizations") or []),
         sections.push(summary),
+        model_card.html_section(store, record),
         sections.lineage(steps),
         sections.compare([_compare_row(r) for r in recent], record.run_id),
     ]

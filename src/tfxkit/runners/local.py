@@ -267,6 +267,14 @@ def _remember(store: Any, config: PipelineConfig, summary: RunSummary) -> None:
         )
     except Exception as exc:  # noqa: BLE001 - history is a convenience; the run stands
         logging.warning("could not record run %s in ML Metadata's history: %s", summary.run_id, exc)
+    try:  # a pushed run's model card (issue 26), before the report, which shows it
+        from tfxkit.report import model_card
+
+        if card := model_card.write(store, config.name, summary.run_id):
+            logging.info("model card written: %s", card)
+    except Exception as exc:  # noqa: BLE001 - the card documents the run; it is not the run
+        logging.warning("could not write the model card of run %s: %s", summary.run_id, exc)
+
     try:  # after the history: the report reads this run (and the last ones) back from it
         from tfxkit import report
 
@@ -275,13 +283,6 @@ def _remember(store: Any, config: PipelineConfig, summary: RunSummary) -> None:
         logging.info("report written in %.2fs", time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - the report is a view of the run, not the run
         logging.warning("could not write the report of run %s: %s", summary.run_id, exc)
-    try:  # a pushed run's model card, beside the version (issue 26: report.model_card)
-        from tfxkit.report import model_card
-
-        if card := model_card.write(store, config.name, summary.run_id):
-            logging.info("model card written: %s", card)
-    except Exception as exc:  # noqa: BLE001 - the card documents the run; it is not the run
-        logging.warning("could not write the model card of run %s: %s", summary.run_id, exc)
 
 
 def _cache_report(node_id: str, progress: Progress) -> cache_guard.Report:

@@ -150,9 +150,9 @@ def _check_type(feature: dict[str, Any], value: Any) -> None:
     raise ValueError(
         f"feature '{feature['name']}' is declared {declared} but the data's schema holds it as "
         f"{'strings' if held == 'string' else 'numbers'} (the schema of record, or a curated "
-        "schema.path, was written before; the readers now use the declared type): accept the "
-        "change with `tfxkit schema diff` / `tfxkit schema freeze` (see 'When your data "
-        "changes' in the README), or declare the type the data has"
+        "schema.path, was written before; the readers now use the declared type): review and "
+        "accept the change with `tfxkit schema accept -c CONFIG` (then `--yes --reason ...`; "
+        "see 'When your data changes' in the README), or declare the type the data has"
     )
 
 
