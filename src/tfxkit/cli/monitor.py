@@ -42,6 +42,26 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_optio
     help="do not retrain on an alert even if monitoring.retrain.enabled",
 )
 @click.option(
+    "--retrain-profile",
+    metavar="PATH",
+    type=PATH,
+    help="runner profile (kubeflow/vertex): on an alert, submit the training pipeline there "
+    "(as run-pipeline --runner does) instead of running it here",
+)
+@click.option("--host", metavar="URL", help="with --retrain-profile: the KFP API URL")
+@click.option("--endpoint", metavar="URL", help="with --retrain-profile: the Vertex API endpoint")
+@click.option(
+    "--retrain-remote",
+    is_flag=True,
+    help="with --profile: the compiled step submits the retrain through the same profile "
+    "(its path in the image: --profile-in-image) instead of --no-retrain",
+)
+@click.option(
+    "--profile-in-image",
+    metavar="PATH",
+    help="with --retrain-remote: the profile's path inside the image (default: as given to -p)",
+)
+@click.option(
     "--profile",
     "-p",
     metavar="PATH",
@@ -71,6 +91,11 @@ def monitor(
     profile: str | None,
     output: str | None,
     config_in_image: str | None,
+    retrain_profile: str | None,
+    host: str | None,
+    endpoint: str | None,
+    retrain_remote: bool,
+    profile_in_image: str | None,
     verbose: bool,
 ) -> int:
     from tfxkit.config.pipeline_config import load_config
@@ -87,11 +112,21 @@ def monitor(
             config_in_image or config,
             output or f"build/{settings.name}-monitor.yaml",
             list(overrides),
+            retrain_profile=(profile_in_image or profile) if retrain_remote else None,
+            host=host,
+            endpoint=endpoint,
         )
         click.echo(f"monitor pipeline for {remote.runner}: {path} (schedule it like any spec)")
         return 0
     from tfxkit.monitoring import alerts
     from tfxkit.monitoring.monitor import monitor as run_monitor
+
+    target = None
+    if retrain_profile and not no_retrain:  # a bad profile fails before judging, not after
+        from tfxkit.monitoring.remote_retrain import RemoteTarget
+        from tfxkit.runners.remote import resolve_profile
+
+        target = RemoteTarget(resolve_profile(retrain_profile, None), host, endpoint)
 
     report = run_monitor(settings, window)
     if as_json:
@@ -114,7 +149,9 @@ def monitor(
 
         from tfxkit.monitoring.trigger import retrain
 
-        what = retrain(settings, config, list(overrides), report, progress=click.echo)
+        what = retrain(
+            settings, config, list(overrides), report, progress=click.echo, remote=target
+        )
         click.echo(f"  retrain: {what.reason}")
         report["retrain"] = asdict(what)
         Path(report["report_path"]).write_text(json.dumps(report, indent=2, default=str))

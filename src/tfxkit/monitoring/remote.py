@@ -5,7 +5,10 @@ Why its own pipeline and not a step of the training one: it runs on its own sche
 window), far more often than training, and must not start a training run's components. The
 step reads the config from inside the image (``--config-in-image``, default: the same relative
 path as here) with the profile's remote locations as ``--set`` overrides; webhook URLs reach the
-pod as environment variables of the run, never through the spec. A warn or alert ends the step
+pod as environment variables of the run, never through the spec. With ``retrain_profile`` the
+step, on an alert, submits the training pipeline through that profile (its path in the image)
+after the cool-down and lock; without it the step never retrains (``--no-retrain``): training
+inside the monitor's pod would bypass the orchestrator. A warn or alert ends the step
 with exit code 5 or 6, so the run shows as failed in the UI, on purpose: alerts are visible
 there as well as in the sinks.
 """
@@ -33,11 +36,21 @@ def compile_monitor(
     config_in_image: str,
     output: str | Path,
     overrides: list[str] | None = None,
+    *,
+    retrain_profile: str | None = None,
+    host: str | None = None,
+    endpoint: str | None = None,
 ) -> Path:
     """Write the monitor's PipelineSpec (YAML) to ``output``; its path."""
     from kfp import compiler, dsl
 
-    args = ["monitor", "-c", config_in_image, "--no-retrain"]
+    args = ["monitor", "-c", config_in_image]
+    if retrain_profile is None:
+        args.append("--no-retrain")
+    else:
+        args += ["--retrain-profile", retrain_profile]
+        args += ["--host", host] if host else []
+        args += ["--endpoint", endpoint] if endpoint else []
     for value in [*remote_overrides(profile, config.name), *(overrides or [])]:
         args += ["--set", value]
     image = profile.image

@@ -8,6 +8,8 @@ cool-down (``monitoring.retrain.cooldown_minutes`` since the last start, kept in
 ``retrain.json``) makes the next alerts of the same incident start none. The run itself takes
 the pipeline's own lock without waiting, so a scheduled run in progress wins. Only a model that
 passes the pipeline's gates is pushed (the pusher's rule); only a pushed new version is promoted.
+With a runner profile (``remote``) the run is submitted to Kubeflow / Vertex instead, after the
+same cool-down and lock (``monitoring.remote_retrain``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.errors import TfxkitError
+
+if TYPE_CHECKING:
+    from tfxkit.monitoring.remote_retrain import RemoteTarget
 
 STATE = "retrain.json"
 LOCK = "retrain.lock"
@@ -38,6 +43,8 @@ class Retrain:
     blessed: bool | None = None
     pushed_version: int | None = None
     promoted: str | None = None
+    runner: str | None = None  # kubeflow / vertex when the run was submitted there
+    url: str | None = None  # the submitted run's page
 
 
 def _alive(pid: int) -> bool:
@@ -95,6 +102,7 @@ def retrain(
     promote: Callable[[str, str, int, str], Any] | None = None,
     progress: Callable[[str], None] = print,
     now: float | None = None,
+    remote: RemoteTarget | None = None,
 ) -> Retrain:
     """Retrain after ``report`` (an alert), unless cooling down or another retrain starts."""
     settings = config.monitoring.retrain
@@ -118,6 +126,8 @@ def retrain(
     finally:
         lock_file.unlink(missing_ok=True)
 
+    if remote is not None:
+        return _submit_remote(config, config_path, overrides, report, remote, state, progress)
     if run is None:
         from tfxkit.runners.session import run as run_pipeline
 
@@ -157,6 +167,51 @@ def retrain(
         what.reason = "retrained; the new model was not blessed (or not new): nothing pushed"
     _save(state_file, state, what)
     _record(config, report.get("execution_id"), summary.run_id, what)
+    return what
+
+
+def _submit_remote(
+    config: PipelineConfig,
+    config_path: str,
+    overrides: list[str],
+    report: dict[str, Any],
+    remote: RemoteTarget,
+    state: dict,
+    progress: Callable[[str], None],
+) -> Retrain:
+    """Submit the training run to the profile's orchestrator; record it in ML Metadata."""
+    from tfxkit.metadata.store import connection_config, open_store
+    from tfxkit.monitoring import remote_retrain
+
+    settings = config.monitoring.retrain
+    out = Path(report["report_path"]).parent
+    state_file = out / STATE
+    runner = remote.profile.runner
+    progress(f"[tfxkit monitor] alert: submitting a retrain of {config.name} to {runner}")
+    try:
+        submitted = remote_retrain.submit(
+            config_path, settings.pipeline, overrides, settings.set, remote, out, progress
+        )
+    except TfxkitError as exc:
+        what = Retrain(False, f"the retraining run was not submitted to {runner}: {exc}")
+        _save(state_file, state, what)
+        return what
+    what = Retrain(
+        True,
+        f"submitted run {submitted.run_id} to {runner} ({submitted.url}); it pushes only a "
+        "blessed model",
+        submitted.run_id,
+        runner=runner,
+        url=submitted.url,
+    )
+    _save(state_file, state, what)
+    execution_id = report.get("execution_id")
+    store = open_store(connection_config(config))
+    if execution_id is not None:
+        [execution] = store.get_executions_by_id([execution_id])
+        execution.custom_properties["retrain"].string_value = json.dumps(asdict(what))
+        store.put_executions([execution])
+    remote_retrain.record(store, execution_id, submitted)
     return what
 
 
