@@ -164,3 +164,21 @@ def rank_correlation(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     d2 = sum((rank_a[n] - rank_b[n]) ** 2 for n in common)
     k = len(common)
     return 1 - 6 * d2 / (k * (k * k - 1))
+
+
+def shares(scores: Mapping[str, float]) -> dict[str, float]:
+    """Each column's fraction of the total importance (all zero when the total is)."""
+    total = sum(scores.values())
+    return {n: (v / total if total > 0 else 0.0) for n, v in scores.items()}
+
+
+def largest_changes(
+    before: Mapping[str, float], after: Mapping[str, float], count: int = 5
+) -> list[tuple[str, float, float, float]]:
+    """(column, importance before, after, change in share), largest |change in share| first,
+    over the columns both have (ties by name)."""
+    common = sorted(set(before) & set(after))
+    share_before = shares({n: before[n] for n in common})
+    share_after = shares({n: after[n] for n in common})
+    rows = [(n, before[n], after[n], share_after[n] - share_before[n]) for n in common]
+    return sorted(rows, key=lambda row: (-abs(row[3]), row[0]))[:count]

@@ -3,7 +3,8 @@
 Why a component (not a report step): the attributions belong to the run that trained the model,
 are cached with it, and land in ML Metadata beside the gates' verdicts, where the model card
 and ``tfxkit runs`` read them. Not a gate: nothing waits on it. Settings: method, examples,
-steps, seed, task, raw_of (model input -> its raw columns), features, slices.
+steps, seed, task, raw_of (model input -> its raw columns), features, slices. The optional
+``baseline_model`` (the previous blessed model) adds attribution drift against its explanation.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class ExplainerSpec(SettingsSpec):
             executor.EXAMPLES_KEY: standard_artifacts.Examples,
             executor.TRANSFORM_GRAPH_KEY: standard_artifacts.TransformGraph,
             executor.MODEL_KEY: standard_artifacts.Model,
-        }
+        },
+        optional={executor.BASELINE_MODEL_KEY: standard_artifacts.Model},
     )
     OUTPUTS = channels({executor.EXPLANATION_KEY: Explanation})
 
@@ -44,5 +46,6 @@ class Explainer(SpecComponent, spec=ExplainerSpec, executor=executor.Executor):
         transform_graph: types.BaseChannel,
         model: types.BaseChannel,
         settings: dict[str, Any],
+        baseline_model: types.BaseChannel | None = None,
     ) -> None:
         super().__init__(locals(), settings=as_json(settings))

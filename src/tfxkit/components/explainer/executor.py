@@ -4,6 +4,12 @@ gradients per raw column, overall and per slice (``attributions``), stored as it
 The examples are the raw eval split (ExampleGen's), transformed here with the run's Transform
 graph, so the slice columns (fairness's sensitive features need not be model features) are
 read from the same records that are attributed.
+
+Attribution drift: with a baseline (the evaluate stage's resolver output: the previous blessed
+model), this run's importance is compared with the explanation recorded for that model. An
+executor has no ML Metadata handle, so that explanation is found where the Explainer wrote it:
+among its own earlier outputs (the siblings of this output's folder), by the explained model's
+URI stored in each verdict.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
 from tfxkit.components.explainer import attributions as A
-from tfxkit.components.explainer.verdict import ExplanationVerdict
+from tfxkit.components.explainer.verdict import AttributionDrift, Change, ExplanationVerdict
 from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 
 EXAMPLES_KEY = "examples"
 TRANSFORM_GRAPH_KEY = "transform_graph"
 MODEL_KEY = "model"
+BASELINE_MODEL_KEY = "baseline_model"
 EXPLANATION_KEY = "explanation"
 SPLIT = "eval"
 
@@ -105,6 +112,52 @@ def explain(
     )
 
 
+def baseline_explanation(output_uri: str, baseline_uri: str) -> ExplanationVerdict | None:
+    """The newest explanation among this output's siblings whose model is ``baseline_uri``."""
+    import tensorflow as tf
+
+    parent = os.path.dirname(output_uri.rstrip("/"))
+    own = os.path.basename(output_uri.rstrip("/"))
+    listed = tf.io.gfile.listdir(parent) if tf.io.gfile.isdir(parent) else []
+    names = [n.rstrip("/") for n in listed]
+    newest = sorted((n for n in names if n != own), key=lambda n: (len(n), n), reverse=True)
+    wanted = baseline_uri.rstrip("/")
+    for name in newest:
+        path = os.path.join(parent, name, "verdict.json")
+        if not tf.io.gfile.exists(path):
+            continue
+        try:
+            with tf.io.gfile.GFile(path) as f:
+                found = ExplanationVerdict.model_validate_json(f.read())
+        except ValueError:
+            continue
+        if found.passed and found.model_uri.rstrip("/") == wanted:
+            return found
+    return None
+
+
+def drift(
+    verdict: ExplanationVerdict, baseline: ExplanationVerdict | None, baseline_uri: str
+) -> AttributionDrift:
+    """This run's importance against the baseline's: Spearman rank correlation over the common
+    columns and the largest changes in share."""
+    if baseline is None:
+        return AttributionDrift(
+            baseline_model_uri=baseline_uri,
+            note="the previous blessed model has no explanation recorded",
+        )
+    common = set(verdict.importance) & set(baseline.importance)
+    return AttributionDrift(
+        baseline_model_uri=baseline_uri,
+        rank_correlation=A.rank_correlation(baseline.importance, verdict.importance),
+        common=len(common),
+        changes=[
+            Change(feature=n, before=b, after=a, share_change=d)
+            for n, b, a, d in A.largest_changes(baseline.importance, verdict.importance)
+        ],
+    )
+
+
 class Executor(GateExecutor, base_executor.BaseExecutor):
     """Explains the trained model on the eval split; records the verdict (never blocks)."""
 
@@ -134,6 +187,15 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
                 importance={},
             )
         output = artifact_utils.get_single_instance(outputs[EXPLANATION_KEY])
+        verdict.model_uri = model.uri
+        baselines = inputs.get(BASELINE_MODEL_KEY) or []
+        if baselines:
+            base_uri = baselines[0].uri
+            verdict.drift = drift(verdict, baseline_explanation(output.uri, base_uri), base_uri)
+            if verdict.drift.rank_correlation is not None:
+                output.set_float_custom_property(
+                    "drift_rank_correlation", verdict.drift.rank_correlation
+                )
         output.set_int_custom_property("model_id", model.id)
         for rank, name in enumerate(verdict.ranked()[:10], 1):  # queryable without the JSON
             output.set_float_custom_property(

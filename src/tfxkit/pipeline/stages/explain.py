@@ -3,6 +3,8 @@
 Not a gate: nothing waits on it and the push does not either; its verdict (global and
 per-slice importance per raw column) is read by the run summary and the model card. The
 slices are the fairness section's sensitive features and the single-column evaluation slices.
+After evaluate(), its baseline (the previous blessed model) is the Explainer's too: the verdict
+then carries the attribution drift against that model's explanation.
 """
 
 from __future__ import annotations
@@ -63,13 +65,19 @@ def settings(config: PipelineConfig) -> dict[str, Any]:
 
 
 def explain(
-    p: StageContext, trained: Trained, data: Ingested, transform_graph: Any = None
+    p: StageContext,
+    trained: Trained,
+    data: Ingested,
+    transform_graph: Any = None,
+    baseline_model: Any = None,
 ) -> Explained:
     """The Explainer on ``data``'s eval split; the Transform graph is the pipeline's Transform
-    node's unless given."""
+    node's and the baseline model its baseline resolver's (evaluate()'s) unless given."""
+    built = {c.id: c.outputs for c in getattr(p, "components", [])}
     if transform_graph is None:
-        built = {c.id: c.outputs for c in getattr(p, "components", [])}
         transform_graph = built.get(node_ids.TRANSFORM, {}).get("transform_graph")
+    if baseline_model is None:
+        baseline_model = built.get(node_ids.BASELINE_RESOLVER, {}).get("model")
     if transform_graph is None:
         raise PipelineDefinitionError(
             "explain() needs the Transform graph: call it after transform(), or pass "
@@ -81,6 +89,7 @@ def explain(
             transform_graph=transform_graph,
             model=trained.model,
             settings=settings(p.config),
+            baseline_model=baseline_model,
         ),
         EXPLAINER,
     )
