@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, StrictFloat, StrictInt, model_serializer, model_validator
 
 from tfxkit.config.base import Strict, require_one_of
+from tfxkit.config.privacy import PrivacyConfig
 from tfxkit.config.types import (
     DottedPath,
     DropoutRate,
@@ -304,13 +305,17 @@ class TrainingConfig(Strict):
         description="Images: random flips, crops and brightness changes of training images "
         "(never of evaluation or serving images).",
     )
+    privacy: PrivacyConfig | None = Field(
+        default=None, description="Differentially private training (DP-SGD), config.privacy."
+    )
 
     @model_serializer(mode="wrap")
     def _without_unused(self, handler: Any) -> dict[str, Any]:
-        """No augment key when unset: a table pipeline's cache key stays as it was."""
+        """No augment or privacy key when unset: a pipeline's cache key stays as it was."""
         dumped = handler(self)
-        if dumped.get("augment") is None:
-            dumped.pop("augment", None)
+        for key in ("augment", "privacy"):
+            if dumped.get(key) is None:
+                dumped.pop(key, None)
         return dumped
 
     @model_validator(mode="after")
@@ -320,6 +325,8 @@ class TrainingConfig(Strict):
                 "early_stopping_patience stops between epochs; set epochs to 2 or more "
                 "(train_steps are spread over them)"
             )
+        if self.privacy is not None:
+            self.privacy.check_batch(self.batch_size)
         return self
 
 
