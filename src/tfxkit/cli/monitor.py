@@ -51,6 +51,24 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_optio
 @click.option("--host", metavar="URL", help="with --retrain-profile: the KFP API URL")
 @click.option("--endpoint", metavar="URL", help="with --retrain-profile: the Vertex API endpoint")
 @click.option(
+    "--submit",
+    is_flag=True,
+    help="with --profile: also start one run of the compiled monitor (--host/--endpoint)",
+)
+@click.option(
+    "--schedule",
+    metavar="CRON",
+    help="with --profile: run the compiled monitor on this cron schedule "
+    "(<name>-monitor:<schedule-name>; manage it with tfxkit schedule)",
+)
+@click.option(
+    "--schedule-name",
+    default="default",
+    show_default=True,
+    metavar="NAME",
+    help="with --schedule: the schedule's name",
+)
+@click.option(
     "--retrain-remote",
     is_flag=True,
     help="with --profile: the compiled step submits the retrain through the same profile "
@@ -94,6 +112,9 @@ def monitor(
     retrain_profile: str | None,
     host: str | None,
     endpoint: str | None,
+    submit: bool,
+    schedule: str | None,
+    schedule_name: str,
     retrain_remote: bool,
     profile_in_image: str | None,
     verbose: bool,
@@ -102,7 +123,7 @@ def monitor(
 
     settings = load_config(config, list(overrides))
     if profile:
-        from tfxkit.monitoring.remote import compile_monitor
+        from tfxkit.monitoring.remote import compile_monitor, deploy_monitor
         from tfxkit.runners.remote import resolve_profile
 
         remote = resolve_profile(profile, None)
@@ -116,7 +137,18 @@ def monitor(
             host=host,
             endpoint=endpoint,
         )
-        click.echo(f"monitor pipeline for {remote.runner}: {path} (schedule it like any spec)")
+        click.echo(f"monitor pipeline for {remote.runner}: {path}")
+        if submit or schedule:
+            deploy_monitor(
+                settings,
+                remote,
+                path,
+                host=host,
+                endpoint=endpoint,
+                schedule=schedule,
+                schedule_name=schedule_name,
+                progress=click.echo,
+            )
         return 0
     from tfxkit.monitoring import alerts
     from tfxkit.monitoring.monitor import monitor as run_monitor

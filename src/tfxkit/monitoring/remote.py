@@ -11,10 +11,18 @@ after the cool-down and lock; without it the step never retrains (``--no-retrain
 inside the monitor's pod would bypass the orchestrator. A warn or alert ends the step
 with exit code 5 or 6, so the run shows as failed in the UI, on purpose: alerts are visible
 there as well as in the sinks.
+
+Submitted and scheduled through the same backends as the training pipeline
+(``runners.backends``: one run, or a cron schedule keyed ``<name>-monitor:<schedule>``), always
+without caching: a cached monitor step would replay the first verdict instead of judging the
+newest window.
 """
 
 # No ``from __future__ import annotations``: KFP reads the components' annotations as objects.
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tfxkit.config.pipeline_config import PipelineConfig
 from tfxkit.config.profiles import RunnerProfile
@@ -67,3 +75,45 @@ def compile_monitor(
     path.parent.mkdir(parents=True, exist_ok=True)
     compiler.Compiler().compile(monitor_pipeline, str(path))
     return path
+
+
+@dataclass(frozen=True)
+class CompiledMonitor:
+    """The monitor's spec as the backends take it (``runners.backends.base.Compiled``)."""
+
+    path: Path
+    pipeline_name: str
+    pipeline_root: str
+
+
+def deploy_monitor(
+    config: PipelineConfig,
+    profile: RunnerProfile,
+    path: Path,
+    *,
+    host: str | None = None,
+    endpoint: str | None = None,
+    schedule: str | None = None,
+    schedule_name: str = "default",
+    progress: Callable[[str], None] = print,
+    credentials: Any = None,
+) -> str:
+    """Submit one run of the compiled monitor, or apply its cron schedule; the run's or the
+    schedule's id. Runs go under the training pipeline's root (the profile's)."""
+    from tfxkit.runners.backends import get_backend
+
+    backend = get_backend(profile, host=host, endpoint=endpoint, credentials=credentials)
+    compiled = CompiledMonitor(
+        path, f"{config.name}-monitor", profile.apply_to(config).resolved_pipeline_root
+    )
+    if schedule:
+        result = backend.apply_schedule(compiled, schedule_name, schedule, enable_caching=False)
+        progress(
+            f"schedule '{compiled.pipeline_name}:{schedule_name}' ({schedule}): "
+            f"{result.action.value} [{result.schedule_id}] on {backend.location}"
+        )
+        return result.schedule_id
+    run = backend.submit(compiled, enable_caching=False)
+    progress(f"submitted run {run.id}")
+    progress(f"ui: {run.url}")
+    return run.id
