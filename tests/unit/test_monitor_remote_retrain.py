@@ -156,3 +156,15 @@ def test_the_profile_data_path_stays_without_a_fresh_span(retrain_set: list[str]
     kept = remote_retrain.fresh_span_profile(profile, retrain_set)
     assert kept.data_path == profile.data_path
     assert remote_retrain.fresh_span_profile(profile, [f"data.path={FRESH}"]).data_path is None
+
+
+def test_a_bad_retrain_profile_stops_the_monitor_before_it_judges(tmp_path, capsys) -> None:
+    from tfxkit.cli.app import main
+
+    profile = tmp_path / "kubeflow.yaml"
+    profile.write_text("runner: kubeflow\nimage: 3\nnot_a_field: 1\n")
+    args = ["monitor", "-c", str(PENGUIN_CONFIG), "--set", f"workspace={tmp_path / 'ws'}"]
+    assert main([*args, "--retrain-profile", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert str(profile) in err and "not_a_field" in err and "Traceback" not in err
+    assert not (tmp_path / "ws").exists()  # nothing judged, nothing recorded

@@ -82,14 +82,19 @@ def _record(config: PipelineConfig, execution_id: int | None, run_id: str, what:
     from tfxkit.metadata.store import PIPELINE_RUN_CONTEXT, connection_config, open_store
 
     store = open_store(connection_config(config))
-    if execution_id is not None:
-        [execution] = store.get_executions_by_id([execution_id])
-        execution.custom_properties["retrain"].string_value = json.dumps(asdict(what))
-        store.put_executions([execution])
+    _record_execution(store, execution_id, what)
     context = store.get_context_by_type_and_name(PIPELINE_RUN_CONTEXT, run_id)
     if context is not None and execution_id is not None:
         context.custom_properties[STARTED_BY].int_value = execution_id
         store.put_contexts([context])
+
+
+def _record_execution(store: Any, execution_id: int | None, what: Retrain) -> None:
+    """What the alert did, as the monitor execution's ``retrain`` property (JSON)."""
+    if execution_id is not None:
+        [execution] = store.get_executions_by_id([execution_id])
+        execution.custom_properties["retrain"].string_value = json.dumps(asdict(what))
+        store.put_executions([execution])
 
 
 def retrain(
@@ -207,10 +212,7 @@ def _submit_remote(
     _save(state_file, state, what)
     execution_id = report.get("execution_id")
     store = open_store(connection_config(config))
-    if execution_id is not None:
-        [execution] = store.get_executions_by_id([execution_id])
-        execution.custom_properties["retrain"].string_value = json.dumps(asdict(what))
-        store.put_executions([execution])
+    _record_execution(store, execution_id, what)
     remote_retrain.record(store, execution_id, submitted)
     return what
 
