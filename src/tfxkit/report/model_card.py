@@ -86,7 +86,18 @@ mean absolute attribution per raw feature:
 {% for name, value in explanation.importance %}| {{ loop.index }} | {{ name }} | {{ num(value) }} |
 {% endfor %}{% for s, ranked in explanation.slices %}
 - slice {{ s }}: {{ ranked | join(", ") }}{% endfor %}
-{% else %}No explanations in this run (add an explain section).
+{% if explanation.drift %}
+
+Attribution drift against the previous blessed model (`{{ explanation.drift.baseline }}`): \
+{% if explanation.drift.correlation is none %}not measured: {{ explanation.drift.note }}.
+{% else %}rank correlation {{ num(explanation.drift.correlation) }} over \
+{{ explanation.drift.common }} features.
+
+| feature | importance before | now | change in share |
+|---|---|---|---|
+{% for c in explanation.drift.changes %}| {{ c.feature }} | {{ num(c.before) }} | \
+{{ num(c.after) }} | {{ "%+.1f" | format(100 * c.share_change) }}% |
+{% endfor %}{% endif %}{% endif %}{% else %}No explanations in this run (add an explain section).
 {% endif %}
 ## Privacy
 {% if privacy %}Trained with DP-SGD: epsilon {{ num(privacy.epsilon) }} at delta \
@@ -268,6 +279,20 @@ def _explanation(verdict: Any) -> dict[str, Any] | None:
             (name, [f for f, _ in sorted(values.items(), key=lambda kv: -kv[1])][:5])
             for name, values in sorted(verdict.per_slice.items())
         ],
+        "drift": _drift(getattr(verdict, "drift", None)),
+    }
+
+
+def _drift(drift: Any) -> dict[str, Any] | None:
+    """The attribution drift against the previous blessed model (None: there was none)."""
+    if drift is None:
+        return None
+    return {
+        "baseline": drift.baseline_model_uri,
+        "correlation": drift.rank_correlation,
+        "common": drift.common,
+        "note": drift.note,
+        "changes": drift.changes,
     }
 
 
