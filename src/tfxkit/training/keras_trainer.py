@@ -135,6 +135,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         model = build_model(cfg, tf_transform_output)
     if training.get("warm_start"):
         _warm_start(model, fn_args.base_model)
+    privacy = training.get("privacy")  # DP-SGD (training.privacy); unset: Keras's own step
+    if privacy:
+        from tfxkit.training import privacy as dp
+
+        model = dp.make_private(model, privacy)
     epochs = training["epochs"]
     steps_per_epoch = max(1, fn_args.train_steps // epochs)
     callbacks = resumable_callbacks(training["strategy"], fn_args.model_run_dir)
@@ -160,4 +165,19 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         callbacks=callbacks,
         verbose=2,
     )
+    if privacy:  # epsilon and the membership attack, in ModelRun/privacy.json (privacy gate)
+        rows = dp.train_rows(
+            fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key
+        )
+        facts = dp.audit(
+            model,
+            train_ds,
+            eval_ds,
+            privacy,
+            batch_size=global_batch,
+            train_rows=rows,
+            steps=int(model.optimizer.iterations.numpy()),
+        )
+        dp.write(fn_args.model_run_dir, facts)
+        print(dp.report(facts), flush=True)
     save_serving_model(model, tf_transform_output, cfg, fn_args.serving_model_dir)
