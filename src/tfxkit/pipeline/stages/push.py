@@ -47,6 +47,10 @@ def _blessing_channel(gate: Any) -> tfx.dsl.Channel:
 
 def push(p: StageContext, trained: Trained, *gates: Any) -> Pushed:
     config = p.config
+    if gates and config.training.privacy is not None:  # a DP model: its epsilon is a gate too
+        from tfxkit.pipeline.stages.privacy import privacy_gate
+
+        gates = (*gates, privacy_gate(p, trained))
     infra_blessing = None
     push_gates = gates
     if gates and config.push.infra_check.enabled:
