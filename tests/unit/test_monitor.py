@@ -261,3 +261,37 @@ def test_without_statistics_or_metadata_the_message_says_what_to_set(setup) -> N
     _log(config_file, _sample(13))
     with pytest.raises(DataError, match="monitoring.training_statistics"):
         _run(config_file, "monitoring.training_statistics=null")
+
+
+def test_an_alert_with_a_retrain_profile_submits_one_kubeflow_run(setup, capsys) -> None:
+    """End to end through the CLI against the KFP stand-in (tests/standins/kfp_server.py)."""
+    from tests.paths import CONFIGS
+    from tests.standins.kfp_server import running_kfp_server
+
+    tmp, config_file = setup
+    frame = _sample(7, shift=3.0)
+    _log(config_file, frame)
+    _labels(tmp, frame, "r")
+    fresh = "gs://my-bucket/data/shop/span-2"
+    with running_kfp_server() as kfp:
+        args = [
+            "monitor", "-c", str(config_file),
+            "--set", "monitoring.retrain.enabled=true",
+            "--set", f"monitoring.retrain.set=[data.path={fresh}]",
+            "--retrain-profile", str(CONFIGS / "kubeflow.yaml"), "--host", kfp.url,
+        ]  # fmt: skip
+        assert main(args) == monitoring.EXIT_ALERT
+        [run] = kfp.runs.values()
+        assert f"retrain: submitted run {run['run_id']} to kubeflow" in capsys.readouterr().out
+        verdicts = (tmp / "ws" / "shop" / "monitoring").glob("*.json")
+        [verdict] = [path for path in verdicts if path.name != "retrain.json"]
+        retrain = json.loads(verdict.read_text())["retrain"]
+        assert retrain["run_id"] == run["run_id"] and retrain["url"].endswith(run["run_id"])
+        [version_id] = kfp.versions
+        spec = kfp.uploaded_spec(version_id)
+        assert spec["pipelineInfo"]["name"] == "shop"
+        assert fresh in json.dumps(spec["root"]["dag"]["tasks"]["example_gen"]["inputs"])
+
+        assert main(args) == monitoring.EXIT_ALERT  # the same incident, within the cool-down
+        assert "retrain: cooling down" in capsys.readouterr().out
+        assert len(kfp.runs) == 1
