@@ -4,7 +4,8 @@ Generated data with a planted feature (a noisy copy of the label), two weaker on
 vocabulary column and a sensitive ``group`` the model never sees. Two runs with different
 training seeds: the planted feature ranks first in both, the rank correlation between them is
 printed and at least 0.8, every group has per-slice importance, and the blessed version gets a
-model card whose numbers are the ones ML Metadata holds.
+model card whose numbers are the ones ML Metadata holds. The second run's Explainer measures the
+same correlation itself (attribution drift against the first run's blessed model).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _run(base: Path, seed: int) -> dict:
     summary = base / "summary.json"
     result = run_pipeline(base / "ws", pipeline=None, config=path, data=None, summary=summary)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return json.loads(summary.read_text())
+    return {**json.loads(summary.read_text()), "printed": result.stdout + result.stderr}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,21 @@ def test_the_planted_feature_ranks_first_stably_with_every_slice(runs) -> None:
     assert one["completeness_gap"] < 0.05
 
 
+def test_the_second_run_measures_attribution_drift_against_the_first(runs) -> None:
+    from tfxkit.components.explainer.attributions import rank_correlation
+
+    _, first, second = runs
+    one, two = first["verdicts"]["explainer"], second["verdicts"]["explainer"]
+    assert first["blessed"] is True and one["drift"] is None  # no earlier blessed model
+    drift = two["drift"]
+    assert drift["baseline_model_uri"].rstrip("/") == one["model_uri"].rstrip("/")
+    expected = rank_correlation(one["importance"], two["importance"])
+    assert drift["rank_correlation"] == pytest.approx(expected)
+    assert drift["common"] == len(CONFIG["features"]) and len(drift["changes"]) == 5
+    print("drift recorded by run 2:", drift["rank_correlation"], drift["changes"][:2])  # noqa: T201
+    assert f"rank correlation {expected:.2f} over 5 features" in second["printed"]
+
+
 def test_the_blessed_version_has_a_card_with_the_numbers_ml_metadata_holds(runs) -> None:
     from tfxkit.metadata.run_history import load_run
     from tfxkit.report.model_card import num, recorded_card
@@ -118,6 +134,8 @@ def test_the_blessed_version_has_a_card_with_the_numbers_ml_metadata_holds(runs)
         assert f"| {name} | {num(value)} |" in card
     assert "group=a" in card and "group=b" in card and CONFIG["model_card"]["intended_use"] in card
     assert "| explainer |" in card and "| trainer |" in card  # lineage: the executions
+    drift = record.summary["verdicts"]["explainer"]["drift"]
+    assert f"rank correlation {num(drift['rank_correlation'])} over 5 features." in card
     printed = subprocess.run(
         [sys.executable, "-m", "tfxkit.cli.main", "model-card", str(version)]
         + ["-c", str(base / "config.yaml"), "--set", f"workspace={base / 'ws'}"],
