@@ -153,3 +153,13 @@ def test_write_records_infinite_epsilon_as_null(tmp_path) -> None:
 
     path = dp.write(str(tmp_path), {"epsilon": math.inf, "delta": 1e-5})
     assert json.loads(open(path).read()) == {"delta": 1e-5, "epsilon": None}
+
+
+def test_per_example_losses_are_one_per_example_for_flat_labels_and_one_output() -> None:
+    """Labels of shape [n] against a [n, 1] output must not broadcast to [n, n]."""
+    model = _model()
+    x, y = _data()
+    data = tf.data.Dataset.from_tensor_slices((x, y[:, 0])).batch(4)
+    losses = dp.per_example_losses(model, data, 8)
+    expected = (model.predict(x, verbose=0)[:, 0] - y[:, 0]) ** 2
+    np.testing.assert_allclose(losses, expected, rtol=1e-5)

@@ -141,7 +141,14 @@ def unreduced_loss(model: keras.Model) -> Any:
     fn = keras.losses.get(loss) if isinstance(loss, str) else loss
     if isinstance(fn, keras.losses.Loss):
         fn = type(fn).from_config({**fn.get_config(), "reduction": "none"})
-    return fn
+
+    def per_example(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+        # Labels [batch] against one output [batch, 1] would broadcast to [batch, batch].
+        if pred.shape.rank == 2 and pred.shape[-1] == 1 and y.shape.rank == 1:
+            y = tf.expand_dims(y, -1)
+        return fn(y, pred)
+
+    return per_example
 
 
 def per_example_losses(model: keras.Model, dataset: tf.data.Dataset, examples: int) -> np.ndarray:
