@@ -185,12 +185,15 @@ def predict_json(loaded: LoadedVersion, body: dict) -> dict:
     if "instances" not in body and "inputs" not in body:
         raise RequestError("INVALID_ARGUMENT", "Missing 'inputs' or 'instances' key")
     if "instances" in body:
-        outputs = run_signature(sig, _columns_from_rows(body["instances"], sig))
+        rows_in = _columns_from_rows(body["instances"], sig)
+        outputs = run_signature(sig, rows_in)
         if len(outputs) == 1:
-            return {"predictions": _jsonable(next(iter(outputs.values())))}
+            answer = {"predictions": _jsonable(next(iter(outputs.values())))}
+            return _explained(loaded, sig, body, rows_in, answer)
         rows = len(next(iter(outputs.values())))
         columns = {name: _jsonable(value) for name, value in outputs.items()}
-        return {"predictions": [{n: c[i] for n, c in columns.items()} for i in range(rows)]}
+        answer = {"predictions": [{n: c[i] for n, c in columns.items()} for i in range(rows)]}
+        return _explained(loaded, sig, body, rows_in, answer)
     inputs = body["inputs"]
     if not isinstance(inputs, dict):
         if len(specs) != 1:
@@ -198,10 +201,42 @@ def predict_json(loaded: LoadedVersion, body: dict) -> dict:
                 "INVALID_ARGUMENT", f"'inputs' must name each input: {', '.join(specs)}"
             )
         inputs = {next(iter(specs)): inputs}
+    if body.get("explain"):
+        raise RequestError("INVALID_ARGUMENT", "explain: send 'instances' (the row format)")
     outputs = run_signature(sig, inputs)
     if len(outputs) == 1:
         return {"outputs": _jsonable(next(iter(outputs.values())))}
     return {"outputs": {name: _jsonable(value) for name, value in outputs.items()}}
+
+
+def _explained(
+    loaded: LoadedVersion, sig: Signature, body: dict, columns: dict[str, list], answer: dict
+) -> dict:
+    """The explain hook: ``"explain": true`` (the instances against their own mean) or
+    ``{"baseline": [instances]}`` adds ``explanations``, one map of raw column -> attribution
+    per instance (``tfxkit.serving.explain``)."""
+    wanted = body.get("explain")
+    if not wanted:
+        return answer
+    from tfxkit.serving import explain
+
+    count = len(next(iter(columns.values())))
+    reference = np.ones(count, bool)
+    if isinstance(wanted, dict) and wanted.get("baseline"):
+        base = _columns_from_rows(wanted["baseline"], sig)
+        columns = {n: [*_decode(columns[n]), *_decode(base[n])] for n in columns}
+        reference = np.concatenate([np.zeros(count, bool), np.ones(len(wanted["baseline"]), bool)])
+    elif wanted is not True and not isinstance(wanted, dict):
+        raise RequestError("INVALID_ARGUMENT", "'explain' is true or {\"baseline\": [...]}")
+    elif count < 2:
+        raise RequestError(
+            "INVALID_ARGUMENT",
+            "explain: one instance is explained against the mean of the others: send two or "
+            'more, or {"explain": {"baseline": [instances]}}',
+        )
+    else:
+        columns = {n: _decode(v) for n, v in columns.items()}
+    return {**answer, "explanations": explain.explain(loaded, columns, reference)}
 
 
 def _feature(name: str, value: Any) -> tf.train.Feature:
