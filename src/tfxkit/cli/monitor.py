@@ -48,8 +48,17 @@ from tfxkit.cli.common import PATH, TfxkitCommand, config_options, verbose_optio
     help="runner profile (kubeflow/vertex): on an alert, submit the training pipeline there "
     "(as run-pipeline --runner does) instead of running it here",
 )
-@click.option("--host", metavar="URL", help="with --retrain-profile: the KFP API URL")
-@click.option("--endpoint", metavar="URL", help="with --retrain-profile: the Vertex API endpoint")
+@click.option(
+    "--host",
+    metavar="URL",
+    help="KFP API URL for --retrain-profile, --submit, --schedule (default: kubeflow.host); "
+    "with --retrain-remote also passed to the compiled step",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Vertex API endpoint for the same options (default: Google's regional endpoint)",
+)
 @click.option(
     "--submit",
     is_flag=True,
