@@ -145,3 +145,52 @@ def test_the_blessed_version_has_a_card_with_the_numbers_ml_metadata_holds(runs)
     )
     assert printed.returncode == 0, printed.stderr[-2000:]
     assert printed.stdout == card
+
+
+def _serve(base: Path, body: dict) -> tuple[int, dict]:
+    from tfxkit.serving import rest
+    from tfxkit.serving.models import ModelStore
+
+    store = ModelStore(str(base / "ws" / "serving"))
+    store.refresh()
+    return rest.handle(store, "POST", "/v1/models/rai:predict", json.dumps(body).encode())
+
+
+def test_serve_explains_a_prediction_against_a_baseline_instance(runs) -> None:
+    """An instance that differs from its baseline only in ``planted``: all of the change in the
+    positive probability is attributed to ``planted`` (completeness), nothing to the others."""
+    base, _, _ = runs
+    reference = {"planted": 0.0, "medium": 0.5, "weak": 0.5, "noise": 0.1, "color": "red"}
+    instance = {**reference, "planted": 1.2}
+
+    status, before = _serve(base, {"instances": [reference]})
+    assert status == 200, before
+    status, answer = _serve(base, {"instances": [instance], "explain": {"baseline": [reference]}})
+    assert status == 200, answer
+
+    [explained] = answer["explanations"]
+    change = (
+        answer["predictions"][0]["probabilities"][1] - before["predictions"][0]["probabilities"][1]
+    )
+    print("served attributions:", explained, "change in probability:", change)  # noqa: T201
+    assert set(explained) == {f["name"] for f in CONFIG["features"]}
+    assert explained["planted"] == pytest.approx(change, abs=0.01) and abs(change) > 0.05
+    assert all(explained[n] == pytest.approx(0.0, abs=1e-6) for n in explained if n != "planted")
+
+
+def test_serve_explains_instances_against_their_mean_and_refuses_one(runs) -> None:
+    base, _, _ = runs
+    rows = [
+        {"planted": p, "medium": m, "weak": 0.0, "noise": 0.0, "color": c}
+        for p, m, c in ((0.0, 0.2, "red"), (1.0, 0.8, "blue"), (0.5, float("nan"), "gray"))
+    ]
+    status, answer = _serve(base, {"instances": rows, "explain": True})
+    assert status == 200, answer
+    assert len(answer["explanations"]) == 3
+    top = [max(e, key=lambda n: abs(e[n])) for e in answer["explanations"]]
+    assert top[0] == top[1] == "planted"  # the rows furthest from the mean in planted
+
+    status, refused = _serve(base, {"instances": rows[:1], "explain": True})
+    assert status == 400 and "two or more" in refused["error"]
+    status, refused = _serve(base, {"inputs": {"planted": [0.0]}, "explain": True})
+    assert status == 400 and "instances" in refused["error"]
