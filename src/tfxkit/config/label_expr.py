@@ -1,8 +1,8 @@
 """Derived labels: a small, safe expression language over columns, parsed and never eval'ed.
 
 ``label: {name: late, derive: "arr_delay > 15"}`` or ``"tip > 0.2 * fare and payment == 'card'"``.
-Allowed: column names (a name that is not a Python identifier, such as ``unit-price`` or
-``1st visit``, in backticks: ``\`unit-price\` > 3``), numbers, quoted strings, ``+ - * /``, comparisons (chains too), ``and``,
+Allowed: column names (one that is not a Python identifier, such as unit-price or 1st visit,
+written in backticks: `unit-price` > 3), numbers, quoted strings, ``+ - * /``, comparisons (chains too), ``and``,
 ``or``, ``not`` and parentheses. Anything else (calls, attributes, subscripts, lambdas) is a
 ConfigError naming the expression. The same tree is evaluated on TensorFlow tensors inside the
 Transform graph and on plain Python values (tests compare it with pandas), through one walker.
