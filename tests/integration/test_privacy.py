@@ -35,7 +35,11 @@ def _run(base: Path, target_epsilon: float) -> dict:
         base / "ws", pipeline=None, config=path, data=PENGUIN_DATA, summary=summary
     )
     assert summary.exists(), result.stdout[-2000:] + result.stderr[-3000:]
-    return {**json.loads(summary.read_text()), "printed": result.stdout + result.stderr}
+    return {
+        **json.loads(summary.read_text()),
+        "printed": result.stdout + result.stderr,
+        "workspace": str(base / "ws"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +74,17 @@ def test_a_dp_model_over_its_bound_is_refused_the_push_with_the_reason(runs) -> 
     assert over["blessed"] is False
     assert not over["verdicts"].get("pusher", {}).get("passed")
     assert "exceeds training.privacy.target_epsilon 0.5" in over["printed"]
+
+
+def test_the_model_card_shows_the_epsilon_ml_metadata_holds(runs) -> None:
+    from tests.pipeline_runs import sqlite_store
+    from tfxkit.metadata.run_history import load_run
+    from tfxkit.report.model_card import num, recorded_card
+
+    under, _ = runs
+    store = sqlite_store(Path(under["workspace"]) / "penguin" / "metadata.sqlite")
+    record = load_run(store, "penguin", under["run_id"])
+    stored = record.summary["verdicts"]["privacy_gate"]
+    card = Path(recorded_card(store, under["run_id"])).read_text()
+    expected = f"epsilon {num(stored['epsilon'])} at delta {num(stored['delta'])}"
+    assert f"Trained with DP-SGD: {expected}." in card
