@@ -163,3 +163,11 @@ def test_per_example_losses_are_one_per_example_for_flat_labels_and_one_output()
     losses = dp.per_example_losses(model, data, 8)
     expected = (model.predict(x, verbose=0)[:, 0] - y[:, 0]) ** 2
     np.testing.assert_allclose(losses, expected, rtol=1e-5)
+
+
+def test_the_planned_budget_warns_before_training_when_over_the_bound() -> None:
+    settings = {"noise_multiplier": 1.1, "delta": 1e-5, "target_epsilon": 1.0}
+    eps = dp.epsilon(1.1, 32 / 320, 100, 1e-5)
+    line = dp.planned(settings, 32, 320, 100)
+    assert f"epsilon {eps:.3g} at delta 1e-05" in line and "will refuse" in line
+    assert "will refuse" not in dp.planned({**settings, "target_epsilon": eps + 1}, 32, 320, 100)

@@ -135,13 +135,17 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         model = build_model(cfg, tf_transform_output)
     if training.get("warm_start"):
         _warm_start(model, fn_args.base_model)
+    epochs = training["epochs"]
+    steps_per_epoch = max(1, fn_args.train_steps // epochs)
     privacy = training.get("privacy")  # DP-SGD (training.privacy); unset: Keras's own step
     if privacy:
         from tfxkit.training import privacy as dp
 
         model = dp.make_private(model, privacy)
-    epochs = training["epochs"]
-    steps_per_epoch = max(1, fn_args.train_steps // epochs)
+        rows = dp.train_rows(
+            fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key
+        )
+        print(dp.planned(privacy, global_batch, rows, steps_per_epoch * epochs), flush=True)
     callbacks = resumable_callbacks(training["strategy"], fn_args.model_run_dir)
     # The fit history for the report's training curves (ModelRun/history.json).
     callbacks.append(
@@ -166,9 +170,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         verbose=2,
     )
     if privacy:  # epsilon and the membership attack, in ModelRun/privacy.json (privacy gate)
-        rows = dp.train_rows(
-            fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key
-        )
         facts = dp.audit(
             model,
             train_ds,

@@ -238,3 +238,20 @@ def report(facts: dict[str, Any]) -> str:
         + (f", bound {bound:g}" if bound is not None else "")
         + f"; membership attack advantage {facts['membership_advantage']:.3f}"
     )
+
+
+def planned(settings: dict[str, Any], batch_size: int, rows: int, steps: int) -> str:
+    """Before training: the epsilon the configured steps will spend, and whether the privacy
+    gate will refuse it (so a user can stop a run that cannot be pushed)."""
+    eps = epsilon(settings["noise_multiplier"], batch_size / max(rows, 1), steps, settings["delta"])
+    bound = settings.get("target_epsilon")
+    line = (
+        f"[tfxkit] DP-SGD: {steps} steps of {batch_size} over {rows} training rows will spend "
+        f"epsilon {eps:.3g} at delta {settings['delta']:g}"
+    )
+    if bound is not None and eps > bound:
+        line += (
+            f"; over training.privacy.target_epsilon {bound:g}: the privacy gate will refuse "
+            "to push this model (raise noise_multiplier, or lower train_steps)"
+        )
+    return line
