@@ -74,6 +74,9 @@ def test_a_dp_model_over_its_bound_is_refused_the_push_with_the_reason(runs) -> 
     assert over["blessed"] is False
     assert not over["verdicts"].get("pusher", {}).get("passed")
     assert "exceeds training.privacy.target_epsilon 0.5" in over["printed"]
+    # Said before training too, by the trainer:
+    refused = "over training.privacy.target_epsilon 0.5: the privacy gate will refuse"
+    assert refused in over["printed"]
 
 
 def test_the_model_card_shows_the_epsilon_ml_metadata_holds(runs) -> None:
