@@ -171,3 +171,26 @@ def test_the_planned_budget_warns_before_training_when_over_the_bound() -> None:
     line = dp.planned(settings, 32, 320, 100)
     assert f"epsilon {eps:.3g} at delta 1e-05" in line and "will refuse" in line
     assert "will refuse" not in dp.planned({**settings, "target_epsilon": eps + 1}, 32, 320, 100)
+
+
+def test_with_training_privacy_the_pusher_waits_on_the_privacy_gate(
+    penguin_overrides: list[str],
+) -> None:
+    from tests.paths import PENGUIN_CONFIG, PENGUIN_PIPELINE
+    from tfxkit.config.pipeline_config import load_config
+    from tfxkit.pipeline.compiler import compile_tfx_ir
+    from tfxkit.pipeline.dsl import load_pipeline
+
+    private = [
+        *penguin_overrides,
+        "training.privacy={noise_multiplier: 1.1, l2_norm_clip: 1.0, target_epsilon: 5.0}",
+    ]
+    plain = load_pipeline(PENGUIN_PIPELINE, load_config(PENGUIN_CONFIG, penguin_overrides))
+    assert "privacy_gate" not in plain.node_ids()  # unset: the pipeline is unchanged
+    builder = load_pipeline(PENGUIN_PIPELINE, load_config(PENGUIN_CONFIG, private))
+    ir = compile_tfx_ir(builder.build())
+    nodes = {n.pipeline_node.node_info.id: n.pipeline_node for n in ir.nodes}
+    gate = nodes["privacy_gate"]
+    assert "trainer" in gate.upstream_nodes
+    conditions = [str(c) for c in nodes["pusher"].inputs.conditionals.values()]
+    assert any("_privacy_gate.blessing" in c and "passed" in c for c in conditions)
