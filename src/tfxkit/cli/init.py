@@ -25,7 +25,8 @@ from tfxkit.cli.common import PATH, TfxkitCommand, output_options, verbose_optio
     required=False,
     metavar="[DATA]",
     type=PATH,
-    help="a CSV, Parquet or JSON-lines file, or a folder of class folders (images or .txt); same as --data",
+    help="a CSV, Parquet or JSON-lines file, or a folder of class folders (images or .txt); "
+    "the same as --data",
 )
 @click.option(
     "--data",

@@ -2,11 +2,11 @@
 
 ``label: {name: late, derive: "arr_delay > 15"}`` or ``"tip > 0.2 * fare and payment == 'card'"``.
 Allowed: column names (one that is not a Python identifier, such as unit-price or 1st visit,
-written in backticks: `unit-price` > 3), numbers, quoted strings, ``+ - * /``, comparisons (chains too), ``and``,
-``or``, ``not`` and parentheses. Anything else (calls, attributes, subscripts, lambdas) is a
-ConfigError naming the expression. The same tree is evaluated on TensorFlow tensors inside the
-Transform graph and on plain Python values (tests compare it with pandas), through one walker.
-A comparison with a missing value is false, as with NaN.
+written in backticks: `unit-price` > 3), numbers, quoted strings, ``+ - * /``, comparisons
+(chains too), ``and``, ``or``, ``not`` and parentheses. Anything else (calls, attributes,
+subscripts, lambdas) is a ConfigError naming the expression. The same tree is evaluated on
+TensorFlow tensors inside the Transform graph and on plain Python values (tests compare it with
+pandas), through one walker. A comparison with a missing value is false, as with NaN.
 """
 
 from __future__ import annotations
