@@ -194,3 +194,15 @@ def test_with_training_privacy_the_pusher_waits_on_the_privacy_gate(
     assert "trainer" in gate.upstream_nodes
     conditions = [str(c) for c in nodes["pusher"].inputs.conditionals.values()]
     assert any("_privacy_gate.blessing" in c and "passed" in c for c in conditions)
+
+
+def test_the_model_card_reads_epsilon_and_delta_from_the_gate_s_verdict() -> None:
+    from tfxkit.components import verdicts
+    from tfxkit.components.privacy_gate.verdict import judge
+    from tfxkit.report.model_card import _privacy
+
+    facts = {"epsilon": 2.5, "delta": 1e-5, "target_epsilon": 3.0, "noise_multiplier": 1.1,
+             "l2_norm_clip": 1.0, "steps": 100, "sampling_probability": 0.1,
+             "membership_advantage": 0.04}  # fmt: skip
+    verdict = verdicts.parse(judge(facts).model_dump(mode="json"))
+    assert _privacy(verdict) == {"epsilon": 2.5, "delta": 1e-5}
