@@ -104,12 +104,24 @@ class AnomaliesFound(DataError):
         "Metadata)"
     )
 
+    shift_hint = (
+        "nothing was trained or pushed; the data's distribution moved: check its source, or, when "
+        "the shift is expected, approve it as each row says (validation.severity for one run); "
+        "the schema is unchanged, so `tfxkit schema accept` has nothing to accept"
+    )
+
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self.rows = rows
+        if rows and all(r.get("anomaly") in SHIFT_ANOMALIES for r in rows):
+            self.hint = self.shift_hint  # issue 22: drift alone is no schema change
         super().__init__(
             f"{len(rows)} data anomal{'y' if len(rows) == 1 else 'ies'} stop "
             f"the run:\n{anomaly_table(rows)}\n"
         )
+
+
+# The anomaly gate's distribution checks (components/anomaly_gate/shift.py names them).
+SHIFT_ANOMALIES = ("DISTRIBUTION_DRIFT", "DISTRIBUTION_SKEW")
 
 
 def anomaly_table(rows: list[dict[str, str]]) -> str:

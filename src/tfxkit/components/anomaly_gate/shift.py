@@ -30,9 +30,9 @@ from tfxkit.components.anomaly_gate.distances import (
     categorical_shift,
     numeric_shift,
 )
+from tfxkit.errors import SHIFT_ANOMALIES
 
-DRIFT = "DISTRIBUTION_DRIFT"
-SKEW = "DISTRIBUTION_SKEW"
+DRIFT, SKEW = SHIFT_ANOMALIES  # the anomaly names of a drift and a skew row
 MEASURE_ONLY = 2.0  # a comparator threshold above any JSD or L-infinity: measures, never fires
 _QUANTILES = 1  # HistogramType QUANTILES in TFDV's statistics proto
 _TFDV_MEASURE = {"JENSEN_SHANNON_DIVERGENCE": "JSD", "L_INFTY": "L-inf"}

@@ -98,6 +98,9 @@ def test_a_tenfold_feature_stops_the_run_with_no_configuration(tmp_path, approve
     assert "TFDV JSD " in text and "(vs the last approved run)" in text
     assert "approve it: run once with validation.severity: {body_mass_g: warn}" in text
     assert "nothing was trained or pushed" in format_error(caught.value)
+    # drift alone is no schema change: the hint does not send the user to `schema accept`
+    assert "approve it as each row says" in format_error(caught.value)
+    assert "`tfxkit schema accept` has nothing to accept" in format_error(caught.value)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
