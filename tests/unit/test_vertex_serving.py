@@ -392,3 +392,31 @@ def test_split_traffic(current: dict, percentage: int, expected: dict) -> None:
 )
 def test_default_serving_image(region: str, accelerator: dict | None, image: str) -> None:
     assert VertexServing(accelerator=accelerator).image(region) == image
+
+
+def test_request_logging_reaches_the_endpoint_create_request(
+    vertex: VertexStandIn, connection: Connection, profile_path: Path
+) -> None:
+    """Issue 24: Vertex logs sampled requests and answers to BigQuery when the profile asks;
+    the exact create request carries it (and an endpoint without it carries none)."""
+    _deploy(
+        profile_path,
+        connection,
+        1,
+        "vertex.serving.request_logging={bigquery_table: 'bq://my-project.serving.penguin_log', "
+        "sampling_rate: 0.25}",
+    )
+    (create,) = vertex.calls("POST", f"{PARENT}/endpoints")
+    config = create.body["predictRequestResponseLoggingConfig"]
+    assert config["enabled"] is True and config["samplingRate"] == 0.25
+    assert config["bigqueryDestination"]["outputUri"] == "bq://my-project.serving.penguin_log"
+
+
+def test_request_logging_is_off_unless_asked_and_its_table_is_checked(
+    vertex: VertexStandIn, connection: Connection, profile_path: Path
+) -> None:
+    _deploy(profile_path, connection, 1)
+    (create,) = vertex.calls("POST", f"{PARENT}/endpoints")
+    assert "predictRequestResponseLoggingConfig" not in create.body
+    with pytest.raises(ConfigError, match="bigquery_table"):
+        _profile(profile_path, "vertex.serving.request_logging={bigquery_table: my_table}")

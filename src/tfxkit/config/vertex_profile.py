@@ -7,7 +7,7 @@ and accelerator types, labels, endpoints); the profile itself only says which ru
 
 from __future__ import annotations
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from tfxkit.config.base import Strict
 from tfxkit.config.types import (
@@ -110,6 +110,20 @@ class DistributedTraining(Strict):
 PREBUILT_TF_SERVING = "{repo}-docker.pkg.dev/vertex-ai/prediction/tf2-{device}.2-16:latest"
 
 
+class RequestLogging(Strict):
+    """Vertex AI's own request-response logging on the endpoint (issue 24): sampled requests
+    and answers land in BigQuery, where a window can be exported for ``tfxkit monitor``.
+    Set when the endpoint is created (an existing endpoint keeps its logging)."""
+
+    bigquery_table: str = Field(
+        pattern=r"^bq://[a-z][a-z0-9-]{4,29}\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$",
+        description="Where Vertex writes the log: bq://PROJECT.DATASET.TABLE.",
+    )
+    sampling_rate: StrictFloat = Field(
+        default=0.1, gt=0, le=1, description="Share of requests logged (0 < rate <= 1)."
+    )
+
+
 class VertexServing(Strict):
     """Where and on what ``tfxkit serving deploy-vertex`` serves a blessed model on Vertex AI.
 
@@ -150,6 +164,11 @@ class VertexServing(Strict):
     )
     labels: VertexLabels = Field(
         default_factory=dict, description="On the model version and endpoint, over vertex.labels."
+    )
+    request_logging: RequestLogging | None = Field(
+        default=None,
+        description="Log sampled requests and answers to BigQuery (Vertex's endpoint logging; "
+        "docs/monitoring.md). Off by default.",
     )
 
     @model_validator(mode="after")

@@ -185,8 +185,18 @@ def _endpoint(deploy: _Deploy, credentials: Any) -> tuple[Any, bool]:
         if found is not None:
             return found, False
         labels = {**deploy.target.labels, **deploy.serving.labels}
+        logging_settings = deploy.serving.request_logging
+        logged = (
+            {
+                "enable_request_response_logging": True,
+                "request_response_logging_sampling_rate": logging_settings.sampling_rate,
+                "request_response_logging_bq_destination_table": logging_settings.bigquery_table,
+            }
+            if logging_settings
+            else {}
+        )
         created = aiplatform.Endpoint.create(
-            display_name=name, labels=labels, sync=True, **deploy.where(credentials)
+            display_name=name, labels=labels, sync=True, **logged, **deploy.where(credentials)
         )
     return created, True
 
