@@ -59,8 +59,6 @@ def init(
     force: bool,
     verbose: bool,
 ) -> int:
-    from tfxkit.config.loading import load_yaml
-    from tfxkit.config.pipeline_config import validate_config
     from tfxkit.data.init_draft import build_draft
     from tfxkit.data.init_folders import folder_kind
     from tfxkit.errors import ConfigError
@@ -92,17 +90,7 @@ def init(
             f'again with --label COLUMN, or --label "CONDITION" for a yes/no label derived '
             f"from columns (nothing was written). Likely candidates: {candidates}."
         )
-    out = Path(draft.output)
-    if out.exists() and not force:
-        raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
-    validate_config(load_yaml(draft.text), f"(the draft for {data})")  # never write one
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(draft.text)
-    for warning in draft.warnings:
-        click.echo(f"warning: {warning}")
-    click.echo(f"wrote {out}; check it, then run:")
-    click.echo(f"  run-pipeline -c {out}")
-    return 0
+    return _write_draft(draft.output, draft.text, draft.warnings, data, force)
 
 
 def _share(missing: int, rows: int) -> str:
@@ -118,23 +106,29 @@ def _init_folder(
     source: Path, kind: str, label: str | None, name: str | None, output: str | None, force: bool
 ) -> int:
     """An image or text folder tree: its classes, what its files are, the draft written."""
-    from tfxkit.config.loading import load_yaml
-    from tfxkit.config.pipeline_config import validate_config
     from tfxkit.data.init_folders import build_folder_draft
-    from tfxkit.errors import ConfigError
 
     draft = build_folder_draft(source, kind, label, name, output)
     click.echo(f"{source}: {kind} by class folder, {sum(draft.classes.values())} files; "
                f"{draft.summary}")  # fmt: skip
     for class_name, count in draft.classes.items():
         click.echo(f"  {class_name}  {count} files")
-    out = Path(draft.output)
+    return _write_draft(draft.output, draft.text, draft.warnings, source, force)
+
+
+def _write_draft(output: str, text: str, warnings: list[str], source: object, force: bool) -> int:
+    """Validate, then write a draft (never over a file unless --force), and say how to run it."""
+    from tfxkit.config.loading import load_yaml
+    from tfxkit.config.pipeline_config import validate_config
+    from tfxkit.errors import ConfigError
+
+    out = Path(output)
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists (nothing was written); pass --force to replace it")
-    validate_config(load_yaml(draft.text), f"(the draft for {source})")  # never write one
+    validate_config(load_yaml(text), f"(the draft for {source})")  # never write one
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(draft.text)
-    for warning in draft.warnings:
+    out.write_text(text)
+    for warning in warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"wrote {out}; check it, then run:")
     click.echo(f"  run-pipeline -c {out}")
