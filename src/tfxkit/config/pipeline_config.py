@@ -47,6 +47,7 @@ from tfxkit.config.loading import (
 )
 from tfxkit.config.model_card import ModelCardConfig
 from tfxkit.config.monitoring import MonitoringConfig
+from tfxkit.config.privacy import optimization_problem
 from tfxkit.config.runtime import (
     BeamConfig,
     BeamMode,
@@ -310,6 +311,8 @@ class PipelineConfig(Strict):
         if problem := text_inputs_problem(self):  # text models, text folders: config.features
             raise ValueError(problem)
         if problem := explain_problem(self.explain, [f.name for f in self.features]):
+            raise ValueError(problem)
+        if problem := optimization_problem(self.training.privacy, self.optimize):  # issue 26
             raise ValueError(problem)
         return self
 

@@ -1,12 +1,19 @@
 """``training.privacy``: DP-SGD settings (``tfxkit.training.privacy``), checked before training.
 
 Why its own module: the rules that make a DP run meaningful (noise needs a clip, microbatches
-split the batch evenly, a finite epsilon needs noise) are refused here, at config load, so a run
-never trains for minutes and then fails its privacy gate for a setting that could never pass.
-Like every config module, it imports no TensorFlow.
+split the batch evenly, a finite epsilon needs noise, no optimization that learns from the
+training data again) are refused here, at config load, so a run never trains for minutes and
+then fails its privacy gate for a setting that could never pass. Like every config module, it
+imports no TensorFlow.
+
+``target_epsilon`` is the privacy gate's bound, not a training setting: the Trainer's
+custom_config leaves it out (``trainer_view``), so changing the bound re-judges the trained
+model instead of retraining it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -62,3 +69,41 @@ class PrivacyConfig(Strict):
                 f"training.privacy.microbatches {self.microbatches} does not divide "
                 f"training.batch_size {batch_size}"
             )
+
+
+def trainer_view(training: dict[str, Any]) -> dict[str, Any]:
+    """``training`` (its JSON dump) as the Trainer's custom_config holds it: without
+    ``privacy.target_epsilon``. The bound is the privacy gate's to apply; in the Trainer's cache
+    key it would retrain a model, with fresh noise, only because the push bound changed."""
+    privacy = training.get("privacy")
+    if not privacy or "target_epsilon" not in privacy:
+        return training
+    kept = {k: v for k, v in privacy.items() if k != "target_epsilon"}
+    return {**training, "privacy": kept}
+
+
+def optimization_problem(privacy: PrivacyConfig | None, optimize: Any) -> str | None:
+    """Why ``optimize`` would push a model its epsilon does not cover, or None.
+
+    Epsilon bounds what DP-SGD's noisy steps reveal about the training rows; what is computed
+    from the trained model alone (dynamic-range or float16 quantization) keeps it. Pruning's
+    fine-tuning, a distilled student's training, quantization-aware fine-tuning and int8's
+    calibration read the training rows again without clipping or noise, so the model they
+    produce carries no guarantee at all (``optimize`` is ``config.optimize``: typed loosely, the
+    optimize section imports this module)."""
+    if privacy is None or optimize is None:
+        return None
+    quantize = optimize.quantize
+    uses = [f"optimize.{kind}" for kind in ("prune", "distill") if getattr(optimize, kind)]
+    if quantize is not None and quantize.aware_training_steps:
+        uses.append(f"optimize.quantize.aware_training_steps {quantize.aware_training_steps}")
+    if quantize is not None and quantize.mode == "int8":
+        uses.append("optimize.quantize: int8 (calibrated on training rows)")
+    if not uses:
+        return None
+    return (
+        f"{', '.join(uses)} cannot be combined with training.privacy: they learn from the "
+        "training rows again without DP-SGD's clipping and noise, so the model pushed would not "
+        "carry the epsilon the privacy gate checks; leave them out, or quantize with mode "
+        "dynamic or float16 (computed from the private model alone, so its epsilon still holds)"
+    )

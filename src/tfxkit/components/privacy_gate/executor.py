@@ -1,4 +1,5 @@
-"""PrivacyGate executor: the Trainer's ``ModelRun/privacy.json`` -> a blessing (``verdict``)."""
+"""PrivacyGate executor: the Trainer's ``ModelRun/privacy.json`` and the gate's bound
+(``training.privacy.target_epsilon``, in its settings) -> a blessing (``verdict``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.dsl.io import fileio
 
 from tfxkit.components.privacy_gate.verdict import PrivacyVerdict, judge
-from tfxkit.components.verdicts import Artifacts, GateExecutor, single
+from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings, single
 
 MODEL_RUN_KEY = "model_run"
 BLESSING_KEY = "blessing"
@@ -26,4 +27,5 @@ class Executor(GateExecutor, base_executor.BaseExecutor):
         if fileio.exists(path):
             with fileio.open(path) as f:
                 facts = json.loads(f.read())
-        return judge(facts)
+        bound = load_settings(properties).get("target_epsilon")  # the gate's, not the trainer's
+        return judge(facts, bound)

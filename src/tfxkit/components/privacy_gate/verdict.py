@@ -36,18 +36,24 @@ class PrivacyVerdict(Verdict):
         return [f"privacy: {state}: epsilon {eps} at delta {self.delta:g}{bound}{attack}{reason}"]
 
 
-def judge(facts: dict | None) -> PrivacyVerdict:
-    """The decision from ``ModelRun/privacy.json`` (None: the trainer recorded nothing)."""
+def judge(facts: dict | None, target_epsilon: float | None = None) -> PrivacyVerdict:
+    """The decision from ``ModelRun/privacy.json`` (None: the trainer recorded nothing) and the
+    gate's own bound, ``target_epsilon`` (its settings: the Trainer never sees the bound, so a
+    new bound re-judges the trained model without retraining it)."""
     if facts is None:
         return PrivacyVerdict(
             passed=False,
             judged=False,
+            target_epsilon=target_epsilon,
             reasons=["the trainer recorded no privacy.json: was training.privacy set?"],
         )
     known = {k: facts.get(k) for k in PrivacyVerdict.model_fields if k in facts}
-    eps, bound = facts.get("epsilon"), facts.get("target_epsilon")
+    known["target_epsilon"] = target_epsilon
+    eps = facts.get("epsilon")
     reasons = []
-    if bound is not None and (eps is None or eps > bound):
+    if target_epsilon is not None and (eps is None or eps > target_epsilon):
         shown = "infinite" if eps is None else f"{eps:.4g}"
-        reasons.append(f"epsilon {shown} exceeds training.privacy.target_epsilon {bound:g}")
+        reasons.append(
+            f"epsilon {shown} exceeds training.privacy.target_epsilon {target_epsilon:g}"
+        )
     return PrivacyVerdict(passed=not reasons, reasons=reasons, **known)

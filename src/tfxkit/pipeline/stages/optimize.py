@@ -7,6 +7,11 @@ passed (an optimization of an unblessed model is never pushed): quantized TFLite
 serving base),
 pruned and distilled SavedModels to the serving base as models of their own
 (``<model>-pruned``, ``<model>-distilled``), so TF Serving serves them side by side.
+
+With ``training.privacy`` every optimized push also waits on the privacy gate, as the plain
+push does: a quantized DP model is pushed only under the epsilon bound. (Pruning, distillation
+and int8 or quantization-aware quantization are refused with training.privacy at config load,
+``config.privacy.optimization_problem``: they learn from the training rows without DP.)
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from tfx import v1 as tfx
 
 from tfxkit.components.evaluator.component import Evaluator
 from tfxkit.components.model_optimizer.component import Distiller, ModelPruner, ModelQuantizer
+from tfxkit.config.privacy import trainer_view
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.pipeline.eval_config import build_optimized_eval_config
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext, code_custom_config
 from tfxkit.pipeline.stages.ingest import Ingested
+from tfxkit.pipeline.stages.privacy import privacy_gate
 from tfxkit.pipeline.stages.push import Pushed, push_model
 from tfxkit.pipeline.stages.train import RUN_FN, Trained
 from tfxkit.pipeline.stages.transform import Transformed
@@ -37,6 +44,8 @@ class Optimized:
     # Every gate an optimized model must pass: its own measurement gate and, for SavedModels,
     # TFMA's verdict against the original.
     blessings: dict[str, list[tfx.dsl.Channel]] = field(default_factory=dict)
+    # The model they were made from: with training.privacy its run is the privacy gate's input.
+    trained: Trained | None = None
 
 
 _COMPONENTS = {
@@ -57,9 +66,9 @@ def optimize(
     custom_config = {
         **code_custom_config(config, RUN_FN),
         "model": config.model.model_dump(mode="json"),
-        "training": config.training.model_dump(mode="json"),
+        "training": trainer_view(config.training.model_dump(mode="json")),
     }
-    result = Optimized()
+    result = Optimized(trained=trained)
     # The pruner before the quantizer: quantize.after_pruning quantizes the pruned model.
     for kind in ("prune", "distill", "quantize"):
         component, node_id = _COMPONENTS[kind]
@@ -100,8 +109,16 @@ def optimize(
 
 
 def push_optimized(p: StageContext, optimized: Optimized, *gates: Any) -> dict[str, Pushed]:
-    """Push each optimized model that passed its own gate and every gate in ``gates``."""
+    """Push each optimized model that passed its own gate and every gate in ``gates`` (and,
+    with training.privacy, the privacy gate's: the one the plain push waits on)."""
     config = p.config
+    if gates and config.training.privacy is not None:
+        if optimized.trained is None:
+            raise PipelineDefinitionError(
+                "push_optimized(): with training.privacy the privacy gate needs the trained "
+                "model's run; pass the result of optimize(), which carries it"
+            )
+        gates = (*gates, privacy_gate(p, optimized.trained))
     name = config.resolved_model_name
     # Default: a tflite folder next to the serving base (workspace/tflite; gs://b/tflite when a
     # runner profile puts the base at gs://b/serving), so remote runs write somewhere shared.

@@ -8,6 +8,7 @@ from typing import Any
 from tfx import v1 as tfx
 
 from tfxkit.config.pipeline_config import PipelineConfig
+from tfxkit.config.privacy import trainer_view
 from tfxkit.pipeline.stages import node_ids
 from tfxkit.pipeline.stages._base import StageContext, code_custom_config
 from tfxkit.pipeline.stages.transform import Transformed
@@ -24,10 +25,11 @@ class Trained:
 
 
 def _model_config(cfg: PipelineConfig) -> dict[str, Any]:
-    """What the tuner's trials and the trainer both build their model from."""
+    """What the tuner's trials and the trainer both build their model from (not the privacy
+    gate's bound: a new bound re-judges the trained model, it does not retrain it)."""
     return {
         "model": cfg.model.model_dump(mode="json"),
-        "training": cfg.training.model_dump(mode="json"),
+        "training": trainer_view(cfg.training.model_dump(mode="json")),
     }
 
 
