@@ -27,10 +27,10 @@ from typing import Any
 import apache_beam as beam
 import tensorflow as tf
 from absl import logging
-from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
+from tfxkit.components.sharded_example_gen import ShardedExampleGenExecutor
 from tfxkit.config.features import column_key
 from tfxkit.config.pipeline_config import CsvDialect
 from tfxkit.data.csv_dialect import columns_of, records, stream_lines
@@ -248,7 +248,7 @@ def CsvToExample(
     return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
 
 
-class Executor(BaseExampleGenExecutor):
+class Executor(ShardedExampleGenExecutor):
     """TFX's ExampleGen executor with a CSV reader that honours ``csv_dialect``."""
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:

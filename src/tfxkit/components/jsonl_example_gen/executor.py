@@ -22,11 +22,11 @@ from typing import Any
 
 import apache_beam as beam
 import tensorflow as tf
-from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.dsl.io import fileio
 from tfx.types import standard_component_specs
 
 from tfxkit.components.csv_example_gen.executor import split_files
+from tfxkit.components.sharded_example_gen import ShardedExampleGenExecutor
 from tfxkit.data.jsonl import FLOAT, INT, Row, iter_lines, kinds_of, typed_value, widen
 
 CODE_FINGERPRINT_KEY = "code_fingerprint"
@@ -103,7 +103,7 @@ def JsonlToExample(
     return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
 
 
-class Executor(BaseExampleGenExecutor):
+class Executor(ShardedExampleGenExecutor):
     """TFX's ExampleGen executor with a JSON lines reader."""
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:

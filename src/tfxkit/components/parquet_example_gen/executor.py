@@ -26,10 +26,10 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
 import tensorflow as tf
-from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.types import standard_component_specs
 from tfx_bsl.coders import example_coder
 
+from tfxkit.components.sharded_example_gen import ShardedExampleGenExecutor
 from tfxkit.errors import DataError
 
 KEEP_COLUMNS_KEY = "keep_columns"  # JSON [column]: data.columns: used; absent: every column
@@ -115,7 +115,7 @@ def ParquetToExample(
     return examples
 
 
-class Executor(BaseExampleGenExecutor):
+class Executor(ShardedExampleGenExecutor):
     """TFX's ExampleGen executor (splits, spans, output layout) with an Arrow Parquet reader."""
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:

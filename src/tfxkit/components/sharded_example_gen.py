@@ -1,0 +1,71 @@
+"""TFX's ExampleGen executor with ``example_shards``' bounded-memory writer in place of
+``WriteSplit`` (a ``Reshuffle`` holding each split whole in the DirectRunner; issue 27).
+
+Everything else is TFX's: the input and output configs, the hash-bucket split assignment
+(``GenerateExamplesByBeam``, unchanged, so every row stays in its split), the artifact's split
+names, payload and file format. Kept apart from ``example_shards`` so Beam workers, which
+unpickle the writer's functions, need not import TFX for them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tfx import types
+from tfx.components.example_gen import utils, write_split
+from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.components.util import examples_utils
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import proto_utils
+
+from tfxkit.components.example_shards import WriteShuffledShards, remove_temp
+
+TEMP_FOLDER = ".shard-runs"  # under the Examples artifact, removed once every split is written
+
+
+class ShardedExampleGenExecutor(BaseExampleGenExecutor):
+    """``BaseExampleGenExecutor.Do`` writing each split with ``WriteShuffledShards``."""
+
+    def Do(  # noqa: N802 (TFX's name)
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
+        if payload == example_gen_pb2.PayloadFormat.FORMAT_PARQUET:  # TFX writes Parquet
+            super().Do(input_dict, output_dict, exec_properties)
+            return
+        self._log_startup(input_dict, output_dict, exec_properties)
+        input_config = example_gen_pb2.Input()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
+        )
+        output_config = example_gen_pb2.Output()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
+        )
+        outputs = output_dict[standard_component_specs.EXAMPLES_KEY]
+        examples = artifact_utils.get_single_instance(outputs)
+        examples.split_names = artifact_utils.encode_split_names(
+            utils.generate_output_split_names(input_config, output_config)
+        )
+        temp = os.path.join(examples.uri, TEMP_FOLDER)
+        with self._make_beam_pipeline() as pipeline:
+            splits = self.GenerateExamplesByBeam(pipeline, exec_properties)
+            for name, split in splits.items():
+                _ = split | f"WriteSplit[{name}]" >> WriteShuffledShards(
+                    artifact_utils.get_split_uri(outputs, name), os.path.join(temp, name)
+                )
+        remove_temp(temp)
+        if payload:
+            for artifact in outputs:
+                examples_utils.set_payload_format(artifact, payload)
+        file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
+        if file_format:
+            for artifact in outputs:
+                examples_utils.set_file_format(
+                    artifact, write_split.to_file_format_str(file_format)
+                )
