@@ -13,7 +13,9 @@ from tfxkit.cli.common import PATH, TfxkitCommand, compile_remote, output_option
     "compile",
     cls=TfxkitCommand,
     short_help="compile a pipeline to IR without running it",
-    help="Compile a pipeline and write its IR so you can see exactly what will run.",
+    help="Compile a pipeline and write its IR so you can see exactly what will run. With a "
+    "Dataflow profile (beam.runner: DataflowRunner), every Beam step's Dataflow job request is "
+    "built offline first and checked against the profile; a wrong one writes nothing.",
 )
 @pipeline_options
 @click.option(
@@ -45,8 +47,17 @@ def compile_command(
     output: str | None,
 ) -> int:
     if ir_format == "kfp":
+        from tfxkit.runners.dataflow_request import refuse_wrong_requests
+
         return compile_remote(
-            config, overrides, pipeline, profile, verbose=verbose, compile_only=True, output=output
+            config,
+            overrides,
+            pipeline,
+            profile,
+            verbose=verbose,
+            compile_only=True,
+            output=output,
+            check=refuse_wrong_requests,  # a Dataflow profile's job requests, before writing
         )
     from tfxkit.config.pipeline_config import load_config
     from tfxkit.runners.quiet import quiet_frameworks

@@ -29,6 +29,7 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,8 +262,10 @@ def compile_pipeline(
     *,
     enable_cache: bool = True,
     output: str | Path | None = None,
+    check: Callable[[dict[str, Any], RunnerProfile], None] | None = None,
 ) -> CompiledPipeline:
-    """Check, compile and atomically write the KFP v2 spec for ``profile.runner``."""
+    """Check, compile and atomically write the KFP v2 spec for ``profile.runner``; ``check``
+    sees the finished spec before anything is written (it raises to stop the compile)."""
     remote_config = profile.apply_to(config)
     check_remote_locations(remote_config, profile)
     custom_job = profile.vertex_training_config(remote_config.training.strategy)
@@ -289,6 +292,8 @@ def compile_pipeline(
     _ensure_resources(spec, applied)
     use_system_types(spec)
     spec["defaultPipelineRoot"] = remote_config.resolved_pipeline_root
+    if check is not None:
+        check(spec, profile)
     out = Path(output or profile.output_path(remote_config.name))
     if out.suffix in (".yaml", ".yml"):
         text = (

@@ -90,13 +90,15 @@ def run_remote(
     output: str | None = None,
     progress: Progress = print,
     credentials: Any = None,
+    check: Callable[[dict[str, Any], RunnerProfile], None] | None = None,
 ) -> Submitted:
-    """Compile for the profile's orchestrator, then submit a run or apply a schedule."""
+    """Compile for the profile's orchestrator (``check``: see ``compile_pipeline``), then submit
+    a run or apply a schedule."""
     backend = None
     if not compile_only:  # a missing host or endpoint fails before compiling, not after
         backend = get_backend(profile, host=host, endpoint=endpoint, credentials=credentials)
     compiled = compile_pipeline(
-        pipeline_file, config, profile, enable_cache=enable_cache, output=output
+        pipeline_file, config, profile, enable_cache=enable_cache, output=output, check=check
     )
     progress(
         f"compiled '{compiled.pipeline_name}' for {profile.runner} "
