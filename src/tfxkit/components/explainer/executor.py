@@ -1,5 +1,6 @@
 """Explainer executor: evaluation examples -> Transform -> the trained Keras model -> integrated
-gradients per raw column, overall and per slice (``attributions``), stored as its verdict.
+gradients (or SHAP's gradient/kernel explainer: ``shap_methods``) per raw column, overall and
+per slice (``attributions``), stored as its verdict.
 
 The examples are the raw eval split (ExampleGen's), transformed here with the run's Transform
 graph, so the slice columns (fairness's sensitive features need not be model features) are
@@ -25,6 +26,7 @@ from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
 from tfxkit.components.explainer import attributions as A
+from tfxkit.components.explainer import shap_methods
 from tfxkit.components.explainer.verdict import AttributionDrift, Change, ExplanationVerdict
 from tfxkit.components.verdicts import Artifacts, GateExecutor, load_settings
 
@@ -88,8 +90,13 @@ def explain(
             tf.reshape(value, [-1, *tensor.shape[1:]]) if len(value.shape) == 1 else value
         )
     classes = np.argmax(np.asarray(model(inputs, training=False)), axis=-1)
-    target = A.model_target(settings["task"], classes)
-    per_input, gap = A.integrated_gradients(model, inputs, target, settings["steps"])
+    method = settings["method"]
+    if method in shap_methods.METHODS:
+        chosen = classes if settings["task"] == "multiclass" else None
+        per_input, gap = shap_methods.METHODS[method](model, inputs, chosen, settings["seed"])
+    else:
+        target = A.model_target(settings["task"], classes)
+        per_input, gap = A.integrated_gradients(model, inputs, target, settings["steps"])
     raw_of = {k: list(v) for k, v in settings["raw_of"].items()}
     by_column = A.raw_attributions(per_input, raw_of)
     wanted = settings.get("features") or list(by_column)
