@@ -196,3 +196,57 @@ def test_executor_keeps_tfx_split_membership_and_removes_its_runs(tmp_path: Path
                 tf.train.Example.FromString(record)
                 total += 1
     assert total == n
+
+
+def _ancestors(proto, pcoll: str) -> set[str]:
+    """Every PCollection ``pcoll`` is computed from (itself included)."""
+    transforms = proto.components.transforms
+    leaves = {tid: t for tid, t in transforms.items() if not t.subtransforms}
+    producer = {out: tid for tid, t in leaves.items() for out in t.outputs.values()}
+    seen, todo = set(), [pcoll]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in producer:
+            todo += list(transforms[producer[current]].inputs.values())
+    return seen
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_rows_never_wait_in_the_runner_for_their_column_types(tmp_path: Path, fmt: str) -> None:
+    """ToExample takes the column types as a side input: if its rows were also the type
+    inference's input, the runner would hold every row until the inference ended. The rows it
+    converts and the inference's input must share no PCollection (the files are read twice)."""
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    from tfxkit.components.csv_example_gen import executor as csv_executor
+    from tfxkit.components.jsonl_example_gen import executor as jsonl_executor
+    from tfxkit.config.pipeline_config import CsvDialect
+
+    if fmt == "csv":
+        (tmp_path / "a.csv").write_text("x,y\n1,a\n2,b\n")
+        properties = {csv_executor.CSV_DIALECT_KEY: CsvDialect().model_dump_json()}
+        source = csv_executor.CsvToExample
+    else:
+        (tmp_path / "a.jsonl").write_text('{"x": 1, "y": "a"}\n')
+        properties = {}
+        source = jsonl_executor.JsonlToExample
+    properties["input_base"] = str(tmp_path)
+    pipeline = beam.Pipeline()
+    _ = pipeline | "Read" >> source(properties, "*")
+    proto = pipeline.to_runner_api()
+    with_side_inputs = []
+    for t in proto.components.transforms.values():
+        if t.spec.urn != "beam:transform:pardo:v1" or t.subtransforms:
+            continue
+        payload = beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
+        if payload.side_inputs:
+            with_side_inputs.append((t, set(payload.side_inputs)))
+    assert with_side_inputs  # ToExample's types
+    for t, side_tags in with_side_inputs:
+        (main,) = [pc for tag, pc in t.inputs.items() if tag not in side_tags]
+        for tag in side_tags:
+            shared = _ancestors(proto, main) & _ancestors(proto, t.inputs[tag])
+            assert not shared, (t.unique_name, shared)

@@ -227,25 +227,36 @@ def CsvToExample(
     columns = split_columns(files, dialect)
     keys = feature_keys(columns)
     logging.info("reading %d CSV file(s) with columns %s", len(files), columns)
-    rows = (
-        pipeline
-        | "ListFiles" >> beam.Create(files)
-        | "ParseFiles" >> beam.FlatMap(iter_file, dialect=dialect, columns=columns)
-    )
     kept = exec_properties.get(KEEP_COLUMNS_KEY)
-    if kept:  # data.columns: used
-        keep = set(json.loads(kept))
+    keep = set(json.loads(kept)) if kept else None  # data.columns: used
+    if keep is not None:
         keys = [key for key in keys if key in keep]
-        rows = rows | "KeepUsedColumns" >> beam.Map(
+    declared = json.loads(exec_properties.get(COLUMN_TYPES_KEY) or "{}")
+
+    def read(step: str) -> beam.PCollection:
+        rows = (
+            pipeline
+            | f"ListFiles{step}" >> beam.Create(files)
+            | f"ParseFiles{step}" >> beam.FlatMap(iter_file, dialect=dialect, columns=columns)
+        )
+        if keep is None:
+            return rows
+        return rows | f"KeepUsedColumns{step}" >> beam.Map(
             lambda row: {k: row[k] for k in row if k in keep}
         )
-    declared = json.loads(exec_properties.get(COLUMN_TYPES_KEY) or "{}")
+
+    undeclared = [key for key in keys if key not in declared]
+    if not undeclared:  # every type declared: nothing to infer, one read
+        return read("") | "ToExample" >> beam.Map(to_example, types=declared)
+    # The types are a side input of ToExample; rows feeding both the inference and ToExample
+    # would wait, every one of them, in the runner until the inference ends (issue 27). Reading
+    # the files twice keeps memory bounded: once for the types, once to convert.
     types = (
-        rows
+        read("ForTypes")
         | "InferTypes" >> beam.CombineGlobally(ColumnTypesFn(keys))
         | "DeclaredTypesWin" >> beam.Map(with_declared, declared)
     )
-    return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
+    return read("") | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
 
 
 class Executor(ShardedExampleGenExecutor):

@@ -93,14 +93,20 @@ def JsonlToExample(
     files = split_files(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
     kept = exec_properties.get(KEEP_COLUMNS_KEY)
     keep = frozenset(json.loads(kept)) if kept else None
-    rows = (
-        pipeline
-        | "ListFiles" >> beam.Create(files)
-        | "ParseLines" >> beam.FlatMap(iter_file, keep=keep)
-    )
+
+    def read(step: str) -> beam.PCollection:
+        return (
+            pipeline
+            | f"ListFiles{step}" >> beam.Create(files)
+            | f"ParseLines{step}" >> beam.FlatMap(iter_file, keep=keep)
+        )
+
     declared = json.loads(exec_properties.get(COLUMN_TYPES_KEY) or "{}")
-    types = rows | "ColumnTypes" >> beam.CombineGlobally(ColumnTypesFn(declared))
-    return rows | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
+    # Read twice, once for the types and once to convert: rows feeding both the type combine
+    # and ToExample (its side input) would all wait in the runner until the types are known,
+    # a whole split in memory (issue 27).
+    types = read("ForTypes") | "ColumnTypes" >> beam.CombineGlobally(ColumnTypesFn(declared))
+    return read("") | "ToExample" >> beam.Map(to_example, types=beam.pvalue.AsSingleton(types))
 
 
 class Executor(ShardedExampleGenExecutor):
