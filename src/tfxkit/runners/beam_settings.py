@@ -80,8 +80,11 @@ def choose(
     beam = config.runner.beam
     mode = BeamMode(beam.mode)  # the config keeps enum values as plain strings
     machine = machine or Machine.here()
-    if mode is BeamMode.PORTABLE:
-        return BeamChoice(mode, 1, "runner.beam.mode portable: a rehearsal of Dataflow's workers")
+    if mode is BeamMode.PORTABLE:  # workers: SDK workers per job (tfxkit.runners.portable)
+        workers = 1 if beam.workers is None else beam.workers or machine.cores
+        return BeamChoice(
+            mode, workers, "runner.beam.mode portable: a rehearsal of Dataflow's workers"
+        )
     if mode is not BeamMode.AUTO:
         workers = beam.workers
         if workers is None:

@@ -3,14 +3,16 @@
 Why: DirectRunner runs a component's transforms in the very interpreter that built them, so a
 pipeline whose code, packages or options would not survive separate SDK worker processes (how
 Dataflow, Flink and Spark run Python) still passes locally and fails on a cluster. Here tfxkit
-starts Beam's Python job service (``local_job_service_main``) and an external worker pool
-(``worker_pool_main``) on loopback ports and runs every Beam component through PortableRunner
-with ``environment_type=EXTERNAL``. The pool runs a *different* interpreter: a venv holding
-only the tfxkit wheel built from this source tree, as a Dataflow worker installs the staged
-package. What stands in for a full worker image: the pinned requirements (TensorFlow, TFX,
-Beam, ...) are not reinstalled (about 3 GB); the worker venv reads them from the base
-environment's site-packages through a ``.pth`` file that leaves out editable installs, so
-tfxkit itself and the pipeline's own folder are importable on the workers only if staged.
+starts Beam's Python job service (``local_job_service_main``, through
+``portable_job_service`` so that ``runner.beam.workers`` SDK workers serve each job) and an
+external worker pool (``worker_pool_main``) on loopback ports and runs every Beam component
+through PortableRunner with ``environment_type=EXTERNAL``. The pool runs a *different*
+interpreter: a venv holding only the tfxkit wheel built from this source tree, as a Dataflow
+worker installs the staged package. What stands in for a full worker image: the pinned
+requirements (TensorFlow, TFX, Beam, ...) are not reinstalled (about 3 GB); the worker venv
+reads them from the base environment's site-packages through a ``.pth`` file that leaves out
+editable installs, so tfxkit itself and the pipeline's own folder are importable on the
+workers only if staged.
 
 Flink, Spark and Prism need job-server jars from Maven; Beam 2.59's DaskRunner silently drops
 transforms: none of them is shipped (see docs/scale.md, "Portable rehearsal").
@@ -226,12 +228,15 @@ def services_for(
     with contextlib.ExitStack() as stack:
         stack.callback(root.removeFilter, quiet)
         running = stack.enter_context(rehearsal(log_dir=log_dir))
+        plural = "s" if choice.workers != 1 else ""
         progress(
             f"[tfxkit] portable rehearsal: job service {running.job_endpoint}, worker pool "
-            f"{running.worker_endpoint} ({running.worker_python}), started in "
+            f"{running.worker_endpoint} ({running.worker_python}; {choice.workers} SDK "
+            f"worker{plural} per Beam job, runner.beam.workers), started in "
             f"{time.monotonic() - started:.1f}s; logs in {log_dir}"
         )
-        yield replace(choice, portable_args=tuple(running.args()))
+        args = [*running.args(), f"--direct_num_workers={choice.workers}"]
+        yield replace(choice, portable_args=tuple(args))
 
 
 class _JobMessages(logging.Filter):
@@ -270,7 +275,7 @@ def rehearsal(
         worker_env_vars = dict(env, PATH=os.pathsep.join([worker_bin, env.get("PATH", "")]))
         started.append(
             _start(
-                [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main"]
+                [sys.executable, "-m", "tfxkit.runners.portable_job_service"]
                 + [f"--port={job_port}", f"--staging_dir={scratch / 'staging'}"],
                 logs / "job_service.log",
                 env,
