@@ -250,3 +250,36 @@ def test_rows_never_wait_in_the_runner_for_their_column_types(tmp_path: Path, fm
         for tag in side_tags:
             shared = _ancestors(proto, main) & _ancestors(proto, t.inputs[tag])
             assert not shared, (t.unique_name, shared)
+
+
+def test_import_example_gen_writes_shards_of_its_records_unchanged(tmp_path: Path) -> None:
+    """TFRecord input (ImportExampleGen) keeps its records' bytes and TFX's splits."""
+    from tfx.components.example_gen.base_example_gen_executor import _PartitionFn
+
+    from tfxkit.components.content_fingerprint import ImportExampleGen
+    from tfxkit.components.sharded_example_gen import ImportExecutor
+
+    assert ImportExampleGen.EXECUTOR_SPEC.executor_class is ImportExecutor
+    (tmp_path / "data").mkdir()
+    records = []
+    with tf.io.TFRecordWriter(str(tmp_path / "data" / "a.tfrecord")) as writer:
+        for i in range(500):
+            feature = {"i": tf.train.Feature(int64_list=tf.train.Int64List(value=[i]))}
+            example = tf.train.Example(features=tf.train.Features(feature=feature))
+            records.append(example.SerializeToString(deterministic=True))
+            writer.write(records[-1])
+    examples, properties = _parquet_exec(tmp_path / "data", tmp_path / "out")
+    ImportExecutor().Do({}, {"examples": [examples]}, properties)
+    config = example_gen_pb2.SplitConfig(
+        splits=[
+            example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=2),
+            example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=1),
+        ]
+    )
+    written = []
+    for index, split in enumerate(("train", "eval")):
+        for f in sorted((tmp_path / "out" / f"Split-{split}").glob("*.gz")):
+            for record in _records(f):
+                assert _PartitionFn(record, 2, [2, 3], config) == index
+                written.append(record)
+    assert sorted(written) == sorted(records)

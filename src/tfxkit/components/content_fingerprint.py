@@ -24,8 +24,11 @@ from tfx.components.example_gen import driver, input_processor
 from tfx.components.example_gen.import_example_gen.component import (
     ImportExampleGen as TfxImportExampleGen,
 )
+from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2, range_config_pb2
+
+from tfxkit.components.sharded_example_gen import ImportExecutor
 
 _CHUNK = 1 << 20
 
@@ -78,6 +81,8 @@ class ContentFingerprintDriver(driver.FileBasedDriver):
 
 
 class ImportExampleGen(TfxImportExampleGen):
-    """TFX's ImportExampleGen (TFRecord files of tf.Example) with the content fingerprint."""
+    """TFX's ImportExampleGen (TFRecord files of tf.Example) with the content fingerprint, and
+    the bounded-memory split writer (``sharded_example_gen``; issue 27)."""
 
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ImportExecutor)
     DRIVER_CLASS = ContentFingerprintDriver

@@ -15,6 +15,7 @@ from typing import Any
 from tfx import types
 from tfx.components.example_gen import utils, write_split
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.components.example_gen.import_example_gen import executor as import_executor
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
@@ -69,3 +70,8 @@ class ShardedExampleGenExecutor(BaseExampleGenExecutor):
                 examples_utils.set_file_format(
                     artifact, write_split.to_file_format_str(file_format)
                 )
+
+
+class ImportExecutor(ShardedExampleGenExecutor, import_executor.Executor):
+    """TFX's ImportExampleGen (TFRecords of tf.Example, read as they are) writing its splits
+    with ``WriteShuffledShards``."""
