@@ -2,7 +2,8 @@
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> AnomalyGate -> Transform ->
 Trainer -> Resolver (latest model every gate blessed) -> Evaluator -> FairnessGate ->
-ModelPusher (only when the Evaluator AND the fairness gate blessed the model).
+ModelPusher (only when the Evaluator AND the fairness gate blessed the model); with an
+``explain`` section (the shipped config has one) an Explainer beside them.
 The stages are spelled out here to show where the gate sits; ``standard_pipeline`` builds the
 same graph whenever the config has a ``fairness`` section.
 
@@ -19,5 +20,7 @@ def create_pipeline(config: PipelineConfig) -> PipelineBuilder:
     trained = p.train(p.transform(data, checked), checked)
     evaluated = p.evaluate(data, trained)
     judged = p.fairness(trained, evaluated)
+    if config.explain:  # attributions per sex and race slice, beside the gate (not a gate)
+        p.explain(trained, data)
     p.push(trained, evaluated, judged)
     return p
