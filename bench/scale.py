@@ -15,7 +15,8 @@ Each (size, setting) is one cold run in a fresh child process and workspace:
 Per component it records wall seconds (the run's own progress lines), rows/second, and the
 peak RSS of the whole process tree (the run and its Beam workers, sampled every 0.2 s). Then it
 prints the ratios against the targets: at 1 M rows tfxkit >= 1.5x the rows/s of the default,
-peak RSS < 4 GiB for every component, and growth 100 k -> 1 M <= 11x.
+peak RSS <= 3 GiB for every component (issue 27: at 3 M and 10 M rows, with tfxkit's defaults),
+and growth 100 k -> 1 M <= 11x.
 
     make bench-scale                          # 100k,300k,1M,3M x default,tfxkit (~2 h on 2 cores)
     .venv/bin/python bench/scale.py --sizes 100k,1M --json workspace/bench-scale/results.json
@@ -47,7 +48,7 @@ SETTINGS = {
 }
 DEFAULT_SETTINGS = "default,tfxkit"
 GIB = 2**30
-TARGET_SPEEDUP, TARGET_RSS_GIB, TARGET_GROWTH = 1.5, 4.0, 11.0
+TARGET_SPEEDUP, TARGET_RSS_GIB, TARGET_GROWTH = 1.5, 3.0, 11.0
 
 CONFIG = """\
 # Minimal config: only what the flights table needs; everything else is tfxkit's default.
@@ -251,10 +252,10 @@ def report(results: list[dict]) -> None:
     for record in results:
         worst = max(record["nodes"].items(), key=lambda item: item[1]["peak_rss"])
         peak = worst[1]["peak_rss"] / GIB
-        mark = "ok" if peak < TARGET_RSS_GIB else "MISSED"
+        mark = "ok" if peak <= TARGET_RSS_GIB else "MISSED"
         print(
             f"  peak RSS {label(record['rows'])} {record['setting']}: {peak:.2f} GiB in "
-            f"{worst[0]} (target < {TARGET_RSS_GIB}: {mark})"
+            f"{worst[0]} (target <= {TARGET_RSS_GIB}: {mark})"
         )
 
 
