@@ -53,7 +53,8 @@ RUN_BYTES = 32 * 2**20  # buffered per worker and split before a run is written 
 _READ_CHUNK = 1 << 18  # per run while merging: 256 KiB x runs
 _HEADER = struct.Struct(">8sI")  # a run record: order key, data length, then the data
 _PERSON = b"tfxkit-shards"  # keyed apart from the split's sha256, so order is not split-biased
-_BOUNDS = [(b << 6).to_bytes(2, "big") + bytes(6) for b in range(FINE_BUCKETS)]  # first keys
+# Fine bucket b holds the keys whose top 10 bits are b; its first possible key:
+_BOUNDS = [(b << 6).to_bytes(2, "big") + bytes(6) for b in range(FINE_BUCKETS)]
 _WRITE_BATCH = 4096  # records joined per write call
 _LENGTH, _CRC = struct.Struct("<Q"), struct.Struct("<I")
 
@@ -73,11 +74,6 @@ def _masked_crc(data: bytes) -> int:
 def order_key(data: bytes) -> bytes:
     """A record's place in its shard and which shard: 8 bytes, big-endian comparable."""
     return hashlib.blake2b(data, digest_size=8, person=_PERSON).digest()
-
-
-def fine_bucket(key: bytes) -> int:
-    """The top 10 bits of the key: which of ``FINE_BUCKETS`` key ranges holds it."""
-    return int.from_bytes(key[:2], "big") >> 6
 
 
 def shard_count(rows: int) -> int:
