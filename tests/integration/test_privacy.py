@@ -1,6 +1,15 @@
-"""DP-SGD end to end (issue 26 #2): the penguin pipeline trained with training.privacy reports
-epsilon at delta and the membership attack in the run summary and the model card, pushes under
-its epsilon bound, and is refused the push over it (the privacy gate's reason printed)."""
+"""DP-SGD end to end on the census pipeline (issue 26 #2): a census subsample trained with
+training.privacy reports epsilon at delta and the membership attack in the run summary and the
+model card, pushes under its epsilon bound, and is refused the push over it (the privacy gate's
+reason printed).
+
+The over-bound run reuses the first run's workspace: the bound is the privacy gate's setting,
+not the Trainer's, so TFX's cache hands the gate the same trained model (no retraining, the
+same epsilon) and only the gate and the nodes after it run again. The config is
+``configs/census_fairness.yaml`` without its fairness and explain sections: both judge or
+explain the model, not its privacy, and the gate on a small DP-trained subsample would make the
+push depend on the noise.
+"""
 
 from __future__ import annotations
 
@@ -10,73 +19,102 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.paths import PENGUIN_CONFIG, PENGUIN_DATA
-from tests.pipeline_runs import run_pipeline
+from tests.paths import CONFIGS
+from tests.pipeline_runs import run_pipeline, versions
 
 pytestmark = pytest.mark.slow
 
+ROWS = 2400  # about 1,600 training rows: delta 1e-4 is below 1 / rows
+STEPS = 100
 PRIVACY = {"noise_multiplier": 1.1, "l2_norm_clip": 1.0, "microbatches": 8, "delta": 1e-4}
+UNDER, OVER = 20.0, 0.5  # epsilon bounds: the model's (about 2) is between them
+NAME = "census-fairness"
 
 
-def _run(base: Path, target_epsilon: float) -> dict:
-    config = yaml.safe_load(PENGUIN_CONFIG.read_text())
+def _config(data: Path, target_epsilon: float) -> dict:
+    config = yaml.safe_load((CONFIGS / "census_fairness.yaml").read_text())
+    for section in ("fairness", "explain"):
+        config.pop(section, None)
+    config["data"]["path"] = str(data)
     config["training"] = {
         **config["training"],
-        "epochs": 1,
-        "train_steps": 40,
+        "train_steps": STEPS,
         "privacy": {**PRIVACY, "target_epsilon": target_epsilon},
     }
-    config["evaluation"]["thresholds"] = {"SparseCategoricalAccuracy": {"lower_bound": 0.2}}
+    config["evaluation"]["thresholds"] = {"AUC": {"lower_bound": 0.6}}
     config["push"] = {"infra_check": False}
-    path = base / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    summary = base / "summary.json"
-    result = run_pipeline(
-        base / "ws", pipeline=None, config=path, data=PENGUIN_DATA, summary=summary
-    )
+    return config
+
+
+def _run(base: Path, data: Path, target_epsilon: float) -> dict:
+    path = base / f"config-{target_epsilon:g}.yaml"
+    path.write_text(yaml.safe_dump(_config(data, target_epsilon), sort_keys=False))
+    summary = base / f"summary-{target_epsilon:g}.json"
+    result = run_pipeline(base / "ws", pipeline=None, config=path, data=None, summary=summary)
     assert summary.exists(), result.stdout[-2000:] + result.stderr[-3000:]
+    report = json.loads(summary.read_text())
     return {
-        **json.loads(summary.read_text()),
+        **report,
         "printed": result.stdout + result.stderr,
-        "workspace": str(base / "ws"),
+        "status": {node["node_id"]: node["status"] for node in report["nodes"]},
+        "versions": versions(base / "ws" / "serving" / NAME),
     }
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[dict, dict]:
-    under = _run(tmp_path_factory.mktemp("dp_under"), target_epsilon=1000.0)
-    over = _run(tmp_path_factory.mktemp("dp_over"), target_epsilon=0.5)
-    return under, over
+def runs(tmp_path_factory) -> tuple[dict, dict, Path]:
+    from tfxkit.datasets import census
+
+    base = tmp_path_factory.mktemp("dp_census")
+    data = census.prepare(base / "data", rows=ROWS).parent
+    under = _run(base, data, UNDER)
+    over = _run(base, data, OVER)  # the same workspace: the trained model comes from cache
+    return under, over, base / "ws"
 
 
 def test_a_dp_model_under_its_bound_reports_epsilon_and_is_pushed(runs) -> None:
     from tfxkit.training.privacy import epsilon
 
-    under, _ = runs
+    under, _, _ = runs
     verdict = under["verdicts"]["privacy_gate"]
     print("privacy verdict under the bound:", verdict)  # noqa: T201
     assert verdict["passed"] is True and verdict["delta"] == PRIVACY["delta"]
-    assert verdict["steps"] == 40 and verdict["noise_multiplier"] == 1.1
-    expected = epsilon(1.1, verdict["sampling_probability"], 40, PRIVACY["delta"])
+    assert verdict["steps"] == STEPS and verdict["noise_multiplier"] == 1.1
+    assert verdict["target_epsilon"] == UNDER
+    expected = epsilon(1.1, verdict["sampling_probability"], STEPS, PRIVACY["delta"])
     assert verdict["epsilon"] == pytest.approx(expected)
-    assert 0 < verdict["epsilon"] < 1000
+    assert OVER < verdict["epsilon"] < UNDER
     assert 0 <= verdict["membership_advantage"] <= 1
     assert under["blessed"] is True
     assert under["verdicts"]["pusher"]["passed"] is True
+    assert len(under["versions"]) == 1
     assert f"epsilon {verdict['epsilon']:.3g} at delta" in under["printed"]
 
 
 def test_a_dp_model_over_its_bound_is_refused_the_push_with_the_reason(runs) -> None:
-    _, over = runs
+    under, over, _ = runs
     verdict = over["verdicts"]["privacy_gate"]
-    assert verdict["passed"] is False and verdict["epsilon"] > 0.5
-    assert "exceeds training.privacy.target_epsilon 0.5" in verdict["reasons"][0]
+    reason = f"exceeds training.privacy.target_epsilon {OVER:g}"
+    assert verdict["passed"] is False and verdict["epsilon"] > OVER
+    assert reason in verdict["reasons"][0]
     assert over["blessed"] is False
     assert not over["verdicts"].get("pusher", {}).get("passed")
-    assert "exceeds training.privacy.target_epsilon 0.5" in over["printed"]
-    # Said before training too, by the trainer:
-    refused = "over training.privacy.target_epsilon 0.5: the privacy gate will refuse"
-    assert refused in over["printed"]
+    assert over["versions"] == under["versions"]  # nothing new pushed
+    assert reason in over["printed"]
+
+
+def test_a_new_bound_judges_the_same_trained_model_without_retraining(runs) -> None:
+    under, over, _ = runs
+    print("node status of the over-bound run:", over["status"])  # noqa: T201
+    # (Fails too when tfxkit's code is edited between the two runs: its fingerprint is in the
+    # cache key of every node, so the whole pipeline runs again.)
+    retrained = "a new target_epsilon retrained the model: it must only re-judge it"
+    assert over["status"]["trainer"] == "cached", retrained
+    assert over["status"]["transform"] == "cached"
+    assert over["status"]["privacy_gate"] == "finished"
+    same = ("epsilon", "steps", "sampling_probability", "membership_advantage")
+    for key in same:  # the very model the first run trained, judged by a stricter bound
+        assert over["verdicts"]["privacy_gate"][key] == under["verdicts"]["privacy_gate"][key]
 
 
 def test_the_model_card_shows_the_epsilon_ml_metadata_holds(runs) -> None:
@@ -84,9 +122,9 @@ def test_the_model_card_shows_the_epsilon_ml_metadata_holds(runs) -> None:
     from tfxkit.metadata.run_history import load_run
     from tfxkit.report.model_card import num, recorded_card
 
-    under, _ = runs
-    store = sqlite_store(Path(under["workspace"]) / "penguin" / "metadata.sqlite")
-    record = load_run(store, "penguin", under["run_id"])
+    under, _, workspace = runs
+    store = sqlite_store(workspace / NAME / "metadata.sqlite")
+    record = load_run(store, NAME, under["run_id"])
     stored = record.summary["verdicts"]["privacy_gate"]
     card = Path(recorded_card(store, under["run_id"])).read_text()
     expected = f"epsilon {num(stored['epsilon'])} at delta {num(stored['delta'])}"
