@@ -3,7 +3,9 @@
 Why a gate of its own: the budget is a property of how the model was trained (the Trainer's
 ``ModelRun/privacy.json``), not of its metrics, so neither the Evaluator nor the fairness gate
 can see it; its verdict (epsilon, delta, the membership attack) lands in ML Metadata where the
-run summary and the model card read it. The push stage adds it when ``training.privacy`` is set.
+run summary and the model card read it. The push stage adds it when ``training.privacy`` is set
+(and the optimized pushes wait on it too). The bound, ``target_epsilon``, is the gate's own
+setting, never the Trainer's: a new bound re-judges the trained model without retraining it.
 """
 
 from __future__ import annotations
