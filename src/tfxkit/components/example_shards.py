@@ -32,6 +32,7 @@ import heapq
 import itertools
 import math
 import os
+import pickle
 import struct
 import uuid
 from collections.abc import Iterable, Iterator
@@ -88,6 +89,17 @@ def shard_buckets(shard: int, shards: int) -> tuple[int, int]:
 
 def shard_path(split_dir: str, shard: int, shards: int) -> str:
     return os.path.join(split_dir, f"{FILE_PREFIX}-{shard:05d}-of-{shards:05d}.gz")
+
+
+def partition(record: Any, num_partitions: int, buckets: list[int]) -> int:
+    """TFX's split of a record (``base_example_gen_executor._PartitionFn`` without a
+    ``partition_feature_name``), unchanged: sha256 of its bytes modulo the total hash buckets,
+    then the split whose cumulative buckets hold it. Here so Beam workers need not import TFX
+    (and with it TensorFlow) for it."""
+    assert num_partitions == len(buckets), "Partitions do not match bucket number."
+    key = pickle.dumps(record) if isinstance(record, dict) else serialize(record)
+    bucket = int(hashlib.sha256(key).hexdigest(), 16) % buckets[-1]
+    return bisect.bisect(buckets, bucket)
 
 
 def serialize(record: Any) -> bytes:

@@ -9,9 +9,11 @@ unpickle the writer's functions, need not import TFX for them.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
+import apache_beam as beam
 from tfx import types
 from tfx.components.example_gen import utils, write_split
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
@@ -21,13 +23,41 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from tfxkit.components.example_shards import WriteShuffledShards, remove_temp
+from tfxkit.components.example_shards import WriteShuffledShards, partition, remove_temp
 
 TEMP_FOLDER = ".shard-runs"  # under the Examples artifact, removed once every split is written
 
 
 class ShardedExampleGenExecutor(BaseExampleGenExecutor):
     """``BaseExampleGenExecutor.Do`` writing each split with ``WriteShuffledShards``."""
+
+    def GenerateExamplesByBeam(  # noqa: N802 (TFX's name)
+        self, pipeline: beam.Pipeline, exec_properties: dict[str, Any]
+    ) -> dict[str, beam.PCollection]:
+        """TFX's, with its hash split done by ``example_shards.partition`` (the same function,
+        without TensorFlow in the workers); a split by one feature stays TFX's."""
+        input_config = example_gen_pb2.Input()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
+        )
+        output_config = example_gen_pb2.Output()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
+        )
+        split_config = output_config.split_config
+        if not split_config.splits or split_config.HasField("partition_feature_name"):
+            return super().GenerateExamplesByBeam(pipeline, exec_properties)
+        assert len(input_config.splits) == 1, "output splits need exactly one input split"
+        exec_properties["_beam_pipeline_args"] = self._beam_pipeline_args or []
+        buckets = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
+        names = utils.generate_output_split_names(input_config, output_config)
+        to_records = self.GetInputSourceToExamplePTransform()
+        splits = (
+            pipeline
+            | "InputToRecord" >> to_records(exec_properties, input_config.splits[0].pattern)
+            | "SplitData" >> beam.Partition(partition, len(buckets), buckets)
+        )
+        return dict(zip(names, splits, strict=True))
 
     def Do(  # noqa: N802 (TFX's name)
         self,

@@ -13,7 +13,8 @@ Arrow and encodes the batch with tfx_bsl's C++ ``RecordBatchToExamples``:
   decimals -> float32; lists of any of these -> multi-valued features;
 - nulls -> missing; other types (structs, maps, nested lists) are a DataError naming the column.
 
-Memory stays at a few row groups per worker: nothing materializes the whole table.
+Memory stays at a few row groups per worker: nothing materializes the whole table. The
+conversion lives in ``tfxkit.data.arrow_examples`` so Beam workers need not load TensorFlow.
 """
 
 from __future__ import annotations
@@ -23,75 +24,16 @@ import os
 from typing import Any
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.compute as pc
 import tensorflow as tf
 from tfx.types import standard_component_specs
-from tfx_bsl.coders import example_coder
 
 from tfxkit.components.sharded_example_gen import ShardedExampleGenExecutor
-from tfxkit.errors import DataError
+from tfxkit.data.arrow_examples import to_examples
+
+__all__ = ["Executor", "ParquetToExample", "to_examples"]
 
 KEEP_COLUMNS_KEY = "keep_columns"  # JSON [column]: data.columns: used; absent: every column
 CODE_FINGERPRINT_KEY = "code_fingerprint"
-
-
-def feature_values(column: pa.Array, name: str) -> pa.Array:
-    """A column's values as int64, float32 or binary (nulls kept), or a DataError."""
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        return feature_values(column.dictionary_decode(), name)
-    if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
-        return column.cast(pa.int64())
-    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = column.cast(pa.float32())
-        return pc.if_else(pc.is_nan(values), pa.scalar(None, pa.float32()), values)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return column.cast(pa.large_string()).cast(pa.large_binary()).cast(pa.binary())
-    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-        return column.cast(pa.binary())
-    if pa.types.is_timestamp(kind):
-        return column.cast(pa.timestamp("s", tz=kind.tz)).cast(pa.int64())
-    if pa.types.is_date(kind):
-        return pc.strftime(column.cast(pa.timestamp("s")), format="%Y-%m-%d").cast(pa.binary())
-    raise DataError(
-        f"Parquet column '{name}' has type {kind}, which has no tf.Example form; convert it "
-        "to numbers, strings or a list of them (or drop it) before ingest"
-    )
-
-
-def as_feature(column: pa.Array, name: str) -> pa.Array:
-    """One list per row: ``[value]``, null (missing), or the row's own list of values."""
-    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-        values = feature_values(pc.list_flatten(column), name)  # null lists hold no values
-        if values.null_count:
-            raise DataError(f"Parquet column '{name}': a list holds a null; tf.Example cannot")
-        lengths = pc.list_value_length(column).fill_null(0).cast(pa.int32())
-        offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths)])
-        return pa.ListArray.from_arrays(offsets, values, mask=column.is_null())
-    values = feature_values(column, name)
-    filler = {pa.int64(): 0, pa.float32(): 0.0}.get(values.type, b"")
-    offsets = pa.array(range(len(values) + 1), pa.int32())
-    return pa.ListArray.from_arrays(offsets, values.fill_null(filler), mask=values.is_null())
-
-
-def to_examples(table: pa.Table) -> list[bytes]:
-    """Serialized tf.Examples of one batch of rows, the same bytes in every process.
-
-    Why re-serialize: ``RecordBatchToExamples`` writes the feature map in C++ hash order, which
-    differs between processes; TFX's default split hashes these bytes, so the same row landed
-    in train on one run and in eval on the next (issue 31). Deterministic serialization sorts
-    the map, making each row's split a function of its content alone."""
-    batch = table.combine_chunks()
-    columns = [
-        as_feature(batch.column(i).combine_chunks(), n) for i, n in enumerate(batch.column_names)
-    ]
-    record_batch = pa.RecordBatch.from_arrays(columns, batch.column_names)
-    parse = tf.train.Example.FromString
-    return [
-        parse(example).SerializeToString(deterministic=True)
-        for example in example_coder.RecordBatchToExamples(record_batch)
-    ]
 
 
 @beam.ptransform_fn
