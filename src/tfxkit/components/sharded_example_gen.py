@@ -1,10 +1,11 @@
 """TFX's ExampleGen executor with ``example_shards``' bounded-memory writer in place of
 ``WriteSplit`` (a ``Reshuffle`` holding each split whole in the DirectRunner; issue 27).
 
-Everything else is TFX's: the input and output configs, the hash-bucket split assignment
-(``GenerateExamplesByBeam``, unchanged, so every row stays in its split), the artifact's split
-names, payload and file format. Kept apart from ``example_shards`` so Beam workers, which
-unpickle the writer's functions, need not import TFX for them.
+Everything else is TFX's: the input and output configs, the hash-bucket split assignment (the
+same function, ``example_shards.partition``, so every row stays in its split; a split by one
+feature is TFX's own code), the artifact's split names, payload and file format. Kept apart
+from ``example_shards`` so Beam workers, which unpickle the writer's functions, need not
+import TFX (and with it TensorFlow) for them.
 """
 
 from __future__ import annotations
