@@ -40,15 +40,18 @@ NAME = "census-fairness"
 
 
 def _config(data: Path, seed: int) -> dict:
-    """The demo's config, with the planted column, the test's data and lighter training."""
+    """The demo's config with the planted column and the test's data. Only the used columns
+    are ingested (speed). Training keeps the demo's 600 steps: with 300 the two seeds' rank
+    correlation was 0.75 on this split (0.94 on another), too close to the bound to keep."""
     config = yaml.safe_load((CONFIGS / "census_fairness.yaml").read_text())
     config["data"]["path"] = str(data)
+    config["data"]["columns"] = "used"  # the 29 columns nothing reads: not ingested (speed)
     config["data"]["csv"]["column_names"] = [*config["data"]["csv"]["column_names"], "planted"]
     config["features"] = [
         *config["features"],
         {"name": "planted", "type": "float", "transform": "zscore"},
     ]
-    config["training"] = {**config["training"], "train_steps": 300, "seed": seed}
+    config["training"] = {**config["training"], "seed": seed}
     config["explain"] = {**config["explain"], "examples": 1000, "steps": 16}
     config["push"] = {"infra_check": False}
     assert config["fairness"]["sensitive_features"] == ["sex", "race"]  # kept as shipped
