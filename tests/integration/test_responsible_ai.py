@@ -140,6 +140,24 @@ def test_the_planted_feature_ranks_first_stably_with_every_slice(runs) -> None:
             assert ranks(scores)[0] == "planted", (name, scores)
 
 
+def test_the_census_example_prints_slices_gaps_and_the_decision(runs) -> None:
+    """The fairness gate of the shipped census example (moved here from test_fairness: these
+    runs are that example, with the planted column, so CI runs census once)."""
+    _, first, _ = runs
+    verdict = first["fairness"]
+    slices = {row["slice"] for row in verdict["rows"]}
+    assert {"overall", "sex=Female", "sex=Male", "race=White", "race=Black"} <= slices
+    decision = "passed" if verdict["blessed"] else "FAILED"
+    assert f"fairness:  {decision}: {verdict['reason']}" in first["printed"]
+    lines = first["printed"].splitlines()
+    assert {line.split()[0] for line in lines if line.startswith("  sex=")} == {
+        "sex=Female",
+        "sex=Male",
+    }
+    assert "true_positive_rate" in first["printed"] and "(diff " in first["printed"]
+    assert (first["pushed_path"] is not None) == (first["blessed"] is True)
+
+
 def test_the_second_run_measures_attribution_drift_against_the_first(runs) -> None:
     from tfxkit.components.explainer.attributions import rank_correlation
 
@@ -175,8 +193,8 @@ def test_the_blessed_version_has_a_card_with_the_numbers_ml_metadata_holds(runs)
     explainer = record.summary["verdicts"]["explainer"]
     for name, value in explainer["importance"].items():
         assert f"| {name} | {num(value)} |" in card
-    for name in explainer["per_slice"]:
-        assert f"- slice {name}: " in card
+    for name in explainer["per_slice"]:  # each slice's top features and how many examples
+        assert f"- slice {name} ({explainer['slice_examples'][name]} examples): " in card
     config = _config(base / "data", 2)
     assert " ".join(config["model_card"]["intended_use"].split()) in " ".join(card.split())
     assert "| explainer |" in card and "| trainer |" in card  # lineage: the executions

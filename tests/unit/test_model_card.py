@@ -241,3 +241,25 @@ def test_a_failed_explanation_is_a_limitation_on_the_card(tmp_path: Path) -> Non
 
     assert "No explanations in this run" in card
     assert "- could not explain the model: OSError: no model" in card
+
+
+def test_per_slice_explanations_show_how_many_examples_each_slice_had(tmp_path: Path) -> None:
+    from tfxkit.components.explainer.verdict import ExplanationVerdict
+
+    store = _store(tmp_path)
+    _execution(store, "run-4", "explainer")
+    verdict = ExplanationVerdict(
+        passed=True,
+        method="integrated_gradients",
+        examples=40,
+        importance={"age": 0.2, "education": 0.1},
+        per_slice={"race=Other": {"age": 0.1, "education": 0.3}, "sex=Male": {"age": 0.4}},
+        slice_examples={"race=Other": 3, "sex=Male": 37},
+    )
+    summary = {"verdicts": {"explainer": verdict.model_dump(mode="json")}}
+    run_history.record_run(store, "census", "run-4", {}, summary)
+
+    card = Path(model_card.write(store, "census", "run-4", tmp_path / "c.md")).read_text()
+
+    assert "- slice race=Other (3 examples): education, age\n" in card
+    assert "- slice sex=Male (37 examples): age\n" in card

@@ -84,8 +84,10 @@ mean absolute attribution per raw feature:
 | rank | feature | importance |
 |---|---|---|
 {% for name, value in explanation.importance %}| {{ loop.index }} | {{ name }} | {{ num(value) }} |
-{% endfor %}{% for s, ranked in explanation.slices %}
-- slice {{ s }}: {{ ranked | join(", ") }}{% endfor %}
+{% endfor %}{% set counts = explanation.slice_examples %}\
+{% for s, ranked in explanation.slices %}
+- slice {{ s }}{% if counts.get(s) %} ({{ counts[s] }} examples){% endif %}: \
+{{ ranked | join(", ") }}{% endfor %}
 {% if explanation.drift %}
 
 Attribution drift against the previous blessed model (`{{ explanation.drift.baseline }}`): \
@@ -279,6 +281,7 @@ def _explanation(verdict: Any) -> dict[str, Any] | None:
             (name, [f for f, _ in sorted(values.items(), key=lambda kv: -kv[1])][:5])
             for name, values in sorted(verdict.per_slice.items())
         ],
+        "slice_examples": dict(getattr(verdict, "slice_examples", None) or {}),
         "drift": _drift(getattr(verdict, "drift", None)),
     }
 
