@@ -8,6 +8,7 @@ RSS of it and its Beam workers every 0.2 s:
 
     .venv/bin/python bench/example_gen_memory.py --rows 3M          # ~3 min on 2 cores
     .venv/bin/python bench/example_gen_memory.py --rows 10M --json workspace/bench-scale/eg.json
+    .venv/bin/python bench/example_gen_memory.py --rows 3M --format csv   # the same rows as CSV
 """
 
 from __future__ import annotations
@@ -27,7 +28,21 @@ from scale import GIB, TARGET_RSS_GIB, TreeSampler, label, parse_size, prepare  
 REPO = Path(__file__).resolve().parents[1]
 
 
-def child(data: Path, out: Path) -> None:
+def as_csv(data: Path) -> Path:
+    """The sample as one CSV file (written once), for ``--format csv``."""
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    folder = data.parent / f"{data.name}-csv"  # apart: scale.py reads the whole folder
+    target = folder / "flights.csv"
+    if not target.exists():
+        folder.mkdir(exist_ok=True)
+        pv.write_csv(pq.read_table(data / "flights.parquet"), folder / ".partial")
+        (folder / ".partial").rename(target)
+    return folder
+
+
+def child(data: Path, out: Path, fmt: str) -> None:
     """One ExampleGen run (train 2 : eval 1, tfxkit's default split); prints one JSON line."""
     sampler = TreeSampler()
     sampler.node = "example_gen"
@@ -37,10 +52,15 @@ def child(data: Path, out: Path) -> None:
     from tfx.types import artifact_utils, standard_artifacts
     from tfx.utils import proto_utils
 
-    from tfxkit.components.parquet_example_gen import executor
+    from tfxkit.components.csv_example_gen import executor as csv_executor
+    from tfxkit.components.parquet_example_gen import executor as parquet_executor
+    from tfxkit.config.pipeline_config import CsvDialect
     from tfxkit.runners.beam_settings import Machine, choose_for
 
     rows = _rows(data)
+    executor = parquet_executor if fmt == "parquet" else csv_executor
+    if fmt == "csv":
+        data = as_csv(data)
     settings = choose_for(rows, Machine.here())  # what runner.beam.mode auto picks
     output_config = example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
@@ -51,7 +71,7 @@ def child(data: Path, out: Path) -> None:
         )
     )
     input_config = example_gen_pb2.Input(
-        splits=[example_gen_pb2.Input.Split(name="single_split", pattern="*.parquet")]
+        splits=[example_gen_pb2.Input.Split(name="single_split", pattern=f"*.{fmt}")]
     )
     examples = standard_artifacts.Examples()
     examples.uri = str(out)
@@ -62,6 +82,8 @@ def child(data: Path, out: Path) -> None:
         "output_data_format": example_gen_pb2.FORMAT_TF_EXAMPLE,
         "output_file_format": example_gen_pb2.FORMAT_TFRECORDS_GZIP,
     }
+    if fmt == "csv":  # no declared types: the CSV path infers them (reads the file twice)
+        properties[csv_executor.CSV_DIALECT_KEY] = CsvDialect().model_dump_json()
     context = BaseBeamExecutor.Context(beam_pipeline_args=settings.args())
     started = time.perf_counter()
     executor.Executor(context).Do({}, {"examples": [examples]}, properties)
@@ -76,6 +98,7 @@ def child(data: Path, out: Path) -> None:
         json.dumps(
             {
                 "rows": rows,
+                "format": fmt,
                 "beam": settings.args(),
                 "seconds": seconds,
                 "peak_rss": sampler.peaks.get("example_gen", 0),
@@ -94,17 +117,18 @@ def _rows(data: Path) -> int:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(Path(sys.argv[2]), Path(sys.argv[3]))
+        child(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="3M")
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument("--json", type=Path, help="append the result to this JSON list")
     args = parser.parse_args()
     rows = parse_size(args.rows)
     data = prepare(rows)
     with tempfile.TemporaryDirectory(dir=REPO / "workspace") as out:
         result = subprocess.run(
-            [sys.executable, __file__, "--child", str(data), out],
+            [sys.executable, __file__, "--child", str(data), out, args.format],
             stdout=subprocess.PIPE,
             text=True,
             cwd=REPO,
@@ -117,7 +141,7 @@ def main() -> None:
     peak = record["peak_rss"] / GIB
     mark = "ok" if peak <= TARGET_RSS_GIB else "MISSED"
     print(
-        f"example_gen {label(rows)} rows: {record['seconds']:.1f} s, "
+        f"example_gen {args.format} {label(rows)} rows: {record['seconds']:.1f} s, "
         f"{rows / record['seconds']:,.0f} rows/s, peak RSS {peak:.2f} GiB "
         f"(target <= {TARGET_RSS_GIB}: {mark}), files per split {record['files']}, "
         f"beam {' '.join(record['beam'])}"
