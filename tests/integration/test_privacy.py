@@ -6,9 +6,9 @@ reason printed).
 The over-bound run reuses the first run's workspace: the bound is the privacy gate's setting,
 not the Trainer's, so TFX's cache hands the gate the same trained model (no retraining, the
 same epsilon) and only the gate and the nodes after it run again. The config is
-``configs/census_fairness.yaml`` without its fairness and explain sections: both judge or
-explain the model, not its privacy, and the gate on a small DP-trained subsample would make the
-push depend on the noise.
+``configs/census_fairness.yaml`` without its fairness section (the gate on a small DP-trained
+subsample would make the push depend on the noise), and its explain section set to SHAP's
+gradient explainer on 100 examples: the one real run of a SHAP method inside a pipeline.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ NAME = "census-fairness"
 
 def _config(data: Path, target_epsilon: float) -> dict:
     config = yaml.safe_load((CONFIGS / "census_fairness.yaml").read_text())
-    for section in ("fairness", "explain"):
-        config.pop(section, None)
+    config.pop("fairness", None)
+    config["explain"] = {"method": "shap_gradient", "examples": 100}
     config["data"]["path"] = str(data)
     config["training"] = {
         **config["training"],
@@ -89,6 +89,18 @@ def test_a_dp_model_under_its_bound_reports_epsilon_and_is_pushed(runs) -> None:
     assert under["verdicts"]["pusher"]["passed"] is True
     assert len(under["versions"]) == 1
     assert f"epsilon {verdict['epsilon']:.3g} at delta" in under["printed"]
+
+
+def test_shap_explains_the_dp_model_per_raw_column_inside_the_run(runs) -> None:
+    under, _, _ = runs
+    verdict = under["verdicts"]["explainer"]
+    features = [f["name"] for f in _config(Path("."), UNDER)["features"]]
+    assert verdict["passed"] is True, verdict.get("reasons")
+    assert verdict["method"] == "shap_gradient" and verdict["examples"] == 100
+    assert set(verdict["importance"]) == set(features)  # vocabularies summed to their column
+    assert sum(verdict["importance"].values()) > 0
+    assert verdict["completeness_gap"] < 0.05  # expected gradients: a sampled estimate
+    assert "explained: shap_gradient on 100 examples: " in under["printed"]
 
 
 def test_a_dp_model_over_its_bound_is_refused_the_push_with_the_reason(runs) -> None:
