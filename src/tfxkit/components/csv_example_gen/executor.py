@@ -56,9 +56,16 @@ def dialect_from_json(text: str) -> CsvDialect:
     return CsvDialect.model_validate(json.loads(text))
 
 
+def _open_binary(path: str) -> Any:
+    """A local file as a Python file object, which ``stream_lines`` streams; TFX's fileio
+    (remote paths) gives a GFile, which it reads whole (issue 27: a 10 M-row CSV held in each
+    worker that parsed it)."""
+    return open(path, "rb") if "://" not in path else fileio.open(path, "rb")  # noqa: SIM115
+
+
 def read_lines(path: str, dialect: CsvDialect) -> Iterator[str]:
     """A file's lines (local or remote, through TFX's fileio), decoded and streamed."""
-    return stream_lines(lambda: fileio.open(path, "rb"), dialect, path)
+    return stream_lines(lambda: _open_binary(path), dialect, path)
 
 
 def read_columns(path: str, dialect: CsvDialect) -> list[str]:
