@@ -37,14 +37,7 @@ class ShardedExampleGenExecutor(BaseExampleGenExecutor):
     ) -> dict[str, beam.PCollection]:
         """TFX's, with its hash split done by ``example_shards.partition`` (the same function,
         without TensorFlow in the workers); a split by one feature stays TFX's."""
-        input_config = example_gen_pb2.Input()
-        proto_utils.json_to_proto(
-            exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
-        )
-        output_config = example_gen_pb2.Output()
-        proto_utils.json_to_proto(
-            exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
-        )
+        input_config, output_config = _configs(exec_properties)
         split_config = output_config.split_config
         if not split_config.splits or split_config.HasField("partition_feature_name"):
             return super().GenerateExamplesByBeam(pipeline, exec_properties)
@@ -71,14 +64,7 @@ class ShardedExampleGenExecutor(BaseExampleGenExecutor):
             super().Do(input_dict, output_dict, exec_properties)
             return
         self._log_startup(input_dict, output_dict, exec_properties)
-        input_config = example_gen_pb2.Input()
-        proto_utils.json_to_proto(
-            exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
-        )
-        output_config = example_gen_pb2.Output()
-        proto_utils.json_to_proto(
-            exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
-        )
+        input_config, output_config = _configs(exec_properties)
         outputs = output_dict[standard_component_specs.EXAMPLES_KEY]
         examples = artifact_utils.get_single_instance(outputs)
         examples.split_names = artifact_utils.encode_split_names(
@@ -106,3 +92,18 @@ class ShardedExampleGenExecutor(BaseExampleGenExecutor):
 class ImportExecutor(ShardedExampleGenExecutor, import_executor.Executor):
     """TFX's ImportExampleGen (TFRecords of tf.Example, read as they are) writing its splits
     with ``WriteShuffledShards``."""
+
+
+def _configs(
+    exec_properties: dict[str, Any],
+) -> tuple[example_gen_pb2.Input, example_gen_pb2.Output]:
+    """ExampleGen's input and output configs, parsed from their JSON execution properties."""
+    input_config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
+    )
+    output_config = example_gen_pb2.Output()
+    proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
+    )
+    return input_config, output_config
